@@ -1,0 +1,48 @@
+"""Hotline: parents text or call one number about a baby's shaking legs and get safe guidance."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from hotline.services import Services, build_services
+from hotline.settings import Settings
+
+log = logging.getLogger("hotline")
+
+MAX_REQUEST_BYTES = 64 * 1024  # Twilio's webhook forms are a few KB; anything far larger is not Twilio.
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """The one place where things are wired: settings -> services -> blueprints."""
+    settings = settings or (services.settings if services else Settings.from_env())
+    services = services or build_services(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or "dev-only-not-secret",
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+    )
+    app.extensions["hotline"] = services
+    if settings.trust_proxy:
+        # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    if not settings.validate_signatures:
+        log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
+
+    from hotline.webhooks import bp as webhooks
+
+    app.register_blueprint(webhooks)
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        try:
+            services.redis.ping()
+        except Exception:  # any failure to reach Redis is "down" for a health check
+            return jsonify(status="unavailable", redis="down"), 503
+        return jsonify(status="ok", redis="up")
+
+    return app

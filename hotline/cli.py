@@ -1,0 +1,101 @@
+"""The `hotline` command: run locally, simulate a parent, check flows, manage staff access."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+import click
+
+from hotline.settings import Settings, SettingsError
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group()
+def main() -> None:
+    """Hotline: safe guidance by text and phone for parents worried about a baby's shaking legs."""
+
+
+@main.command()
+def dev() -> None:
+    """Run Redis (embedded unless REDIS_URL is set), the web app and a worker until Ctrl-C."""
+    from hotline.dev import run_dev
+
+    sys.exit(run_dev(load_settings()))
+
+
+@main.command()
+@click.option("--from", "from_", default="+15551234567", show_default=True, help="The parent's phone number.")
+@click.option("--url", default=None, help="The running hotline (default: the one `hotline dev` started).")
+def simulate(from_: str, url: str | None) -> None:
+    """Text the local hotline as a parent would, through signed webhooks; type 'quit' to leave."""
+    import redis
+    import requests
+    from twilio.request_validator import RequestValidator
+
+    from hotline.dev import DevState
+    from hotline.sender import ConsoleOutbox
+
+    settings = load_settings()
+    state = DevState.read(settings)
+    web_url = (url or (state.web_url if state else f"http://{settings.host}:{settings.port}")).rstrip("/")
+    token = (state.auth_token if state else None) or settings.twilio_auth_token
+    if not token:
+        raise click.ClickException("No running `hotline dev` found and TWILIO_AUTH_TOKEN is not set.")
+    public = settings.public_base_url or web_url
+    redis_url = state.redis_url if state else settings.redis_url
+    connection = redis.Redis.from_url(redis_url) if redis_url else None
+    seen = {e["sid"] for e in ConsoleOutbox.read(connection)} if connection else set()
+
+    def watch_outbox() -> None:
+        while connection is not None:
+            try:
+                for entry in reversed(ConsoleOutbox.read(connection)):
+                    if entry["sid"] not in seen:
+                        seen.add(str(entry["sid"]))
+                        if entry["to"] == from_:
+                            click.echo(click.style(f"\n[text arrives] {entry['body']}\n> ", fg="cyan"), nl=False)
+            except Exception:  # Redis went away: stop watching, the chat still works
+                return
+            time.sleep(1)
+
+    threading.Thread(target=watch_outbox, daemon=True).start()
+    click.echo(f"Texting {web_url} as {from_}. Type a message, or 'quit'.")
+    validator = RequestValidator(token)
+    while True:
+        try:
+            body = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if body.strip().lower() in {"quit", "exit"}:
+            return
+        sid = "SM" + uuid.uuid4().hex
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": from_,
+                  "To": "+15005550006", "Body": body, "NumMedia": "0", "NumSegments": "1",
+                  "ApiVersion": "2010-04-01", "FromCountry": "US", "ToCountry": "US", "SmsStatus": "received"}
+        signature = validator.compute_signature(f"{public}/twilio/sms", params)
+        try:
+            response = requests.post(f"{web_url}/twilio/sms", data=params,
+                                     headers={"X-Twilio-Signature": signature}, timeout=15)
+        except requests.RequestException:
+            click.echo(f"Could not reach the hotline at {web_url}. Is `make run` running?")
+            continue
+        if response.status_code != 200:
+            click.echo(f"The hotline answered HTTP {response.status_code}.")
+            continue
+        for message in ET.fromstring(response.content).iter("Message"):
+            click.echo(click.style(message.text or "", fg="green"))
+
+
+if __name__ == "__main__":
+    main()

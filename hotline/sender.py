@@ -1,0 +1,138 @@
+"""Outbound texts: one interface, two implementations (Twilio's REST API, or a console outbox)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from hotline.privacy import number_ref
+from hotline.settings import TWILIO_API, Settings
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KEY = "hotline:outbox"
+OUTBOX_LIMIT = 500
+
+# Twilio error codes that will never succeed for this recipient: retrying only repeats the failure.
+PERMANENT_CODES = {21211, 21214, 21217, 21610, 21612, 21614, 30003, 30005, 30006}
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    sid: str
+    status: str
+
+
+class SendError(Exception):
+    """A text could not be sent."""
+
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class TransientSendError(SendError):
+    """Worth retrying later: rate limits (429/20429), Twilio 5xx, network failures."""
+
+
+class PermanentSendError(SendError):
+    """Will never succeed for this number: unsubscribed (21610), invalid (21211), unreachable (21614)."""
+
+
+class Sender(Protocol):
+    def send(self, to: str, body: str) -> SentMessage: ...
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Sends the twilio client's requests to another base URL (a Twilio-compatible API or a local fake)."""
+
+    _TWILIO_HOST = re.compile(r"^https://[^/]*\.twilio\.com")
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: object, **kwargs: object) -> Response:  # type: ignore[override]
+        return super().request(method, self._TWILIO_HOST.sub(self.base_url, url), *args, **kwargs)  # type: ignore[arg-type]
+
+
+class TwilioSender:
+    """Sends through twilio's REST client, with a status callback on every message."""
+
+    def __init__(self, settings: Settings) -> None:
+        http_client = None
+        if settings.twilio_api_base_url != TWILIO_API:
+            http_client = BaseUrlHttpClient(settings.twilio_api_base_url)
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)
+        self.from_number = settings.twilio_from_number
+        self.messaging_service_sid = settings.twilio_messaging_service_sid
+        self.status_callback = (
+            f"{settings.public_base_url}/twilio/status" if settings.public_base_url else None
+        )
+
+    def send(self, to: str, body: str) -> SentMessage:
+        kwargs: dict[str, str] = {"to": to, "body": body}
+        if self.messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            kwargs["from_"] = self.from_number or ""
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except TwilioRestException as error:
+            kind = PermanentSendError if error.code in PERMANENT_CODES else TransientSendError
+            if error.status and 400 <= error.status < 500 and error.status != 429 and kind is TransientSendError:
+                # Other 4xx answers mean the request itself is wrong; repeating it cannot help.
+                kind = PermanentSendError
+            raise kind(f"Twilio refused the message: {error.code}", code=error.code, status=error.status) from None
+        except OSError as error:  # connection refused, reset, timeout
+            raise TransientSendError(f"could not reach Twilio: {type(error).__name__}") from None
+        except Exception as error:  # requests wraps socket errors in its own exception types
+            if type(error).__module__.startswith(("requests", "urllib3")):
+                raise TransientSendError(f"could not reach Twilio: {type(error).__name__}") from None
+            raise
+        return SentMessage(sid=str(message.sid), status=str(message.status or "queued"))
+
+
+class ConsoleOutbox:
+    """Development sender: prints each text and keeps the latest ones in Redis for staff to read."""
+
+    def __init__(self, connection: redis.Redis, stream: object = None) -> None:
+        self.connection = connection
+        self.stream = stream
+
+    def send(self, to: str, body: str) -> SentMessage:
+        sid = "SMdev" + uuid.uuid4().hex[:27]
+        entry = {"sid": sid, "to": to, "body": body, "at": time.time()}
+        with self.connection.pipeline() as pipe:
+            pipe.lpush(OUTBOX_KEY, json.dumps(entry))
+            pipe.ltrim(OUTBOX_KEY, 0, OUTBOX_LIMIT - 1)
+            pipe.execute()
+        stream = self.stream or sys.stdout
+        print(f"\n[outbox] to {to}:\n{body}\n", file=stream, flush=True)  # type: ignore[call-overload]
+        log.info("outbox text %s to %s", sid, number_ref(to))
+        return SentMessage(sid=sid, status="sent")
+
+    @staticmethod
+    def read(connection: redis.Redis, limit: int = 50) -> list[dict[str, object]]:
+        return [json.loads(raw) for raw in connection.lrange(OUTBOX_KEY, 0, limit - 1)]
+
+
+def build_sender(settings: Settings, connection: redis.Redis) -> Sender:
+    if settings.twilio_configured:
+        return TwilioSender(settings)
+    return ConsoleOutbox(connection)

@@ -1,0 +1,41 @@
+"""The hotline's parts, built once from one Settings: the web app, workers and CLI all use this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from rq import Queue
+
+from hotline.sender import Sender, build_sender
+from hotline.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: redis.Redis
+    queue: Queue
+    sender: Sender
+
+
+def connect_redis(settings: Settings) -> redis.Redis:
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set (run `hotline dev` to start an embedded Redis)")
+    # Short timeouts: a webhook must answer Twilio within 15 s even when Redis is unreachable.
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=2.0,
+        socket_connect_timeout=1.0,
+        health_check_interval=30,
+    )
+
+
+def build_services(settings: Settings, connection: redis.Redis | None = None) -> Services:
+    connection = connection or connect_redis(settings)
+    return Services(
+        settings=settings,
+        redis=connection,
+        queue=Queue(settings.queue_name, connection=connection),
+        sender=build_sender(settings, connection),
+    )

@@ -1,0 +1,167 @@
+"""Every environment variable the hotline reads, typed and validated once at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+TWILIO_API = "https://api.twilio.com"
+
+
+class SettingsError(ValueError):
+    """The configuration is wrong; the message names every variable to fix."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _hour_minute(value: str) -> tuple[int, int]:
+    hours, _, minutes = value.strip().partition(":")
+    h, m = int(hours), int(minutes or 0)
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError(f"expected a time of day like 21:00, got {value!r}")
+    return h, m
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like America/New_York)") from None
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The hotline's configuration. Build with `Settings.from_env()`; tests build it directly."""
+
+    env: str = "development"
+    redis_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = TWILIO_API
+    public_base_url: str | None = None
+    secret_key: str | None = None
+    emergency_number: str = "911"
+    validate_signatures: bool = True
+    trust_proxy: bool = False
+    host: str = "127.0.0.1"
+    port: int = 5000
+    data_dir: Path = ROOT / "var"
+    flows_dir: Path = ROOT / "flows"
+    session_ttl_seconds: int = 24 * 3600
+    transcript_retention_days: int = 90
+    default_region: str = "US"
+    default_timezone: str = "America/New_York"
+    quiet_hours_start: tuple[int, int] = (21, 0)
+    quiet_hours_end: tuple[int, int] = (8, 0)
+    sends_per_second: int = 1
+    transfer_number: str | None = None
+    staffed_hours: tuple[tuple[int, int], tuple[int, int]] = ((8, 0), (20, 0))
+    voice_en: str = "Polly.Joanna"
+    voice_es: str = "Polly.Lupe"
+    queue_name: str = "hotline"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def twilio_configured(self) -> bool:
+        """Real texts go out only when both credentials are set; otherwise the console outbox is used."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        """Read the environment (and `.env` when present; real environment variables win)."""
+        values: dict[str, str] = {}
+        dotenv_path = dotenv if dotenv is not None else Path.cwd() / ".env"
+        if dotenv_path.is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls._parse(values)
+
+    @classmethod
+    def _parse(cls, values: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+        kwargs: dict[str, object] = {}
+
+        def take(name: str, attr: str, convert=str) -> None:  # type: ignore[no-untyped-def]
+            raw = values.get(name)
+            if raw is None or raw.strip() == "":
+                return
+            try:
+                kwargs[attr] = convert(raw.strip())
+            except ValueError as error:
+                problems.append(f"{name}: {error}")
+
+        take("HOTLINE_ENV", "env")
+        take("REDIS_URL", "redis_url")
+        take("TWILIO_ACCOUNT_SID", "twilio_account_sid")
+        take("TWILIO_AUTH_TOKEN", "twilio_auth_token")
+        take("TWILIO_FROM_NUMBER", "twilio_from_number")
+        take("TWILIO_MESSAGING_SERVICE_SID", "twilio_messaging_service_sid")
+        take("TWILIO_API_BASE_URL", "twilio_api_base_url", lambda v: v.rstrip("/"))
+        take("PUBLIC_BASE_URL", "public_base_url", lambda v: v.rstrip("/"))
+        take("HOTLINE_SECRET_KEY", "secret_key")
+        take("HOTLINE_EMERGENCY_NUMBER", "emergency_number")
+        take("HOTLINE_VALIDATE_SIGNATURES", "validate_signatures", _bool)
+        take("HOTLINE_TRUST_PROXY", "trust_proxy", _bool)
+        take("HOTLINE_HOST", "host")
+        take("HOTLINE_PORT", "port", _int)
+        take("HOTLINE_DATA_DIR", "data_dir", Path)
+        take("HOTLINE_FLOWS_DIR", "flows_dir", Path)
+        take("HOTLINE_SESSION_TTL_HOURS", "session_ttl_seconds", lambda v: int(float(v) * 3600))
+        take("HOTLINE_TRANSCRIPT_RETENTION_DAYS", "transcript_retention_days", _int)
+        take("HOTLINE_DEFAULT_REGION", "default_region", str.upper)
+        take("HOTLINE_DEFAULT_TIMEZONE", "default_timezone", _zone)
+        take("HOTLINE_QUIET_HOURS_START", "quiet_hours_start", _hour_minute)
+        take("HOTLINE_QUIET_HOURS_END", "quiet_hours_end", _hour_minute)
+        take("HOTLINE_SENDS_PER_SECOND", "sends_per_second", _int)
+        take("HOTLINE_TRANSFER_NUMBER", "transfer_number")
+        take("HOTLINE_VOICE_EN", "voice_en")
+        take("HOTLINE_VOICE_ES", "voice_es")
+
+        env = kwargs.get("env", "development")
+        if env not in {"development", "production", "test"}:
+            problems.append(f"HOTLINE_ENV: expected development, production or test, got {env!r}")
+        if env == "production":
+            required = {
+                "TWILIO_AUTH_TOKEN": "twilio_auth_token",
+                "HOTLINE_SECRET_KEY": "secret_key",
+                "REDIS_URL": "redis_url",
+            }
+            missing = [name for name, attr in required.items() if not kwargs.get(attr)]
+            if missing:
+                problems.append(
+                    "production needs " + ", ".join(missing) + " (set them in the environment or .env)"
+                )
+            if kwargs.get("validate_signatures") is False:
+                problems.append("HOTLINE_VALIDATE_SIGNATURES: signature checks cannot be switched off in production")
+        if int(kwargs.get("sends_per_second", 1)) < 0:  # type: ignore[call-overload]
+            problems.append("HOTLINE_SENDS_PER_SECOND: must be 0 (no pacing) or more")
+        if problems:
+            raise SettingsError("Configuration problems:\n  - " + "\n  - ".join(problems))
+        return cls(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,84 @@
+"""Shared fixtures: a private redis-server, the app bound to it, signed Twilio requests, a fake Twilio API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis as redis_lib
+
+from hotline import create_app
+from hotline.redis_server import RedisServer, free_port
+from hotline.services import Services, build_services
+from hotline.settings import Settings
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.signed import SignedTwilio
+
+ACCOUNT_SID = "AC" + "0" * 31 + "1"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE_URL = "https://hotline.example.org"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A private redis-server on a random free port, never the machine's default Redis."""
+    with RedisServer(port=free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(redis_server.url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def fake_twilio_server() -> Iterator[FakeTwilio]:
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_twilio(fake_twilio_server: FakeTwilio) -> FakeTwilio:
+    fake_twilio_server.reset()
+    return fake_twilio_server
+
+
+@pytest.fixture
+def settings(redis_server: RedisServer, fake_twilio: FakeTwilio, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(
+        env="test",
+        redis_url=redis_server.url,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number="+15005550006",
+        twilio_api_base_url=fake_twilio.base_url,
+        public_base_url=PUBLIC_BASE_URL,
+        secret_key="test-secret",
+        data_dir=tmp_path / "var",
+    )
+
+
+@pytest.fixture
+def services(settings: Settings, redis: redis_lib.Redis) -> Services:
+    return build_services(settings)
+
+
+@pytest.fixture
+def app(services: Services):  # type: ignore[no-untyped-def]
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def twilio(client) -> SignedTwilio:  # type: ignore[no-untyped-def]
+    """Sends webhooks to the app signed exactly as Twilio signs them."""
+    return SignedTwilio(client, AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)

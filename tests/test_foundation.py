@@ -1,0 +1,167 @@
+"""The foundation: signed webhooks, health, configuration, outbound texts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from hotline.redis_server import RedisServer, free_port
+from hotline.sender import ConsoleOutbox, PermanentSendError, TransientSendError, TwilioSender
+from hotline.settings import Settings, SettingsError
+from tests.conftest import AUTH_TOKEN
+
+
+def test_signed_sms_webhook_answers_well_formed_twiml(twilio):
+    response = twilio.sms("hello")
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    assert [child.tag for child in root] == ["Message"]
+    assert root[0].text
+
+
+@pytest.mark.parametrize(
+    "signature", [None, "", "bm90IGEgc2lnbmF0dXJl", "wrong"], ids=["missing", "empty", "bogus", "short"]
+)
+def test_unsigned_or_badly_signed_sms_is_refused_with_403(client, twilio, signature, caplog):
+    params = twilio.sms_params("hello", "+15551239876")
+    headers = {} if signature is None else {"X-Twilio-Signature": signature}
+    response = client.post("/twilio/sms", data=params, headers=headers)
+    assert response.status_code == 403
+    assert "5551239876" not in caplog.text  # the log line never names the phone number
+
+
+def test_signature_for_another_url_is_refused(client, twilio):
+    params = twilio.sms_params("hello", "+15551230001")
+    other = twilio.sign("/twilio/other", params)
+    assert client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": other}).status_code == 403
+
+
+def test_signature_covers_the_query_string(client, twilio):
+    params = twilio.sms_params("hello", "+15551230001")
+    good = twilio.sign("/twilio/sms?lang=es", params)
+    assert client.post("/twilio/sms?lang=es", data=params, headers={"X-Twilio-Signature": good}).status_code == 200
+    assert client.post("/twilio/sms?lang=en", data=params, headers={"X-Twilio-Signature": good}).status_code == 403
+
+
+def test_behind_a_tls_proxy_the_public_https_url_is_validated(services):
+    from hotline import create_app
+
+    settings = services.settings.with_(public_base_url=None, trust_proxy=True)
+    services.settings = settings
+    app = create_app(services=services)
+    client = app.test_client()
+    from tests.support.signed import SignedTwilio
+
+    signer = SignedTwilio(client, AUTH_TOKEN, "https://hotline.example.org", settings.twilio_account_sid or "")
+    params = signer.sms_params("hi", "+15551230001")
+    headers = {
+        "X-Twilio-Signature": signer.sign("/twilio/sms", params),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "hotline.example.org",
+    }
+    # The proxy talks plain http to the app; ProxyFix restores the URL Twilio signed.
+    response = client.post("/twilio/sms", data=params, headers=headers, base_url="http://10.0.0.5:8000")
+    assert response.status_code == 200
+
+
+def test_healthz_reports_redis_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "redis": "up"}
+
+
+def test_healthz_says_503_when_redis_is_down(settings):
+    from hotline import create_app
+    from hotline.services import build_services
+
+    with RedisServer(port=free_port()) as server:
+        app = create_app(services=build_services(settings.with_(redis_url=server.url)))
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["redis"] == "down"
+
+
+def test_production_refuses_to_start_without_its_secrets_and_names_them():
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"HOTLINE_ENV": "production"})
+    message = str(error.value)
+    for name in ("TWILIO_AUTH_TOKEN", "HOTLINE_SECRET_KEY", "REDIS_URL"):
+        assert name in message
+
+
+def test_production_cannot_switch_off_signature_checks():
+    env = {"HOTLINE_ENV": "production", "TWILIO_AUTH_TOKEN": "t", "HOTLINE_SECRET_KEY": "s",
+           "REDIS_URL": "redis://x", "HOTLINE_VALIDATE_SIGNATURES": "false"}
+    with pytest.raises(SettingsError, match="HOTLINE_VALIDATE_SIGNATURES"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("HOTLINE_PORT", "fifty"), ("HOTLINE_QUIET_HOURS_START", "25:00"), ("HOTLINE_DEFAULT_TIMEZONE", "Mars/Base"),
+     ("HOTLINE_ENV", "staging"), ("HOTLINE_VALIDATE_SIGNATURES", "maybe")],
+)
+def test_a_bad_setting_is_named_with_what_is_wrong(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_defaults_suit_local_development():
+    settings = Settings.from_env({}, dotenv=None)
+    assert settings.emergency_number == "911"
+    assert settings.env == "development"
+    assert not settings.twilio_configured
+
+
+def test_dotenv_file_is_read_and_environment_wins(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("HOTLINE_EMERGENCY_NUMBER=112\nHOTLINE_PORT=6000\n")
+    settings = Settings.from_env({"HOTLINE_PORT": "7000"}, dotenv=dotenv)
+    assert settings.emergency_number == "112"
+    assert settings.port == 7000
+
+
+def test_twilio_sender_sends_through_the_real_client_to_the_api(settings, fake_twilio):
+    sent = TwilioSender(settings).send("+15551230001", "Check-in: how are the legs today?")
+    assert sent.sid.startswith("SM")
+    [message] = fake_twilio.messages
+    assert (message.to, message.from_, message.body) == ("+15551230001", "+15005550006",
+                                                         "Check-in: how are the legs today?")
+    assert message.status_callback == "https://hotline.example.org/twilio/status"
+
+
+def test_twilio_sender_can_use_a_messaging_service(settings, fake_twilio):
+    settings = settings.with_(twilio_from_number=None, twilio_messaging_service_sid="MG" + "1" * 32)
+    TwilioSender(settings).send("+15551230001", "hi")
+    assert fake_twilio.messages[0].messaging_service_sid == "MG" + "1" * 32
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [(21610, PermanentSendError), (21211, PermanentSendError), (21614, PermanentSendError),
+     (20429, TransientSendError), (20500, TransientSendError)],
+)
+def test_twilio_errors_are_sorted_into_permanent_and_transient(settings, fake_twilio, code, error):
+    fake_twilio.fail_next(code)
+    with pytest.raises(error) as raised:
+        TwilioSender(settings).send("+15551230001", "hi")
+    assert raised.value.code == code
+    assert fake_twilio.messages == []
+
+
+def test_unreachable_api_is_a_transient_error(settings):
+    settings = settings.with_(twilio_api_base_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(TransientSendError):
+        TwilioSender(settings).send("+15551230001", "hi")
+
+
+def test_console_outbox_prints_and_keeps_texts_for_staff(redis, capsys):
+    ConsoleOutbox(redis).send("+15551230001", "Hello from the hotline")
+    assert "Hello from the hotline" in capsys.readouterr().out
+    [entry] = ConsoleOutbox.read(redis)
+    assert entry["to"] == "+15551230001" and entry["body"] == "Hello from the hotline"
