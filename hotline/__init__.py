@@ -33,9 +33,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 
+    from hotline.staff.api import bp as api
     from hotline.webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
+    app.register_blueprint(api)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -97,5 +97,63 @@ def simulate(from_: str, url: str | None) -> None:
             click.echo(click.style(message.text or "", fg="green"))
 
 
+@main.group()
+def flows() -> None:
+    """Flow files: validate them and play their example conversations."""
+
+
+@flows.command("check")
+def flows_check() -> None:
+    """Load every flow file, report the first problem, and run the example conversations."""
+    from hotline.engine.examples import run_examples
+    from hotline.engine.flow import FlowError, load_flow
+
+    settings = load_settings()
+    try:
+        flow = load_flow(settings.flows_dir)
+    except FlowError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{settings.flows_dir}: {len(flow.steps)} steps, {len(flow.passages)} guidance passages: OK")
+    results = run_examples(flow, settings.emergency_number)
+    for result in results:
+        mark = "ok  " if result.passed else "FAIL"
+        click.echo(f"  {mark} {result.example.name}")
+        for problem in result.problems:
+            click.echo(f"         {problem}")
+    failed = [r for r in results if not r.passed]
+    click.echo(f"{len(results) - len(failed)} of {len(results)} example conversations passed")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def staff() -> None:
+    """Staff access."""
+
+
+@staff.command("token")
+@click.argument("name")
+def staff_token(name: str) -> None:
+    """Create an API token for NAME and print it (it is shown only once)."""
+    from hotline.services import connect_redis
+    from hotline.store.staff_tokens import StaffTokens
+
+    token = StaffTokens(connect_redis(_settings_with_dev_redis())).create(name)
+    click.echo(f"API token for {name} (keep it secret; it is not shown again):\n{token}")
+
+
+def _settings_with_dev_redis() -> Settings:
+    """Settings whose REDIS_URL falls back to the Redis a running `hotline dev` started."""
+    from hotline.dev import DevState
+
+    settings = load_settings()
+    if not settings.redis_url:
+        state = DevState.read(settings)
+        if not state:
+            raise click.ClickException("REDIS_URL is not set and no `hotline dev` is running.")
+        settings = settings.with_(redis_url=state.redis_url)
+    return settings
+
+
 if __name__ == "__main__":
     main()

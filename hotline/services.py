@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
+from hotline.engine.flow import Flow, load_flow
 from hotline.sender import Sender, build_sender
 from hotline.settings import Settings
+from hotline.store.conversations import ConversationStore
 
 
 @dataclass
@@ -17,6 +19,8 @@ class Services:
     redis: redis.Redis
     queue: Queue
     sender: Sender
+    flow: Flow
+    conversations: ConversationStore
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -31,11 +35,15 @@ def connect_redis(settings: Settings) -> redis.Redis:
     )
 
 
-def build_services(settings: Settings, connection: redis.Redis | None = None) -> Services:
+def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
     connection = connection or connect_redis(settings)
     return Services(
         settings=settings,
         redis=connection,
         queue=Queue(settings.queue_name, connection=connection),
         sender=build_sender(settings, connection),
+        flow=flow or load_flow(settings.flows_dir),
+        conversations=ConversationStore(
+            connection, settings.session_ttl_seconds, settings.transcript_retention_days
+        ),
     )

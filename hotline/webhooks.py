@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
+from hotline.channels.sms import twiml_messages
+from hotline.conversation import Inbound, fallback_messages, handle_inbound
 from hotline.services import Services
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,12 @@ def twiml(document: object) -> Response:
 @bp.post("/sms")
 @twilio_signed
 def inbound_sms() -> Response:
-    reply = MessagingResponse()
-    reply.message(
-        "Hotline is being set up. In an emergency call "
-        f"{services().settings.emergency_number} now."
-    )
-    return twiml(reply)
+    svc = services()
+    inbound = Inbound.from_sms(request.form, request.headers, svc.settings.default_region)
+    try:
+        messages = handle_inbound(inbound, svc).messages
+    except Exception:
+        # A parent never hears an application error: log it (no number, no text) and answer safely.
+        log.exception("inbound SMS failed; answered with the fallback")
+        messages = fallback_messages(svc, inbound.text)
+    return twiml(twiml_messages(messages))

@@ -34,6 +34,11 @@ ALLOWED_CHARACTERS: Mapping[str, frozenset[str]] = MappingProxyType(
     {"en": GSM7_ASCII, "es": GSM7_ASCII | SPANISH_EXTRA}
 )
 
+# Placeholders the engine fills in before sending. Braces are not plain GSM-7, so the character check
+# skips a known placeholder; the length check counts it as written, which is longer than any emergency
+# number it stands for.
+PLACEHOLDERS: tuple[str, ...] = ("{emergency}",)
+
 REQUIRED_KEYS = ("id", "section", "topic", "text")
 OPTIONAL_KEYS = ("questions", "keywords")
 
@@ -96,7 +101,9 @@ def _parse_passage(entry: object, where: str, source: str) -> Passage:
 
     for key in entry:
         if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
-            raise ContentError(f"{where}: unknown key {key!r}{_did_you_mean(str(key), REQUIRED_KEYS + OPTIONAL_KEYS)}")
+            raise ContentError(
+                f"{where}: unknown key {key!r}{_did_you_mean(str(key), REQUIRED_KEYS + OPTIONAL_KEYS)}"
+            )
     for key in REQUIRED_KEYS:
         if key not in entry:
             raise ContentError(f"{where}: missing '{key}'")
@@ -144,7 +151,7 @@ def _parse_text(value: object, where: str) -> dict[str, str]:
                 f"{where}: text.{language} is too long: {len(body)} characters, {len(body) - limit} over "
                 f"the limit of {limit}; shorten it by {len(body) - limit}"
             )
-        for position, character in enumerate(body, start=1):
+        for position, character in _characters_outside_placeholders(body):
             if character not in ALLOWED_CHARACTERS[language]:
                 kind = "non-GSM-7 character" if language == "en" else "character not allowed in Spanish SMS"
                 raise ContentError(
@@ -153,6 +160,17 @@ def _parse_text(value: object, where: str) -> dict[str, str]:
                 )
         text[language] = body
     return text
+
+
+def _characters_outside_placeholders(body: str) -> list[tuple[int, str]]:
+    """(1-based position, character) for every character not inside a known placeholder."""
+    covered: set[int] = set()
+    for placeholder in PLACEHOLDERS:
+        start = body.find(placeholder)
+        while start >= 0:
+            covered.update(range(start, start + len(placeholder)))
+            start = body.find(placeholder, start + 1)
+    return [(index + 1, character) for index, character in enumerate(body) if index not in covered]
 
 
 def _parse_phrases(value: object, key: str, where: str) -> dict[str, tuple[str, ...]]:
@@ -171,9 +189,9 @@ def _parse_phrases(value: object, key: str, where: str) -> dict[str, tuple[str, 
 def _check_languages(value: Mapping[object, object], key: str, where: str) -> None:
     for language in value:
         if language not in LANGUAGES:
+            hint = _did_you_mean(str(language), LANGUAGES)
             raise ContentError(
-                f"{where}: unknown language {language!r} in '{key}'{_did_you_mean(str(language), LANGUAGES)}; "
-                f"supported: {', '.join(LANGUAGES)}"
+                f"{where}: unknown language {language!r} in '{key}'{hint}; supported: {', '.join(LANGUAGES)}"
             )
 
 

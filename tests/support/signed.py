@@ -69,3 +69,13 @@ class SignedTwilio:
         if error_code:
             params["ErrorCode"] = error_code
         return self.post("/twilio/status", params)
+
+
+def reply_texts(response: Any) -> list[str]:
+    """The text of every <Message> in a TwiML answer (an empty list means 'reply nothing')."""
+    import xml.etree.ElementTree as ET
+
+    assert response.status_code == 200, response.data
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response"
+    return [(m.text or "") for m in root.iter("Message")]

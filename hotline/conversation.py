@@ -1,0 +1,143 @@
+"""One use case end to end: load the session, run the engine, save, apply effects."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import phonenumbers
+
+from hotline.channels.sms import render_sms
+from hotline.engine.levels import Level
+from hotline.engine.runner import Context, OptIn, OptOut, State, Turn, advance
+from hotline.privacy import number_ref
+from hotline.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_CHARS = 1600  # Twilio's own cap for one inbound message
+MAX_ATTEMPTS = 30  # compare-and-set retries when messages for one number race
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message from a parent, whatever the channel."""
+
+    number: str  # E.164 when it could be read, else "" (then nothing is saved)
+    text: str
+    message_sid: str = ""
+    idempotency_token: str = ""
+    channel: str = "sms"
+
+    @classmethod
+    def from_sms(cls, form: Mapping[str, str], headers: Mapping[str, str], default_region: str) -> Inbound:
+        return cls(
+            number=sender_number(form.get("From", ""), default_region),
+            text=(form.get("Body") or "")[:MAX_BODY_CHARS],
+            message_sid=_safe_id(form.get("MessageSid") or form.get("SmsSid") or ""),
+            idempotency_token=_safe_id(headers.get("I-Twilio-Idempotency-Token", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Handled:
+    messages: tuple[str, ...]
+    turn: Turn | None = None  # None when the reply was a replay of an earlier answer
+
+
+def _safe_id(value: str) -> str:
+    return "".join(ch for ch in value if ch.isalnum() or ch in "-_")[:64]
+
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def sender_number(raw: str, default_region: str) -> str:
+    """The number Twilio says a message came from, as E.164; "" when it is not a phone number.
+
+    Twilio already sends E.164, and carriers deliver from numbers phonenumbers may not know yet,
+    so any well-formed E.164 number is kept as is; staff-entered numbers are checked strictly.
+    """
+    raw = (raw or "").strip()
+    if E164.match(raw):
+        return raw
+    return normalize_number(raw, default_region) or ""
+
+
+def normalize_number(raw: str, default_region: str) -> str | None:
+    """E.164 for a valid phone number, else None."""
+    try:
+        parsed = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def handle_inbound(inbound: Inbound, services: Services) -> Handled:
+    """Answer one inbound message. Safe to call twice with the same message (Twilio retries)."""
+    flow = services.flow
+    settings = services.settings
+    if not inbound.number:
+        # No number we can keep a conversation for: answer statelessly, save nothing.
+        turn = advance(flow, None, inbound.text, Context(emergency_number=settings.emergency_number))
+        return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
+
+    store = services.conversations
+    for attempt in range(MAX_ATTEMPTS):
+        loaded = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token)
+        if loaded.previous_reply is not None:
+            return Handled(loaded.previous_reply)
+        state = State.from_json(loaded.session_raw)
+        context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out)
+        turn = advance(flow, state, inbound.text, context)
+        messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
+        entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
+        entries += [{"dir": "out", "channel": inbound.channel, "text": m} for m in messages]
+        if turn.assessment:
+            entries.append({"dir": "assessment", **turn.assessment.to_dict()})
+        optout = ("set" if any(isinstance(e, OptOut) for e in turn.effects)
+                  else "del" if any(isinstance(e, OptIn) for e in turn.effects) else "")
+        result = store.commit(
+            inbound.number,
+            expected_session=loaded.session_raw,
+            new_session=turn.state.to_json(),
+            language=turn.state.language,
+            reply=messages,
+            entries=entries,
+            optout=optout,
+            message_sid=inbound.message_sid,
+            token=inbound.idempotency_token,
+        )
+        if result == "ok":
+            if turn.assessment and turn.assessment.level >= Level.URGENT:
+                log.info("assessment %s for %s", turn.assessment.level.label, number_ref(inbound.number))
+            return Handled(messages, turn)
+        if result == "duplicate":
+            again = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token)
+            return Handled(again.previous_reply or messages)
+        # conflict: another message for this number was saved meanwhile; run again on its state,
+        # after a short random pause so racing webhooks stop colliding.
+        time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    log.warning("gave up after %d conflicting writes for %s", MAX_ATTEMPTS, number_ref(inbound.number))
+    raise RuntimeError("session kept changing")
+
+
+def fallback_messages(services: Services, text: str) -> tuple[str, ...]:
+    """When saving failed (Redis down...): still catch an emergency, else apologise with the number."""
+    flow = services.flow
+    emergency = services.settings.emergency_number
+    try:
+        turn = advance(flow, None, text, Context(emergency_number=emergency, known_contact=True))
+        if turn.assessment and turn.assessment.level is Level.EMERGENCY:
+            return render_sms(turn, flow.message("choices_intro", turn.state.language))
+        language = turn.state.language
+    except Exception:  # the engine itself failed: the fixed sentence below still helps
+        log.exception("engine failed in fallback")
+        language = "en"
+    return (flow.message("error", language).replace("{emergency}", emergency),)

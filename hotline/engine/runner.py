@@ -1,0 +1,391 @@
+"""The runner: (flow, state, message) -> Turn. It decides what to say; callers make it happen.
+
+Order for every inbound message: opt-out state, safety screen, keywords, then the flow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
+
+from hotline.engine.flow import Choice, Flow, Step
+from hotline.engine.levels import Level
+from hotline.engine.safety import (
+    FLAG_LEVELS,
+    YOUNG_INFANT_DAYS,
+    Screening,
+    detect_language,
+    screen_for_red_flags,
+)
+
+# Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
+# Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "parar", "alto"}
+START_WORDS = {"start", "unstop", "yes", "subscribe", "iniciar"}
+HELP_WORDS = {"help", "info", "ayuda"}
+MENU_WORDS = {"menu", "0", "main menu", "inicio", "opciones", "options"}
+BACK_WORDS = {"back", "atras", "volver", "regresar"}
+LANGUAGE_WORDS = {"espanol": "es", "spanish": "es", "en espanol": "es", "english": "en", "ingles": "en"}
+
+
+def flag_level(flag: str, age_days: int | None) -> Level:
+    """The level a red flag stands for at this age (the safety screen's own table and age rule)."""
+    if flag == "fever" and age_days is not None and age_days >= YOUNG_INFANT_DAYS:
+        return Level.SOON
+    return FLAG_LEVELS[flag]
+
+
+# --- What the engine returns -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer the parent can give: a key to text or press, and what to call it."""
+
+    key: str
+    label: str
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One thing to say. `sections` are the article sections this text paraphrases."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    sections: tuple[str, ...] = ()
+    kind: str = "info"  # welcome | emergency | level | guidance | prompt | info | keyword
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: Level
+    flags: tuple[str, ...]
+    sections: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"level": self.level.label, "flags": list(self.flags), "sections": list(self.sections)}
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """The parent texted STOP: send nothing more, reminders included, until START."""
+
+
+@dataclass(frozen=True)
+class OptIn:
+    """The parent texted START: they may be texted again."""
+
+
+@dataclass(frozen=True)
+class RecordAssessment:
+    assessment: Assessment
+
+
+Effect = OptOut | OptIn | RecordAssessment
+
+
+@dataclass(frozen=True)
+class State:
+    """A conversation's state, saved between messages. `step=None` means a fresh conversation."""
+
+    step: str | None = None
+    language: str = "en"
+    age_days: int | None = None
+    flags: tuple[str, ...] = ()
+    denied: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    level: int | None = None
+    turns: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes | None) -> State | None:
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+                          if k in cls.__dataclass_fields__})
+        except (ValueError, TypeError):
+            return None  # a state from an older version: start afresh rather than fail
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine needs to know about the world, handed in by the caller."""
+
+    emergency_number: str = "911"
+    known_contact: bool = False  # we have talked to this number before
+    opted_out: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    replies: tuple[Reply, ...]
+    state: State
+    effects: tuple[Effect, ...] = ()
+    screening: Screening | None = None
+
+    @property
+    def assessment(self) -> Assessment | None:
+        return next((e.assessment for e in self.effects if isinstance(e, RecordAssessment)), None)
+
+
+# --- The runner --------------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Lowercase, accents and punctuation removed, spaces collapsed: for matching keywords and answers."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = re.sub(r"[^\w\s'-]", " ", plain).replace("'", "")
+    return " ".join(plain.split())
+
+
+@dataclass
+class _Run:
+    """One message being handled: accumulates replies and effects, then becomes a Turn."""
+
+    flow: Flow
+    context: Context
+    state: State
+    replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        return self.state.language
+
+    def message(self, name: str) -> str:
+        return self.flow.message(name, self.language).replace("{emergency}", self.context.emergency_number)
+
+    def say(self, name: str, kind: str = "info") -> None:
+        self.replies.append(Reply(self.message(name), kind=kind))
+
+    def guidance(self, passage_ids: tuple[str, ...] | list[str]) -> None:
+        for pid in passage_ids:
+            passage = self.flow.passages[pid]
+            text = passage.in_language(self.language).replace("{emergency}", self.context.emergency_number)
+            self.replies.append(Reply(text, sections=(passage.section,), kind="guidance"))
+            if passage.section not in self.state.sections:
+                self.state = replace(self.state, sections=(*self.state.sections, passage.section))
+
+    def level(self) -> Level:
+        found = [flag_level(f, self.state.age_days) for f in self.state.flags]
+        return max(found, default=Level.HOME)
+
+    def prompt(self, step: Step, intro: str | None = None) -> None:
+        text = step.text[self.language]
+        if intro:
+            text = f"{intro} {text}"
+        options = tuple(
+            Option(c.key, c.label[self.language], c.words[self.language]) for c in step.choices
+        )
+        self.replies.append(Reply(text, options, kind="prompt"))
+
+    def go(self, step_id: str, *, remember: bool = True, skip: bool = True) -> None:
+        """Move to a step, skipping questions that cannot change the outcome, and say what it says."""
+        if step_id == self.flow.check_start and self.state.level is not None and not self._in_check():
+            # A new symptom check after an earlier assessment starts from a clean slate.
+            self.state = replace(self.state, flags=(), level=None)
+        step = self._resolve(step_id) if skip else self.flow.steps[step_id]
+        history = self.state.history
+        if remember and self.state.step and self.state.step != step.id:
+            history = (*history, self.state.step)[-10:]
+        self.state = replace(self.state, step=step.id, history=history)
+        if step.outcome:
+            self.assess()
+        self.guidance(step.guidance)
+        self.prompt(step)
+
+    def _in_check(self) -> bool:
+        current = self.flow.steps.get(self.state.step or "")
+        return current is not None and current.is_question
+
+    def _resolve(self, step_id: str) -> Step:
+        seen = set()
+        step = self.flow.steps[step_id]
+        while self._skippable(step) and step.id not in seen:
+            seen.add(step.id)
+            # Follow the answer that reports nothing: skipping a question must never add a flag.
+            plain = next((c for c in step.choices if not c.flags), step.choices[0])
+            step = self.flow.steps[plain.next]
+        return step
+
+    def _skippable(self, step: Step) -> bool:
+        if step.skip_when_known == "age" and self.state.age_days is not None:
+            return True
+        if step.only_if_age_over is not None and not (
+            self.state.age_days is not None and self.state.age_days > step.only_if_age_over
+        ):
+            return True
+        if step.is_question and not any(c.age_days is not None for c in step.choices):
+            # Ask only what can still change the outcome.
+            best = max((flag_level(f, self.state.age_days) for c in step.choices for f in c.flags),
+                       default=Level.HOME)
+            return best <= self.level()
+        return False
+
+    def assess(self) -> None:
+        level = self.level()
+        self.state = replace(self.state, level=int(level))
+        self.replies.append(Reply(self.message(f"level_{level.label}"), kind="level"))
+        self.guidance(self._explaining_passages(level))
+        if level < Level.EMERGENCY:
+            self.say("worse_watch")
+        assessment = Assessment(level, self.state.flags, self.state.sections)
+        self.effects.append(RecordAssessment(assessment))
+
+    def _explaining_passages(self, level: Level) -> list[str]:
+        """The guidance for the most serious flag found, or the level's default guidance."""
+        ranked = sorted(self.state.flags, key=lambda f: -flag_level(f, self.state.age_days))
+        top = [f for f in ranked if flag_level(f, self.state.age_days) == level][:1]
+        if top:
+            return [self.flow.red_flags[top[0]]]
+        return list(self.flow.outcome_guidance.get(level, ()))
+
+    def add_flags(self, flags: tuple[str, ...] | list[str]) -> None:
+        merged = tuple(dict.fromkeys((*self.state.flags, *flags)))
+        self.state = replace(self.state, flags=merged)
+
+    def turn(self, screening: Screening | None) -> Turn:
+        return Turn(tuple(self.replies), self.state, tuple(self.effects), screening)
+
+
+def _match_choice(step: Step, text: str, language: str, exact_only: bool = False) -> Choice | None:
+    """The answer a message gives at this step: its key, or words that mean a choice."""
+    norm = normalize(text)
+    key = norm.rstrip(".)")
+    if (found := step.choice(key)) is not None:
+        return found
+    words = norm.split()
+    if not words or len(words) > 8:
+        return None  # long messages are questions or descriptions, not menu answers
+    best: tuple[int, Choice] | None = None
+    for choice in step.choices:
+        for lang in (language, "en" if language == "es" else "es"):
+            for word in choice.words[lang]:
+                target = normalize(word)
+                contained = not exact_only and re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm)
+                if norm == target or contained:
+                    score = len(target) + (100 if norm == target else 0)
+                    if best is None or score > best[0]:
+                        best = (score, choice)
+    return best[1] if best else None
+
+
+def advance(flow: Flow, state: State | None, text: str, context: Context | None = None) -> Turn:
+    """Handle one inbound message and say what should happen next."""
+    context = context or Context()
+    text = text or ""
+    norm = normalize(text)
+    fresh = state is None or state.step is None
+    detected = detect_language(text)
+    if state is None:
+        state = State(language=detected or "en")
+    elif detected and detected != state.language and (fresh or len(norm.split()) >= 3):
+        # A parent who writes a sentence in the other language is answered in it from now on.
+        state = replace(state, language=detected)
+    run = _Run(flow, context, replace(state, turns=state.turns + 1))
+
+    # 1. Opted out: silence, except the words that opt back in.
+    if context.opted_out:
+        if norm in START_WORDS:
+            run.effects.append(OptIn())
+            run.say("started", kind="keyword")
+            run.go(flow.start, remember=False)
+        return run.turn(None)
+    if norm in STOP_WORDS:
+        run.effects.append(OptOut())
+        run.say("stopped", kind="keyword")
+        return run.turn(None)
+
+    # 2. The safety screen, before anything else: an emergency is answered at once, in any state.
+    screening = screen_for_red_flags(text, age_days=run.state.age_days)
+    if screening.age_days is not None:
+        run.state = replace(run.state, age_days=screening.age_days)
+    if screening.denied:
+        run.state = replace(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *screening.denied))))
+    if screening.level is Level.EMERGENCY:
+        run.add_flags(screening.flags)
+        run.state = replace(run.state, step=flow.start, level=int(Level.EMERGENCY))
+        run.assess()
+        run.say("menu_hint")
+        return run.turn(screening)
+
+    if fresh:
+        run.say("welcome_back" if context.known_contact else "welcome", kind="welcome")
+        run.state = replace(run.state, step=flow.start)
+
+    # 3. Keywords.
+    if norm in LANGUAGE_WORDS:
+        run.state = replace(run.state, language=LANGUAGE_WORDS[norm])
+        run.say("language_set", kind="keyword")
+        run.go(run.state.step or flow.start, remember=False)
+        return run.turn(screening)
+    if norm in HELP_WORDS:
+        run.say("help", kind="keyword")
+        return run.turn(screening)
+    if norm in MENU_WORDS:
+        run.go(flow.start)
+        return run.turn(screening)
+    if norm in BACK_WORDS:
+        previous = run.state.history[-1] if run.state.history else flow.start
+        run.state = replace(run.state, history=run.state.history[:-1])
+        run.go(previous, remember=False, skip=False)  # going back re-asks, even what is known
+        return run.turn(screening)
+    if norm in START_WORDS - {"yes"}:
+        run.go(flow.start)  # already subscribed: just show the menu
+        return run.turn(screening)
+
+    step = flow.steps[run.state.step or flow.start]
+
+    # 4. An answer to the current step.
+    # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
+    choice = _match_choice(step, text, run.language, exact_only=fresh)
+    if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
+        choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
+    if choice is not None:
+        if choice.age_days is not None and screening.age_days is None:
+            run.state = replace(run.state, age_days=choice.age_days)
+        run.add_flags((*choice.flags, *screening.flags))
+        run.go(choice.next)
+        return run.turn(screening)
+
+    # 5. Free text that reports red flags: give the level now, assuming the worst for what is unknown,
+    #    then ask the next question that could still change it.
+    if screening.level is not None:
+        run.add_flags(screening.flags)
+        level = run.level()
+        run.replies.append(Reply(run.message(f"level_{level.label}"), kind="level"))
+        run.guidance(run._explaining_passages(level))
+        run.state = replace(run.state, level=int(level))
+        run.effects.append(RecordAssessment(Assessment(level, run.state.flags, run.state.sections)))
+        target = step.id if step.is_question else flow.check_start
+        resolved = run._resolve(target)
+        run.state = replace(run.state, step=resolved.id)
+        run.prompt(resolved)
+        return run.turn(screening)
+
+    # 6. A question in the parent's own words: the best-matching guidance, then where we were.
+    passage = flow.index.best(text, run.language)
+    if passage is not None:
+        run.guidance([passage.id])
+        run.prompt(step)
+        return run.turn(screening)
+
+    # 7. Nothing matched.
+    if fresh:
+        run.prompt(step)
+    elif step.is_question:
+        run.prompt(step, intro=run.message("not_understood"))
+    else:
+        run.say("no_match")
+        run.go(flow.start, remember=False)
+    return run.turn(screening)

@@ -1,0 +1,1 @@
+"""Staff-facing parts: the JSON API (and later the dashboard)."""

@@ -1,0 +1,64 @@
+"""The staff JSON API under /api/: every route needs a staff bearer token."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from hotline.conversation import normalize_number
+from hotline.services import Services
+from hotline.store.staff_tokens import StaffTokens
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def services() -> Services:
+    return current_app.extensions["hotline"]  # type: ignore[no-any-return]
+
+
+def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify(error=message, **extra), status
+
+
+def staff_token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        name = StaffTokens(services().redis).who(token.strip()) if scheme.lower() == "bearer" else None
+        if not name:
+            response, status = problem(401, "a valid staff token is needed: Authorization: Bearer <token> "
+                                            "(create one with `hotline staff token NAME`)")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hotline"'
+            return response, status
+        g.staff = name
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/conversations/<path:number>")
+@staff_token_required
+def conversation(number: str) -> Any:
+    svc = services()
+    e164 = normalize_number(number, svc.settings.default_region)
+    if not e164:
+        return problem(400, f"'{number}' is not a valid phone number; use E.164, e.g. +15551234567")
+    store = svc.conversations
+    transcript = store.transcript(e164)
+    if not transcript and not store.contact(e164):
+        return problem(404, "no conversation with this number (or it has expired)")
+    assessments = [e for e in transcript if e.get("dir") == "assessment"]
+    messages = [e for e in transcript if e.get("dir") in ("in", "out")]
+    latest = assessments[-1] if assessments else None
+    return jsonify(
+        number=e164,
+        opted_out=store.is_opted_out(e164),
+        language=store.contact(e164).get("language"),
+        assessment=({k: latest[k] for k in ("level", "flags", "sections", "at")} if latest else None),
+        assessments=assessments,
+        transcript=messages,
+    )

@@ -1,0 +1,133 @@
+"""Conversations in Redis: sessions, contacts, opt-outs, transcripts and idempotent replies.
+
+A webhook costs two round trips: one pipelined read (`load`) and one Lua script (`commit`) that
+writes everything only if the session is still what `load` saw (compare-and-set), so two webhooks
+racing for one number never corrupt its session: the loser runs the engine again on the new state.
+
+Keys (all prefixed `hl:`):
+  session:{number}      the engine's State as JSON; expires after the inactivity TTL
+  contact:{number}      hash: language, first_seen, last_seen; expires after the retention period
+  transcript:{number}   list of JSON entries (in, out, assessment); expires after the retention period
+  optouts               hash number -> time of STOP
+  conversations         sorted set number -> last activity (for staff views)
+  reply:{message_sid}   the reply already given to this inbound message (Twilio retries), 1 day
+  reply:tok:{token}     the same, keyed by I-Twilio-Idempotency-Token
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import redis
+
+REPLY_TTL = 24 * 3600
+
+# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token
+# ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
+#       optout ("set" | "del" | ""), now, language, number, entries...
+_COMMIT = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+if KEYS[6] ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then return 2 end
+if KEYS[7] ~= '' and redis.call('EXISTS', KEYS[7]) == 1 then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('HSET', KEYS[2], 'language', ARGV[8], 'last_seen', ARGV[7])
+redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[7])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+if #ARGV > 9 then
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, 10))
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+if ARGV[6] == 'set' then redis.call('HSET', KEYS[4], ARGV[9], ARGV[7]) end
+if ARGV[6] == 'del' then redis.call('HDEL', KEYS[4], ARGV[9]) end
+redis.call('ZADD', KEYS[5], ARGV[7], ARGV[9])
+if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
+if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one pipelined read tells about a number before the engine runs."""
+
+    session_raw: str
+    known_contact: bool
+    opted_out: bool
+    previous_reply: tuple[str, ...] | None  # set when this exact message was already answered
+
+
+class ConversationStore:
+    def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int) -> None:
+        self.redis = connection
+        self.session_ttl = session_ttl
+        self.retention_ttl = retention_days * 24 * 3600
+        self._commit = connection.register_script(_COMMIT)
+
+    @staticmethod
+    def _keys(number: str) -> tuple[str, str, str]:
+        return f"hl:session:{number}", f"hl:contact:{number}", f"hl:transcript:{number}"
+
+    def load(self, number: str, message_sid: str = "", token: str = "") -> Loaded:
+        session, contact, _ = self._keys(number)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(session)
+            pipe.exists(contact)
+            pipe.hexists("hl:optouts", number)
+            pipe.get(f"hl:reply:{message_sid}" if message_sid else "hl:reply:-")
+            pipe.get(f"hl:reply:tok:{token}" if token else "hl:reply:tok:-")
+            raw, known, opted_out, by_sid, by_token = pipe.execute()
+        previous = by_sid or by_token
+        return Loaded(
+            session_raw=raw.decode() if raw else "",
+            known_contact=bool(known),
+            opted_out=bool(opted_out),
+            previous_reply=tuple(json.loads(previous)) if previous else None,
+        )
+
+    def commit(
+        self,
+        number: str,
+        *,
+        expected_session: str,
+        new_session: str,
+        language: str,
+        reply: tuple[str, ...],
+        entries: list[dict[str, object]],
+        optout: str = "",
+        message_sid: str = "",
+        token: str = "",
+    ) -> str:
+        """Write a handled message atomically. Returns 'ok', 'conflict' (session changed) or 'duplicate'."""
+        session, contact, transcript = self._keys(number)
+        now = time.time()
+        keys = [session, contact, transcript, "hl:optouts", "hl:conversations",
+                f"hl:reply:{message_sid}" if message_sid else "",
+                f"hl:reply:tok:{token}" if token else ""]
+        args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
+                              json.dumps(list(reply)), optout, f"{now:.3f}", language, number]
+        args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
+        result = self._commit(keys=keys, args=args)
+        return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]
+
+    # --- staff reads --------------------------------------------------------------------------
+
+    def transcript(self, number: str) -> list[dict[str, object]]:
+        _, _, transcript = self._keys(number)
+        return [json.loads(raw) for raw in self.redis.lrange(transcript, 0, -1)]
+
+    def contact(self, number: str) -> dict[str, str]:
+        _, contact, _ = self._keys(number)
+        return {k.decode(): v.decode() for k, v in self.redis.hgetall(contact).items()}
+
+    def is_opted_out(self, number: str) -> bool:
+        return bool(self.redis.hexists("hl:optouts", number))
+
+    def opt_outs(self) -> dict[str, float]:
+        return {k.decode(): float(v) for k, v in self.redis.hgetall("hl:optouts").items()}
+
+    def recent(self, limit: int = 50) -> list[tuple[str, float]]:
+        rows = self.redis.zrevrange("hl:conversations", 0, limit - 1, withscores=True)
+        return [(n.decode(), score) for n, score in rows]

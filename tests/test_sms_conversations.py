@@ -1,0 +1,336 @@
+"""SMS triage through signed webhooks against real Redis: what a parent texting the hotline experiences."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from hotline import create_app
+from hotline.services import build_services
+from tests.support.signed import SignedTwilio, reply_texts
+
+PARENT = "+15551230001"
+
+EMERGENCY = "Call 911 now"
+URGENT = "seen by a doctor today"
+SOON = "call your pediatrician in the next day or two"
+HOME = "sounds like the normal shaking"
+URGENT_ES = "al médico hoy"
+SOON_ES = "en uno o dos días"
+HOME_ES = "temblor normal"
+EMERGENCY_ES = "Llame al 911 ahora"
+
+
+class Parent:
+    """A parent's phone: sends texts through signed webhooks and keeps what came back."""
+
+    def __init__(self, twilio: SignedTwilio, number: str = PARENT) -> None:
+        self.twilio = twilio
+        self.number = number
+
+    def text(self, body: str) -> str:
+        return "\n\n".join(reply_texts(self.twilio.sms(body, self.number)))
+
+    def conversation(self, *bodies: str) -> str:
+        last = ""
+        for body in bodies:
+            last = self.text(body)
+        return last
+
+
+@pytest.fixture
+def parent(twilio) -> Parent:
+    return Parent(twilio)
+
+
+def session(redis, number: str = PARENT) -> dict:
+    return json.loads(redis.get(f"hl:session:{number}"))
+
+
+# --- First contact ------------------------------------------------------------------------------
+
+
+def test_first_message_says_what_the_service_is_that_it_is_not_a_doctor_and_the_emergency_number(parent):
+    reply = parent.text("hi")
+    assert "does not replace a doctor" in reply
+    assert "call 911" in reply
+    assert "1 Is this normal?" in reply  # and the menu
+
+
+def test_first_message_in_spanish_is_answered_in_spanish(parent):
+    reply = parent.text("hola, necesito ayuda con mi bebé")
+    assert "no reemplaza al médico" in reply
+    assert "Responda:" in reply
+
+
+def test_emergency_number_comes_from_configuration(services, redis):
+    services.settings = services.settings.with_(emergency_number="112")
+    client = create_app(services=services).test_client()
+    from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
+
+    signer = SignedTwilio(client, AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
+    reply = "\n".join(reply_texts(signer.sms("he is having a seizure", PARENT)))
+    assert reply.startswith("Call 112 now")
+    assert "911" not in reply
+
+
+# --- Symptom checks to each level, both languages ------------------------------------------------
+
+CHECKS = [
+    # (language, answers after "4"/menu, expected headline)
+    ("en", ["1", "2", "1", "2", "4", "4"], HOME),
+    ("en", ["2", "2", "1", "2", "4", "1"], SOON),
+    ("en", ["1", "2", "1", "1"], URGENT),
+    ("en", ["3", "1"], EMERGENCY),
+    ("en", ["3", "no", "yes", "no", "none", "none", "no"], HOME),
+    ("en", ["3", "2", "1", "2", "4", "4", "1"], SOON),  # still often after 6 months
+    ("es", ["1", "2", "1", "2", "4", "4"], HOME_ES),
+    ("es", ["2", "2", "1", "2", "4", "2"], SOON_ES),
+    ("es", ["2", "no", "si", "no", "1"], URGENT_ES),
+    ("es", ["1", "si"], EMERGENCY_ES),
+]
+
+
+@pytest.mark.parametrize(("language", "answers", "headline"), CHECKS)
+def test_symptom_check_reaches_the_expected_level(parent, redis, language, answers, headline):
+    if language == "es":
+        parent.text("ESPANOL")
+    reply = parent.conversation("4", *answers)
+    assert headline in reply
+    level = session(redis)["level"]
+    assert level is not None
+
+
+def test_the_check_skips_questions_that_cannot_change_the_outcome(parent):
+    parent.conversation("4", "1", "2")  # under 3 months, no danger signs
+    reply = parent.text("2")  # shaking does not stop when held: urgent already
+    assert "fever" not in reply.lower() or URGENT in reply
+    assert URGENT in reply  # straight to the outcome, no more questions
+
+
+def test_answers_can_be_words_instead_of_numbers(parent):
+    reply = parent.conversation("hi", "check my baby's symptoms", "under 3", "nope", "yes", "no", "none", "none")
+    assert HOME in reply
+
+
+def test_age_can_be_typed_in_the_parents_own_words(parent, redis):
+    parent.conversation("4", "she's 7 weeks old")
+    assert session(redis)["age_days"] == 49
+    assert session(redis)["step"] == "danger"
+
+
+# --- Safety screen ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", [[], ["1"], ["3", "1"], ["4"], ["4", "1", "2"], ["4", "1", "2", "1", "2"]])
+@pytest.mark.parametrize("text", ["she is having a seizure", "his lips are turning blue",
+                                  "le cuesta respirar", "not breathing right!!"])
+def test_emergency_wording_gets_the_emergency_number_first_whatever_the_menu_state(parent, redis, where, text):
+    parent.conversation(*where) if where else None
+    reply = parent.text(text)
+    assert reply.startswith("Call 911 now") or reply.startswith("Llame al 911 ahora") or (
+        not where and ("Call 911 now" in reply.split("\n\n")[0] or "Llame al 911" in reply.split("\n\n")[0])
+    )
+    assert session(redis)["level"] == 3
+
+
+def test_an_emergency_reply_starts_with_the_instruction_even_for_a_new_number(parent):
+    reply = parent.text("my baby is having a seizure")
+    assert reply.split("\n")[0].startswith("Call 911 now")
+
+
+def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(parent, redis):
+    reply = parent.text("my 2 month old's leg keeps shaking and she feels hot")
+    assert URGENT in reply
+    assert "trouble breathing" in reply  # asks the question that could still raise the level
+    assert session(redis)["level"] == 2
+
+
+def test_fever_with_unknown_age_is_urgent_and_asks_the_age(parent):
+    reply = parent.text("his legs are shaking and he has a fever of 101")
+    assert URGENT in reply
+    assert "How old is your baby?" in reply
+
+
+@pytest.mark.parametrize("text", ["legs shaking, no fever, not floppy, eating fine",
+                                  "le tiemblan las piernas pero no tiene fiebre",
+                                  "temp 37.2, she is feeding well"])
+def test_denied_symptoms_are_not_treated_as_red_flags(parent, redis, text):
+    reply = parent.text(text)
+    assert URGENT not in reply and EMERGENCY not in reply and URGENT_ES not in reply
+    assert session(redis)["level"] is None
+
+
+# --- Free text ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "sections", "expected"), [
+    ("why do babies legs shake", {"why", "physiology", "faq"}, "reason"),
+    ("how can i help my baby stop shaking their legs", {"soothe", "faq", "ease"}, "hold"),
+    ("is it normal for babies to shake their legs?", {"natural-tremors", "faq"}, "normal"),
+    ("can low blood sugar cause shaking", {"physiology", "faq"}, "feed"),
+    ("are there any exercises for shaky legs", {"ease", "faq"}, "tummy"),
+    ("por qué le tiemblan las piernas a mi bebé", {"why", "physiology", "faq"}, "sistema nervioso"),
+])
+def test_free_text_questions_get_the_matching_guidance(parent, redis, text, sections, expected):
+    parent.text("hi")
+    reply = parent.text(text)
+    assert expected in reply.lower()
+    assert set(session(redis)["sections"]) & sections  # the article section is recorded
+
+
+def test_gibberish_gets_the_menu_not_a_dead_end(parent):
+    parent.text("hi")
+    reply = parent.text("asdfgh qwerty")
+    assert "Here is what I can help with" in reply and "1 Is this normal?" in reply
+
+
+def test_unrecognized_answer_to_a_question_repeats_the_question(parent):
+    parent.conversation("hi", "4")
+    reply = parent.text("purple monkey dishwasher")
+    assert "did not catch that" in reply and "How old is your baby?" in reply
+
+
+# --- Keywords -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["MENU", "menu", "0", " Menu "])
+def test_menu_returns_to_the_main_menu(parent, redis, word):
+    parent.conversation("hi", "4", "1")
+    reply = parent.text(word)
+    assert "1 Is this normal?" in reply
+    assert session(redis)["step"] == "menu"
+
+
+def test_back_returns_to_the_previous_step(parent, redis):
+    parent.conversation("hi", "4", "1")
+    reply = parent.text("BACK")
+    assert "How old is your baby?" in reply
+    assert session(redis)["step"] == "age"
+
+
+@pytest.mark.parametrize("word", ["HELP", "help", "INFO", "ayuda"])
+def test_help_says_what_the_service_is_the_emergency_number_and_how_to_stop(parent, word):
+    reply = parent.text(word)
+    assert "911" in reply and "STOP" in reply
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", " Stop ", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+                                  "OPTOUT", "REVOKE"])
+def test_stop_confirms_once_then_the_hotline_says_nothing_until_start(parent, redis, word):
+    parent.text("hi")
+    confirmation = parent.text(word)
+    assert "no more texts" in confirmation
+    assert redis.hexists("hl:optouts", PARENT)
+    assert parent.text("1") == ""
+    assert parent.text("hello?") == ""
+    assert parent.text(word) == ""  # no second confirmation
+
+
+@pytest.mark.parametrize("word", ["START", "UNSTOP", "start"])
+def test_start_opts_back_in(parent, redis, word):
+    parent.conversation("hi", "STOP")
+    reply = parent.text(word)
+    assert "Welcome back" in reply and "1 Is this normal?" in reply
+    assert not redis.hexists("hl:optouts", PARENT)
+
+
+def test_a_sentence_in_spanish_mid_conversation_is_answered_in_spanish(parent, redis):
+    parent.text("hi")
+    reply = parent.text("mi bebé tiembla, es normal?")
+    assert "Responda:" in reply
+    assert session(redis)["language"] == "es"
+
+
+def test_language_switch_both_ways(parent, redis):
+    parent.text("hi")
+    reply = parent.text("ESPAÑOL")
+    assert "en español" in reply and "1 ¿Es normal?" in reply
+    assert parent.text("1").count("común") >= 1
+    reply = parent.text("ENGLISH")
+    assert "in English" in reply
+    assert session(redis)["language"] == "en"
+
+
+# --- State, retries, concurrency, expiry --------------------------------------------------------
+
+
+def test_retried_webhook_with_the_same_message_sid_gets_the_same_reply_and_changes_nothing(twilio, redis):
+    twilio.sms("hi", PARENT)
+    first = reply_texts(twilio.sms("4", PARENT, message_sid="SM" + "a" * 32))
+    before = (redis.get(f"hl:session:{PARENT}"), redis.llen(f"hl:transcript:{PARENT}"))
+    for _ in range(3):
+        again = reply_texts(twilio.sms("4", PARENT, message_sid="SM" + "a" * 32))
+        assert again == first
+    assert (redis.get(f"hl:session:{PARENT}"), redis.llen(f"hl:transcript:{PARENT}")) == before
+
+
+def test_retried_webhook_with_the_same_idempotency_token_changes_nothing(twilio, redis):
+    twilio.sms("hi", PARENT)
+    headers = {"I-Twilio-Idempotency-Token": "tok-123"}
+    first = reply_texts(twilio.sms("4", PARENT, headers=headers))
+    turns = session(redis)["turns"]
+    assert reply_texts(twilio.sms("4", PARENT, headers=headers)) == first
+    assert session(redis)["turns"] == turns
+
+
+def test_concurrent_messages_for_one_number_are_all_kept(app, redis):
+    from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
+
+    errors = []
+
+    def send(i: int) -> None:
+        signer = SignedTwilio(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
+        try:
+            reply_texts(signer.sms(f"question {i}", PARENT))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert session(redis)["turns"] == 16  # no lost update
+    transcript = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    assert sorted(e["text"] for e in transcript if e["dir"] == "in") == sorted(f"question {i}" for i in range(16))
+
+
+def test_an_idle_conversation_expires_and_starts_fresh_with_a_welcome_back(settings, redis):
+    services = build_services(settings.with_(session_ttl_seconds=1))
+    client = create_app(services=services).test_client()
+    from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
+
+    parent = Parent(SignedTwilio(client, AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID))
+    parent.conversation("hi", "4", "1")
+    time.sleep(1.3)
+    reply = parent.text("2")
+    assert "Welcome back" in reply
+    assert "does not replace a doctor" not in reply
+
+
+def test_webhook_answers_safely_when_redis_is_down(settings):
+    from hotline.redis_server import free_port
+
+    services = build_services(settings.with_(redis_url=f"redis://127.0.0.1:{free_port()}/0"))
+    client = create_app(services=services).test_client()
+    from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
+
+    signer = SignedTwilio(client, AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
+    reply = "\n".join(reply_texts(signer.sms("hello", PARENT)))
+    assert "911" in reply and "went wrong" in reply
+    reply = "\n".join(reply_texts(signer.sms("she is having a seizure", PARENT)))
+    assert reply.startswith("Call 911 now")
+
+
+@pytest.mark.parametrize("form_change", [{"From": ""}, {"From": "not-a-number"}, {"Body": ""},
+                                         {"Body": "x" * 5000}, {"Body": "\x00\x01\x02"}, {"Body": "🙏😭👶"}])
+def test_odd_forms_still_get_a_useful_answer(twilio, form_change):
+    params = twilio.sms_params("hi", PARENT)
+    params.update(form_change)
+    texts = reply_texts(twilio.post("/twilio/sms", params))
+    assert texts and any("911" in t or "Reply:" in t for t in texts)
