@@ -177,6 +177,7 @@ def test_each_flag_carries_its_level(flag: str, level: Level) -> None:
         ("  she   is   VOMITING   ", "vomiting"),
         ("vomito", "vomiting"),
         ("convulsion", "seizure"),
+        ("ＦＥＶＥＲ", "fever"),  # full-width letters from some phone keyboards
     ],
 )
 def test_misspellings_shorthand_case_and_emoji_still_find_the_flag(text: str, flag: str) -> None:

@@ -260,14 +260,16 @@ def normalize(text: str) -> _Normalized:
 
 # --- Pattern tables ------------------------------------------------------------------------------------
 # Patterns match the normalized text: lowercase ASCII, no accents, no apostrophes, one space between
-# tokens. `_GAP` is up to a few ordinary words; it never crosses punctuation or an already-read phrase.
+# tokens. A gap is up to a few ordinary words; it never crosses punctuation or an already-read phrase.
 
 
 def _any(*alternatives: str) -> str:
+    """A non-capturing alternation of regex fragments."""
     return "(?:" + "|".join(alternatives) + ")"
 
 
 def _gap(most: int) -> str:
+    """Up to `most` words, as few as possible."""
     return r"(?:[a-z0-9]+ ){0,%d}?" % most  # noqa: UP031 - braces would clash with the regex's own
 
 
@@ -288,8 +290,7 @@ _HOLD = _any(
 _WHEN_I = r"(?:even )?" + _any("when", "while", "if", "as", "whenever", "once") + r" (?:(?:i|we|you) )?"
 _STOPS = _any("stop", "stops", "stopped", "stopping")
 _HOLD_ES = _any(
-    "sujet", "agarr", "deteng", "deten", "sosteng", "sostien", "sosten", "tom", "aguant", "apriet",
-    "toc", "abraz", "deteng", "deten", "deteni",
+    "sujet", "agarr", "deten", "sosten", "sostien", "tom", "aguant", "apriet", "toc", "abraz",
 ) + "[a-z]*"  # fmt: skip
 _WHEN_ES = _any("aunque", "aun cuando", "cuando", "si", "incluso cuando", "aun si", "mientras") + " "
 _CLITIC_ES = r"(?:(?:yo|le|la|lo|les|se la|se lo|se le) )*"
@@ -783,8 +784,7 @@ _DENIABLE_TERMS = {
 _PHRASE_ROWS = {f"p{index}": (kind, flags) for index, (kind, flags, _alternatives) in enumerate(_PHRASES)}
 _PHRASE_PATTERN = re.compile(
     "|".join(
-        f"(?P<p{index}>{_word(_any(*alternatives))})"
-        for index, (_kind, _flags, alternatives) in enumerate(_PHRASES)
+        f"(?P<p{index}>{_word(_any(*alternatives))})" for index, (_kind, _flags, alternatives) in enumerate(_PHRASES)
     )
 )
 _DENIAL_PATTERN = re.compile(_word(_CUE + " " + _SCOPE_GAP + _terms_group(_DENIABLE_TERMS)))
@@ -929,9 +929,7 @@ _DURATION_BEFORE = frozenset(
     "for since past last over in within every each after been per at hace desde durante por cada en ultimos "
     "ultimas hasta lleva llevamos llevo van son the next once twice almost".split()
 )
-_HEDGES_BEFORE = frozenset(
-    "about like almost nearly around approx roughly more than unos unas casi como".split()
-)
+_HEDGES_BEFORE = frozenset("about like almost nearly around approx roughly more than unos unas casi como".split())
 # Before a number: words that make a bare "3 weeks" the baby's age ("she's 3 weeks", "bebé de 3 semanas").
 _AGE_CONTEXT_BEFORE = frozenset(
     "my our shes hes she he baby bby babe son daughter girl boy aged age turned turns tiene cumplio cumple "
@@ -1049,9 +1047,11 @@ _CORRECTIONS = _build_corrections()
 
 def detect_language(text: str) -> str | None:
     """The language of `text`, "en" or "es"; None when it gives no clue ("1", "ok", "38.5") or a tie."""
-    if not text:
-        return None
-    words = normalize(text).text.split()
+    return _language_of(normalize(text or ""))
+
+
+def _language_of(normalized: _Normalized) -> str | None:
+    words = normalized.text.split()
     english = spanish = 0
     for index, word in enumerate(words):
         if word == "yo" and index and words[index - 1][0].isdigit():
@@ -1060,7 +1060,7 @@ def detect_language(text: str) -> str | None:
             spanish += 1
         elif word in _ENGLISH_WORDS:
             english += 1
-    spanish += 2 * sum(1 for char in text if char in _SPANISH_MARKS)
+    spanish += 2 * sum(1 for char in normalized.original if char in _SPANISH_MARKS)
     if english > spanish:
         return "en"
     if spanish > english:
@@ -1071,18 +1071,20 @@ def detect_language(text: str) -> str | None:
 # --- Putting it together -------------------------------------------------------------------------------
 
 
-def apply_age_rules(found: list[Finding], frequent: Finding | None, age_days: int | None) -> list[Finding]:
-    """Set the levels that depend on age: fever is urgent under 90 days or at an unknown age and "soon" from
-    90 days; frequent or persistent shaking after six months adds `after_6_months`."""
+def apply_age_rules(found: list[Finding], frequent: str | None, age_days: int | None) -> list[Finding]:
+    """Set what depends on age: fever is urgent under 90 days or at an unknown age, and "soon" from 90 days;
+    frequent (`frequent`: the words that said so) or persistent shaking after six months adds
+    `after_6_months`."""
     result: list[Finding] = []
     for finding in found:
         if finding.flag == "fever" and age_days is not None and age_days >= YOUNG_INFANT_DAYS:
             finding = Finding("fever", Level.SOON, finding.evidence)
         result.append(finding)
     if age_days is not None and age_days > SIX_MONTHS_DAYS:
-        source = frequent or next((f for f in found if f.flag == "persistent"), None)
-        if source is not None:
-            result.append(Finding("after_6_months", FLAG_LEVELS["after_6_months"], source.evidence))
+        persistent = next((f.evidence for f in found if f.flag == "persistent"), None)
+        evidence = frequent or persistent
+        if evidence is not None:
+            result.append(Finding("after_6_months", FLAG_LEVELS["after_6_months"], evidence))
     return result
 
 
@@ -1117,11 +1119,11 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None) -> Screening
             denials.append(_Hit("fever", *temperature[1]))
 
     findings: dict[str, Finding] = {}
-    frequent: Finding | None = None
+    frequent: str | None = None
     for hit in hits:
         evidence = normalized.evidence(hit.start, hit.end)
         if hit.flag == FREQUENT:
-            frequent = frequent or Finding(FREQUENT, Level.SOON, evidence)
+            frequent = frequent or evidence
         elif hit.flag not in findings:
             findings[hit.flag] = Finding(hit.flag, FLAG_LEVELS[hit.flag], evidence)
 
@@ -1136,5 +1138,5 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None) -> Screening
         denied=denied,
         temperature_c=temperature_c,
         age_days=stated_age,
-        language=detect_language(text or ""),
+        language=_language_of(normalized),
     )
