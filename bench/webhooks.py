@@ -1,0 +1,182 @@
+"""Webhook throughput and latency under gunicorn (the Procfile's web settings), on loopback only."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from twilio.request_validator import RequestValidator
+
+from hotline.redis_server import RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTH_TOKEN = "bench-auth-token"
+ACCOUNT_SID = "AC" + "b" * 32
+
+# Realistic multi-step conversations: menu, symptom check, free text and red flags.
+SCRIPTS = [
+    ["hi", "4", "1", "2", "1", "2", "4", "4"],
+    ["my 2 month old's leg keeps shaking and she feels hot", "no", "menu", "3", "1"],
+    ["is it normal for my baby's legs to shake?", "1", "2", "1"],
+    ["hola", "4", "2", "no", "si", "no", "4", "1"],
+    ["his legs shake when he is tired", "how can i calm him down", "4", "3", "2", "1", "2", "4", "4", "no"],
+    ["she is having a seizure", "menu", "2", "1"],
+]
+
+
+@dataclass
+class LoadResult:
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    server_cpu_s: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
+def _gunicorn_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    kids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [master, *kids]
+
+
+class Server:
+    """Redis + gunicorn with the Procfile's web settings, on free loopback ports."""
+
+    def __init__(self, workers: int = 2, threads: int = 4) -> None:
+        self.redis = RedisServer(port=free_port()).start()
+        self.port = free_port()
+        env = dict(os.environ, REDIS_URL=self.redis.url, TWILIO_AUTH_TOKEN=AUTH_TOKEN, HOTLINE_ENV="production",
+                   HOTLINE_SECRET_KEY="bench", PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers",
+             str(workers), "--threads", str(threads), "--log-level", "warning", "hotline:create_app()"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.redis.stop()
+
+
+def _signed(port: int, body: str, number: str) -> tuple[bytes, dict[str, str]]:
+    sid = "SM" + "%032x" % random.getrandbits(128)
+    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID, "From": number, "To": "+15005550006",
+              "Body": body, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"}
+    url = f"http://127.0.0.1:{port}/twilio/sms"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    return urllib.parse.urlencode(params).encode(), {
+        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def drive(server: Server, concurrency: int, numbers: int = 1000, max_requests: int = 3000,
+          max_seconds: float = 20.0) -> LoadResult:
+    """Each client thread plays whole conversations for its own share of `numbers` distinct numbers."""
+    # Pre-sign outside the timed loop: the client's own CPU would otherwise distort the server's figures.
+    work: list[list[tuple[bytes, dict[str, str]]]] = [[] for _ in range(concurrency)]
+    count = 0
+    for n in range(numbers):
+        number = f"+1202555{n:04d}"
+        for body in SCRIPTS[n % len(SCRIPTS)]:
+            work[n % concurrency].append(_signed(server.port, body, number))
+            count += 1
+        if count >= max_requests:
+            break
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + max_seconds
+
+    def client(items: list[tuple[bytes, dict[str, str]]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+        for payload, headers in items:
+            if time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            try:
+                conn.request("POST", "/twilio/sms", body=payload, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except OSError:
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+                ok = False
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += 0 if ok else 1
+
+    pids = _gunicorn_pids(server.process.pid)
+    cpu_before = _cpu_seconds(pids)
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(items,)) for items in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    return LoadResult(concurrency, len(latencies), errors[0], seconds, latencies, _cpu_seconds(pids) - cpu_before)
+
+
+def run(repetitions: int = 3) -> list[dict[str, float]]:
+    rows = []
+    for concurrency in (1, 8, 32):
+        results = []
+        for _ in range(repetitions):
+            server = Server()
+            try:
+                drive(server, concurrency, numbers=60, max_requests=200)  # warm-up
+                results.append(drive(server, concurrency))
+            finally:
+                server.stop()
+        rows.append({
+            "concurrency": concurrency,
+            "requests": statistics.median(r.requests for r in results),
+            "errors": max(r.errors for r in results),
+            "rps": statistics.median(r.rps for r in results),
+            "p50_ms": statistics.median(r.pct(50) for r in results),
+            "p90_ms": statistics.median(r.pct(90) for r in results),
+            "p99_ms": statistics.median(r.pct(99) for r in results),
+            "server_cpu_ms_per_request": statistics.median(1000 * r.server_cpu_s / r.requests for r in results),
+        })
+    return rows
