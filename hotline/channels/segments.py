@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # The GSM 03.38 default alphabet and its extension table (extension characters cost two septets).
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -10,9 +12,13 @@ GSM7_BASIC = set(
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 MAX_SEGMENTS = 3
 
+# One compiled character class: checking a reply is a single C-level scan, not a Python loop per character.
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENDED))) + "]")
+_EXTENDED = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENDED))) + "]")
+
 
 def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+    return _NOT_GSM7.search(text) is None
 
 
 def encoding(text: str) -> str:
@@ -27,7 +33,7 @@ def non_gsm7_characters(text: str) -> list[str]:
 def segment_count(text: str) -> int:
     """How many SMS parts Twilio will send this text as."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        units = len(text) + len(_EXTENDED.findall(text))
         single, part = 160, 153
     else:
         # UCS-2 counts UTF-16 code units: an emoji outside the BMP takes two.
