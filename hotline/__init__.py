@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from datetime import timedelta
+
+from flask import Flask, jsonify, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.services import Services, build_services
@@ -25,6 +28,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(
         SECRET_KEY=settings.secret_key or "dev-only-not-secret",
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
     app.extensions["hotline"] = services
     if settings.trust_proxy:
@@ -34,10 +42,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 
     from hotline.staff.api import bp as api
+    from hotline.staff.dashboard import bp as dashboard
     from hotline.webhooks import bp as webhooks
 
+    # Every dashboard form carries a CSRF token; Twilio webhooks are signed and the API uses bearer tokens.
+    csrf = CSRFProtect(app)
+    csrf.exempt(webhooks)
+    csrf.exempt(api)
     app.register_blueprint(webhooks)
     app.register_blueprint(api)
+    app.register_blueprint(dashboard)
+
+    @app.get("/")
+    def home():  # type: ignore[no-untyped-def]
+        return redirect(url_for("staff.overview"))
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

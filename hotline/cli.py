@@ -36,7 +36,8 @@ def dev() -> None:
 @main.command()
 @click.option("--from", "from_", default="+15551234567", show_default=True, help="The parent's phone number.")
 @click.option("--url", default=None, help="The running hotline (default: the one `hotline dev` started).")
-def simulate(from_: str, url: str | None) -> None:
+@click.option("--voice", is_flag=True, help="Call instead of texting: type keys or words, read what is spoken.")
+def simulate(from_: str, url: str | None, voice: bool = False) -> None:
     """Text the local hotline as a parent would, through signed webhooks; type 'quit' to leave."""
     import redis
     import requests
@@ -69,6 +70,20 @@ def simulate(from_: str, url: str | None) -> None:
             time.sleep(1)
 
     threading.Thread(target=watch_outbox, daemon=True).start()
+    if voice:
+        from hotline.call_simulator import CallSimulator
+
+        def post(path: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, bytes]:
+            try:
+                response = requests.post(f"{web_url}{path}", data=params, headers=headers, timeout=15)
+            except requests.RequestException:
+                click.echo(f"Could not reach the hotline at {web_url}. Is `make run` running?")
+                return 0, b""
+            return response.status_code, response.content
+
+        click.echo(f"Calling {web_url} as {from_}. Type a key (0-9 * #), words, Enter for silence, or 'quit'.")
+        CallSimulator(post, public, token, from_).run(input, lambda line: click.echo(click.style(line, fg="green")))
+        return
     click.echo(f"Texting {web_url} as {from_}. Type a message, or 'quit'.")
     validator = RequestValidator(token)
     while True:
@@ -131,6 +146,22 @@ def staff() -> None:
     """Staff access."""
 
 
+@staff.command("add")
+@click.argument("username")
+@click.option("--reset", is_flag=True, help="Set a new password for an existing account.")
+@click.password_option("--password", prompt="Password (10 characters or more)", help="Asked for when not given.")
+def staff_add(username: str, reset: bool, password: str) -> None:
+    """Create a dashboard account (the password is stored as an argon2 hash)."""
+    from hotline.services import connect_redis
+    from hotline.store.staff_accounts import AccountError, StaffAccounts
+
+    try:
+        StaffAccounts(connect_redis(_settings_with_dev_redis())).add(username, password, replace=reset)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Account '{username.strip().lower()}' is ready. Log in at /staff/login.")
+
+
 @staff.command("token")
 @click.argument("name")
 def staff_token(name: str) -> None:
@@ -153,6 +184,16 @@ def _settings_with_dev_redis() -> Settings:
             raise click.ClickException("REDIS_URL is not set and no `hotline dev` is running.")
         settings = settings.with_(redis_url=state.redis_url)
     return settings
+
+
+def _add_reminder_commands() -> None:
+    from hotline.reminders.commands import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_reminder_commands()
 
 
 if __name__ == "__main__":

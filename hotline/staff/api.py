@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from hotline.conversation import normalize_number
+from hotline.conversation import normalize_number, sender_number
 from hotline.services import Services
 from hotline.store.staff_tokens import StaffTokens
 
@@ -44,7 +44,7 @@ def staff_token_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @staff_token_required
 def conversation(number: str) -> Any:
     svc = services()
-    e164 = normalize_number(number, svc.settings.default_region)
+    e164 = sender_number(number, svc.settings.default_region)
     if not e164:
         return problem(400, f"'{number}' is not a valid phone number; use E.164, e.g. +15551234567")
     store = svc.conversations
@@ -62,3 +62,19 @@ def conversation(number: str) -> Any:
         assessments=assessments,
         transcript=messages,
     )
+
+
+@bp.get("/callbacks")
+@staff_token_required
+def callbacks() -> Any:
+    """Callers who asked a nurse to call them back, newest first (numbers in E.164)."""
+    from hotline.store.calls import CallStore
+
+    svc = services()
+    limit = request.args.get("limit", default=100, type=int) or 100
+    found = CallStore(svc.redis, svc.conversations).callbacks(limit=max(1, min(limit, 500)))
+    return jsonify(callbacks=[c.to_dict() for c in found])
+
+
+# Reminder schedules, enrollments, reminders and opt-outs (and /api/openapi.json) live in their own module.
+from hotline.staff import reminders_api  # noqa: E402,F401

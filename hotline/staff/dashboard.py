@@ -1,0 +1,284 @@
+"""The staff dashboard: server-rendered pages for nurses and coordinators, behind a login."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from hotline.conversation import Inbound, handle_inbound, sender_number
+from hotline.privacy import mask_number, number_ref
+from hotline.sender import ConsoleOutbox
+from hotline.services import Services
+from hotline.store.staff_accounts import AttemptLimiter, StaffAccounts
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
+
+SESSION_HOURS = 8
+LEVEL_ORDER = {"emergency": 0, "urgent": 1, "soon": 2, "home": 3, None: 4}
+
+
+def services() -> Services:
+    return current_app.extensions["hotline"]  # type: ignore[no-any-return]
+
+
+def login_limiter() -> AttemptLimiter:
+    # Five tries per username and per address in 15 minutes: slows guessing, barely slows a person.
+    return AttemptLimiter(services().redis, "login", limit=5, window=15 * 60)
+
+
+PUBLIC_ENDPOINTS = {"staff.login"}
+
+
+@bp.before_request
+def require_login() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint == "staff.static":
+        return None
+    user = session.get("staff")
+    started = session.get("staff_at", 0)
+    if not user or time.time() - started > SESSION_HOURS * 3600:
+        session.clear()
+        return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
+    return None
+
+
+# The pages in the top navigation; other parts of the app add theirs (endpoint, label).
+NAV_ITEMS: list[tuple[str, str]] = [
+    ("staff.overview", "Overview"),
+    ("staff.conversations", "Conversations"),
+    ("staff.opt_outs", "Opt-outs"),
+    ("staff.outbox", "Outbox"),
+    ("staff.simulator", "Simulator"),
+]
+
+
+@bp.app_context_processor
+def inject() -> dict[str, Any]:
+    return {"staff_user": session.get("staff"), "mask": mask_number, "nav_items": NAV_ITEMS}
+
+
+def local_time(timestamp: float | str | None) -> str:
+    if timestamp in (None, ""):
+        return ""
+    zone = ZoneInfo(services().settings.default_timezone)
+    return datetime.fromtimestamp(float(timestamp), zone).strftime("%b %d, %H:%M")
+
+
+bp.add_app_template_filter(local_time, "local_time")
+
+
+# --- Login --------------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "").strip().lower()
+        password = request.form.get("password", "")
+        limiter = login_limiter()
+        address = request.remote_addr or "unknown"
+        if not (limiter.hit(f"user:{username}") and limiter.hit(f"ip:{address}")):
+            minutes = max(1, limiter.retry_after(f"user:{username}") // 60)
+            error = f"Too many attempts. Please wait {minutes} minute(s) and try again."
+            log.warning("login rate limit reached")
+        elif StaffAccounts(services().redis).verify(username, password):
+            limiter.reset(f"user:{username}")
+            session.clear()
+            session.permanent = True
+            session["staff"] = username
+            session["staff_at"] = time.time()
+            target = request.args.get("next") or ""
+            # Only local paths: never redirect a nurse to another site after login.
+            if not target.startswith("/staff") or target.startswith("//"):
+                target = url_for("staff.overview")
+            return redirect(target)
+        else:
+            error = "That username and password do not match. Please try again."
+    return render_template("staff/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("staff.login"))
+
+
+# --- Overview -----------------------------------------------------------------------------------
+
+
+def _latest_assessments(numbers: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest assessment of each number, read with one pipelined round trip."""
+    redis = services().redis
+    with redis.pipeline(transaction=False) as pipe:
+        for number in numbers:
+            pipe.lrange(f"hl:transcript:{number}", -40, -1)
+        results = pipe.execute()
+    latest: dict[str, dict[str, Any]] = {}
+    for number, entries in zip(numbers, results, strict=True):
+        for raw in reversed(entries):
+            entry = json.loads(raw)
+            if entry.get("dir") == "assessment":
+                latest[number] = entry
+                break
+    return latest
+
+
+def _conversation_rows(since: float | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    redis = services().redis
+    if since is None:
+        rows = redis.zrevrange("hl:conversations", 0, limit - 1, withscores=True)
+    else:
+        rows = redis.zrevrangebyscore("hl:conversations", "+inf", since, start=0, num=limit, withscores=True)
+    numbers = [n.decode() for n, _ in rows]
+    latest = _latest_assessments(numbers)
+    result = []
+    for (raw, score) in rows:
+        number = raw.decode()
+        assessment = latest.get(number)
+        result.append({
+            "number": number,
+            "ref": number_ref(number),
+            "last": score,
+            "level": assessment.get("level") if assessment else None,
+            "flags": assessment.get("flags", []) if assessment else [],
+        })
+    return result
+
+
+def _start_of_today() -> float:
+    zone = ZoneInfo(services().settings.default_timezone)
+    now = datetime.now(zone)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+@bp.get("/")
+def overview() -> str:
+    today = _conversation_rows(since=_start_of_today())
+    today.sort(key=lambda row: (LEVEL_ORDER.get(row["level"], 4), -row["last"]))
+    counts = {level: sum(1 for r in today if r["level"] == level) for level in ("emergency", "urgent", "soon", "home")}
+    panels = {name: provider() for name, provider in OVERVIEW_PANELS.items()}
+    return render_template("staff/overview.html", rows=today, counts=counts, panels=panels)
+
+
+# Other parts (reminders, callbacks) add panels to the overview: name -> callable returning a dict.
+OVERVIEW_PANELS: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+# --- Conversations ------------------------------------------------------------------------------
+
+
+@bp.get("/conversations")
+def conversations() -> str:
+    query = request.args.get("q", "").strip()
+    error = None
+    rows = []
+    if query:
+        number = sender_number(query, services().settings.default_region)
+        if not number:
+            error = f"'{query}' is not a phone number we can read. Try the full number, e.g. +1 555 123 4567."
+        else:
+            rows = [r for r in _conversation_rows(limit=1000) if r["number"] == number]
+            if not rows:
+                error = "No conversation with that number (it may have expired)."
+    else:
+        rows = _conversation_rows(limit=100)
+    return render_template("staff/conversations.html", rows=rows, query=query, error=error)
+
+
+@bp.get("/conversations/<ref>")
+def conversation(ref: str) -> str:
+    number = _number_for_ref(ref)
+    store = services().conversations
+    reveal = request.args.get("reveal") == "1"
+    if reveal:
+        log.info("staff %s revealed the number of %s", session.get("staff"), ref)
+    entries = store.transcript(number)
+    assessments = [e for e in entries if e.get("dir") == "assessment"]
+    return render_template(
+        "staff/conversation.html",
+        ref=ref,
+        number=number if reveal else mask_number(number),
+        revealed=reveal,
+        entries=entries,
+        assessment=assessments[-1] if assessments else None,
+        opted_out=store.is_opted_out(number),
+        sections=_section_titles(),
+    )
+
+
+def _number_for_ref(ref: str) -> str:
+    """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs."""
+    for raw in services().redis.zrange("hl:conversations", 0, -1):
+        number = raw.decode()
+        if number_ref(number) == ref:
+            return number
+    abort(404)
+
+
+def _section_titles() -> dict[str, str]:
+    from hotline.engine.levels import SECTIONS
+
+    return SECTIONS
+
+
+# --- Opt-outs and outbox ------------------------------------------------------------------------
+
+
+@bp.get("/opt-outs")
+def opt_outs() -> str:
+    rows = sorted(services().conversations.opt_outs().items(), key=lambda item: -item[1])
+    return render_template("staff/opt_outs.html", rows=rows)
+
+
+@bp.get("/outbox")
+def outbox() -> str:
+    dev = not services().settings.twilio_configured
+    return render_template("staff/outbox.html", entries=ConsoleOutbox.read(services().redis, 100), dev=dev)
+
+
+# --- Simulator ----------------------------------------------------------------------------------
+
+
+@bp.route("/simulator", methods=["GET", "POST"])
+def simulator() -> Any:
+    number = session.get("sim_number")
+    if not number:
+        # A number in the 555-01xx range, reserved for fiction: it can never reach a real phone.
+        number = f"+1202555{100 + secrets.randbelow(100):04d}"
+        session["sim_number"] = number
+    if request.method == "POST":
+        if request.form.get("action") == "new":
+            session.pop("sim_number", None)
+            return redirect(url_for("staff.simulator"))
+        text = request.form.get("message", "")
+        if not text.strip():
+            flash("Type a message first.")
+        else:
+            handle_inbound(Inbound(number=number, text=text[:1600], channel="sms"), services())
+        return redirect(url_for("staff.simulator"))
+    entries = services().conversations.transcript(number)
+    cutoff = time.time() - timedelta(hours=24).total_seconds()
+    entries = [e for e in entries if float(e.get("at", 0)) >= cutoff]
+    return render_template("staff/simulator.html", number=number, entries=entries, ref=number_ref(number))

@@ -1,0 +1,150 @@
+"""Staff access: every page and API route needs a login or a token, except Twilio's webhooks and /healthz."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hotline.store.staff_accounts import AccountError, StaffAccounts
+from hotline.store.staff_tokens import StaffTokens
+
+PUBLIC = {"/healthz", "/staff/login"}
+
+
+def concrete(rule: str) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "+15551230001" if "number" in m[1] else "x", rule)
+
+
+def test_every_route_requires_authentication_except_signed_webhooks_and_healthz(app, client):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = concrete(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method)
+            if rule.rule.startswith("/twilio/"):
+                assert response.status_code == 403, f"{method} {rule.rule} must demand a Twilio signature"
+            elif rule.rule in PUBLIC:
+                assert response.status_code in (200, 400, 401), f"{method} {rule.rule}"
+            elif rule.rule.startswith("/api/"):
+                assert response.status_code == 401, f"{method} {rule.rule} must demand a staff token"
+            elif method == "GET":
+                assert response.status_code == 302, f"{method} {rule.rule} must redirect to the login"
+                assert "/staff/login" in response.headers["Location"]
+            else:
+                # Without a session there is no CSRF token either: refused before anything happens.
+                assert response.status_code in (302, 400), f"{method} {rule.rule}"
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.fixture
+def nurse(redis):
+    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
+    return "nurse.kim"
+
+
+def csrf_from(html: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', html)[1].decode()
+
+
+def log_in(client, username="nurse.kim", password="correct horse battery"):
+    token = csrf_from(client.get("/staff/login").data)
+    return client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def test_a_nurse_logs_in_sees_the_overview_and_logs_out(client, nurse):
+    response = log_in(client)
+    assert response.status_code == 302
+    page = client.get("/staff/")
+    assert page.status_code == 200 and b"Today" in page.data
+    token = csrf_from(page.data)
+    client.post("/staff/logout", data={"csrf_token": token})
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(client, nurse):
+    response = log_in(client, password="wrong password!")
+    assert response.status_code == 401
+    assert b"do not match" in response.data
+
+
+def test_login_attempts_are_rate_limited(client, nurse):
+    for _ in range(5):
+        log_in(client, password="wrong password!")
+    response = log_in(client)  # even the right password waits now
+    assert b"Too many attempts" in response.data
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_form_without_the_csrf_token_is_refused(client, nurse):
+    log_in(client)
+    response = client.post("/staff/simulator", data={"message": "hi"})
+    assert response.status_code == 400
+
+
+def test_after_login_only_local_pages_are_redirect_targets(client, nurse):
+    token = csrf_from(client.get("/staff/login").data)
+    response = client.post("/staff/login?next=https://evil.example/", data={
+        "username": "nurse.kim", "password": "correct horse battery", "csrf_token": token})
+    assert response.headers["Location"].endswith("/staff/")
+
+
+def test_sessions_expire(client, nurse, monkeypatch):
+    log_in(client)
+    import hotline.staff.dashboard as dashboard
+
+    monkeypatch.setattr(dashboard.time, "time", lambda: 10**11)
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize(("username", "password", "problem"), [
+    ("Nurse Kim", "long enough pass", "lowercase"), ("kim", "short", "10 characters")])
+def test_bad_account_details_are_explained(redis, username, password, problem):
+    with pytest.raises(AccountError, match=problem):
+        StaffAccounts(redis).add(username, password)
+
+
+def test_passwords_are_stored_as_argon2_hashes(redis, nurse):
+    stored = redis.hget("hl:staff:accounts", nurse).decode()
+    assert stored.startswith("$argon2id$") and "correct horse" not in stored
+
+
+def test_the_conversations_api_needs_a_valid_token(client, redis, twilio):
+    twilio.sms("my 5 week old is shaking and has a fever of 38.5", "+15551230001")
+    assert client.get("/api/conversations/+15551230001").status_code == 401
+    bad = client.get("/api/conversations/+15551230001", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    token = StaffTokens(redis).create("nurse")
+    good = client.get("/api/conversations/+15551230001", headers={"Authorization": f"Bearer {token}"})
+    assert good.status_code == 200
+    body = good.get_json()
+    assert body["assessment"]["level"] == "urgent"
+    assert "fever" in body["assessment"]["flags"]
+    assert body["assessment"]["sections"]
+    assert [e["dir"] for e in body["transcript"]][:2] == ["in", "out"]
+
+
+@pytest.mark.parametrize(("number", "status"), [("not-a-number", 400), ("+12025550123", 404)])
+def test_the_conversations_api_explains_bad_or_unknown_numbers(client, redis, number, status):
+    token = StaffTokens(redis).create("nurse")
+    response = client.get(f"/api/conversations/{number}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status
+    assert response.get_json()["error"]
+
+
+def test_staff_cli_creates_an_account_and_a_token(settings, redis, monkeypatch):
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    runner = CliRunner()
+    result = runner.invoke(main, ["staff", "add", "coordinator", "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    assert StaffAccounts(redis).verify("coordinator", "a long password")
+    result = runner.invoke(main, ["staff", "token", "Coordinator"])
+    token = result.output.strip().splitlines()[-1]
+    assert StaffTokens(redis).who(token) == "Coordinator"
