@@ -100,7 +100,7 @@ class Server:
 
 
 def _signed(port: int, body: str, number: str) -> tuple[bytes, dict[str, str]]:
-    sid = "SM" + "%032x" % random.getrandbits(128)
+    sid = f"SM{random.getrandbits(128):032x}"
     params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID, "From": number, "To": "+15005550006",
               "Body": body, "NumMedia": "0", "NumSegments": "1", "ApiVersion": "2010-04-01"}
     url = f"http://127.0.0.1:{port}/twilio/sms"

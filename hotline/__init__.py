@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from datetime import timedelta
 
 from flask import Flask, jsonify, redirect, url_for
@@ -35,6 +34,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
     app.extensions["hotline"] = services
+    try:
+        # The reminder dispatcher is a self-rescheduling RQ job: make sure one is alive (one SET NX).
+        services.reminders.ensure_dispatcher()
+    except Exception:  # Redis not up yet: the next enrollment starts it
+        log.warning("could not start the reminder dispatcher; it starts with the next enrollment")
     if settings.trust_proxy:
         # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ import phonenumbers
 
 from hotline.channels.sms import render_sms
 from hotline.engine.levels import Level
-from hotline.engine.runner import Context, OptIn, OptOut, State, Turn, advance
+from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance
 from hotline.privacy import number_ref
 from hotline.services import Services
 
@@ -89,12 +89,13 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
 
     store = services.conversations
+    checkin = services.reminders.pending_checkin(inbound.number)  # a check-in text awaiting its answer
     for attempt in range(MAX_ATTEMPTS):
         loaded = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token)
         if loaded.previous_reply is not None:
             return Handled(loaded.previous_reply)
         state = State.from_json(loaded.session_raw)
-        context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out)
+        context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin))
         turn = advance(flow, state, inbound.text, context)
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
@@ -115,6 +116,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             token=inbound.idempotency_token,
         )
         if result == "ok":
+            apply_reminder_effects(services, inbound, turn, checkin)
             if turn.assessment and turn.assessment.level >= Level.URGENT:
                 log.info("assessment %s for %s", turn.assessment.level.label, number_ref(inbound.number))
             return Handled(messages, turn)
@@ -126,6 +128,19 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
     log.warning("gave up after %d conflicting writes for %s", MAX_ATTEMPTS, number_ref(inbound.number))
     raise RuntimeError("session kept changing")
+
+
+def apply_reminder_effects(services: Services, inbound: Inbound, turn: Turn, checkin: str | None) -> None:
+    """Enroll on the parent's YES (their consent, with time and channel); keep a check-in's answer."""
+    for effect in turn.effects:
+        try:
+            if isinstance(effect, Enroll):
+                services.reminders.enroll(inbound.number, effect.schedule, channel=inbound.channel,
+                                          language=turn.state.language, trusted=True)
+            elif isinstance(effect, CheckinReply) and checkin:
+                services.reminders.answer_checkin(inbound.number, checkin, effect.answer)
+        except Exception:  # the parent's reply is already saved: never turn it into an error message
+            log.exception("could not apply %s for %s", type(effect).__name__, number_ref(inbound.number))
 
 
 def fallback_messages(services: Services, text: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import redis
 from rq import Queue
 
 from hotline.engine.flow import Flow, load_flow
+from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
 from hotline.settings import Settings
 from hotline.store.conversations import ConversationStore
@@ -21,6 +22,7 @@ class Services:
     sender: Sender
     flow: Flow
     conversations: ConversationStore
+    reminders: Reminders
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -46,4 +48,5 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         conversations=ConversationStore(
             connection, settings.session_ttl_seconds, settings.transcript_retention_days
         ),
+        reminders=Reminders(settings, connection),
     )

@@ -39,6 +39,13 @@ def _hour_minute(value: str) -> tuple[int, int]:
     return h, m
 
 
+def _hours_range(value: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError(f"expected a range like 08:00-20:00, got {value!r}")
+    return _hour_minute(start), _hour_minute(end)
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value.strip())
@@ -141,6 +148,7 @@ class Settings:
         take("HOTLINE_QUIET_HOURS_END", "quiet_hours_end", _hour_minute)
         take("HOTLINE_SENDS_PER_SECOND", "sends_per_second", _int)
         take("HOTLINE_TRANSFER_NUMBER", "transfer_number")
+        take("HOTLINE_STAFFED_HOURS", "staffed_hours", _hours_range)
         take("HOTLINE_VOICE_EN", "voice_en")
         take("HOTLINE_VOICE_ES", "voice_es")
 

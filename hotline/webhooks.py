@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,18 @@ def signed_url() -> str:
     return f"{base}{request.path}" + (f"?{query}" if query else "")
 
 
+def _signature_valid(auth_token: str, signature: str) -> bool:
+    validator = RequestValidator(auth_token)
+    if request.mimetype == "application/json" and "bodySHA256" in request.args:
+        params: Any = request.get_data(as_text=True)  # JSON webhooks sign bodySHA256 in the URL
+    else:
+        params = request.form.to_dict(flat=True)
+    try:
+        return bool(validator.validate(signed_url(), params, signature))
+    except (TypeError, ValueError, UnicodeError):  # a malformed request is simply not a valid one
+        return False
+
+
 def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
     """Answer 403 unless X-Twilio-Signature is valid for this request."""
 
@@ -40,13 +53,8 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
         settings = services().settings
         if settings.validate_signatures:
             signature = request.headers.get("X-Twilio-Signature", "")
-            validator = RequestValidator(settings.twilio_auth_token or "")
-            if request.mimetype == "application/json":
-                params: Any = request.get_data(as_text=True)  # JSON webhooks sign bodySHA256 in the URL
-            else:
-                params = request.form.to_dict(flat=True)
-            if not signature or not settings.twilio_auth_token or not validator.validate(
-                signed_url(), params, signature
+            if not signature or not settings.twilio_auth_token or not _signature_valid(
+                settings.twilio_auth_token, signature
             ):
                 # No phone number in the log: the path and whether a signature was present are enough.
                 log.warning("rejected unsigned or badly signed request to %s (signature %s)",
@@ -73,3 +81,54 @@ def inbound_sms() -> Response:
         log.exception("inbound SMS failed; answered with the fallback")
         messages = fallback_messages(svc, inbound.text)
     return twiml(twiml_messages(messages))
+
+
+@bp.post("/status")
+@twilio_signed
+def message_status() -> Response:
+    """Delivery status of an outbound text: kept on its reminder; duplicates and old news are ignored."""
+    form = request.form
+    sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    if sid and status:
+        services().reminders.enrollments.record_status(sid[:64], status[:20], (form.get("ErrorCode") or "")[:10],
+                                                       time.time())
+    return twiml(twiml_messages(()))
+
+
+# --- Voice: every call webhook goes through hotline.calls; a failure is answered, never a 5xx ------
+
+
+def _call(kind: str) -> Response:
+    from hotline.calls import CallEvent, call_apology, handle_call
+
+    svc = services()
+    try:
+        event = CallEvent.from_twilio(kind, request.form, request.args, svc.settings.default_region)
+        return twiml(handle_call(event, svc))
+    except Exception:
+        log.exception("voice webhook %s failed; answered with the apology", kind)
+        return twiml(call_apology(svc))
+
+
+@bp.post("/voice")
+@twilio_signed
+def inbound_call() -> Response:
+    return _call("start")
+
+
+@bp.post("/voice/gather")
+@twilio_signed
+def call_input() -> Response:
+    return _call("input")
+
+
+@bp.post("/voice/dialed")
+@twilio_signed
+def call_dialed() -> Response:
+    return _call("dialed")
+
+
+@bp.post("/voice/recorded")
+@twilio_signed
+def call_recorded() -> Response:
+    return _call("recorded")

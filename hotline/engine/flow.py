@@ -54,6 +54,7 @@ class Step:
     outcome: bool = False
     skip_when_known: str | None = None
     only_if_age_over: int | None = None
+    enroll: str | None = None  # arriving here enrolls the parent in this reminder schedule (with consent)
 
     @property
     def is_question(self) -> bool:
@@ -89,6 +90,7 @@ class Flow:
     passages: Mapping[str, Passage]
     index: PassageIndex = field(repr=False, compare=False)
     examples: tuple[Example, ...] = ()
+    checkin: str | None = None  # the step a reply to a check-in text is read against
 
     def message(self, name: str, language: str) -> str:
         texts = self.messages[name]
@@ -151,7 +153,8 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
     red_flags = {}
     for flag, pid in (data.get("red_flags") or {}).items():
         if flag not in known_flags:
-            raise read.fail(f"red_flags '{flag}'", f"the safety screen has no flag '{flag}'{_closest(flag, known_flags)}")
+            raise read.fail(f"red_flags '{flag}'",
+                            f"the safety screen has no flag '{flag}'{_closest(flag, known_flags)}")
         red_flags[flag] = check_passage(str(pid), f"red_flags '{flag}'")
     for flag in sorted(known_flags - set(red_flags)):
         raise read.fail("red_flags", f"flag '{flag}' has no guidance passage: add '{flag}: <passage id>'")
@@ -169,7 +172,8 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         where = f"step '{step_id}'"
         if not isinstance(raw, dict):
             raise read.fail(where, "expected a mapping with text and choices")
-        unknown = set(raw) - {"text", "choices", "guidance", "outcome", "skip_when_known", "only_if_age_over"}
+        unknown = set(raw) - {"text", "choices", "guidance", "outcome", "skip_when_known", "only_if_age_over",
+                              "enroll"}
         if unknown:
             raise read.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
         choices = []
@@ -203,6 +207,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
             outcome=bool(raw.get("outcome", False)),
             skip_when_known=raw.get("skip_when_known"),
             only_if_age_over=raw.get("only_if_age_over"),
+            enroll=str(raw["enroll"]) if raw.get("enroll") else None,
         )
 
     for step in steps.values():
@@ -218,12 +223,13 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
             raise read.fail(f"step '{step.id}'", "skip_when_known: age needs every choice to lead to the same step")
     start = str(data.get("start", ""))
     check_start = str(data.get("check_start", "age"))
-    for name, step_id in (("start", start), ("check_start", check_start)):
+    checkin = str(data["checkin"]) if data.get("checkin") else None
+    for name, step_id in (("start", start), ("check_start", check_start), ("checkin", checkin or start)):
         if step_id not in steps:
             raise read.fail(name, f"unknown step '{step_id}'{_closest(step_id, steps)}")
     if not any(s.outcome for s in steps.values()):
         raise read.fail("steps", "no step has 'outcome: true', so no check can reach an assessment")
-    _check_reachable(read, steps, start)
+    _check_reachable(read, steps, start, *([checkin] if checkin else []))
 
     examples = []
     for number, raw in enumerate(data.get("examples") or [], start=1):
@@ -253,11 +259,12 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         passages=passages,
         index=PassageIndex(passages.values()),
         examples=tuple(examples),
+        checkin=checkin,
     )
 
 
-def _check_reachable(read: _Reader, steps: Mapping[str, Step], start: str) -> None:
-    seen, todo = set(), [start]
+def _check_reachable(read: _Reader, steps: Mapping[str, Step], start: str, *entries: str) -> None:
+    seen, todo = set(), [start, *entries]
     while todo:
         step_id = todo.pop()
         if step_id in seen:
@@ -266,7 +273,8 @@ def _check_reachable(read: _Reader, steps: Mapping[str, Step], start: str) -> No
         todo.extend(c.next for c in steps[step_id].choices)
     unreachable = sorted(set(steps) - seen)
     if unreachable:
-        raise read.fail(f"step '{unreachable[0]}'", f"cannot be reached from '{start}'; link it from a choice or remove it")
+        raise read.fail(f"step '{unreachable[0]}'",
+                        f"cannot be reached from '{start}'; link it from a choice or remove it")
 
 
 def _read_yaml(path: Path) -> Any:

@@ -1,6 +1,7 @@
 """The runner: (flow, state, message) -> Turn. It decides what to say; callers make it happen.
 
-Order for every inbound message: opt-out state, safety screen, keywords, then the flow.
+Order for every inbound message: opt-out state, safety screen, the answer to a pending check-in,
+keywords, then the flow.
 """
 
 from __future__ import annotations
@@ -84,7 +85,21 @@ class RecordAssessment:
     assessment: Assessment
 
 
-Effect = OptOut | OptIn | RecordAssessment
+@dataclass(frozen=True)
+class Enroll:
+    """The parent asked for check-in texts: enroll them in this reminder schedule (their consent)."""
+
+    schedule: str = "checkin"
+
+
+@dataclass(frozen=True)
+class CheckinReply:
+    """This message answered the check-in text awaiting a reply: 'better', 'same', 'worse' or 'other'."""
+
+    answer: str
+
+
+Effect = OptOut | OptIn | RecordAssessment | Enroll | CheckinReply
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,7 @@ class Context:
     emergency_number: str = "911"
     known_contact: bool = False  # we have talked to this number before
     opted_out: bool = False
+    checkin: bool = False  # a check-in text was sent and this is the first message since
 
 
 @dataclass(frozen=True)
@@ -201,6 +217,8 @@ class _Run:
         self.state = replace(self.state, step=step.id, history=history)
         if step.outcome:
             self.assess()
+        if step.enroll and not any(isinstance(e, Enroll) for e in self.effects):
+            self.effects.append(Enroll(step.enroll))
         self.guidance(step.guidance)
         self.prompt(step)
 
@@ -280,6 +298,11 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
     return best[1] if best else None
 
 
+def _checkin_answer(choice: Choice) -> str:
+    """'better', 'same' or 'worse': the check-in choice's English label, as recorded on the reminder."""
+    return normalize(choice.label["en"]).removeprefix("the ").replace(" ", "_")
+
+
 def advance(flow: Flow, state: State | None, text: str, context: Context | None = None) -> Turn:
     """Handle one inbound message and say what should happen next."""
     context = context or Context()
@@ -317,13 +340,29 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         run.state = replace(run.state, step=flow.start, level=int(Level.EMERGENCY))
         run.assess()
         run.say("menu_hint")
+        if context.checkin:
+            run.effects.append(CheckinReply("worse"))
         return run.turn(screening)
+
+    # 3. The first message after a check-in text is read as its answer when it can be:
+    #    1/better, 2/same, 3/worse. Red flags were screened above and count as worse.
+    if context.checkin and flow.checkin:
+        checkin_step = flow.steps[flow.checkin]
+        answer = _match_choice(checkin_step, text, run.language)
+        if answer is not None:
+            run.effects.append(CheckinReply(_checkin_answer(answer)))
+            if fresh:
+                run.state = replace(run.state, step=flow.start)
+            run.add_flags(screening.flags)
+            run.go(answer.next)
+            return run.turn(screening)
+        run.effects.append(CheckinReply("worse" if screening.level is not None else "other"))
 
     if fresh:
         run.say("welcome_back" if context.known_contact else "welcome", kind="welcome")
         run.state = replace(run.state, step=flow.start)
 
-    # 3. Keywords.
+    # 4. Keywords.
     if norm in LANGUAGE_WORDS:
         run.state = replace(run.state, language=LANGUAGE_WORDS[norm])
         run.say("language_set", kind="keyword")
@@ -346,7 +385,7 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
 
     step = flow.steps[run.state.step or flow.start]
 
-    # 4. An answer to the current step.
+    # 5. An answer to the current step.
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     choice = _match_choice(step, text, run.language, exact_only=fresh)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
@@ -358,7 +397,7 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         run.go(choice.next)
         return run.turn(screening)
 
-    # 5. Free text that reports red flags: give the level now, assuming the worst for what is unknown,
+    # 6. Free text that reports red flags: give the level now, assuming the worst for what is unknown,
     #    then ask the next question that could still change it.
     if screening.level is not None:
         run.add_flags(screening.flags)
@@ -373,14 +412,14 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         run.prompt(resolved)
         return run.turn(screening)
 
-    # 6. A question in the parent's own words: the best-matching guidance, then where we were.
+    # 7. A question in the parent's own words: the best-matching guidance, then where we were.
     passage = flow.index.best(text, run.language)
     if passage is not None:
         run.guidance([passage.id])
         run.prompt(step)
         return run.turn(screening)
 
-    # 7. Nothing matched.
+    # 8. Nothing matched.
     if fresh:
         run.prompt(step)
     elif step.is_question:

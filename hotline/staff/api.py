@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from hotline.conversation import normalize_number, sender_number
+from hotline.conversation import sender_number
 from hotline.services import Services
 from hotline.store.staff_tokens import StaffTokens
 

@@ -282,3 +282,35 @@ def simulator() -> Any:
     cutoff = time.time() - timedelta(hours=24).total_seconds()
     entries = [e for e in entries if float(e.get("at", 0)) >= cutoff]
     return render_template("staff/simulator.html", number=number, entries=entries, ref=number_ref(number))
+
+
+# --- Callback requests (from the phone line) ----------------------------------------------------
+
+
+@bp.route("/callbacks", methods=["GET", "POST"])
+def callbacks() -> Any:
+    from hotline.store.calls import CallStore
+
+    store = CallStore(services().redis, services().conversations)
+    if request.method == "POST":
+        if store.mark_done(request.form.get("id", ""), session.get("staff", "")):
+            flash("Marked as done.")
+        else:
+            flash("That callback request no longer exists (it may have expired).")
+        return redirect(url_for("staff.callbacks"))
+    rows = store.callbacks(limit=200)
+    waiting = [c for c in rows if not c.done_at]
+    done = [c for c in rows if c.done_at][:50]
+    return render_template("staff/callbacks.html", waiting=waiting, done=done)
+
+
+def _callbacks_panel() -> dict[str, Any]:
+    from hotline.store.calls import CallStore
+
+    waiting = [c for c in CallStore(services().redis, services().conversations).callbacks(200) if not c.done_at]
+    return {"title": "Callbacks waiting", "count": len(waiting), "link": url_for("staff.callbacks"),
+            "link_text": "See callback requests"}
+
+
+NAV_ITEMS.insert(2, ("staff.callbacks", "Callbacks"))
+OVERVIEW_PANELS["callbacks"] = _callbacks_panel

@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -47,6 +48,8 @@ class FakeTwilio:
     auth_token: str
     messages: list[FakeMessage] = field(default_factory=list)
     requests: int = 0
+    delay: float = 0.0  # seconds to wait before answering a message request (a slow Twilio)
+    received: int = 0  # message requests that arrived, counted before the delay
     _planned: list[int] = field(default_factory=list)
     _per_number: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -75,6 +78,8 @@ class FakeTwilio:
             self._planned.clear()
             self._per_number.clear()
             self.requests = 0
+            self.delay = 0.0
+            self.received = 0
 
     def bodies_to(self, number: str) -> list[str]:
         with self._lock:
@@ -88,6 +93,10 @@ class FakeTwilio:
         if auth != expected or match["sid"] != self.account_sid:
             return 401, {"code": 20003, "message": "Authenticate", "status": 401}
         to = form.get("To", "")
+        with self._lock:
+            self.received += 1
+        if self.delay:
+            time.sleep(self.delay)
         if not form.get("Body") or not to or not (form.get("From") or form.get("MessagingServiceSid")):
             return 400, {"code": 21604, "message": "A 'To', 'From' and 'Body' are required", "status": 400}
         with self._lock:

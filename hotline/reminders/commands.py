@@ -1,0 +1,176 @@
+"""`hotline schedules ...`, `hotline enroll`, `hotline import`, `hotline reminders ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import yaml
+
+from hotline.privacy import mask_number
+from hotline.reminders.schedules import ScheduleError, parse_schedule
+from hotline.reminders.service import EnrollmentError, Reminders
+from hotline.reminders.store import ACTIVE
+
+
+def _reminders() -> Reminders:
+    from hotline.cli import _settings_with_dev_redis
+    from hotline.services import connect_redis
+
+    settings = _settings_with_dev_redis()
+    return Reminders(settings, connect_redis(settings))
+
+
+@click.group()
+def schedules() -> None:
+    """Reminder schedules: list, show, save from a YAML file, activate, deactivate, delete."""
+
+
+@schedules.command("list")
+def schedules_list() -> None:
+    reminders = _reminders()
+    for schedule in reminders.schedules.all():
+        state = "active" if schedule.active else "inactive"
+        click.echo(f"{schedule.name:<20} {state:<9} {len(schedule.steps)} steps  "
+                   f"{reminders.active_count(schedule.name)} enrolled  {schedule.description}")
+
+
+@schedules.command("show")
+@click.argument("name")
+def schedules_show(name: str) -> None:
+    schedule = _reminders().schedules.get(name)
+    if schedule is None:
+        raise click.ClickException(f"no schedule named '{name}'")
+    click.echo(yaml.safe_dump(schedule.to_dict(), allow_unicode=True, sort_keys=False))
+
+
+@schedules.command("save")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def schedules_save(file: Path) -> None:
+    """Create or replace a schedule from a YAML or JSON file; its enrollments follow the new steps."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        schedule = parse_schedule(data)
+    except (ScheduleError, yaml.YAMLError) as error:
+        raise click.ClickException(f"{file}: {error}") from None
+    reminders = _reminders()
+    reminders.schedules.save(schedule)
+    moved = reminders.replan(schedule.name)
+    click.echo(f"saved '{schedule.name}' ({len(schedule.steps)} steps); {moved} enrollment(s) replanned")
+
+
+def _set_active(name: str, active: bool) -> None:
+    reminders = _reminders()
+    if reminders.schedules.set_active(name, active) is None:
+        raise click.ClickException(f"no schedule named '{name}'")
+    reminders.replan(name)
+    click.echo(f"'{name}' is {'active' if active else 'inactive'}")
+
+
+@schedules.command("activate")
+@click.argument("name")
+def schedules_activate(name: str) -> None:
+    _set_active(name, True)
+
+
+@schedules.command("deactivate")
+@click.argument("name")
+def schedules_deactivate(name: str) -> None:
+    """Stop sending this schedule's reminders (enrollments are kept)."""
+    _set_active(name, False)
+
+
+@schedules.command("delete")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Cancel its active enrollments too.")
+def schedules_delete(name: str, force: bool) -> None:
+    reminders = _reminders()
+    if reminders.schedules.get(name) is None:
+        raise click.ClickException(f"no schedule named '{name}'")
+    if name in reminders.schedules.shipped():
+        raise click.ClickException(f"'{name}' ships with the hotline; deactivate it instead")
+    active = [e for e in reminders.enrollments.in_schedule(name) if e.status == ACTIVE]
+    if active and not force:
+        raise click.ClickException(f"'{name}' has {len(active)} active enrollment(s); use --force to cancel them")
+    for enrollment in active:
+        reminders.cancel(enrollment.id, f"schedule '{name}' deleted")
+    reminders.schedules.delete(name)
+    click.echo(f"deleted '{name}' ({len(active)} enrollment(s) cancelled)")
+
+
+@click.command()
+@click.argument("number")
+@click.option("--schedule", default="checkin", show_default=True)
+@click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
+@click.option("--timezone", "zone", default=None, help="IANA zone; default: from the number.")
+@click.option("--baby-name", default=None)
+def enroll(number: str, schedule: str, language: str, zone: str | None, baby_name: str | None) -> None:
+    """Enroll NUMBER in a reminder schedule."""
+    try:
+        result = _reminders().enroll(number, schedule, channel="staff", language=language, zone=zone,
+                                     baby_name=baby_name)
+    except EnrollmentError as error:
+        raise click.ClickException(str(error)) from None
+    e = result.enrollment
+    if result.created:
+        click.echo(f"enrolled {mask_number(e.number)} in '{e.schedule}' (enrollment {e.id})")
+    else:
+        click.echo(f"{mask_number(e.number)} is already in '{e.schedule}' (enrollment {e.id}); nothing changed")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--schedule", default="checkin", show_default=True, help="For rows without a schedule column.")
+def import_(file: Path, schedule: str) -> None:
+    """Enroll every row of a CSV (header: number[,schedule,language,timezone,baby_name])."""
+    reminders = _reminders()
+    if reminders.schedules.get(schedule) is None:
+        raise click.ClickException(f"no schedule named '{schedule}'")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file}: not UTF-8 text") from None
+
+    def progress(rows):  # type: ignore[no-untyped-def]
+        with click.progressbar(rows, label="Importing", file=sys.stderr) as bar:
+            yield from bar
+
+    report = reminders.import_csv(text, schedule, progress=progress)
+    click.echo(f"{report.imported} enrolled, {report.duplicates} already enrolled, {len(report.errors)} bad row(s)")
+    for line, problem in report.errors:
+        click.echo(f"  line {line}: {problem}")
+    if report.errors:
+        raise SystemExit(1)
+
+
+@click.group()
+def reminders() -> None:
+    """Reminders: what goes out next, and what went out."""
+
+
+@reminders.command("upcoming")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def reminders_upcoming(limit: int, as_json: bool) -> None:
+    rows = _reminders().upcoming(limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no reminders pending")
+    for row in rows:
+        click.echo(f"{row['due']}  enrollment {row['enrollment']:<6} {row['schedule']:<12} "
+                   f"{mask_number(str(row['number']))}  step +{row['step_offset_minutes']} min")
+
+
+@reminders.command("sent")
+@click.option("--limit", default=50, show_default=True)
+def reminders_sent(limit: int) -> None:
+    for row in _reminders().sent(limit):
+        click.echo(f"{row['sent_at']}  enrollment {row['enrollment']:<6} {row['schedule']:<12} "
+                   f"{mask_number(str(row['number']))}  {row['status']}  {row.get('answer') or ''}")
+
+
+COMMANDS = (schedules, enroll, import_, reminders)

@@ -1,0 +1,308 @@
+"""Enrollments, the due-set and reminder records in Redis.
+
+Why a due-set and not one RQ scheduled job per reminder: an RQ scheduled job costs about 1.5 KB of
+Redis; a pending reminder here is one sorted-set member plus one compact hash field (measured by
+bench/reminder_memory.py). The sorted set only says when to look at an enrollment again: the
+delivery job recomputes what is due from the enrollment and its schedule, so a stale score is
+harmless and edits to a schedule need no bookkeeping beyond a new wake-up time.
+
+Keys (prefix `hl:rem:`):
+  seq                 counter for enrollment ids
+  e:{id // 128}       hash id -> JSON array [number, schedule, enrolled epoch, language, offset (minutes)
+                      of the last step handled, status, consent channel, zone override, baby name, reason]
+  i:{schedule}:{crc32(number) % 1024}
+                      hash number -> id: a number is in a schedule once
+  (Records and the index are split into small hashes so Redis keeps each one in its compact listpack
+  encoding: about a third of the memory of one big hash.)
+  due                 sorted set id -> epoch when the enrollment's next step should be looked at
+  log:{id}            hash step offset -> JSON {status, sid, at, attempts, error, answer}
+  claim:{id}:{offset} SET NX before sending: at most one send per step, whatever the workers do
+  sid:{sid}           "id:offset" for status callbacks
+  sent                sorted set "id:offset" -> send time, for staff views
+  checkin:{number}    "id:offset" of the check-in awaiting the parent's reply
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+P = "hl:rem:"
+DUE = P + "due"
+BUCKET = 128  # records per hash (Redis's hash-max-listpack-entries default)
+INDEX_BUCKETS = 1024
+
+
+def record_key(eid: str | int) -> str:
+    return P + f"e:{int(eid) // BUCKET}"
+
+
+def index_key(schedule: str, number: str) -> str:
+    return P + f"i:{schedule}:{zlib.crc32(number.encode()) % INDEX_BUCKETS}"
+
+SENT = P + "sent"
+SENT_KEEP = 10_000
+CLAIM_TTL = 60 * 24 * 3600  # a claim outlives any retry of its step
+SID_TTL = 30 * 24 * 3600
+CHECKIN_TTL = 3 * 24 * 3600
+
+ACTIVE, CANCELLED, ENDED, COMPLETED = "active", "cancelled", "ended", "completed"
+# Delivery statuses only move forward: a late "sent" never overwrites "delivered".
+STATUS_RANK = {"claimed": 0, "accepted": 1, "queued": 1, "scheduled": 1, "sending": 2, "sent": 3,
+               "delivered": 4, "undelivered": 4, "failed": 4, "read": 5}
+
+# Record keys are derived from ids inside the scripts (one Redis, not a cluster).
+_RECORD_KEY = """
+local function record_key(id) return 'hl:rem:e:' .. math.floor(tonumber(id) / BUCKET) end
+""".replace("BUCKET", str(BUCKET))
+
+# KEYS: idx, due, seq   ARGV: number, record (JSON), due ('' = none), mode (keep|restart)
+_ENROLL = _RECORD_KEY + """
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then
+  local rec = redis.call('HGET', record_key(existing), existing)
+  if rec and (ARGV[4] == 'keep' or cjson.decode(rec)[6] == 'active') then return {0, existing} end
+end
+local id = tostring(redis.call('INCR', KEYS[3]))
+redis.call('HSET', record_key(id), id, ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], id)
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], id) end
+return {1, id}
+"""
+
+# Move an active enrollment on. KEYS: record, due
+# ARGV: id, expected k, new k, new status, reason, next due ('' = none)
+_ADVANCE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
+local rec = cjson.decode(raw)
+if rec[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
+if tostring(rec[5]) ~= ARGV[2] then return 0 end
+rec[5] = tonumber(ARGV[3])
+rec[6] = ARGV[4]
+if ARGV[5] ~= '' then
+  for i = #rec + 1, 9 do rec[i] = '' end
+  rec[10] = ARGV[5]
+end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+if ARGV[4] == 'active' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+else redis.call('ZREM', KEYS[2], ARGV[1]) end
+return 1
+"""
+
+# Set the wake-up time of an enrollment that is still active. KEYS: record, due  ARGV: id, due
+_WAKE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw or cjson.decode(raw)[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+"""
+
+# Take the due enrollments and lease them (push their score ahead) so no other dispatcher takes them.
+# KEYS: due  ARGV: now, lease_until, limit
+_TAKE_DUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
+return ids
+"""
+
+# KEYS: sid index  ARGV: status, error code, now, rank table (JSON)
+_STATUS = """
+local ref = redis.call('GET', KEYS[1])
+if not ref then return 0 end
+local sep = string.find(ref, ':')
+local log_key = 'hl:rem:log:' .. string.sub(ref, 1, sep - 1)
+local offset = string.sub(ref, sep + 1)
+local ranks = cjson.decode(ARGV[4])
+local raw = redis.call('HGET', log_key, offset)
+local entry = raw and cjson.decode(raw) or {}
+local current = ranks[entry['status'] or 'claimed'] or 0
+local new = ranks[ARGV[1]]
+if not new or new <= current then return 1 end
+entry['status'] = ARGV[1]
+entry['status_at'] = tonumber(ARGV[3])
+if ARGV[2] ~= '' then entry['error'] = ARGV[2] end
+redis.call('HSET', log_key, offset, cjson.encode(entry))
+return 2
+"""
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    id: str
+    number: str
+    schedule: str
+    enrolled_at: float
+    language: str = "en"
+    last_offset: int = -1
+    status: str = ACTIVE
+    zone: str | None = None
+    baby_name: str | None = None
+    channel: str = "staff"
+    reason: str | None = None
+
+    @classmethod
+    def from_record(cls, eid: str, raw: bytes | str) -> Enrollment:
+        r = json.loads(raw) + [""] * 4
+        return cls(eid, r[0], r[1], float(r[2]), r[3], int(r[4]), r[5], r[7] or None, r[8] or None, r[6],
+                   r[9] or None)
+
+    def record(self) -> str:
+        """A JSON array, short enough (under 64 bytes) for Redis's compact hash encoding."""
+        data: list[Any] = [self.number, self.schedule, int(self.enrolled_at), self.language, self.last_offset,
+                           self.status, self.channel, self.zone or "", self.baby_name or "", self.reason or ""]
+        while data[-1] == "":
+            data.pop()
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "number": self.number, "schedule": self.schedule,
+                "enrolled_at": self.enrolled_at, "language": self.language, "status": self.status,
+                "timezone": self.zone, "baby_name": self.baby_name, "consent_channel": self.channel,
+                "end_reason": self.reason, "last_step_offset_minutes": self.last_offset}
+
+
+class EnrollmentStore:
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+        self._enroll = connection.register_script(_ENROLL)
+        self._advance = connection.register_script(_ADVANCE)
+        self._wake = connection.register_script(_WAKE)
+        self._take = connection.register_script(_TAKE_DUE)
+        self._status = connection.register_script(_STATUS)
+
+    # --- enrollments ------------------------------------------------------------------------------
+
+    def add(self, enrollment: Enrollment, due: float | None, *, restart: bool) -> tuple[bool, str]:
+        """Enroll atomically; (False, existing id) when the number is already in the schedule."""
+        created, eid = self._enroll(
+            keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq"],
+            args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
+                  "restart" if restart else "keep"])
+        return bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)
+
+    def get(self, eid: str) -> Enrollment | None:
+        if not str(eid).isdigit():
+            return None
+        raw = self.redis.hget(record_key(eid), eid)
+        return Enrollment.from_record(eid, raw) if raw else None
+
+    def ids_in(self, schedule: str) -> list[str]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for bucket in range(INDEX_BUCKETS):
+                pipe.hvals(P + f"i:{schedule}:{bucket}")
+            return [v.decode() for values in pipe.execute() for v in values]
+
+    def in_schedule(self, schedule: str) -> list[Enrollment]:
+        ids = self.ids_in(schedule)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for eid in ids:
+                pipe.hget(record_key(eid), eid)
+            raws = pipe.execute()
+        return [Enrollment.from_record(i, r) for i, r in zip(ids, raws, strict=True) if r]
+
+    def all(self) -> list[Enrollment]:
+        last = int(self.redis.get(P + "seq") or 0)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for bucket in range(last // BUCKET + 1):
+                pipe.hgetall(P + f"e:{bucket}")
+            buckets = pipe.execute()
+        return [Enrollment.from_record(k.decode(), v) for found in buckets for k, v in found.items()]
+
+    def advance(self, enrollment: Enrollment, new_last: int, status: str = ACTIVE, reason: str = "",
+                next_due: float | None = None) -> bool:
+        return bool(self._advance(keys=[record_key(enrollment.id), DUE], args=[
+            enrollment.id, str(enrollment.last_offset), str(new_last), status, reason,
+            "" if next_due is None else f"{next_due:.3f}"]))
+
+    def end(self, eid: str, status: str, reason: str) -> bool:
+        """Cancel or end whatever step it is at."""
+        current = self.get(eid)
+        return bool(current and current.status == ACTIVE
+                    and self.advance(current, current.last_offset, status, reason))
+
+    def wake_at(self, eid: str, due: float) -> None:
+        self._wake(keys=[record_key(eid), DUE], args=[eid, f"{due:.3f}"])
+
+    def sleep(self, eid: str) -> None:
+        self.redis.zrem(DUE, eid)
+
+    # --- the due-set --------------------------------------------------------------------------------
+
+    def take_due(self, now: float, lease_seconds: float, limit: int) -> list[str]:
+        ids = self._take(keys=[DUE], args=[f"{now:.3f}", f"{now + lease_seconds:.3f}", limit])
+        return [i.decode() for i in ids]
+
+    def upcoming(self, limit: int = 100) -> list[tuple[str, float]]:
+        return [(i.decode(), s) for i, s in self.redis.zrange(DUE, 0, limit - 1, withscores=True)]
+
+    def pending_count(self) -> int:
+        return int(self.redis.zcard(DUE))
+
+    # --- claims and reminder records ------------------------------------------------------------------
+
+    def claim(self, eid: str, offset: int, now: float) -> bool:
+        return bool(self.redis.set(P + f"claim:{eid}:{offset}", f"{now:.3f}", nx=True, ex=CLAIM_TTL))
+
+    def claimed_at(self, eid: str, offset: int) -> float | None:
+        raw = self.redis.get(P + f"claim:{eid}:{offset}")
+        return float(raw) if raw else None
+
+    def release(self, eid: str, offset: int) -> None:
+        self.redis.delete(P + f"claim:{eid}:{offset}")
+
+    def log(self, eid: str, offset: int) -> dict[str, Any]:
+        raw = self.redis.hget(P + f"log:{eid}", str(offset))
+        return json.loads(raw) if raw else {}
+
+    def logs(self, eid: str) -> dict[int, dict[str, Any]]:
+        return {int(k): json.loads(v) for k, v in self.redis.hgetall(P + f"log:{eid}").items()}
+
+    def write_log(self, eid: str, offset: int, entry: dict[str, Any]) -> None:
+        self.redis.hset(P + f"log:{eid}", str(offset), json.dumps(entry, separators=(",", ":")))
+
+    def record_sent(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool) -> None:
+        ref = f"{enrollment.id}:{offset}"
+        with self.redis.pipeline() as pipe:
+            pipe.hset(P + f"log:{enrollment.id}", str(offset), json.dumps(entry, separators=(",", ":")))
+            pipe.set(P + f"sid:{entry['sid']}", ref, ex=SID_TTL)
+            pipe.zadd(SENT, {ref: entry["at"]})
+            pipe.zremrangebyrank(SENT, 0, -SENT_KEEP - 1)
+            if checkin:
+                pipe.set(P + f"checkin:{enrollment.number}", ref, ex=CHECKIN_TTL)
+            pipe.execute()
+
+    def sent(self, limit: int = 100) -> list[tuple[str, int, float]]:
+        rows = self.redis.zrevrange(SENT, 0, limit - 1, withscores=True)
+        out = []
+        for ref, at in rows:
+            eid, _, offset = ref.decode().partition(":")
+            out.append((eid, int(offset), at))
+        return out
+
+    def record_status(self, sid: str, status: str, error_code: str, now: float) -> str:
+        """'unknown' (not a reminder), 'kept' (duplicate or older news) or 'updated'."""
+        result = self._status(keys=[P + f"sid:{sid}"],
+                              args=[status, error_code, f"{now:.3f}", json.dumps(STATUS_RANK)])
+        return {0: "unknown", 1: "kept", 2: "updated"}[int(result)]
+
+    # --- check-in replies ---------------------------------------------------------------------------
+
+    def pending_checkin(self, number: str) -> str | None:
+        raw = self.redis.get(P + f"checkin:{number}")
+        return raw.decode() if raw else None
+
+    def answer_checkin(self, number: str, ref: str, answer: str) -> None:
+        """Keep the parent's answer on the check-in it answers; the next message is ordinary again."""
+        self.redis.delete(P + f"checkin:{number}")
+        eid, _, offset = ref.partition(":")
+        entry = self.log(eid, int(offset))
+        if entry:
+            entry["answer"] = answer
+            entry["answered_at"] = round(time.time(), 3)
+            self.write_log(eid, int(offset), entry)

@@ -1,0 +1,127 @@
+"""The OpenAPI 3.1 document for /api/ (served at /api/openapi.json; a test checks it against the routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERR = {"$ref": "#/components/responses/Error"}
+LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+
+
+def _op(summary: str, ok: dict[str, Any], *errors: int, body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None, code: str = "200") -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {code: ok, "401": ERR, **{str(e): ERR for e in errors}}}
+    if body:
+        op["requestBody"] = body
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def document() -> dict[str, Any]:
+    schedule_body = {"required": True, "content": {"application/json": {"schema": _ref("ScheduleInput")}}}
+    text = {"type": "object", "required": ["en", "es"],
+            "properties": {"en": {"type": "string", "description": "GSM-7, 3 SMS parts at most, mentions STOP"},
+                           "es": {"type": "string"}}}
+    step = {"type": "object", "required": ["after", "text"], "properties": {
+        "after": {"type": "string", "examples": ["30 minutes", "2 hours", "1 day", "1 week"]},
+        "at": {"type": "string", "pattern": "^\\d{1,2}:\\d{2}$", "description": "local time of day"},
+        "text": text}}
+    schedule_input = {"type": "object", "required": ["name", "steps"], "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"},
+        "description": {"type": "string"}, "active": {"type": "boolean"}, "checkin": {"type": "boolean"},
+        "steps": {"type": "array", "items": step, "minItems": 1}}}
+    enrollment = {"type": "object", "properties": {
+        "id": {"type": "string"}, "number": {"type": "string"}, "schedule": {"type": "string"},
+        "enrolled_at": {"type": "number"}, "language": {"type": "string"},
+        "status": {"enum": ["active", "cancelled", "ended", "completed"]},
+        "timezone": {"type": ["string", "null"]}, "baby_name": {"type": ["string", "null"]},
+        "consent_channel": {"type": "string"}, "end_reason": {"type": ["string", "null"]},
+        "last_step_offset_minutes": {"type": "integer"}}}
+    enrollment_input = {"type": "object", "required": ["number"], "properties": {
+        "number": {"type": "string"}, "schedule": {"type": "string", "default": "checkin"},
+        "language": {"enum": ["en", "es"]}, "timezone": {"type": "string"}, "baby_name": {"type": "string"}}}
+    listing = {"type": "object", "additionalProperties": True}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Hotline staff API", "version": "1.0",
+                 "description": "Every route needs Authorization: Bearer <staff token> "
+                                "(`hotline staff token NAME`)."},
+        "components": {
+            "securitySchemes": {"staff": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Error": _json(_ref("Error"), "An error with a message saying what is wrong")},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "ScheduleInput": schedule_input,
+                "Schedule": {"allOf": [schedule_input, {"type": "object", "properties": {
+                    "active_enrollments": {"type": "integer"}, "shipped": {"type": "boolean"}}}]},
+                "Enrollment": enrollment,
+                "EnrollmentInput": enrollment_input,
+                "ImportReport": {"type": "object", "properties": {
+                    "imported": {"type": "integer"}, "duplicates": {"type": "integer"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {
+                        "line": {"type": "integer"}, "error": {"type": "string"}}}}}},
+            },
+        },
+        "security": [{"staff": []}],
+        "paths": {
+            "/api/openapi.json": {"get": _op("This document", _json({"type": "object"}))},
+            "/api/conversations/{number}": {"get": _op(
+                "A parent's conversation: transcript, assessments, opt-out", _json(listing), 400, 404,
+                params=[_path("number")])},
+            "/api/callbacks": {"get": _op("Callers who asked to be called back", _json(listing), params=[LIMIT])},
+            "/api/schedules": {
+                "get": _op("All reminder schedules", _json({"type": "object", "properties": {
+                    "schedules": {"type": "array", "items": _ref("Schedule")}}})),
+                "post": _op("Create a schedule", _json(_ref("Schedule"), "Created"), 400, 409,
+                            body=schedule_body, code="201"),
+            },
+            "/api/schedules/{name}": {
+                "get": _op("One schedule", _json(_ref("Schedule")), 404, params=[_path("name")]),
+                "put": _op("Replace a schedule (future steps of its enrollments follow; active=false stops them)",
+                           _json(_ref("Schedule")), 400, 404, body=schedule_body, params=[_path("name")]),
+                "delete": _op("Delete a schedule; refused while it has active enrollments unless force=true",
+                              _json(listing), 404, 409, params=[_path("name"), {
+                                  "name": "force", "in": "query", "schema": {"type": "boolean"}}]),
+            },
+            "/api/enrollments": {
+                "get": _op("Enrollments", _json({"type": "object", "properties": {
+                    "enrollments": {"type": "array", "items": _ref("Enrollment")}, "total": {"type": "integer"}}}),
+                    params=[{"name": "schedule", "in": "query", "schema": {"type": "string"}},
+                            {"name": "status", "in": "query", "schema": {"type": "string"}}, LIMIT]),
+                "post": _op("Enroll one number", _json(_ref("Enrollment"), "Created"), 400, 404, 409,
+                            body={"required": True, "content": {"application/json": {
+                                "schema": _ref("EnrollmentInput")}}}, code="201"),
+            },
+            "/api/enrollments/{id}": {"get": _op("One enrollment with its reminders", _json(_ref("Enrollment")),
+                                                 404, params=[_path("id")])},
+            "/api/enrollments/{id}/cancel": {"post": _op("Cancel an enrollment", _json(_ref("Enrollment")),
+                                                         404, 409, params=[_path("id")])},
+            "/api/enrollments/import": {"post": _op(
+                "Import a CSV (header: number[,schedule,language,timezone,baby_name]); idempotent",
+                _json(_ref("ImportReport")), 400, 404,
+                body={"required": True, "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"}}}}}},
+                params=[{"name": "schedule", "in": "query", "schema": {"type": "string", "default": "checkin"}}])},
+            "/api/reminders/upcoming": {"get": _op("Next reminder of each active enrollment, soonest first",
+                                                   _json(listing), params=[LIMIT])},
+            "/api/reminders/sent": {"get": _op("Sent reminders with delivery status and answers, newest first",
+                                               _json(listing), params=[LIMIT])},
+            "/api/optouts": {"get": _op("Numbers that texted STOP", _json(listing))},
+        },
+    }

@@ -1,0 +1,225 @@
+"""Staff JSON API for reminders: schedules, enrollments, upcoming and sent reminders, opt-outs.
+
+Views are plumbing: parse, call hotline.reminders, answer JSON. Bad input is a 400, 404 or 409
+with a message, and nothing is written before the input has been checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from hotline.reminders.schedules import ScheduleError, parse_schedule
+from hotline.reminders.service import EnrollmentError
+from hotline.reminders.store import ACTIVE
+from hotline.staff.api import bp, problem, services, staff_token_required
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+def _limit() -> int:
+    return max(1, min(request.args.get("limit", default=100, type=int) or 100, 1000))
+
+
+def _json_body() -> dict[str, Any] | None:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+# --- schedules ----------------------------------------------------------------------------------------
+
+
+def _schedule_json(schedule: Any) -> dict[str, Any]:
+    reminders = services().reminders
+    return {**schedule.to_dict(), "active_enrollments": reminders.active_count(schedule.name),
+            "shipped": schedule.name in reminders.schedules.shipped()}
+
+
+@bp.get("/schedules")
+@staff_token_required
+def list_schedules() -> Any:
+    return jsonify(schedules=[_schedule_json(s) for s in services().reminders.schedules.all()])
+
+
+@bp.post("/schedules")
+@staff_token_required
+def create_schedule() -> Any:
+    body = _json_body()
+    if body is None:
+        return problem(400, "send the schedule as a JSON object")
+    try:
+        schedule = parse_schedule(body)
+    except ScheduleError as error:
+        return problem(400, str(error))
+    reminders = services().reminders
+    if reminders.schedules.get(schedule.name):
+        return problem(409, f"a schedule named '{schedule.name}' exists; PUT /api/schedules/{schedule.name} "
+                            "to change it")
+    reminders.schedules.save(schedule)
+    return jsonify(_schedule_json(schedule)), 201
+
+
+@bp.get("/schedules/<name>")
+@staff_token_required
+def get_schedule(name: str) -> Any:
+    schedule = services().reminders.schedules.get(name)
+    if schedule is None:
+        return problem(404, f"no schedule named '{name}'")
+    return jsonify(_schedule_json(schedule))
+
+
+@bp.put("/schedules/<name>")
+@staff_token_required
+def update_schedule(name: str) -> Any:
+    """Replace a schedule. Future steps of its enrollments follow the new version."""
+    body = _json_body()
+    if body is None:
+        return problem(400, "send the schedule as a JSON object")
+    reminders = services().reminders
+    if reminders.schedules.get(name) is None:
+        return problem(404, f"no schedule named '{name}'")
+    if body.setdefault("name", name) != name:
+        return problem(400, "a schedule cannot be renamed; create a new one")
+    try:
+        schedule = parse_schedule(body)
+    except ScheduleError as error:
+        return problem(400, str(error))
+    reminders.schedules.save(schedule)
+    reminders.replan(name)
+    return jsonify(_schedule_json(schedule))
+
+
+@bp.delete("/schedules/<name>")
+@staff_token_required
+def delete_schedule(name: str) -> Any:
+    reminders = services().reminders
+    if reminders.schedules.get(name) is None:
+        return problem(404, f"no schedule named '{name}'")
+    if name in reminders.schedules.shipped():
+        return problem(409, f"'{name}' ships with the hotline (flows/schedules/); deactivate it instead: "
+                            f"PUT it with \"active\": false")
+    active = [e for e in reminders.enrollments.in_schedule(name) if e.status == ACTIVE]
+    force = request.args.get("force", "").lower() in {"1", "true", "yes"}
+    if active and not force:
+        return problem(409, f"'{name}' has {len(active)} active enrollment(s); cancel them first or "
+                            "delete with ?force=true to cancel them all", active_enrollments=len(active))
+    for enrollment in active:
+        reminders.cancel(enrollment.id, f"schedule '{name}' deleted")
+    reminders.schedules.delete(name)
+    return jsonify(deleted=name, cancelled_enrollments=len(active))
+
+
+# --- enrollments --------------------------------------------------------------------------------------
+
+
+@bp.get("/enrollments")
+@staff_token_required
+def list_enrollments() -> Any:
+    reminders = services().reminders
+    schedule, status = request.args.get("schedule"), request.args.get("status")
+    found = reminders.enrollments.in_schedule(schedule) if schedule else reminders.enrollments.all()
+    found = [e for e in found if not status or e.status == status]
+    found.sort(key=lambda e: int(e.id))
+    return jsonify(enrollments=[e.to_dict() for e in found[:_limit()]], total=len(found))
+
+
+@bp.post("/enrollments")
+@staff_token_required
+def create_enrollment() -> Any:
+    body = _json_body()
+    if body is None or not isinstance(body.get("number"), str):
+        return problem(400, "send a JSON object with at least \"number\" (and optionally schedule, language, "
+                            "timezone, baby_name)")
+    unknown = set(body) - {"number", "schedule", "language", "timezone", "baby_name"}
+    if unknown:
+        return problem(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    try:
+        result = services().reminders.enroll(
+            body["number"], str(body.get("schedule") or "checkin"), channel="staff",
+            language=str(body.get("language") or "en"), zone=body.get("timezone") or None,
+            baby_name=body.get("baby_name"))
+    except EnrollmentError as error:
+        status = 404 if str(error).startswith("no schedule") else 400
+        return problem(status, str(error))
+    if not result.created:
+        return problem(409, "this number is already enrolled in this schedule",
+                       enrollment=result.enrollment.to_dict())
+    return jsonify(result.enrollment.to_dict()), 201
+
+
+@bp.get("/enrollments/<eid>")
+@staff_token_required
+def get_enrollment(eid: str) -> Any:
+    reminders = services().reminders
+    enrollment = reminders.enrollments.get(eid) if eid.isdigit() else None
+    if enrollment is None:
+        return problem(404, f"no enrollment {eid}")
+    logs = reminders.enrollments.logs(eid)
+    return jsonify({**enrollment.to_dict(),
+                    "reminders": [{"step_offset_minutes": k, **v} for k, v in sorted(logs.items())]})
+
+
+@bp.post("/enrollments/<eid>/cancel")
+@staff_token_required
+def cancel_enrollment(eid: str) -> Any:
+    reminders = services().reminders
+    enrollment = reminders.enrollments.get(eid) if eid.isdigit() else None
+    if enrollment is None:
+        return problem(404, f"no enrollment {eid}")
+    if enrollment.status != ACTIVE:
+        return problem(409, f"enrollment {eid} is already {enrollment.status}")
+    cancelled = reminders.cancel(eid)
+    return jsonify(cancelled.to_dict() if cancelled else {})
+
+
+@bp.post("/enrollments/import")
+@staff_token_required
+def import_enrollments() -> Any:
+    """A CSV file (text/csv body or multipart 'file'): good rows are enrolled, bad ones reported by line."""
+    upload = request.files.get("file")
+    raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.get_data(cache=False)
+    if not raw:
+        return problem(400, "send a CSV file: a text/csv body or a multipart field named 'file'")
+    if len(raw) > MAX_IMPORT_BYTES:
+        return problem(400, "the file is larger than 2 MB; split it")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return problem(400, "the file must be UTF-8 text")
+    reminders = services().reminders
+    schedule = request.args.get("schedule", "checkin")
+    if reminders.schedules.get(schedule) is None:
+        return problem(404, f"no schedule named '{schedule}'")
+    report = reminders.import_csv(text, schedule)
+    return jsonify(report.to_dict())
+
+
+# --- reminders and opt-outs -----------------------------------------------------------------------------
+
+
+@bp.get("/reminders/upcoming")
+@staff_token_required
+def upcoming_reminders() -> Any:
+    return jsonify(reminders=services().reminders.upcoming(_limit()))
+
+
+@bp.get("/reminders/sent")
+@staff_token_required
+def sent_reminders() -> Any:
+    return jsonify(reminders=services().reminders.sent(_limit()))
+
+
+@bp.get("/optouts")
+@staff_token_required
+def optouts() -> Any:
+    found = services().conversations.opt_outs()
+    return jsonify(optouts=[{"number": n, "at": at} for n, at in sorted(found.items(), key=lambda i: -i[1])])
+
+
+@bp.get("/openapi.json")
+@staff_token_required
+def openapi() -> Any:
+    from hotline.staff.openapi import document
+
+    return jsonify(document())

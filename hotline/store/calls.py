@@ -1,0 +1,175 @@
+"""Phone calls in Redis: call state by CallSid, replayable answers, callbacks and text summaries.
+
+Like conversations, a webhook costs two round trips: one pipelined read (`load`) and one Lua script
+(`commit`) that writes only if the call state is still what `load` saw. The call's transcript goes
+into the same list as the caller's SMS conversation, so staff see texts and calls together.
+
+Keys (all prefixed `hl:`):
+  call:{sid}               the call's state as JSON; expires CALL_TTL after the last webhook
+  call:{sid}:reply:{n}     the TwiML answered to webhook n of the call (Twilio retries), CALL_TTL
+  callbacks                sorted set callback id -> time requested (newest first for staff)
+  callback:{id}            JSON: number, level, language, recording; expires after the retention period
+  summary:{id}             JSON: number and text of an advice-by-text request, 1 day
+  summary:{id}:sent        claimed by the worker before sending (SET NX), then the MessageSid
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import redis
+
+from hotline.store.conversations import ConversationStore
+
+CALL_TTL = 4 * 3600
+SUMMARY_TTL = 24 * 3600
+
+# KEYS: call, reply, transcript, contact, conversations
+# ARGV: expected ("" = none), new_state, call_ttl, reply, retention_ttl, now, language, number, entries...
+_COMMIT = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3])
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[4], 'language', ARGV[7], 'last_seen', ARGV[6])
+  redis.call('HSETNX', KEYS[4], 'first_seen', ARGV[6])
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
+  redis.call('ZADD', KEYS[5], ARGV[6], ARGV[8])
+  if #ARGV > 8 then
+    redis.call('RPUSH', KEYS[3], unpack(ARGV, 9))
+    redis.call('EXPIRE', KEYS[3], ARGV[5])
+  end
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class LoadedCall:
+    state_raw: str
+    previous_reply: str | None  # the answer already given to this webhook
+
+
+@dataclass(frozen=True)
+class Callback:
+    id: str
+    number: str
+    level: str | None
+    language: str
+    requested_at: float
+    recording_url: str | None = None
+    recording_seconds: int | None = None
+    done_at: float | None = None
+    done_by: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id, "number": self.number, "level": self.level, "language": self.language,
+            "requested_at": self.requested_at, "recording_url": self.recording_url,
+            "recording_seconds": self.recording_seconds, "done_at": self.done_at, "done_by": self.done_by,
+        }
+
+
+class CallStore:
+    def __init__(self, connection: redis.Redis, conversations: ConversationStore) -> None:
+        self.redis = connection
+        self.retention_ttl = conversations.retention_ttl
+        self._commit = connection.register_script(_COMMIT)
+
+    def load(self, call_sid: str, n: int) -> LoadedCall:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(f"hl:call:{call_sid}")
+            pipe.get(f"hl:call:{call_sid}:reply:{n}")
+            raw, reply = pipe.execute()
+        return LoadedCall(raw.decode() if raw else "", reply.decode() if reply else None)
+
+    def commit(self, call_sid: str, n: int, *, expected: str, new_state: str, reply: str, number: str,
+               language: str, entries: list[dict[str, object]]) -> str:
+        """Save the call's new state and answer; returns 'ok', 'conflict' or 'duplicate'."""
+        # The conversation's own key names, so calls and texts share one transcript per number.
+        _, contact, transcript = ConversationStore._keys(number or "-")
+        now = time.time()
+        keys = [f"hl:call:{call_sid}", f"hl:call:{call_sid}:reply:{n}", transcript, contact, "hl:conversations"]
+        args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
+                              language, number]
+        args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
+        result = self._commit(keys=keys, args=args)
+        return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]
+
+    # --- callbacks ------------------------------------------------------------------------------
+
+    def request_callback(self, callback: Callback) -> None:
+        """Record a callback request once (a retried webhook does not make a second one)."""
+        key = f"hl:callback:{callback.id}"
+        if self.redis.set(key, json.dumps(callback.to_dict()), nx=True, ex=self.retention_ttl):
+            self.redis.zadd("hl:callbacks", {callback.id: callback.requested_at})
+
+    def attach_recording(self, callback_id: str, url: str, seconds: int | None) -> None:
+        self._update_callback(callback_id, recording_url=url, recording_seconds=seconds)
+
+    def mark_done(self, callback_id: str, by: str) -> bool:
+        """Staff called the parent back. False when there is no such callback request."""
+        return self._update_callback(callback_id, done_at=time.time(), done_by=by)
+
+    def _update_callback(self, callback_id: str, **changes: object) -> bool:
+        key = f"hl:callback:{callback_id}"
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if not raw:
+                        return False
+                    data = json.loads(raw)
+                    data.update(changes)
+                    pipe.multi()
+                    pipe.set(key, json.dumps(data), keepttl=True)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+
+    def callbacks(self, limit: int = 100) -> list[Callback]:
+        ids = [i.decode() for i in self.redis.zrevrange("hl:callbacks", 0, limit - 1)]
+        if not ids:
+            return []
+        found = []
+        for callback_id, raw in zip(ids, self.redis.mget([f"hl:callback:{i}" for i in ids]), strict=True):
+            if raw is None:  # expired with the retention period
+                self.redis.zrem("hl:callbacks", callback_id)
+                continue
+            found.append(Callback(**json.loads(raw)))
+        return found
+
+    # --- advice by text -------------------------------------------------------------------------
+
+    def save_summary(self, summary_id: str, number: str, text: str) -> None:
+        payload = json.dumps({"number": number, "text": text}, ensure_ascii=False)
+        self.redis.set(f"hl:summary:{summary_id}", payload, ex=SUMMARY_TTL, nx=True)
+
+
+class SummaryStore:
+    """What the summary worker needs: read a request, claim it once, remember what was sent."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+
+    def read(self, summary_id: str) -> tuple[str, str] | None:
+        raw = self.redis.get(f"hl:summary:{summary_id}")
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return str(data["number"]), str(data["text"])
+
+    def claim(self, summary_id: str) -> bool:
+        return bool(self.redis.set(f"hl:summary:{summary_id}:sent", "sending", nx=True, ex=SUMMARY_TTL))
+
+    def release(self, summary_id: str) -> None:
+        self.redis.delete(f"hl:summary:{summary_id}:sent")
+
+    def sent(self, summary_id: str, message_sid: str) -> None:
+        self.redis.set(f"hl:summary:{summary_id}:sent", message_sid, ex=SUMMARY_TTL)

@@ -1,0 +1,38 @@
+"""Helpers for reminder tests: a real RQ worker in-process, with the environment its jobs read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rq import Queue, SimpleWorker
+
+from hotline.settings import Settings
+
+
+def worker_env(monkeypatch, settings: Settings, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Point jobs' Settings.from_env() at the test Redis and the fake Twilio API."""
+    env = {
+        "HOTLINE_ENV": "test",
+        "REDIS_URL": settings.redis_url or "",
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token or "",
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+        "TWILIO_FROM_NUMBER": settings.twilio_from_number or "",
+        "PUBLIC_BASE_URL": settings.public_base_url or "",
+        "HOTLINE_SENDS_PER_SECOND": "0",
+        **extra,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def run_worker(redis, queue_name: str = "hotline") -> None:  # type: ignore[no-untyped-def]
+    """A real RQ worker, in this process, until the queue is empty."""
+    queue = Queue(queue_name, connection=redis)
+    SimpleWorker([queue], connection=redis).work(burst=True, with_scheduler=True)
+
+
+def local(zone: str, *args: int) -> datetime:
+    return datetime(*args, tzinfo=ZoneInfo(zone))  # type: ignore[misc]

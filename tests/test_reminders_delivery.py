@@ -1,0 +1,363 @@
+"""Reminder delivery through a real RQ worker against the fake Twilio API, with 'now' injected.
+
+Enrollment times are in 2027 so the real-time dispatcher chain (started on enrollment) finds nothing
+due; each test moves 'now' by calling the dispatcher with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from rq import Queue
+
+from hotline.reminders.service import CLAIM_STALE_SECONDS
+from tests.support.reminders import local, run_worker, worker_env
+
+ROOT = Path(__file__).resolve().parent.parent
+NY = "+12125550123"  # America/New_York
+LA = "+14155550123"  # America/Los_Angeles
+LONDON = "+442079460000"  # Europe/London
+
+
+@pytest.fixture
+def env(monkeypatch, settings):
+    return worker_env(monkeypatch, settings)
+
+
+@pytest.fixture
+def reminders(services, env):
+    return services.reminders
+
+
+def tick(reminders, redis, when: datetime) -> list[str]:
+    """The dispatcher runs at `when`, then a real worker runs whatever it enqueued."""
+    ids = reminders.dispatch(when)
+    run_worker(redis)
+    return ids
+
+
+def entry(reminders, eid: str, offset: int) -> dict:
+    return reminders.enrollments.log(eid, offset)
+
+
+@pytest.mark.parametrize(("number", "zone"), [(NY, "America/New_York"), (LA, "America/Los_Angeles"),
+                                              (LONDON, "Europe/London")])
+def test_the_first_checkin_goes_out_at_10_local_the_next_day(reminders, redis, fake_twilio, number, zone):
+    enrolled = local(zone, 2027, 5, 10, 16, 0)
+    eid = reminders.enroll(number, now=enrolled, channel="sms").enrollment.id
+    assert tick(reminders, redis, local(zone, 2027, 5, 11, 9, 59)) == []
+    assert fake_twilio.bodies_to(number) == []
+    assert tick(reminders, redis, local(zone, 2027, 5, 11, 10, 0)) == [eid]
+    [body] = fake_twilio.bodies_to(number)
+    assert "Reply 1 if better, 2 if the same, 3 if worse" in body and "STOP" in body
+    assert entry(reminders, eid, 1440)["sid"].startswith("SM")
+    # The next step is planned for day 3 at 10:00 local.
+    [(_, due)] = reminders.enrollments.upcoming()
+    assert datetime.fromtimestamp(due, UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None) == \
+        datetime(2027, 5, 13, 10, 0)
+
+
+def test_all_three_checkins_across_a_dst_change_arrive_at_10_local_then_the_enrollment_completes(
+        reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 3, 12, 12, 0)).enrollment.id  # DST starts 03-14
+    for day in (13, 15, 19):
+        tick(reminders, redis, local(zone, 2027, 3, day, 9, 59, 59))
+        before = len(fake_twilio.bodies_to(NY))
+        tick(reminders, redis, local(zone, 2027, 3, day, 10, 0))
+        assert len(fake_twilio.bodies_to(NY)) == before + 1
+    assert len(fake_twilio.bodies_to(NY)) == 3
+    assert reminders.enrollments.get(eid).status == "completed"
+    assert reminders.enrollments.pending_count() == 0
+
+
+def test_a_step_due_in_quiet_hours_waits_for_8_local(reminders, redis, fake_twilio):
+    reminders.schedules.save(_hours_schedule(reminders, "evening", "2 hours"))
+    zone = "America/Los_Angeles"
+    eid = reminders.enroll(LA, "evening", now=local(zone, 2027, 6, 1, 20, 30)).enrollment.id
+    tick(reminders, redis, local(zone, 2027, 6, 1, 22, 30))  # due, but 22:30 is quiet
+    tick(reminders, redis, local(zone, 2027, 6, 2, 7, 59))
+    assert fake_twilio.bodies_to(LA) == []
+    tick(reminders, redis, local(zone, 2027, 6, 2, 8, 0))
+    assert len(fake_twilio.bodies_to(LA)) == 1
+    assert entry(reminders, eid, 120)["status"] == "queued"
+
+
+def test_a_late_retry_that_lands_in_quiet_hours_is_held_until_morning(reminders, redis, fake_twilio):
+    reminders.schedules.save(_hours_schedule(reminders, "evening", "30 minutes"))
+    zone = "America/New_York"
+    reminders.enroll(NY, "evening", now=local(zone, 2027, 6, 1, 20, 20))
+    fake_twilio.fail_next(20429)
+    tick(reminders, redis, local(zone, 2027, 6, 1, 20, 50))  # 429: retry in 30 s...
+    tick(reminders, redis, local(zone, 2027, 6, 1, 21, 5))  # ...but by then it is quiet
+    assert fake_twilio.bodies_to(NY) == []
+    tick(reminders, redis, local(zone, 2027, 6, 2, 8, 0))
+    assert len(fake_twilio.bodies_to(NY)) == 1
+
+
+def test_stop_after_scheduling_sends_nothing_and_start_does_not_send_what_fell_due_meanwhile(
+        reminders, redis, fake_twilio, twilio):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    reminders.dispatch(local(zone, 2027, 5, 11, 10, 0))  # day 1 is queued...
+    twilio.sms("STOP", NY)  # ...and the parent stops before a worker picks it up
+    run_worker(redis)
+    tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))  # day 3 falls due while stopped
+    assert fake_twilio.bodies_to(NY) == []
+    assert entry(reminders, eid, 1440)["error"] == "opted out"
+    twilio.sms("START", NY)
+    tick(reminders, redis, local(zone, 2027, 5, 13, 12, 0))
+    assert fake_twilio.bodies_to(NY) == []  # day 3 is not sent late
+    tick(reminders, redis, local(zone, 2027, 5, 17, 10, 0))
+    assert len(fake_twilio.bodies_to(NY)) == 1  # day 7 is
+
+
+@pytest.mark.parametrize("code", [20429, 20500])
+def test_transient_errors_are_retried_with_backoff_and_sent_once(reminders, redis, fake_twilio, code):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    fake_twilio.fail_next(code, times=2)
+    due = local(zone, 2027, 5, 11, 10, 0)
+    tick(reminders, redis, due)
+    assert entry(reminders, eid, 1440) | {"at": 0} == {"status": "retrying", "attempts": 1, "error": str(code),
+                                                       "at": 0}
+    tick(reminders, redis, due + timedelta(seconds=10))  # the backoff has not passed
+    assert fake_twilio.requests == 1
+    tick(reminders, redis, due + timedelta(seconds=30))
+    tick(reminders, redis, due + timedelta(seconds=30 + 120))
+    assert len(fake_twilio.bodies_to(NY)) == 1
+    assert entry(reminders, eid, 1440)["attempts"] == 3
+
+
+def test_a_step_is_given_up_after_the_last_retry_and_the_next_step_still_goes(reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    fake_twilio.fail_next(20500, times=6)
+    when = local(zone, 2027, 5, 11, 10, 0)
+    for _ in range(6):
+        tick(reminders, redis, when)
+        when += timedelta(hours=2)
+    assert entry(reminders, eid, 1440)["status"] == "failed"
+    assert reminders.enrollments.get(eid).status == "active"
+    tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))
+    assert len(fake_twilio.bodies_to(NY)) == 1
+
+
+@pytest.mark.parametrize("code", [21610, 21211, 21614])
+def test_a_permanent_error_ends_the_enrollment_with_the_reason(reminders, redis, fake_twilio, code):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    fake_twilio.fail_for(NY, code)
+    tick(reminders, redis, local(zone, 2027, 5, 11, 10, 0))
+    enrollment = reminders.enrollments.get(eid)
+    assert (enrollment.status, enrollment.reason) == ("ended", f"twilio error {code}")
+    assert reminders.enrollments.pending_count() == 0
+    tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))
+    assert fake_twilio.requests == 1
+
+
+def test_the_same_step_delivered_twice_is_sent_once(reminders, redis, fake_twilio, env):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    when = local(zone, 2027, 5, 11, 10, 0).timestamp()
+    for _ in range(3):
+        reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
+    run_worker(redis)
+    assert len(fake_twilio.bodies_to(NY)) == 1
+
+
+def _start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    rq = str(Path(sys.executable).parent / "rq")
+    return [subprocess.Popen([rq, "worker", "--burst", "-w", "rq.worker.SimpleWorker", "--url", env["REDIS_URL"],
+                              "--logging_level", "WARNING", "hotline"], cwd=ROOT, env={**os.environ, **env},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            for _ in range(count)]
+
+
+def test_no_duplicates_with_two_worker_processes_and_every_job_enqueued_twice(reminders, redis, fake_twilio, env):
+    zone = "America/New_York"
+    numbers = [f"+1212555{n:04d}" for n in range(100, 130)]
+    ids = [reminders.enroll(n, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id for n in numbers]
+    when = local(zone, 2027, 5, 11, 10, 0).timestamp()
+    for eid in ids * 2:
+        reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
+    for worker in _start_workers(2, env):
+        assert worker.wait(timeout=60) == 0
+    assert sorted(m.to for m in fake_twilio.messages) == sorted(numbers)
+
+
+def test_a_worker_killed_mid_send_leaves_a_claim_that_is_reconciled_not_resent(reminders, redis, fake_twilio, env):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    due = local(zone, 2027, 5, 11, 10, 0)
+    fake_twilio.delay = 3.0
+    reminders.queue.enqueue("workers.reminders.deliver", eid, now=due.timestamp())
+    [worker] = _start_workers(1, env)
+    deadline = time.monotonic() + 30
+    while not fake_twilio.received and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert redis.exists(f"hl:rem:claim:{eid}:1440")
+    os.killpg(worker.pid, signal.SIGKILL)  # mid-send: the claim is taken, the MessageSid never recorded
+    worker.wait(timeout=10)
+    time.sleep(fake_twilio.delay + 0.5)  # Twilio (the fake) still accepts the message
+    assert len(fake_twilio.bodies_to(NY)) == 1
+    assert entry(reminders, eid, 1440) == {}
+    fake_twilio.delay = 0.0
+    # The lease runs out, the dispatcher hands the step to another worker: the claim is still fresh
+    # -> it waits; once stale -> reconciled as "unknown", never sent again.
+    tick(reminders, redis, due + timedelta(minutes=6))
+    assert entry(reminders, eid, 1440) == {} and fake_twilio.received == 1
+    redis.set(f"hl:rem:claim:{eid}:1440", f"{time.time() - CLAIM_STALE_SECONDS - 1:.3f}", xx=True, keepttl=True)
+    tick(reminders, redis, due + timedelta(minutes=9))
+    assert entry(reminders, eid, 1440)["status"] == "unknown"
+    assert fake_twilio.received == 1
+    assert len(fake_twilio.bodies_to(NY)) == 1
+    tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))  # the next step carries on
+    assert len(fake_twilio.bodies_to(NY)) == 2
+
+
+def test_status_callbacks_are_recorded_tolerating_duplicates_and_disorder(reminders, redis, fake_twilio, twilio):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    tick(reminders, redis, local(zone, 2027, 5, 11, 10, 0))
+    sid = entry(reminders, eid, 1440)["sid"]
+    for status in ["sent", "delivered", "delivered", "sent", "queued"]:
+        assert twilio.status(sid, status).status_code == 200
+    assert entry(reminders, eid, 1440)["status"] == "delivered"
+    assert twilio.status("SM" + "f" * 32, "delivered").status_code == 200  # not a reminder: ignored
+    assert twilio.post("/twilio/status", {"MessageSid": sid, "MessageStatus": "failed"},
+                       signature="bad").status_code == 403
+
+
+def test_an_undelivered_status_keeps_its_error_code(reminders, redis, fake_twilio, twilio):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    tick(reminders, redis, local(zone, 2027, 5, 11, 10, 0))
+    sid = entry(reminders, eid, 1440)["sid"]
+    twilio.status(sid, "undelivered", "30003")
+    twilio.status(sid, "sent")
+    assert entry(reminders, eid, 1440) | {"at": 0, "status_at": 0} == {
+        "status": "undelivered", "error": "30003", "sid": sid, "attempts": 1, "at": 0, "status_at": 0}
+
+
+def test_an_edited_schedule_applies_to_future_steps(reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0))
+    tick(reminders, redis, local(zone, 2027, 5, 11, 10, 0))
+    edited = reminders.schedules.get("checkin").to_dict()
+    for step in edited["steps"]:
+        step.pop("offset_minutes")
+    edited["steps"][1]["at"] = "15:30"
+    edited["steps"][1]["text"]["en"] = "Edited check-in. Reply 1, 2 or 3. Text STOP to stop."
+    from hotline.reminders.schedules import parse_schedule
+
+    reminders.schedules.save(parse_schedule(edited))
+    reminders.replan("checkin", now=local(zone, 2027, 5, 11, 11, 0))
+    tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))
+    assert len(fake_twilio.bodies_to(NY)) == 1
+    tick(reminders, redis, local(zone, 2027, 5, 13, 15, 30))
+    assert fake_twilio.bodies_to(NY)[-1].startswith("Edited check-in")
+
+
+def test_deactivating_a_schedule_stops_its_reminders_and_activating_resumes_future_ones(
+        reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0))
+    reminders.schedules.set_active("checkin", False)
+    reminders.replan("checkin")
+    assert reminders.enrollments.pending_count() == 0
+    tick(reminders, redis, local(zone, 2027, 5, 11, 10, 0))
+    assert fake_twilio.bodies_to(NY) == []
+    reminders.schedules.set_active("checkin", True)
+    reminders.replan("checkin", now=local(zone, 2027, 5, 12, 9, 0))
+    tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))
+    assert len(fake_twilio.bodies_to(NY)) == 1  # day 1 (missed while inactive) skipped; day 3 sent
+    assert "these little shakes" in fake_twilio.bodies_to(NY)[0]
+
+
+def test_a_cancelled_enrollment_sends_nothing(reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    reminders.dispatch(local(zone, 2027, 5, 11, 10, 0))
+    reminders.cancel(eid)
+    run_worker(redis)
+    assert fake_twilio.bodies_to(NY) == []
+
+
+def test_spanish_enrollments_get_spanish_texts_and_jobs_carry_no_number_or_text(reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    reminders.enroll(NY, language="es", now=local(zone, 2027, 5, 10, 12, 0))
+    reminders.dispatch(local(zone, 2027, 5, 11, 10, 0))
+    queue = Queue("hotline", connection=redis)
+    for job in queue.jobs:
+        assert NY not in job.description and "12125550123" not in json.dumps(job.args)
+    run_worker(redis)
+    assert fake_twilio.bodies_to(NY)[0].startswith("Línea de Piernas Temblorosas")
+
+
+def test_pacing_limits_how_many_sends_one_dispatch_hands_out(services, env, redis):
+    reminders = services.reminders  # settings: 1 send per second
+    for n in range(50):
+        reminders.enroll(f"+1212555{n:04d}", now=local("America/New_York", 2027, 5, 10, 12, 0))
+    assert len(reminders.dispatch(local("America/New_York", 2027, 5, 11, 10, 0))) == 20
+    assert reminders.enrollments.pending_count() == 50
+
+
+def _hours_schedule(reminders, name: str, after: str):
+    from hotline.reminders.schedules import parse_schedule
+
+    return parse_schedule({"name": name, "description": "test", "steps": [
+        {"after": after, "text": {"en": "Evening check. Reply 1, 2 or 3. Text STOP to stop.",
+                                  "es": "Control. Responda 1, 2 o 3. STOP para salir."}}]})
+
+
+def test_the_dispatcher_is_one_self_rescheduling_rq_job(reminders, redis):
+    from rq.registry import ScheduledJobRegistry
+
+    registry = ScheduledJobRegistry("hotline", connection=redis)
+    reminders.ensure_dispatcher()
+    reminders.ensure_dispatcher()
+    [first] = registry.get_job_ids()
+    chain = redis.get("hl:rem:dispatcher").decode()
+    assert first == f"hl-dispatch-{chain}-0"
+    reminders.queue.enqueue("workers.reminders.dispatch", chain=chain, tick=0)
+    run_worker(redis)
+    assert f"hl-dispatch-{chain}-1" in registry.get_job_ids()
+    # A chain that lost the key to another one ends instead of doubling the work.
+    redis.set("hl:rem:dispatcher", "another")
+    reminders.queue.enqueue("workers.reminders.dispatch", chain=chain, tick=5)
+    run_worker(redis)
+    assert f"hl-dispatch-{chain}-6" not in registry.get_job_ids()
+
+
+def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(reminders, redis, fake_twilio, env):
+    """The production path: enrollment starts the dispatcher chain; `rq worker --with-scheduler` does the rest."""
+    now = datetime.now(UTC)
+    zone = next(z for z in ("America/New_York", "Europe/London", "Asia/Tokyo", "Australia/Sydney",
+                            "America/Los_Angeles", "Asia/Kolkata")
+                if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)
+    reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
+    redis.delete("hl:rem:dispatcher")
+    reminders.enroll(NY, "soon", zone=zone, now=now - timedelta(minutes=2))
+    rq = str(Path(sys.executable).parent / "rq")
+    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "-w", "rq.worker.SimpleWorker", "--url",
+                               env["REDIS_URL"], "--logging_level", "WARNING", "hotline"], cwd=ROOT,
+                              env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not fake_twilio.bodies_to(NY) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)
+    assert fake_twilio.bodies_to(NY) == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
