@@ -16,10 +16,12 @@ from hotline.engine.levels import Level
 from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance
 from hotline.privacy import number_ref
 from hotline.services import Services
+from hotline.store.conversations import Loaded
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_CHARS = 1600  # Twilio's own cap for one inbound message
+RATE_LIMIT = 15  # inbound messages per number per minute before the hotline asks them to slow down
 MAX_ATTEMPTS = 30  # compare-and-set retries when messages for one number race
 
 
@@ -89,14 +91,20 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
 
     store = services.conversations
-    checkin = services.reminders.pending_checkin(inbound.number)  # a check-in text awaiting its answer
     for attempt in range(MAX_ATTEMPTS):
-        loaded = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token)
+        loaded = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token, count=attempt == 0)
         if loaded.previous_reply is not None:
             return Handled(loaded.previous_reply)
+        if attempt == 0:
+            recent = loaded.recent_messages
+        checkin = loaded.pending_checkin
         state = State.from_json(loaded.session_raw)
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin))
         turn = advance(flow, state, inbound.text, context)
+        if recent > RATE_LIMIT and not _emergency(turn):
+            # A flood from one number: one "please slow down", then silence until the window passes.
+            # The messages are still kept; an emergency is never held back.
+            return _rate_limited(services, inbound, loaded, recent, turn.state.language)
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
         entries += [{"dir": "out", "channel": inbound.channel, "text": m} for m in messages]
@@ -128,6 +136,29 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
     log.warning("gave up after %d conflicting writes for %s", MAX_ATTEMPTS, number_ref(inbound.number))
     raise RuntimeError("session kept changing")
+
+
+def _emergency(turn: Turn) -> bool:
+    return turn.screening is not None and turn.screening.level is Level.EMERGENCY
+
+
+def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: int, language: str) -> Handled:
+    flow = services.flow
+    messages: tuple[str, ...] = ()
+    if recent == RATE_LIMIT + 1:
+        log.warning("rate limit reached for %s", number_ref(inbound.number))
+        text = flow.message("slow_down", language).replace("{emergency}", services.settings.emergency_number)
+        messages = (text,)
+    entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text,
+                                         "rate_limited": True}]
+    entries += [{"dir": "out", "channel": inbound.channel, "text": m} for m in messages]
+    # The session is written back unchanged: compare-and-set against itself, so nothing races.
+    services.conversations.commit(
+        inbound.number, expected_session=loaded.session_raw, new_session=loaded.session_raw or "{}",
+        language=language, reply=messages, entries=entries,
+        message_sid=inbound.message_sid, token=inbound.idempotency_token,
+    )
+    return Handled(messages)
 
 
 def apply_reminder_effects(services: Services, inbound: Inbound, turn: Turn, checkin: str | None) -> None:

@@ -33,6 +33,11 @@ from typing import Any
 import redis
 
 P = "hl:rem:"
+
+
+def checkin_key(number: str) -> str:
+    """Where a sent check-in waits for its answer; the conversation store reads it with the session."""
+    return P + f"checkin:{number}"
 DUE = P + "due"
 BUCKET = 128  # records per hash (Redis's hash-max-listpack-entries default)
 INDEX_BUCKETS = 1024
@@ -274,7 +279,7 @@ class EnrollmentStore:
             pipe.zadd(SENT, {ref: entry["at"]})
             pipe.zremrangebyrank(SENT, 0, -SENT_KEEP - 1)
             if checkin:
-                pipe.set(P + f"checkin:{enrollment.number}", ref, ex=CHECKIN_TTL)
+                pipe.set(checkin_key(enrollment.number), ref, ex=CHECKIN_TTL)
             pipe.execute()
 
     def sent(self, limit: int = 100) -> list[tuple[str, int, float]]:
@@ -294,12 +299,12 @@ class EnrollmentStore:
     # --- check-in replies ---------------------------------------------------------------------------
 
     def pending_checkin(self, number: str) -> str | None:
-        raw = self.redis.get(P + f"checkin:{number}")
+        raw = self.redis.get(checkin_key(number))
         return raw.decode() if raw else None
 
     def answer_checkin(self, number: str, ref: str, answer: str) -> None:
         """Keep the parent's answer on the check-in it answers; the next message is ordinary again."""
-        self.redis.delete(P + f"checkin:{number}")
+        self.redis.delete(checkin_key(number))
         eid, _, offset = ref.partition(":")
         entry = self.log(eid, int(offset))
         if entry:

@@ -22,7 +22,10 @@ from dataclasses import dataclass
 
 import redis
 
+from hotline.reminders.store import checkin_key
+
 REPLY_TTL = 24 * 3600
+RATE_WINDOW_SECONDS = 60
 
 # KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token
 # ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
@@ -57,6 +60,8 @@ class Loaded:
     known_contact: bool
     opted_out: bool
     previous_reply: tuple[str, ...] | None  # set when this exact message was already answered
+    pending_checkin: str | None = None  # a check-in text awaiting its answer ("enrollment:offset")
+    recent_messages: int = 0  # inbound messages from this number in the current rate window
 
 
 class ConversationStore:
@@ -70,7 +75,9 @@ class ConversationStore:
     def _keys(number: str) -> tuple[str, str, str]:
         return f"hl:session:{number}", f"hl:contact:{number}", f"hl:transcript:{number}"
 
-    def load(self, number: str, message_sid: str = "", token: str = "") -> Loaded:
+    def load(self, number: str, message_sid: str = "", token: str = "", *, count: bool = False) -> Loaded:
+        """Everything the engine needs about a number, in one round trip. `count` adds this message
+        to the number's rate window (once per inbound message, not on compare-and-set retries)."""
         session, contact, _ = self._keys(number)
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(session)
@@ -78,13 +85,20 @@ class ConversationStore:
             pipe.hexists("hl:optouts", number)
             pipe.get(f"hl:reply:{message_sid}" if message_sid else "hl:reply:-")
             pipe.get(f"hl:reply:tok:{token}" if token else "hl:reply:tok:-")
-            raw, known, opted_out, by_sid, by_token = pipe.execute()
+            pipe.get(checkin_key(number))
+            if count:
+                # SET NX EX opens the window once; INCR keeps its expiry.
+                pipe.set(f"hl:rate:{number}", 0, ex=RATE_WINDOW_SECONDS, nx=True)
+                pipe.incr(f"hl:rate:{number}")
+            raw, known, opted_out, by_sid, by_token, checkin, *rate = pipe.execute()
         previous = by_sid or by_token
         return Loaded(
             session_raw=raw.decode() if raw else "",
             known_contact=bool(known),
             opted_out=bool(opted_out),
             previous_reply=tuple(json.loads(previous)) if previous else None,
+            pending_checkin=checkin.decode() if checkin else None,
+            recent_messages=int(rate[-1]) if rate else 0,
         )
 
     def commit(
