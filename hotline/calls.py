@@ -71,6 +71,7 @@ SPANISH_CHOICES = {"2", "espanol", "spanish", "en espanol", "dos", "oprima 2"}
 
 EMERGENCY_WORDS = ("emergency", "emergencia")
 TEXT_WORDS = ("text", "text me", "texto", "mensaje")
+CHECKIN_WORDS = ("check in", "check-in", "check ins", "seguimiento")
 NURSE_WORDS = ("nurse", "call me back", "callback", "enfermera", "llamenme")
 
 clock: Callable[[], float] = time.time  # tests set the time of day for staffed hours
@@ -169,7 +170,12 @@ class AttachRecording:
     seconds: int | None
 
 
-CallEffect = SendSummary | RequestCallback | AttachRecording
+@dataclass(frozen=True)
+class EnrollCheckins:
+    """The caller pressed 3 at an outcome: their consent to check-in texts, given by voice."""
+
+
+CallEffect = SendSummary | RequestCallback | AttachRecording | EnrollCheckins
 
 
 @dataclass
@@ -259,6 +265,9 @@ def _apply(answer: Answer, event: CallEvent, services: Services, store: CallStor
                 log.info("callback requested for %s", number_ref(answer.state.number))
             elif isinstance(effect, AttachRecording):
                 store.attach_recording(event.call_sid, effect.url, effect.seconds)
+            elif isinstance(effect, EnrollCheckins):
+                services.reminders.enroll(answer.state.number, "checkin", channel="voice",
+                                          language=answer.state.language, trusted=True)
         except Exception:  # the caller has their answer already; staff can still see the call
             log.exception("call effect %s failed", type(effect).__name__)
 
@@ -391,6 +400,8 @@ class _Call:
             return self.repeat([self.phrase("help")])
         if key is not None:
             return self.pressed(key)
+        if self.state.mode == "outcome" and self.can_text() and _says_any(norm, CHECKIN_WORDS):
+            return self.enroll_checkins()
         if self.state.mode in ("outcome", "emergency") and _says_any(norm, TEXT_WORDS):
             return self.send_summary()
         if self.state.mode == "emergency" and _says_any(norm, NURSE_WORDS):
@@ -409,6 +420,8 @@ class _Call:
                 return self.send_summary()
             if key == "2":
                 return self.repeat()
+            if key == "3" and self.can_text():
+                return self.enroll_checkins()
             return self.missed("not_understood")
         if mode == "emergency":
             if key == "1":
@@ -481,7 +494,10 @@ class _Call:
         question = []
         if self.can_text():
             question.append(self.phrase("outcome_text"))
-        question += [self.phrase("outcome_repeat"), self.phrase("outcome_menu")]
+        question.append(self.phrase("outcome_repeat"))
+        if self.can_text():
+            question.append(self.phrase("outcome_checkins"))
+        question.append(self.phrase("outcome_menu"))
         self.state = replace(self.state, summary=self.summary_of(before))
         return self.ask(before, question, self.hints("outcome"), mode="outcome", assessment=record)
 
@@ -510,6 +526,13 @@ class _Call:
             return self.bye([self.phrase("summary_not_possible")])
         answer = self.bye([self.phrase("summary_queued")])
         answer.effects.append(SendSummary(self.state.summary))
+        return answer
+
+    def enroll_checkins(self) -> Answer:
+        """Sign up for check-in texts, then offer the outcome menu again (the advice by text, or the menu)."""
+        question = [self.phrase("outcome_text"), self.phrase("outcome_menu")]
+        answer = self.ask([self.phrase("checkins_enrolled")], question, self.hints("outcome"), mode="outcome")
+        answer.effects.append(EnrollCheckins())
         return answer
 
     def transfer_or_callback(self) -> Answer:

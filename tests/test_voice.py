@@ -678,3 +678,16 @@ def test_the_terminal_call_plays_a_whole_call_through_signed_webhooks(client):
     assert EMERGENCY in said
     assert "After the tone" in said and "A nurse will call you back" in said
     assert spoken[-1] == "  (the hotline hangs up)"
+
+
+@pytest.mark.parametrize(("language", "press", "said"), [("en", "3", None), ("es", None, "seguimiento")])
+def test_a_caller_signs_up_for_check_in_texts_at_the_outcome(call, services, language, press, said):
+    in_language(call, language)
+    call.answers("4", "1", "2", "1", "2", "4", "4")
+    assert ("press 3" in call.heard) or ("oprima 3" in call.heard)
+    heard = call.press(press) if press else call.say(said)
+    assert "Done." in heard or "Listo." in heard
+    enrolled = [e for e in services.reminders.enrollments.all() if e.number == PARENT]
+    assert [(e.schedule, e.channel) for e in enrolled] == [("checkin", "voice")]
+    call.press("1")  # the advice by text is still on offer after signing up
+    assert call.hung_up

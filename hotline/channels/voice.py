@@ -109,6 +109,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "es": "Le enviaremos este consejo por texto en un momento. Gracias por llamar. Si algo cambia, "
               "llámenos o escríbanos. En una emergencia, llame al {emergency}. Adiós.",
     },
+    "outcome_checkins": {
+        "en": "To get short check-in texts over the next week, press 3, or say check in.",
+        "es": "Para recibir mensajes de seguimiento durante la semana, oprima 3, o diga seguimiento.",
+    },
+    "checkins_enrolled": {
+        "en": "Done. We will text you a short check-in tomorrow morning. Reply STOP to any text to end them.",
+        "es": "Listo. Le enviaremos un mensaje corto mañana por la mañana. Responda STOP para terminarlos.",
+    },
     "summary_not_possible": {
         "en": "Sorry, I cannot text this number. Thank you for calling. In an emergency, call {emergency}. "
               "Goodbye.",
