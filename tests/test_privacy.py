@@ -34,3 +34,11 @@ def test_a_full_sms_conversation_logs_no_number_text_or_token(twilio, all_logs, 
     assert "assessment urgent for n_" in logged  # the logs were captured, with a reference instead of the number
     assert "rejected unsigned" in logged
     assert_private(logged, [PARENT, PARENT[2:], *SECRET_TEXTS[:3], twilio.auth_token])
+
+
+def test_transcripts_expire_after_the_retention_period(services, twilio, redis):
+    assert redis.ttl(f"hl:transcript:{PARENT}") == -2
+    twilio.sms("hi", PARENT)
+    ttl = redis.ttl(f"hl:transcript:{PARENT}")
+    assert 0 < ttl <= services.settings.transcript_retention_days * 24 * 3600
+    assert 0 < redis.ttl(f"hl:contact:{PARENT}") <= services.settings.transcript_retention_days * 24 * 3600
