@@ -352,3 +352,26 @@ def test_a_flood_gets_one_slow_down_then_silence_while_others_and_emergencies_ar
     assert len([e for e in transcript if e["dir"] == "in"]) == 19  # nothing the parent sent is lost
     time.sleep(2.2)
     assert parent.text("menu")  # after a pause, answered again
+
+
+def test_an_answer_that_also_reports_a_red_flag_says_the_level_at_once(parent, redis):
+    parent.conversation("hi", "4", "2")  # 3 to 6 months
+    reply = parent.text("no but she threw up twice")  # answers "danger?" and reports vomiting
+    assert reply.startswith("Please have your baby seen by a doctor today")
+    # No later question could change "urgent" any more, so none is asked.
+    assert "gently hold" not in reply and "What next?" in reply
+    assert "vomiting" in session(redis)["flags"]
+
+
+def test_an_answer_with_a_red_flag_mid_check_gives_the_level_and_asks_what_could_still_raise_it(parent, redis):
+    parent.conversation("hi", "4", "3")  # over 6 months
+    reply = parent.text("no, but only his left leg shakes")  # answers "danger?" and reports one side only
+    assert reply.startswith("Please call your pediatrician in the next day or two")
+    assert "gently hold" in reply  # the check goes on: an urgent sign could still change the level
+
+
+def test_a_new_check_after_an_outcome_keeps_a_red_flag_given_with_the_request(parent, redis):
+    parent.conversation("hi", "4", "3", "2", "1", "2", "4", "4", "2")  # home outcome, then the menu
+    parent.text("menu")
+    parent.text("check symptoms, she has a fever now")
+    assert "fever" in session(redis)["flags"]

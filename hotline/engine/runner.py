@@ -207,9 +207,6 @@ class _Run:
 
     def go(self, step_id: str, *, remember: bool = True, skip: bool = True) -> None:
         """Move to a step, skipping questions that cannot change the outcome, and say what it says."""
-        if step_id == self.flow.check_start and self.state.level is not None and not self._in_check():
-            # A new symptom check after an earlier assessment starts from a clean slate.
-            self.state = replace(self.state, flags=(), level=None)
         step = self._resolve(step_id) if skip else self.flow.steps[step_id]
         history = self.state.history
         if remember and self.state.step and self.state.step != step.id:
@@ -221,6 +218,19 @@ class _Run:
             self.effects.append(Enroll(step.enroll))
         self.guidance(step.guidance)
         self.prompt(step)
+
+    def clean_slate_for(self, step_id: str) -> None:
+        """A new symptom check after an earlier assessment starts from a clean slate."""
+        if step_id == self.flow.check_start and self.state.level is not None and not self._in_check():
+            self.state = replace(self.state, flags=(), level=None)
+
+    def announce_level(self) -> None:
+        """Say the level the flags found so far warrant (assuming the worst for what is unknown)."""
+        level = self.level()
+        self.replies.append(Reply(self.message(f"level_{level.label}"), kind="level"))
+        self.guidance(self._explaining_passages(level))
+        self.state = replace(self.state, level=int(level))
+        self.effects.append(RecordAssessment(Assessment(level, self.state.flags, self.state.sections)))
 
     def _in_check(self) -> bool:
         current = self.flow.steps.get(self.state.step or "")
@@ -393,7 +403,11 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
             run.state = replace(run.state, age_days=choice.age_days)
+        run.clean_slate_for(choice.next)
         run.add_flags((*choice.flags, *screening.flags))
+        if screening.level is not None and not run._resolve(choice.next).outcome:
+            # "no, but she has a fever": the answer moves the check on, and the level is said at once.
+            run.announce_level()
         run.go(choice.next)
         return run.turn(screening)
 
@@ -401,11 +415,7 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
     #    then ask the next question that could still change it.
     if screening.level is not None:
         run.add_flags(screening.flags)
-        level = run.level()
-        run.replies.append(Reply(run.message(f"level_{level.label}"), kind="level"))
-        run.guidance(run._explaining_passages(level))
-        run.state = replace(run.state, level=int(level))
-        run.effects.append(RecordAssessment(Assessment(level, run.state.flags, run.state.sections)))
+        run.announce_level()
         target = step.id if step.is_question else flow.check_start
         resolved = run._resolve(target)
         run.state = replace(run.state, step=resolved.id)
