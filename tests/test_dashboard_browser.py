@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -105,7 +106,8 @@ def test_pages_read_on_a_phone_sized_screen(page):
     page.set_viewport_size({"width": 375, "height": 740})
     log_in(page)
     for name, path in [("conversations", "/staff/conversations"), ("opt-outs", "/staff/opt-outs"),
-                       ("outbox", "/staff/outbox")]:
+                       ("outbox", "/staff/outbox"), ("schedules", "/staff/schedules"),
+                       ("schedule-edit", "/staff/schedules/checkin"), ("enrollments", "/staff/enrollments")]:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
         shot(page, f"phone-{name}")
@@ -117,3 +119,91 @@ def test_a_bad_search_says_what_is_wrong(page):
     page.get_by_label("Find by phone number").fill("call me maybe")
     page.get_by_role("button", name="Search").click()
     assert page.get_by_role("alert").inner_text().startswith("'call me maybe' is not a phone number")
+
+
+STOP_EN = "Checking in after the fever: how is your baby? Reply 1 better, 2 same, 3 worse. Text STOP to stop."
+STOP_ES = "¿Cómo sigue su bebé después de la fiebre? Responda 1 mejor, 2 igual, 3 peor. STOP para salir."
+
+
+def test_a_coordinator_creates_a_schedule_enrolls_a_number_and_sees_its_reminder(page):
+    from playwright.sync_api import expect
+
+    log_in(page)
+    page.get_by_role("link", name="Schedules").click()
+    expect(page.get_by_role("heading", name="Reminder schedules")).to_be_visible()
+    page.get_by_role("link", name="Create a schedule").click()
+    page.get_by_label("Name", exact=True).fill("fever-followup")
+    page.get_by_label("Description").fill("Two check-ins after a fever")
+    page.locator("#step-0-amount").fill("2")
+    page.locator("#step-0-unit").select_option("hour")
+
+    # The counter under each message follows the typing, with the rules of hotline/channels/segments.py.
+    english, counter = page.locator("#step-0-en"), page.locator("#step-0-en-count")
+    expect(counter).to_have_text("1 SMS part · GSM-7 · 0 characters")
+    english.press_sequentially("Hello {baby_name}")
+    expect(counter).to_contain_text("1 SMS part · GSM-7 · 17 characters")
+    english.fill("x" * 161)
+    expect(counter).to_have_text("2 SMS parts · GSM-7 · 161 characters")
+    english.fill("It\u2019s day one")
+    expect(counter).to_contain_text("UCS-2")
+    expect(counter).to_contain_text("English texts must be plain GSM-7: replace \u2019")
+    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    english.fill(STOP_EN)
+    expect(counter).to_have_text(f"1 SMS part · GSM-7 · {len(STOP_EN)} characters")
+    page.locator("#step-0-es").fill(STOP_ES)
+    expect(page.locator("#step-0-es-count")).to_have_text(f"2 SMS parts · UCS-2 · {len(STOP_ES)} characters")
+    shot(page, "schedule-new")
+    page.get_by_role("button", name="Create schedule").click()
+    page.wait_for_url("**/staff/schedules")
+    expect(page.get_by_role("status")).to_have_text("Schedule 'fever-followup' created with 1 step(s).")
+    row = page.locator("tr", has=page.get_by_role("link", name="fever-followup", exact=True))
+    expect(row).to_contain_text("Active")
+    shot(page, "schedules")
+
+    page.get_by_role("link", name="Enrollments").click()
+    page.get_by_label("Phone number").fill("+12025550123")
+    page.get_by_label("Schedule", exact=True).select_option("fever-followup")
+    page.get_by_role("button", name="Enroll").click()
+    expect(page.get_by_role("status")).to_contain_text("Enrolled +1*******123 in 'fever-followup'. First reminder:")
+    upcoming = page.locator("section", has=page.get_by_role("heading", name="Upcoming reminders"))
+    first = upcoming.locator("tbody tr", has_text="+1*******123")
+    expect(first).to_contain_text("fever-followup")
+    expect(first).to_contain_text("2 hours after enrolling")
+    shot(page, "enrollments")
+
+    page.get_by_role("link", name="Overview").click()
+    expect(page.locator(".card", has_text="Reminders due today")).to_contain_text("1")
+    shot(page, "overview-reminders")
+
+    page.get_by_role("link", name="Enrollments").click()
+    page.get_by_role("button", name="Cancel reminders for +1*******123 in fever-followup").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Cancelled: +1*******123 gets no more reminders from 'fever-followup'.")
+    expect(upcoming.locator("tbody tr", has_text="+1*******123")).to_have_count(0)
+    expect(page.locator("#enrollments tr", has_text="+1*******123")).to_contain_text("cancelled")
+
+    page.goto("/staff/schedules/fever-followup")
+    expect(page.locator("#step-0-es-count")).to_contain_text("UCS-2")
+    shot(page, "schedule-edit")
+
+
+def test_a_bad_number_or_a_bad_schedule_is_explained_on_the_page(page):
+    from playwright.sync_api import expect
+
+    log_in(page)
+    page.goto("/staff/enrollments")
+    page.get_by_label("Phone number").fill("555-CALL-ME")
+    page.get_by_label("Phone number").press("Enter")  # the keyboard is enough
+    expect(page.get_by_role("alert")).to_contain_text("'555-CALL-ME' is not a valid phone number")
+    expect(page.get_by_label("Phone number")).to_have_value("555-CALL-ME")
+    shot(page, "enrollments-bad-number")
+
+    page.goto("/staff/schedules/new")
+    page.get_by_label("Name", exact=True).fill("no-stop")
+    page.locator("#step-0-amount").fill("1")
+    page.locator("#step-0-en").fill("How is your baby today?")
+    page.locator("#step-0-es").fill(STOP_ES)
+    page.get_by_role("button", name="Create schedule").click()
+    expect(page.get_by_role("alert")).to_contain_text("every reminder must say how to stop (mention STOP)")
+    expect(page.locator("#step-0-en")).to_have_value("How is your baby today?")
+    shot(page, "schedule-error")

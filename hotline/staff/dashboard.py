@@ -314,3 +314,7 @@ def _callbacks_panel() -> dict[str, Any]:
 
 NAV_ITEMS.insert(2, ("staff.callbacks", "Callbacks"))
 OVERVIEW_PANELS["callbacks"] = _callbacks_panel
+
+
+# Reminder schedules, enrollments and upcoming reminders (pages, overview panels, nav items).
+from hotline.staff import reminders_pages  # noqa: E402,F401

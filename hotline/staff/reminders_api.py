@@ -177,6 +177,8 @@ def cancel_enrollment(eid: str) -> Any:
 @staff_token_required
 def import_enrollments() -> Any:
     """A CSV file (text/csv body or multipart 'file'): good rows are enrolled, bad ones reported by line."""
+    # Imports may be larger than the app-wide 64 KB cap meant for webhooks (the body is read lazily).
+    request.max_content_length = MAX_IMPORT_BYTES + 64 * 1024
     upload = request.files.get("file")
     raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.get_data(cache=False)
     if not raw:
