@@ -36,7 +36,7 @@ from hotline.channels.voice import (
     spoken_key,
 )
 from hotline.conversation import sender_number
-from hotline.engine.flow import LANGUAGES, Flow
+from hotline.engine.flow import Flow
 from hotline.engine.levels import Level
 from hotline.engine.runner import (
     HELP_WORDS,
@@ -462,16 +462,14 @@ class _Call:
     def understood(self, turn: Turn) -> bool:
         if turn.assessment is not None or (turn.screening is not None and turn.screening.level is not None):
             return True
-        unclear = [self.flow.message(name, lang) for name in ("not_understood", "no_match") for lang in LANGUAGES]
-        return not any(reply.text.startswith(text) for reply in turn.replies for text in unclear)
+        return not any(reply.message in ("not_understood", "no_match") for reply in turn.replies)
 
     def read_aloud(self, turn: Turn) -> tuple[list[str], Reply | None]:
         """The turn's replies as short spoken parts, and the prompt (the reply with options), if any."""
-        skip = {self.flow.message(name, lang) for name in SMS_ONLY_MESSAGES for lang in LANGUAGES}
         before: list[str] = []
         prompt = None
         for reply in turn.replies:
-            if reply.text in skip:
+            if reply.message in SMS_ONLY_MESSAGES:
                 continue
             if reply.options:
                 prompt = reply

@@ -58,6 +58,7 @@ class Reply:
     options: tuple[Option, ...] = ()
     sections: tuple[str, ...] = ()
     kind: str = "info"  # welcome | emergency | level | guidance | prompt | info | keyword
+    message: str | None = None  # the flow message this text is ("not_understood", "menu_hint", ...)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ class _Run:
         return self.flow.message(name, self.language).replace("{emergency}", self.context.emergency_number)
 
     def say(self, name: str, kind: str = "info") -> None:
-        self.replies.append(Reply(self.message(name), kind=kind))
+        self.replies.append(Reply(self.message(name), kind=kind, message=name))
 
     def guidance(self, passage_ids: tuple[str, ...] | list[str]) -> None:
         for pid in passage_ids:
@@ -433,7 +434,8 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
     if fresh:
         run.prompt(step)
     elif step.is_question:
-        run.prompt(step, intro=run.message("not_understood"))
+        run.say("not_understood")
+        run.prompt(step)
     else:
         run.say("no_match")
         run.go(flow.start, remember=False)
