@@ -19,7 +19,10 @@ run: $(STAMP)
 	$(BIN)/hotline dev
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not soak"
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak -s -q --timeout 900 tests/test_soak.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

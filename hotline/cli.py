@@ -141,6 +141,32 @@ def flows_check() -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("number")
+@click.option("--include-opt-out", is_flag=True,
+              help="Also forget that the number texted STOP (then it could be texted again).")
+@click.confirmation_option(prompt="Erase everything kept about this number?")
+def forget(number: str, include_opt_out: bool) -> None:
+    """Erase a number's conversations, transcripts, enrollments, callbacks and texts, and say what went."""
+    from hotline.conversation import sender_number
+    from hotline.forget import forget_number
+    from hotline.services import build_services
+
+    settings = _settings_with_dev_redis()
+    e164 = sender_number(number, settings.default_region)
+    if not e164:
+        raise click.ClickException(f"'{number}' is not a phone number; use E.164, e.g. +15551234567")
+    services = build_services(settings)
+    removed = forget_number(services, e164, include_opt_out=include_opt_out)
+    click.echo(f"Erased for {e164}:")
+    for kind, count in removed.items():
+        click.echo(f"  {count:>5}  {kind}")
+    if not include_opt_out:
+        kept = "kept" if services.conversations.is_opted_out(e164) else "none on record"
+        click.echo(f"  opt-out: {kept} (so this number is never texted again; --include-opt-out removes it)")
+    click.echo("  Cached replies to single messages hold no number and expire within 24 hours.")
+
+
 @main.group()
 def staff() -> None:
     """Staff access."""

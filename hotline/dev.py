@@ -125,8 +125,9 @@ def run_dev(settings: Settings) -> int:
         )
         children.append(web)
         worker = subprocess.Popen(
-            [str(bin_dir / "rq"), "worker", "--url", redis_url, "--with-scheduler", "--maintenance-interval",
-             "60", "--logging_level", "WARNING", settings.queue_name],
+            [str(bin_dir / "rq"), "worker", "--url", redis_url, "--with-scheduler",
+             "-w", "workers.worker.HotlineWorker", "--maintenance-interval", "60", "--logging_level", "WARNING",
+             settings.queue_name],
             env=env, start_new_session=True,
         )
         children.append(worker)

@@ -195,7 +195,11 @@ def test_no_duplicates_with_two_worker_processes_and_every_job_enqueued_twice(re
     assert sorted(m.to for m in fake_twilio.messages) == sorted(numbers)
 
 
-def test_a_worker_killed_mid_send_leaves_a_claim_that_is_reconciled_not_resent(reminders, redis, fake_twilio, env):
+def _make_stale(redis, key: str) -> None:
+    redis.set(key, f"{time.time() - CLAIM_STALE_SECONDS - 1:.3f}:dead", xx=True, keepttl=True)
+
+
+def test_a_worker_killed_mid_send_is_reconciled_with_twilio_and_not_resent(reminders, redis, fake_twilio, env):
     zone = "America/New_York"
     eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
     due = local(zone, 2027, 5, 11, 10, 0)
@@ -209,20 +213,46 @@ def test_a_worker_killed_mid_send_leaves_a_claim_that_is_reconciled_not_resent(r
     os.killpg(worker.pid, signal.SIGKILL)  # mid-send: the claim is taken, the MessageSid never recorded
     worker.wait(timeout=10)
     time.sleep(fake_twilio.delay + 0.5)  # Twilio (the fake) still accepts the message
-    assert len(fake_twilio.bodies_to(NY)) == 1
+    [message] = fake_twilio.messages
     assert entry(reminders, eid, 1440) == {}
     fake_twilio.delay = 0.0
     # The lease runs out, the dispatcher hands the step to another worker: the claim is still fresh
-    # -> it waits; once stale -> reconciled as "unknown", never sent again.
+    # -> it waits; once stale -> one run takes it over, finds the message in Twilio's list, records it.
     tick(reminders, redis, due + timedelta(minutes=6))
-    assert entry(reminders, eid, 1440) == {} and fake_twilio.received == 1
-    redis.set(f"hl:rem:claim:{eid}:1440", f"{time.time() - CLAIM_STALE_SECONDS - 1:.3f}", xx=True, keepttl=True)
+    assert entry(reminders, eid, 1440) == {} and fake_twilio.received == 1 and fake_twilio.lookups == 0
+    _make_stale(redis, f"hl:rem:claim:{eid}:1440")
     tick(reminders, redis, due + timedelta(minutes=9))
-    assert entry(reminders, eid, 1440)["status"] == "unknown"
-    assert fake_twilio.received == 1
-    assert len(fake_twilio.bodies_to(NY)) == 1
+    assert entry(reminders, eid, 1440)["sid"] == message.sid
+    assert entry(reminders, eid, 1440)["reconciled"] is True
+    assert (fake_twilio.received, fake_twilio.lookups) == (1, 1)
+    assert reminders.enrollments.get(eid).last_offset == 1440
     tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))  # the next step carries on
     assert len(fake_twilio.bodies_to(NY)) == 2
+
+
+def test_a_claim_abandoned_before_the_request_left_is_sent_once(reminders, redis, fake_twilio, env):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    due = local(zone, 2027, 5, 11, 10, 0)
+    # A worker claimed the step and died before its request reached Twilio.
+    redis.set(f"hl:rem:claim:{eid}:1440", "1.000:dead")
+    _make_stale(redis, f"hl:rem:claim:{eid}:1440")
+    tick(reminders, redis, due)
+    tick(reminders, redis, due + timedelta(seconds=1))
+    assert len(fake_twilio.bodies_to(NY)) == 1 and fake_twilio.lookups == 1
+    assert entry(reminders, eid, 1440)["sid"] == fake_twilio.messages[0].sid
+
+
+def test_a_stale_claim_is_taken_over_by_one_run_only(reminders, redis, fake_twilio, env):
+    zone = "America/New_York"
+    eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
+    when = local(zone, 2027, 5, 11, 10, 0).timestamp()
+    redis.set(f"hl:rem:claim:{eid}:1440", "1.000:dead")
+    for _ in range(4):
+        reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
+    for worker in _start_workers(2, env):
+        assert worker.wait(timeout=60) == 0
+    assert len(fake_twilio.bodies_to(NY)) == 1
 
 
 def test_status_callbacks_are_recorded_tolerating_duplicates_and_disorder(reminders, redis, fake_twilio, twilio):

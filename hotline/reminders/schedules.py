@@ -179,6 +179,9 @@ def parse_schedule(data: Any, source: str = "redis") -> ReminderSchedule:
     return ReminderSchedule(name, description, tuple(steps), active, checkin, source)
 
 
+_SHIPPED: dict[str, tuple[object, dict[str, ReminderSchedule]]] = {}
+
+
 @dataclass
 class ScheduleStore:
     """Schedules that ship in flows/schedules/*.yaml, overlaid by staff-made or edited ones in Redis."""
@@ -189,13 +192,21 @@ class ScheduleStore:
 
     def shipped(self) -> dict[str, ReminderSchedule]:
         if self._files is None:
+            paths = sorted(self.directory.glob("*.yaml"))
+            # Parsed once per process for the same files (worker jobs build a store per job).
+            stamp = (str(self.directory), tuple((str(p), p.stat().st_mtime_ns) for p in paths))
+            cached = _SHIPPED.get(stamp[0])
+            if cached and cached[0] == stamp:
+                self._files = cached[1]
+                return self._files
             found = {}
-            for path in sorted(self.directory.glob("*.yaml")):
+            for path in paths:
                 try:
                     schedule = parse_schedule(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
                 except ScheduleError as error:
                     raise ScheduleError(f"{path}: {error}") from None
                 found[schedule.name] = schedule
+            _SHIPPED[stamp[0]] = (stamp, found)
             self._files = found
         return self._files
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,13 +36,36 @@ from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
+
+def _env_float(name: str, default: float) -> float:
+    """Tuning knobs read once at import (the soak tests shorten them; production keeps the defaults)."""
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
 DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
-LEASE_SECONDS = 300.0  # a taken enrollment is looked at again after this if its job was lost
-CLAIM_STALE_SECONDS = 120.0  # a claim this old without a MessageSid was left by a dead worker
+# A taken enrollment is looked at again after this if its job was lost (worker killed, job dropped).
+LEASE_SECONDS = _env_float("HOTLINE_REMINDER_LEASE_SECONDS", 300.0)
+# A claim this old without a MessageSid was left by a dead worker (a live one records the sid within
+# the HTTP timeout, 10 s): the step is reconciled with Twilio's message list before anything is resent.
+CLAIM_STALE_SECONDS = _env_float("HOTLINE_REMINDER_CLAIM_STALE_SECONDS", 120.0)
+# Due enrollments per delivery job: one job (one fork, one Redis connection, one HTTP session) sends
+# a batch, so RQ's per-job cost is paid once per batch instead of once per text.
+BATCH_SIZE = max(1, int(_env_float("HOTLINE_REMINDER_BATCH", 200)))
+# Texts of one batch in flight at once (each thread has its own HTTP session): the worker's CPU is
+# busy while one request waits for Twilio and another for Redis.
+SEND_THREADS = max(1, int(_env_float("HOTLINE_REMINDER_SEND_THREADS", 4)))
+# Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
+UNPACED_TAKE = 20_000
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)  # transient Twilio errors; then the step is given up
 DISPATCHER_KEY = "hl:rem:dispatcher"
 DELIVER = "workers.reminders.deliver"
+DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
+LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when matching a message's time
 
 
 class EnrollmentError(ValueError):
@@ -67,6 +93,46 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
+def claim_time(value: bytes | str | None) -> float:
+    """When a claim was taken: its value is "epoch[:token]"."""
+    if not value:
+        return 0.0
+    text = value.decode() if isinstance(value, bytes) else value
+    try:
+        return float(text.partition(":")[0])
+    except ValueError:
+        return 0.0
+
+
+@dataclass(frozen=True)
+class FoundMessage:
+    sid: str
+    status: str
+
+
+NO_LOOKUP = FoundMessage("", "")  # the sender cannot list what it sent (the console outbox)
+
+
+def find_sent(sender: Sender, to: str, body: str, since: float) -> FoundMessage | None:
+    """The message with this exact body sent to `to` since `since` (epoch), asked of Twilio's message list.
+
+    Twilio has no idempotency key; this is how a send abandoned by a dead worker is told apart from
+    one that never left: the claim's time bounds the search, the rendered body identifies the step.
+    """
+    client = getattr(sender, "client", None)
+    if client is None:
+        return NO_LOOKUP
+    kwargs: dict[str, object] = {"to": to, "limit": 50, "page_size": 50}
+    from_number = getattr(sender, "from_number", None)
+    if from_number and not getattr(sender, "messaging_service_sid", None):
+        kwargs["from_"] = from_number
+    for message in client.messages.list(**kwargs):
+        created = message.date_created
+        if message.body == body and (created is None or created.timestamp() >= since):
+            return FoundMessage(str(message.sid), str(message.status or "queued"))
+    return None
+
+
 class Reminders:
     def __init__(self, settings: Settings, connection: redis.Redis, queue: Queue | None = None) -> None:
         self.settings = settings
@@ -89,6 +155,22 @@ class Reminders:
         Staff input is checked strictly; `trusted` is for the E.164 number Twilio says a parent texted
         from, kept as is (carriers use numbers phonenumbers may not know yet).
         """
+        moment = _now(now)
+        enrollment, due = self._prepare(raw_number, schedule_name, channel, language, zone, baby_name, moment,
+                                        trusted)
+        created, eid = self.enrollments.add(enrollment, due, restart=restart)
+        stored = self.enrollments.get(eid)
+        assert stored is not None
+        if created:
+            log.info("enrolled %s in %s by %s as %s", number_ref(enrollment.number), enrollment.schedule,
+                     channel, eid)
+            self.ensure_dispatcher()
+        return EnrollResult(stored, created)
+
+    def _prepare(self, raw_number: str, schedule_name: str, channel: str, language: str, zone: str | None,
+                 baby_name: str | None, moment: datetime, trusted: bool = False,
+                 schedule: ReminderSchedule | None = None) -> tuple[Enrollment, float | None]:
+        """The checked enrollment and its first wake-up; raises EnrollmentError with the reason."""
         from hotline.conversation import E164, normalize_number  # conversation.py itself uses this service
 
         number = raw_number if trusted and E164.match(raw_number) else normalize_number(
@@ -96,7 +178,7 @@ class Reminders:
         if not number:
             raise EnrollmentError(f"'{raw_number}' is not a valid phone number; "
                                   "use E.164 (+15551234567) or a national number")
-        schedule = self.schedules.get(schedule_name)
+        schedule = schedule or self.schedules.get(schedule_name)
         if schedule is None:
             raise EnrollmentError(f"no schedule named '{schedule_name}'")
         if language not in LANGUAGES:
@@ -110,17 +192,37 @@ class Reminders:
             baby_name = baby_name.strip() or None
         if baby_name and (len(baby_name) > 30 or non_gsm7_characters(baby_name) or "{" in baby_name):
             raise EnrollmentError("baby_name: 30 plain characters at most")
-        moment = _now(now)
         enrollment = Enrollment("", number, schedule.name, moment.timestamp(), language, -1, ACTIVE,
                                 zone or None, baby_name, channel)
-        due = self._first_due(schedule, enrollment, moment)
-        created, eid = self.enrollments.add(enrollment, due, restart=restart)
-        stored = self.enrollments.get(eid)
-        assert stored is not None
+        return enrollment, self._first_due(schedule, enrollment, moment)
+
+    def enroll_many(self, numbers: Iterable[str], schedule_name: str = "checkin", *, channel: str = "import",
+                    language: str = "en", now: datetime | None = None, chunk: int = 1000) -> tuple[int, int]:
+        """Enroll many numbers (imports, benchmarks) with the same checks as enroll(), written in
+        pipelined chunks: (enrolled, already enrolled). Numbers already in the schedule are kept as is."""
+        moment = _now(now)
+        schedule = self.schedules.get(schedule_name)
+        if schedule is None:
+            raise EnrollmentError(f"no schedule named '{schedule_name}'")
+        created = duplicates = 0
+        batch: list[tuple[Enrollment, float | None]] = []
+
+        def flush() -> None:
+            nonlocal created, duplicates
+            for was_created, _ in self.enrollments.add_many(batch):
+                created += was_created
+                duplicates += not was_created
+            batch.clear()
+
+        for number in numbers:
+            batch.append(self._prepare(number, schedule_name, channel, language, None, None, moment,
+                                       schedule=schedule))
+            if len(batch) >= chunk:
+                flush()
+        flush()
         if created:
-            log.info("enrolled %s in %s by %s as %s", number_ref(number), schedule.name, channel, eid)
             self.ensure_dispatcher()
-        return EnrollResult(stored, created)
+        return created, duplicates
 
     def _first_due(self, schedule: ReminderSchedule, enrollment: Enrollment, now: datetime) -> float | None:
         if not schedule.active:
@@ -200,18 +302,25 @@ class Reminders:
         if self.redis.set(DISPATCHER_KEY, token, nx=True, ex=int(DISPATCH_INTERVAL * 6)):
             self._schedule_tick(token, 0, 1.0)
 
-    def dispatch(self, now: datetime | None = None) -> list[str]:
-        """Enqueue a delivery job for every enrollment whose next step is due; returns their ids."""
+    def dispatch(self, now: datetime | None = None, limit: int | None = None) -> list[str]:
+        """Enqueue delivery jobs (a batch of ids each) for the enrollments whose next step is due."""
         moment = _now(now)
         sps = self.settings.sends_per_second
         # With pacing on, take only what the senders can send before the next run.
-        limit = max(1, int(sps * DISPATCH_INTERVAL * 2)) if sps else 1000
+        if limit is None:
+            limit = max(1, int(sps * DISPATCH_INTERVAL * 2)) if sps else UNPACED_TAKE
         ids = self.enrollments.take_due(moment.timestamp(), LEASE_SECONDS, limit)
-        for eid in ids:
-            # Jobs carry ids only: RQ stores and logs a job's arguments.
-            self.queue.enqueue(DELIVER, eid, now=moment.timestamp() if now else None,
-                               retry=Retry(max=2, interval=[30, 120]), result_ttl=60,
-                               failure_ttl=7 * 24 * 3600)
+        # Paced, smaller batches spread the sends over the workers (each batch waits for the pace).
+        size = max(1, min(BATCH_SIZE, int(sps * DISPATCH_INTERVAL))) if sps else BATCH_SIZE
+        with self.redis.pipeline(transaction=False) as pipe:
+            for start in range(0, len(ids), size):
+                chunk = ids[start:start + size]
+                # Jobs carry ids only (RQ stores and logs a job's arguments); the description stays short.
+                self.queue.enqueue(DELIVER_BATCH, chunk, now=moment.timestamp() if now else None,
+                                   retry=Retry(max=2, interval=[30, 120]), result_ttl=60,
+                                   failure_ttl=7 * 24 * 3600, description=f"deliver {len(chunk)} reminder(s)",
+                                   pipeline=pipe)
+            pipe.execute()
         return ids
 
     def run_dispatcher_tick(self, chain: str, tick: int) -> None:
@@ -239,12 +348,57 @@ class Reminders:
         Returns what happened (for tests and logs): sent, not_due, quiet, opted_out, duplicate, busy,
         reconciled, retry, gave_up, ended, completed, inactive.
         """
+        return self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
+
+    def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
+                     sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:
+        """Deliver a batch: records read in one round trip, each schedule read once, one sender (one
+        HTTP session) per thread. Every guarantee is checked per text, atomically, at send time (see
+        _deliver), so `threads` only overlaps the waits on Twilio and Redis.
+        """
         moment = _now(now)
-        enrollment = self.enrollments.get(eid)
+        records = self.enrollments.get_many(ids)
+        schedules: dict[str, ReminderSchedule | None] = {}
+        for name in {r.schedule for r in records.values()}:
+            self._schedule(name, schedules)
+        counts: list[Counter[str]] = []
+
+        def run(part: list[str], part_sender: Sender) -> None:
+            outcomes: Counter[str] = Counter()
+            counts.append(outcomes)  # one counter per thread, added up at the end
+            for eid in part:
+                try:
+                    outcome = self._deliver(eid, records.get(eid), part_sender, moment, schedules)
+                except redis.RedisError:
+                    raise  # the job fails and RQ retries it; what was sent is recorded
+                except Exception:
+                    # One bad enrollment must not hold up the batch: it stays leased and comes back.
+                    log.exception("reminder enrollment %s: delivery failed", eid)
+                    outcome = "error"
+                outcomes[outcome] += 1
+
+        threads = max(1, min(threads, len(ids)))
+        if threads == 1 or sender_factory is None:
+            run(list(ids), sender)
+        else:
+            parts = [list(ids[i::threads]) for i in range(threads)]
+            senders = [sender] + [sender_factory() for _ in range(threads - 1)]
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reminder-send") as pool:
+                for future in [pool.submit(run, part, s) for part, s in zip(parts, senders, strict=True)]:
+                    future.result()
+        return dict(sum(counts, Counter()))
+
+    def _schedule(self, name: str, cache: dict[str, ReminderSchedule | None]) -> ReminderSchedule | None:
+        if name not in cache:
+            cache[name] = self.schedules.get(name)
+        return cache[name]
+
+    def _deliver(self, eid: str, enrollment: Enrollment | None, sender: Sender, moment: datetime,
+                 schedules: dict[str, ReminderSchedule | None]) -> str:
         if enrollment is None or enrollment.status != ACTIVE:
             self.enrollments.sleep(eid)
             return "inactive"
-        schedule = self.schedules.get(enrollment.schedule)
+        schedule = self._schedule(enrollment.schedule, schedules)
         if schedule is None or not schedule.active:
             self.enrollments.sleep(eid)  # deactivating stops it; activating again replans
             return "inactive"
@@ -272,39 +426,70 @@ class Reminders:
             self.enrollments.advance(enrollment, offset, final, reason,
                                      after.due.timestamp() if after else None)
 
-        # Opt-out is checked at send time: a step that falls due while stopped is dropped for good.
-        if self.redis.hexists("hl:optouts", enrollment.number):
+        values = {"emergency": self.settings.emergency_number, "baby_name": enrollment.baby_name or "your baby"}
+        body = render(planned.step.text.get(enrollment.language) or planned.step.text["en"], values)
+
+        # One round trip, atomically: the enrollment is still active at this step, the number has not
+        # opted out (checked at send time: a step due while stopped is dropped for good), and this
+        # run claims the step (SET NX). `entry` is the step's record so far.
+        token = uuid.uuid4().hex[:12]
+        result, entry, held = self.enrollments.claim(eid, enrollment, offset, time.time(), token)
+        if result == "moved":
+            return "duplicate"  # another run handled this step and moved the enrollment on
+        if result == "opted_out":
             self.enrollments.write_log(eid, offset, {"status": "skipped", "error": "opted out",
                                                      "at": moment.timestamp()})
             move_on()
             return "opted_out"
-
-        entry = self.enrollments.log(eid, offset)
-        if not self.enrollments.claim(eid, offset, time.time()):
+        reconciled = False
+        if result == "held":
             if entry.get("sid") or entry.get("status") in ("failed", "unknown"):
                 move_on()  # sent (or settled) by another run that did not get to move on
                 return "duplicate"
-            claimed = self.enrollments.claimed_at(eid, offset) or 0.0
-            if time.time() - claimed > CLAIM_STALE_SECONDS:
-                # A worker died between claiming and recording: Twilio may have the message. At most
-                # once wins: the step is not sent again, and the record says so.
+            claimed = claim_time(held)
+            if time.time() - claimed <= CLAIM_STALE_SECONDS:
+                self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
+                return "busy"
+            # A worker died (or its request failed on the network) between claiming and recording:
+            # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
+            if not self.enrollments.take_over(eid, offset, held, time.time(), token):
+                self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
+                return "busy"
+            try:
+                found = find_sent(sender, enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
+            except Exception as error:  # Twilio unreachable: keep the claim, ask again once it is stale
+                log.warning("reminder %s:%s: could not check Twilio for an abandoned send (%s)", eid, offset,
+                            type(error).__name__)
+                self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
+                return "busy"
+            if found is NO_LOOKUP:
+                # This sender cannot be asked: at most once wins, the step is not sent again.
                 self.enrollments.write_log(eid, offset, {**entry, "status": "unknown",
                                                          "error": "worker stopped mid-send; not resent",
                                                          "at": moment.timestamp()})
                 move_on()
-                log.warning("reconciled an abandoned claim on reminder %s:%s", eid, offset)
+                log.warning("reconciled an abandoned claim on reminder %s:%s (not resent)", eid, offset)
                 return "reconciled"
-            self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
-            return "busy"
+            if found is not None:
+                self.enrollments.record_sent_and_advance(
+                    enrollment, offset, {"status": found.status, "sid": found.sid, "reconciled": True,
+                                         "attempts": int(entry.get("attempts", 0)) + 1, "at": moment.timestamp()},
+                    checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
+                log.info("reminder %s:%s: the abandoned send had reached Twilio; recorded, not resent", eid, offset)
+                return "reconciled"
+            reconciled = True  # Twilio has no such message: send it now (this run holds the claim)
 
         attempts = int(entry.get("attempts", 0)) + 1
-        values = {"emergency": self.settings.emergency_number, "baby_name": enrollment.baby_name or "your baby"}
-        body = render(planned.step.text.get(enrollment.language) or planned.step.text["en"], values)
         self.pace()
         try:
             sent = sender.send(enrollment.number, body)
         except TransientSendError as error:
-            self.enrollments.release(eid, offset)  # Twilio answered: nothing went out
+            if error.status is None:
+                # No answer (timeout, reset): the request may have reached Twilio. Keep the claim but
+                # mark it stale, so the next attempt checks Twilio's message list before resending.
+                self.enrollments.mark_stale(eid, offset, token)
+            else:
+                self.enrollments.release(eid, offset)  # Twilio answered: nothing went out
             if attempts > len(BACKOFF_SECONDS):
                 self.enrollments.write_log(eid, offset, {"status": "failed", "attempts": attempts,
                                                          "error": f"gave up: {error.code or 'network'}",
@@ -322,28 +507,32 @@ class Reminders:
             move_on(ENDED, f"twilio error {error.code}")
             log.info("reminder enrollment %s ended: twilio error %s", eid, error.code)
             return "ended"
-        self.enrollments.record_sent(enrollment, offset, {"status": sent.status, "sid": sent.sid,
-                                                          "attempts": attempts, "at": moment.timestamp()},
-                                     checkin=schedule.checkin)
-        move_on()
-        return "sent"
+        # The MessageSid, the sent record and the next wake-up in one round trip.
+        self.enrollments.record_sent_and_advance(
+            enrollment, offset, {"status": sent.status, "sid": sent.sid, "attempts": attempts,
+                                 "at": moment.timestamp()},
+            checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
+        return "resent" if reconciled else "sent"
+
+    def _next_due(self, schedule: ReminderSchedule, enrolled_at: datetime, offset: int, zone: ZoneInfo,
+                  moment: datetime) -> float | None:
+        after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
+        return after.due.timestamp() if after else None
 
     def pace(self) -> None:
-        """At most settings.sends_per_second sends per second per sender, across all workers."""
+        """At most settings.sends_per_second sends per second per sender, across all workers.
+
+        Each send reserves the next free slot, 1/rate after the previous one, on Redis' clock (one
+        round trip), then sleeps until it: sends are evenly spaced, with no burst at the start of
+        each second, so any window of a few seconds sees the configured rate.
+        """
         sps = self.settings.sends_per_second
         if not sps:
             return
         sender_id = self.settings.twilio_messaging_service_sid or self.settings.twilio_from_number or "outbox"
-        while True:
-            now = time.time()
-            key = f"hl:rem:pace:{sender_id}:{int(now)}"
-            with self.redis.pipeline() as pipe:
-                pipe.incr(key)
-                pipe.expire(key, 5)
-                count, _ = pipe.execute()
-            if count <= sps:
-                return
-            time.sleep(max(0.0, int(now) + 1 - now) + 0.001)
+        wait = float(self.enrollments.reserve_slot(f"hl:rem:pace:{sender_id}", 1.0 / sps))
+        if wait > 0:
+            time.sleep(wait)
 
     # --- staff views ---------------------------------------------------------------------------------
 

@@ -16,10 +16,13 @@ Keys (prefix `hl:rem:`):
   encoding: about a third of the memory of one big hash.)
   due                 sorted set id -> epoch when the enrollment's next step should be looked at
   log:{id}            hash step offset -> JSON {status, sid, at, attempts, error, answer}
-  claim:{id}:{offset} SET NX before sending: at most one send per step, whatever the workers do
+  claim:{id}:{offset} SET NX before sending: at most one send per step, whatever the workers do.
+                      Value "epoch:token"; a claim older than the stale limit without a MessageSid
+                      is taken over (compare-and-set) by one run, which asks Twilio before resending.
   sid:{sid}           "id:offset" for status callbacks
   sent                sorted set "id:offset" -> send time, for staff views
   checkin:{number}    "id:offset" of the check-in awaiting the parent's reply
+  pace:{sender}       the last reserved send slot (epoch, Redis clock) when pacing is on
 """
 
 from __future__ import annotations
@@ -51,6 +54,13 @@ def index_key(schedule: str, number: str) -> str:
     return P + f"i:{schedule}:{zlib.crc32(number.encode()) % INDEX_BUCKETS}"
 
 SENT = P + "sent"
+OPTOUTS = "hl:optouts"  # the conversation store's opt-out hash (number -> when)
+
+
+def claim_key(eid: str | int, offset: int) -> str:
+    return P + f"claim:{eid}:{offset}"
+
+
 SENT_KEEP = 10_000
 CLAIM_TTL = 60 * 24 * 3600  # a claim outlives any retry of its step
 SID_TTL = 30 * 24 * 3600
@@ -114,6 +124,65 @@ _TAKE_DUE = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[2], id) end
 return ids
+"""
+
+# Claim a step at send time, atomically with the checks that must hold when the text leaves:
+# the enrollment is still active at the step it was read at, and the number has not opted out.
+# KEYS: record, optouts, claim, log  ARGV: id, expected last offset, offset, claim value, claim TTL
+# Returns {'claimed', entry} | {'held', entry, claim value} | {'moved'} | {'opted_out'}
+_CLAIM = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return {'moved'} end
+local rec = cjson.decode(raw)
+if rec[6] ~= 'active' or tostring(rec[5]) ~= ARGV[2] then return {'moved'} end
+if redis.call('HEXISTS', KEYS[2], rec[1]) == 1 then return {'opted_out'} end
+local entry = redis.call('HGET', KEYS[4], ARGV[3]) or ''
+if redis.call('SET', KEYS[3], ARGV[4], 'NX', 'EX', tonumber(ARGV[5])) then return {'claimed', entry} end
+return {'held', entry, redis.call('GET', KEYS[3]) or ''}
+"""
+
+# After a send: the step's record, the MessageSid index, the staff view, the pending check-in and
+# the move to the next step, in one round trip and one script (a pipeline with a script costs an
+# extra SCRIPT EXISTS round trip in redis-py).
+# KEYS: record, due, log, sid index, sent, checkin ('' when the schedule has no check-in)
+# ARGV: id, expected k, new k, status, next due ('' = none), entry (JSON), ref, sent at, sid TTL,
+#       sent keep, checkin TTL
+_SENT = """
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[6])
+redis.call('SET', KEYS[4], ARGV[7], 'EX', tonumber(ARGV[9]))
+redis.call('ZADD', KEYS[5], ARGV[8], ARGV[7])
+redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -tonumber(ARGV[10]) - 1)
+if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[7], 'EX', tonumber(ARGV[11])) end
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
+local rec = cjson.decode(raw)
+if rec[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
+if tostring(rec[5]) ~= ARGV[2] then return 0 end
+rec[5] = tonumber(ARGV[3])
+rec[6] = ARGV[4]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
+if ARGV[4] == 'active' and ARGV[5] ~= '' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
+else redis.call('ZREM', KEYS[2], ARGV[1]) end
+return 1
+"""
+
+# Replace a claim only if it still holds the value read (one run takes over a stale claim).
+# KEYS: claim  ARGV: expected value, new value
+_TAKE_OVER = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+"""
+
+# Pacing: reserve the next send slot, `interval` after the last one, on Redis' clock.
+# KEYS: pace key  ARGV: interval (s). Returns the seconds to wait (as a string).
+_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, last + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.6f', slot), 'EX', 60)
+return string.format('%.6f', slot - now)
 """
 
 # KEYS: sid index  ARGV: status, error code, now, rank table (JSON)
@@ -180,6 +249,10 @@ class EnrollmentStore:
         self._wake = connection.register_script(_WAKE)
         self._take = connection.register_script(_TAKE_DUE)
         self._status = connection.register_script(_STATUS)
+        self._claim = connection.register_script(_CLAIM)
+        self._take_over = connection.register_script(_TAKE_OVER)
+        self._sent = connection.register_script(_SENT)
+        self._slot = connection.register_script(_SLOT)
 
     # --- enrollments ------------------------------------------------------------------------------
 
@@ -191,11 +264,36 @@ class EnrollmentStore:
                   "restart" if restart else "keep"])
         return bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)
 
+    def add_many(self, items: list[tuple[Enrollment, float | None]]) -> list[tuple[bool, str]]:
+        """add() for many enrollments (kept when already enrolled) in one pipelined round trip."""
+        if not items:
+            return []
+        with self.redis.pipeline(transaction=False) as pipe:
+            for enrollment, due in items:
+                self._enroll(keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq"],
+                             args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
+                                   "keep"], client=pipe)
+            replies = pipe.execute()
+        return [(bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)) for created, eid in replies]
+
     def get(self, eid: str) -> Enrollment | None:
         if not str(eid).isdigit():
             return None
         raw = self.redis.hget(record_key(eid), eid)
         return Enrollment.from_record(eid, raw) if raw else None
+
+    def reserve_slot(self, key: str, interval: float) -> float:
+        """Seconds to wait before the send that just reserved the next slot (see _SLOT)."""
+        return float(self._slot(keys=[key], args=[f"{interval:.6f}"]))
+
+    def get_many(self, ids: list[str]) -> dict[str, Enrollment]:
+        """Records of many enrollments in one round trip (missing ones left out)."""
+        ids = [str(i) for i in ids if str(i).isdigit()]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for eid in ids:
+                pipe.hget(record_key(eid), eid)
+            raws = pipe.execute()
+        return {eid: Enrollment.from_record(eid, raw) for eid, raw in zip(ids, raws, strict=True) if raw}
 
     def ids_in(self, schedule: str) -> list[str]:
         with self.redis.pipeline(transaction=False) as pipe:
@@ -210,6 +308,26 @@ class EnrollmentStore:
                 pipe.hget(record_key(eid), eid)
             raws = pipe.execute()
         return [Enrollment.from_record(i, r) for i, r in zip(ids, raws, strict=True) if r]
+
+    def forget(self, number: str) -> int:
+        """Erase every enrollment of a number with its delivery records; returns how many were erased."""
+        mine = [e for e in self.all() if e.number == number]
+        with self.redis.pipeline() as pipe:
+            for enrollment in mine:
+                eid = enrollment.id
+                logs = self.logs(eid)
+                pipe.hdel(record_key(eid), eid)
+                pipe.hdel(index_key(enrollment.schedule, number), number)
+                pipe.zrem(DUE, eid)
+                pipe.delete(P + f"log:{eid}")
+                for offset, entry in logs.items():
+                    pipe.delete(claim_key(eid, offset))
+                    pipe.zrem(SENT, f"{eid}:{offset}")
+                    if entry.get("sid"):
+                        pipe.delete(P + f"sid:{entry['sid']}")
+            pipe.delete(checkin_key(number))
+            pipe.execute()
+        return len(mine)
 
     def all(self) -> list[Enrollment]:
         last = int(self.redis.get(P + "seq") or 0)
@@ -251,15 +369,28 @@ class EnrollmentStore:
 
     # --- claims and reminder records ------------------------------------------------------------------
 
-    def claim(self, eid: str, offset: int, now: float) -> bool:
-        return bool(self.redis.set(P + f"claim:{eid}:{offset}", f"{now:.3f}", nx=True, ex=CLAIM_TTL))
+    def claim(self, eid: str, enrollment: Enrollment, offset: int, now: float,
+              token: str) -> tuple[str, dict[str, Any], bytes | None]:
+        """(result, the step's record, the claim held by another run): see _CLAIM."""
+        reply = self._claim(keys=[record_key(eid), OPTOUTS, claim_key(eid, offset), P + f"log:{eid}"],
+                            args=[eid, str(enrollment.last_offset), str(offset), f"{now:.3f}:{token}", CLAIM_TTL])
+        result = reply[0].decode()
+        entry = json.loads(reply[1]) if len(reply) > 1 and reply[1] else {}
+        return result, entry, (reply[2] if len(reply) > 2 else None)
 
     def claimed_at(self, eid: str, offset: int) -> float | None:
-        raw = self.redis.get(P + f"claim:{eid}:{offset}")
-        return float(raw) if raw else None
+        raw = self.redis.get(claim_key(eid, offset))
+        return float(raw.decode().partition(":")[0]) if raw else None
+
+    def take_over(self, eid: str, offset: int, held: bytes | None, now: float, token: str) -> bool:
+        return bool(self._take_over(keys=[claim_key(eid, offset)], args=[held or b"", f"{now:.3f}:{token}"]))
+
+    def mark_stale(self, eid: str, offset: int, token: str) -> None:
+        """Keep the claim but date it 0: the next run checks Twilio before sending again."""
+        self.redis.set(claim_key(eid, offset), f"0:{token}", xx=True, keepttl=True)
 
     def release(self, eid: str, offset: int) -> None:
-        self.redis.delete(P + f"claim:{eid}:{offset}")
+        self.redis.delete(claim_key(eid, offset))
 
     def log(self, eid: str, offset: int) -> dict[str, Any]:
         raw = self.redis.hget(P + f"log:{eid}", str(offset))
@@ -272,15 +403,30 @@ class EnrollmentStore:
         self.redis.hset(P + f"log:{eid}", str(offset), json.dumps(entry, separators=(",", ":")))
 
     def record_sent(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool) -> None:
-        ref = f"{enrollment.id}:{offset}"
         with self.redis.pipeline() as pipe:
-            pipe.hset(P + f"log:{enrollment.id}", str(offset), json.dumps(entry, separators=(",", ":")))
-            pipe.set(P + f"sid:{entry['sid']}", ref, ex=SID_TTL)
-            pipe.zadd(SENT, {ref: entry["at"]})
-            pipe.zremrangebyrank(SENT, 0, -SENT_KEEP - 1)
-            if checkin:
-                pipe.set(checkin_key(enrollment.number), ref, ex=CHECKIN_TTL)
+            self._record_sent(pipe, enrollment, offset, entry, checkin)
             pipe.execute()
+
+    def record_sent_and_advance(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool,
+                                next_due: float | None) -> None:
+        """The MessageSid, the sent record and the move to the next step (or completion): one round trip."""
+        ref = f"{enrollment.id}:{offset}"
+        self._sent(
+            keys=[record_key(enrollment.id), DUE, P + f"log:{enrollment.id}", P + f"sid:{entry['sid']}", SENT,
+                  checkin_key(enrollment.number) if checkin else ""],
+            args=[enrollment.id, str(enrollment.last_offset), str(offset), ACTIVE if next_due else COMPLETED,
+                  "" if next_due is None else f"{next_due:.3f}", json.dumps(entry, separators=(",", ":")), ref,
+                  entry["at"], SID_TTL, SENT_KEEP, CHECKIN_TTL])
+
+    def _record_sent(self, pipe: Any, enrollment: Enrollment, offset: int, entry: dict[str, Any],
+                     checkin: bool) -> None:
+        ref = f"{enrollment.id}:{offset}"
+        pipe.hset(P + f"log:{enrollment.id}", str(offset), json.dumps(entry, separators=(",", ":")))
+        pipe.set(P + f"sid:{entry['sid']}", ref, ex=SID_TTL)
+        pipe.zadd(SENT, {ref: entry["at"]})
+        pipe.zremrangebyrank(SENT, 0, -SENT_KEEP - 1)
+        if checkin:
+            pipe.set(checkin_key(enrollment.number), ref, ex=CHECKIN_TTL)
 
     def sent(self, limit: int = 100) -> list[tuple[str, int, float]]:
         rows = self.redis.zrevrange(SENT, 0, limit - 1, withscores=True)

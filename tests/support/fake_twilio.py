@@ -2,7 +2,8 @@
 
 It accepts `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` the way Twilio does (form
 parameters, HTTP basic auth, 201 with the message JSON), records every request, and can answer
-Twilio's errors on demand.
+Twilio's errors on demand. `GET` on the same path lists the messages (newest first, `To` and `From`
+filters), as the reminders' reconciliation of an abandoned send asks it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-zA-Z]+)/Messages\.json$")
 
@@ -38,6 +40,16 @@ class FakeMessage:
     body: str
     status_callback: str | None
     auth_ok: bool
+    at: float = 0.0  # when the fake accepted it (epoch)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "sid": self.sid, "account_sid": self.account_sid, "to": self.to, "from": self.from_,
+            "messaging_service_sid": self.messaging_service_sid, "body": self.body,
+            "status": "queued", "num_segments": "1", "direction": "outbound-api",
+            "date_created": formatdate(self.at, usegmt=True), "date_sent": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{self.sid}.json",
+        }
 
 
 @dataclass
@@ -50,6 +62,7 @@ class FakeTwilio:
     requests: int = 0
     delay: float = 0.0  # seconds to wait before answering a message request (a slow Twilio)
     received: int = 0  # message requests that arrived, counted before the delay
+    lookups: int = 0  # message list requests
     _planned: list[int] = field(default_factory=list)
     _per_number: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -80,10 +93,28 @@ class FakeTwilio:
             self.requests = 0
             self.delay = 0.0
             self.received = 0
+            self.lookups = 0
 
     def bodies_to(self, number: str) -> list[str]:
         with self._lock:
             return [m.body for m in self.messages if m.to == number]
+
+    def _list(self, path: str, auth: str | None, query: dict[str, str]) -> tuple[int, dict[str, object]]:
+        match = MESSAGES_PATH.match(path)
+        if not match:
+            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
+        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if auth != expected or match["sid"] != self.account_sid:
+            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        size = min(int(query.get("PageSize") or 50), 1000)
+        with self._lock:
+            self.lookups += 1
+            found = [m for m in reversed(self.messages)
+                     if (not query.get("To") or m.to == query["To"])
+                     and (not query.get("From") or m.from_ == query["From"])][:size]
+        return 200, {"messages": [m.to_json() for m in found], "uri": path, "first_page_uri": path,
+                     "next_page_uri": None, "previous_page_uri": None, "page": 0, "page_size": size,
+                     "start": 0, "end": len(found)}
 
     def _handle(self, path: str, auth: str | None, form: dict[str, str]) -> tuple[int, dict[str, object]]:
         match = MESSAGES_PATH.match(path)
@@ -106,34 +137,52 @@ class FakeTwilio:
                 status, text = ERRORS.get(code, (400, "Error"))
                 return status, {"code": code, "message": text, "status": status, "more_info": ""}
             sid = f"SM{next(self._counter):032x}"
-            self.messages.append(
-                FakeMessage(sid, self.account_sid, to, form.get("From"), form.get("MessagingServiceSid"),
-                            form["Body"], form.get("StatusCallback"), True)
-            )
-        return 201, {
-            "sid": sid, "account_sid": self.account_sid, "to": to, "from": form.get("From"),
-            "messaging_service_sid": form.get("MessagingServiceSid"), "body": form["Body"],
-            "status": "queued", "num_segments": "1", "direction": "outbound-api",
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-        }
+            message = FakeMessage(sid, self.account_sid, to, form.get("From"), form.get("MessagingServiceSid"),
+                                  form["Body"], form.get("StatusCallback"), True, time.time())
+            self.messages.append(message)
+        return 201, message.to_json()
 
     def start(self) -> FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in one write, without Nagle's algorithm: otherwise each answer
+            # waits for the client's delayed ACK (tens of ms) and the fake, not the code, sets the pace.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
+                data = self.rfile.read(length)
+                if len(data) < length:  # the client died mid-request: like Twilio, accept nothing
+                    self.close_connection = True
+                    return
+                raw = data.decode()
                 form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
                 status, payload = fake._handle(self.path, self.headers.get("Authorization"), form)
+                self._answer(status, payload)
+
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                self._answer(*fake._list(url.path, self.headers.get("Authorization"), query))
+
+            def _answer(self, status: int, payload: dict[str, object]) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._headers_buffer.append(b"\r\n" + body)
+                try:
+                    self.flush_headers()
+                except OSError:  # the client died mid-request (the soak tests kill workers)
+                    self.close_connection = True
+
+            def handle_one_request(self) -> None:
+                try:
+                    super().handle_one_request()
+                except OSError:  # a killed client's connection
+                    self.close_connection = True
 
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass

@@ -1,0 +1,116 @@
+"""The RQ worker class the Procfile and `hotline dev` run: `rq worker -w workers.worker.HotlineWorker`.
+
+RQ's default worker forks a work-horse per job and the job's modules are imported in that horse,
+so every job paid for importing twilio, the flows and the reminder code again (about 140 ms) before
+sending one text. Importing them here, in the parent, lets every fork inherit them ready to use.
+HerokuWorker's SIGTERM handling (stop the job at once, as platforms expect) is kept.
+
+RQ's worker quits on a Redis error met outside its dequeue loop (say Redis restarts while a job
+runs): this one waits for Redis to come back and carries on instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+
+import redis
+from rq.worker import HerokuWorker
+
+import hotline.reminders.service  # noqa: F401  (preloaded for the work-horses)
+import hotline.sender  # noqa: F401
+import workers.reminders  # noqa: F401
+import workers.summary  # noqa: F401
+
+
+def _warm_up() -> None:
+    """Load what the twilio client imports lazily on first use, and the shipped schedules."""
+    from twilio.rest import Client
+
+    client = Client("AC" + "0" * 32, "warm-up")
+    client.api.v2010.account.messages  # noqa: B018  (imports the Messages resource modules)
+    try:
+        from hotline.reminders.schedules import ScheduleStore
+        from hotline.settings import Settings
+
+        ScheduleStore(None, Settings.from_env().flows_dir / "schedules").shipped()  # type: ignore[arg-type]
+    except Exception:  # a broken environment is reported by the first job, with its context
+        pass
+
+
+_warm_up()
+_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Everything imported so far lives as long as the worker: keep it out of the garbage collector's
+# scans, and out of the pages a work-horse would copy just by collecting (copy-on-write).
+gc.freeze()
+
+
+class HotlineWorker(HerokuWorker):
+    """A forking worker whose work-horses inherit the app's modules already imported.
+
+    It also keeps the reminder dispatcher chain alive: a chain whose tick died with a killed
+    work-horse ends, and without a web request or an enrollment nothing would start another.
+    """
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except _REDIS_DOWN as error:
+            self._wait_for_redis(error)
+        self._ensure_dispatcher()
+
+    def execute_job(self, job, queue) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().execute_job(job, queue)
+        except _REDIS_DOWN as error:
+            # The work-horse's own Redis calls fail too and it ends; its job stays "started" until
+            # RQ abandons it, and its reminders come back when their lease runs out (claims keep
+            # every text at most once).
+            pid = getattr(self, "_horse_pid", 0)
+            if pid:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+            self._wait_for_redis(error)
+
+    def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().heartbeat(*args, **kwargs)
+        except _REDIS_DOWN as error:
+            self._wait_for_redis(error)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except _REDIS_DOWN as error:
+            self._wait_for_redis(error)
+
+    def _wait_for_redis(self, error: Exception) -> None:
+        self.log.warning("Worker %s: Redis unreachable (%s); waiting for it", self.name, type(error).__name__)
+        delay = 0.5
+        while True:
+            time.sleep(delay)
+            try:
+                self.connection.ping()
+            except _REDIS_DOWN:
+                delay = min(delay * 2, 10.0)
+                continue
+            self.log.warning("Worker %s: Redis is back", self.name)
+            return
+
+    def bootstrap(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().bootstrap(*args, **kwargs)
+        self._ensure_dispatcher()
+
+    def _ensure_dispatcher(self) -> None:
+        try:
+            from hotline.reminders.service import Reminders
+            from hotline.settings import Settings
+
+            settings = Settings.from_env()
+            if settings.queue_name in self.queue_names():
+                Reminders(settings, self.connection).ensure_dispatcher()
+        except Exception as error:  # Redis down: the next maintenance run tries again
+            self.log.warning("could not check the reminder dispatcher: %s", type(error).__name__)
