@@ -207,3 +207,19 @@ def test_a_bad_number_or_a_bad_schedule_is_explained_on_the_page(page):
     expect(page.get_by_role("alert")).to_contain_text("every reminder must say how to stop (mention STOP)")
     expect(page.locator("#step-0-en")).to_have_value("How is your baby today?")
     shot(page, "schedule-error")
+
+
+def test_a_simulated_phone_call_reaches_an_urgent_outcome_with_keys_and_speech(page):
+    log_in(page)
+    page.goto("/staff/simulator?mode=voice")
+    page.get_by_role("button", name="Call the hotline").click()
+    assert page.get_by_text("does not replace a doctor", exact=False).count() >= 1
+    for key in ["1", "4", "1"]:  # English, check symptoms, under 3 months
+        page.get_by_role("button", name=f"Press {key}", exact=True).click()
+    page.get_by_label("Or say something").fill("no")
+    page.get_by_role("button", name="Say it").click()
+    page.get_by_role("button", name="Press 2", exact=True).click()  # the shaking does not stop when held
+    assert page.get_by_text("seen by a doctor today", exact=False).count() >= 1
+    shot(page, "simulator-voice")
+    page.get_by_role("link", name="Overview").click()
+    assert page.locator("tbody tr").first.locator(".level").inner_text().lower() == "urgent"

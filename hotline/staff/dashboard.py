@@ -261,27 +261,78 @@ def outbox() -> str:
 # --- Simulator ----------------------------------------------------------------------------------
 
 
-@bp.route("/simulator", methods=["GET", "POST"])
-def simulator() -> Any:
+def _sim_number() -> str:
     number = session.get("sim_number")
     if not number:
         # A number in the 555-01xx range, reserved for fiction: it can never reach a real phone.
         number = f"+1202555{100 + secrets.randbelow(100):04d}"
         session["sim_number"] = number
+    return str(number)
+
+
+@bp.route("/simulator", methods=["GET", "POST"])
+def simulator() -> Any:
+    """Staff text as a parent (SMS) or press keys as a caller (voice, shown as text), through the real flows."""
+    number = _sim_number()
+    mode = request.values.get("mode", session.get("sim_mode", "sms"))
+    mode = mode if mode in ("sms", "voice") else "sms"
+    session["sim_mode"] = mode
     if request.method == "POST":
-        if request.form.get("action") == "new":
-            session.pop("sim_number", None)
-            return redirect(url_for("staff.simulator"))
-        text = request.form.get("message", "")
-        if not text.strip():
-            flash("Type a message first.")
+        # Named buttons say what was clicked (no script needed): a key, "silence", "new", or the default.
+        action = request.form.get("do") or ("key" if request.form.get("key") else request.form.get("action", "send"))
+        if action == "new":
+            for key in ("sim_number", "sim_call", "sim_path"):
+                session.pop(key, None)
+            return redirect(url_for("staff.simulator", mode=mode))
+        if mode == "voice":
+            _simulate_call(number, action, request.form.get("message", ""))
         else:
-            handle_inbound(Inbound(number=number, text=text[:1600], channel="sms"), services())
-        return redirect(url_for("staff.simulator"))
+            text = request.form.get("message", "")
+            if not text.strip():
+                flash("Type a message first.")
+            else:
+                handle_inbound(Inbound(number=number, text=text[:1600], channel="sms"), services())
+        return redirect(url_for("staff.simulator", mode=mode))
     entries = services().conversations.transcript(number)
     cutoff = time.time() - timedelta(hours=24).total_seconds()
-    entries = [e for e in entries if float(e.get("at", 0)) >= cutoff]
-    return render_template("staff/simulator.html", number=number, entries=entries, ref=number_ref(number))
+    entries = [e for e in entries if float(e.get("at", 0)) >= cutoff and e.get("channel", "sms") == mode
+               or e.get("dir") == "assessment" and float(e.get("at", 0)) >= cutoff]
+    return render_template("staff/simulator.html", number=number, entries=entries, ref=number_ref(number),
+                           mode=mode, in_call=bool(session.get("sim_path")))
+
+
+def _simulate_call(number: str, action: str, words: str) -> None:
+    """One step of a simulated call: the same handler Twilio's voice webhooks reach, without the network."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from hotline.calls import CallEvent, handle_call
+
+    path = session.get("sim_path")
+    if action == "call" or not path:
+        session["sim_call"] = "CA" + secrets.token_hex(16)
+        path = "/twilio/voice"
+    form = {"CallSid": session["sim_call"], "From": number, "To": "+15005550006"}
+    if action == "key":
+        form["Digits"] = request.form.get("key", "")[:1]
+    elif action == "say" and words.strip():
+        form["SpeechResult"] = words.strip()[:300]
+    parts = urlsplit(path)
+    kind = {"/twilio/voice": "start", "/twilio/voice/gather": "input"}.get(parts.path, "input")
+    args = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    twiml = handle_call(CallEvent.from_twilio(kind, form, args, services().settings.default_region), services())
+    session["sim_path"] = _next_action(twiml)
+
+
+def _next_action(twiml: str) -> str | None:
+    """Where Twilio would post next: the Gather's action, else a Redirect; None when the call ends."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(twiml)
+    gather = root.find("Gather")
+    if gather is not None and gather.get("action"):
+        return str(gather.get("action"))
+    redirect_to = root.find("Redirect")
+    return redirect_to.text if redirect_to is not None and redirect_to.text else None
 
 
 # --- Callback requests (from the phone line) ----------------------------------------------------
