@@ -48,3 +48,56 @@ def test_huge_bodies_are_refused_before_they_are_read(client, twilio):
     params = twilio.sms_params("x" * 100_000, "+15551230001")
     response = client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": "x"})
     assert response.status_code == 413
+
+
+# --- The staff API ------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text, children, max_size=4),
+    max_leaves=12,
+)
+schedule_like = st.fixed_dictionaries({}, optional={
+    "name": any_text, "description": any_text, "active": json_values,
+    "steps": st.lists(st.fixed_dictionaries({}, optional={
+        "after": any_text | st.integers(), "at": any_text, "en": any_text, "es": any_text}), max_size=3),
+})
+enrollment_like = st.fixed_dictionaries({}, optional={
+    "number": phone_like, "schedule": any_text, "language": any_text, "timezone": any_text,
+    "baby_name": any_text | st.integers(),
+})
+
+
+def _keys(redis) -> set[bytes]:
+    return {k for k in redis.scan_iter(count=1000) if not k.startswith(b"rq:") and not k.startswith(b"hl:limit")}
+
+
+@FUZZ
+@given(path_and_body=st.one_of(
+    st.tuples(st.just("/api/schedules"), schedule_like | json_values),
+    st.tuples(st.just("/api/enrollments"), enrollment_like | json_values),
+))
+def test_staff_api_answers_bad_json_with_4xx_and_writes_nothing(client, redis, path_and_body):
+    from hotline.store.staff_tokens import StaffTokens
+
+    token = StaffTokens(redis).create("fuzz")
+    path, body = path_and_body
+    before = _keys(redis)
+    response = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code < 500, response.data
+    if response.status_code >= 400:
+        assert response.get_json()["error"]  # says what is wrong
+        assert _keys(redis) == before  # nothing half-written
+
+
+@FUZZ
+@given(raw=st.binary(max_size=300), content_type=st.sampled_from(
+    ["application/json", "text/plain", "text/csv", "application/x-www-form-urlencoded"]))
+def test_staff_api_survives_raw_garbage_bodies(client, redis, raw, content_type):
+    from hotline.store.staff_tokens import StaffTokens
+
+    token = StaffTokens(redis).create("fuzz")
+    for path in ("/api/schedules", "/api/enrollments", "/api/enrollments/import"):
+        response = client.post(path, data=raw, headers={"Authorization": f"Bearer {token}",
+                                                        "Content-Type": content_type})
+        assert response.status_code < 500, (path, response.data)

@@ -42,3 +42,34 @@ def test_transcripts_expire_after_the_retention_period(services, twilio, redis):
     ttl = redis.ttl(f"hl:transcript:{PARENT}")
     assert 0 < ttl <= services.settings.transcript_retention_days * 24 * 3600
     assert 0 < redis.ttl(f"hl:contact:{PARENT}") <= services.settings.transcript_retention_days * 24 * 3600
+
+
+def test_a_full_phone_call_and_reminder_sends_log_no_number_text_or_token(settings, services, twilio, redis,
+                                                                           fake_twilio, all_logs, capfd,
+                                                                           monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.support.reminders import run_worker, worker_env
+    from tests.support.signed import new_sid
+
+    call = new_sid("CA")
+    voice = [("/twilio/voice", {}), ("/twilio/voice/gather?n=1", {"Digits": "1"}),
+             ("/twilio/voice/gather?n=2", {"SpeechResult": "Emma has a fever and her legs shake"}),
+             ("/twilio/voice/gather?n=3", {"SpeechResult": "she is having a seizure"})]
+    for path, extra in voice:
+        assert twilio.post(path, twilio.voice_params(call, PARENT, **extra)).status_code == 200
+
+    worker_env(monkeypatch, settings)
+    zone = ZoneInfo("America/New_York")
+    services.reminders.enroll(PARENT, "checkin", channel="sms", trusted=True,
+                              now=datetime(2027, 5, 10, 12, 0, tzinfo=zone))
+    services.reminders.dispatch(datetime(2027, 5, 11, 10, 0, tzinfo=zone))
+    run_worker(redis)
+    assert fake_twilio.bodies_to(PARENT)  # the check-in really went out
+
+    out, err = capfd.readouterr()
+    logged = all_logs.text + out + err
+    body = fake_twilio.bodies_to(PARENT)[0]
+    assert_private(logged, [PARENT, PARENT[2:], "Emma has a fever", "having a seizure", body[:40],
+                            twilio.auth_token])
