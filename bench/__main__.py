@@ -34,7 +34,7 @@ def main() -> int:
     if not only or "webhooks" in only:
         rows = webhooks.run()
         figures["webhooks"] = rows
-        print("\nSMS webhooks under gunicorn (4 workers x 1 thread, as the Procfile), medians of 3 runs")
+        print("\nSMS webhooks under gunicorn (2 workers x 4 threads, as the Procfile), medians of 3 runs")
         print(f"{'conc':>4} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} "
               f"{'p99 ms':>7} {'cpu ms/req':>10}")
         for row in rows:

@@ -119,8 +119,8 @@ def run_dev(settings: Settings) -> int:
         bin_dir = Path(sys.executable).parent
         # Each child gets its own session so Ctrl-C reaches only us; we stop them in order.
         web = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "--bind", f"{settings.host}:{settings.port}", "--workers", "4",
-             "--threads", "1", "--graceful-timeout", "5", "hotline:create_app()"],
+            [str(bin_dir / "gunicorn"), "--bind", f"{settings.host}:{settings.port}", "--workers", "2",
+             "--threads", "4", "--graceful-timeout", "5", "hotline:create_app()"],
             env=env, start_new_session=True,
         )
         children.append(web)
