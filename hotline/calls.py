@@ -14,7 +14,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from hotline.channels.voice import (
 from hotline.conversation import sender_number
 from hotline.engine.flow import Flow
 from hotline.engine.levels import Level
+from hotline.engine.records import JsonRecord
 from hotline.engine.runner import (
     HELP_WORDS,
     LANGUAGE_WORDS,
@@ -117,7 +118,7 @@ class CallEvent:
 
 
 @dataclass(frozen=True)
-class CallState:
+class CallState(JsonRecord):
     """A call between webhooks. `said` and `question` are kept so star can repeat them."""
 
     number: str = ""
@@ -134,24 +135,6 @@ class CallState:
     level: str | None = None
     opted_out: bool = False
     transfer_failed: bool = False
-
-    def to_json(self) -> str:
-        import json
-
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: str) -> CallState | None:
-        import json
-
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-                          if k in cls.__dataclass_fields__})
-        except (ValueError, TypeError):
-            return None
 
 
 @dataclass(frozen=True)

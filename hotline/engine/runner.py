@@ -6,13 +6,13 @@ keywords, then the flow.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 from hotline.engine.flow import Choice, Flow, Step
 from hotline.engine.levels import Level
+from hotline.engine.records import JsonRecord
 from hotline.engine.safety import (
     FLAG_LEVELS,
     YOUNG_INFANT_DAYS,
@@ -104,7 +104,7 @@ Effect = OptOut | OptIn | RecordAssessment | Enroll | CheckinReply
 
 
 @dataclass(frozen=True)
-class State:
+class State(JsonRecord):
     """A conversation's state, saved between messages. `step=None` means a fresh conversation."""
 
     step: str | None = None
@@ -117,19 +117,6 @@ class State:
     level: int | None = None
     turns: int = 0
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: str | bytes | None) -> State | None:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-                          if k in cls.__dataclass_fields__})
-        except (ValueError, TypeError):
-            return None  # a state from an older version: start afresh rather than fail
 
 
 @dataclass(frozen=True)
