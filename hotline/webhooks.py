@@ -90,8 +90,11 @@ def message_status() -> Response:
     form = request.form
     sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
     if sid and status:
-        services().reminders.enrollments.record_status(sid[:64], status[:20], (form.get("ErrorCode") or "")[:10],
-                                                       time.time())
+        try:
+            services().reminders.enrollments.record_status(
+                sid[:64], status[:20], (form.get("ErrorCode") or "")[:10], time.time())
+        except Exception:  # Redis down: the status is lost, but Twilio is never answered with a 5xx
+            log.exception("could not record a message status")
     return twiml(twiml_messages(()))
 
 

@@ -40,6 +40,7 @@ def test_webhooks_answer_safely_while_redis_is_down_and_resume_without_a_restart
     voice = spoken(signer.post("/twilio/voice", signer.voice_params(new_sid("CA"), PARENT)))
     assert "911" in voice
     assert app.test_client().get("/healthz").status_code == 503
+    assert signer.status("SM" + "1" * 32, "delivered").status_code == 200
 
     own_redis.start()  # same port, same append-only file
     assert app.test_client().get("/healthz").status_code == 200
