@@ -21,6 +21,9 @@ from hotline.privacy import number_ref
 from hotline.settings import TWILIO_API, Settings
 
 log = logging.getLogger(__name__)
+# twilio's HTTP client logs each request's URL with its query string at INFO: a message-list query
+# carries the parent's number there. Keep that logger quiet whatever the root level is.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 OUTBOX_KEY = "hotline:outbox"
 OUTBOX_LIMIT = 500
