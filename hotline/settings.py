@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -37,6 +38,16 @@ def _hour_minute(value: str) -> tuple[int, int]:
     if not (0 <= h < 24 and 0 <= m < 60):
         raise ValueError(f"expected a time of day like 21:00, got {value!r}")
     return h, m
+
+
+def _positive(kind: type) -> Any:
+    def convert(value: str) -> Any:
+        number = kind(value.strip())
+        if number <= 0:
+            raise ValueError(f"must be more than 0, got {value!r}")
+        return number
+
+    return convert
 
 
 def _hours_range(value: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -86,6 +97,11 @@ class Settings:
     voice_en: str = "Polly.Joanna"
     voice_es: str = "Polly.Lupe"
     queue_name: str = "hotline"
+    # Reminder delivery tuning (the soak tests shorten the first two; production keeps the defaults).
+    reminder_lease_seconds: float = 300.0
+    reminder_claim_stale_seconds: float = 120.0
+    reminder_batch: int = 200
+    reminder_send_threads: int = 4
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -149,6 +165,10 @@ class Settings:
         take("HOTLINE_SENDS_PER_SECOND", "sends_per_second", _int)
         take("HOTLINE_TRANSFER_NUMBER", "transfer_number")
         take("HOTLINE_STAFFED_HOURS", "staffed_hours", _hours_range)
+        take("HOTLINE_REMINDER_LEASE_SECONDS", "reminder_lease_seconds", _positive(float))
+        take("HOTLINE_REMINDER_CLAIM_STALE_SECONDS", "reminder_claim_stale_seconds", _positive(float))
+        take("HOTLINE_REMINDER_BATCH", "reminder_batch", _positive(int))
+        take("HOTLINE_REMINDER_SEND_THREADS", "reminder_send_threads", _positive(int))
         take("HOTLINE_VOICE_EN", "voice_en")
         take("HOTLINE_VOICE_ES", "voice_es")
 

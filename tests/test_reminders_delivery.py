@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rq import Queue
 
-from hotline.reminders.service import CLAIM_STALE_SECONDS
+from hotline.settings import Settings
 from tests.support.reminders import local, run_worker, worker_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +196,8 @@ def test_no_duplicates_with_two_worker_processes_and_every_job_enqueued_twice(re
 
 
 def _make_stale(redis, key: str) -> None:
-    redis.set(key, f"{time.time() - CLAIM_STALE_SECONDS - 1:.3f}:dead", xx=True, keepttl=True)
+    stale = Settings().reminder_claim_stale_seconds + 1
+    redis.set(key, f"{time.time() - stale:.3f}:dead", xx=True, keepttl=True)
 
 
 def test_a_worker_killed_mid_send_is_reconciled_with_twilio_and_not_resent(reminders, redis, fake_twilio, env):

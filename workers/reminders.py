@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from requests.utils import get_environ_proxies
 
-from hotline.reminders.service import SEND_THREADS, Reminders
+from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
 from hotline.services import connect_redis
 from hotline.settings import Settings
@@ -58,7 +58,8 @@ def deliver_batch(enrollment_ids: list[str], now: float | None = None) -> dict[s
 
     try:
         return reminders.deliver_many([str(i) for i in enrollment_ids], new_sender(), _moment(now),
-                                      threads=SEND_THREADS, sender_factory=new_sender)
+                                      threads=reminders.settings.reminder_send_threads,
+                                      sender_factory=new_sender)
     finally:
         reminders.redis.close()
 

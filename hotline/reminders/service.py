@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import re
 import time
 import uuid
@@ -38,26 +37,15 @@ log = logging.getLogger(__name__)
 
 
 
-def _env_float(name: str, default: float) -> float:
-    """Tuning knobs read once at import (the soak tests shorten them; production keeps the defaults)."""
-    try:
-        return float(os.environ.get(name) or default)
-    except ValueError:
-        return default
-
-
 DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
-# A taken enrollment is looked at again after this if its job was lost (worker killed, job dropped).
-LEASE_SECONDS = _env_float("HOTLINE_REMINDER_LEASE_SECONDS", 300.0)
-# A claim this old without a MessageSid was left by a dead worker (a live one records the sid within
-# the HTTP timeout, 10 s): the step is reconciled with Twilio's message list before anything is resent.
-CLAIM_STALE_SECONDS = _env_float("HOTLINE_REMINDER_CLAIM_STALE_SECONDS", 120.0)
-# Due enrollments per delivery job: one job (one fork, one Redis connection, one HTTP session) sends
-# a batch, so RQ's per-job cost is paid once per batch instead of once per text.
-BATCH_SIZE = max(1, int(_env_float("HOTLINE_REMINDER_BATCH", 200)))
-# Texts of one batch in flight at once (each thread has its own HTTP session): the worker's CPU is
-# busy while one request waits for Twilio and another for Redis.
-SEND_THREADS = max(1, int(_env_float("HOTLINE_REMINDER_SEND_THREADS", 4)))
+# Tuning, from Settings (HOTLINE_REMINDER_*):
+# - reminder_lease_seconds: a taken enrollment is looked at again after this if its job was lost.
+# - reminder_claim_stale_seconds: a claim this old without a MessageSid was left by a dead worker (a
+#   live one records the sid within the HTTP timeout, 10 s): the step is reconciled with Twilio's
+#   message list before anything is resent.
+# - reminder_batch: due enrollments per delivery job, so RQ's per-job cost (a fork, a Redis connection,
+#   an HTTP session) is paid once per batch instead of once per text.
+# - reminder_send_threads: texts of one batch in flight at once, each thread with its own HTTP session.
 # Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
 UNPACED_TAKE = 20_000
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)  # transient Twilio errors; then the step is given up
@@ -309,9 +297,10 @@ class Reminders:
         # With pacing on, take only what the senders can send before the next run.
         if limit is None:
             limit = max(1, int(sps * DISPATCH_INTERVAL * 2)) if sps else UNPACED_TAKE
-        ids = self.enrollments.take_due(moment.timestamp(), LEASE_SECONDS, limit)
+        ids = self.enrollments.take_due(moment.timestamp(), self.settings.reminder_lease_seconds, limit)
         # Paced, smaller batches spread the sends over the workers (each batch waits for the pace).
-        size = max(1, min(BATCH_SIZE, int(sps * DISPATCH_INTERVAL))) if sps else BATCH_SIZE
+        batch = self.settings.reminder_batch
+        size = max(1, min(batch, int(sps * DISPATCH_INTERVAL))) if sps else batch
         with self.redis.pipeline(transaction=False) as pipe:
             for start in range(0, len(ids), size):
                 chunk = ids[start:start + size]
@@ -447,20 +436,20 @@ class Reminders:
                 move_on()  # sent (or settled) by another run that did not get to move on
                 return "duplicate"
             claimed = claim_time(held)
-            if time.time() - claimed <= CLAIM_STALE_SECONDS:
-                self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
+            if time.time() - claimed <= self.settings.reminder_claim_stale_seconds:
+                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
                 return "busy"
             # A worker died (or its request failed on the network) between claiming and recording:
             # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
             if not self.enrollments.take_over(eid, offset, held, time.time(), token):
-                self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
+                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
                 return "busy"
             try:
                 found = find_sent(sender, enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
             except Exception as error:  # Twilio unreachable: keep the claim, ask again once it is stale
                 log.warning("reminder %s:%s: could not check Twilio for an abandoned send (%s)", eid, offset,
                             type(error).__name__)
-                self.enrollments.wake_at(eid, moment.timestamp() + CLAIM_STALE_SECONDS)
+                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
                 return "busy"
             if found is NO_LOOKUP:
                 # This sender cannot be asked: at most once wins, the step is not sent again.
