@@ -50,7 +50,9 @@ def _reminders(url: str, fake: FakeTwilio, tmp_path: Path) -> Reminders:
     settings = Settings(env="test", redis_url=url, twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN,
                         twilio_from_number="+15005550006", twilio_api_base_url=fake.base_url,
                         public_base_url="https://hotline.example.org", secret_key="soak", sends_per_second=0,
-                        quiet_hours_start=(0, 0), quiet_hours_end=(0, 0), data_dir=tmp_path / "var")
+                        quiet_hours_start=(0, 0), quiet_hours_end=(0, 0), data_dir=tmp_path / "var",
+                        reminder_lease_seconds=20, reminder_claim_stale_seconds=10, reminder_batch=25,
+                        reminder_send_threads=2)  # the same knobs SOAK_ENV gives the worker processes
     reminders = Reminders(settings, redis_lib.Redis.from_url(url))
     reminders.schedules.save(parse_schedule({"name": "soak", "description": "soak test", "steps": [
         {"after": "1 minute", "text": {"en": "Soak check. Reply 1, 2 or 3. Text STOP to stop.",
