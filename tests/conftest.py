@@ -82,3 +82,16 @@ def client(app):  # type: ignore[no-untyped-def]
 def twilio(client) -> SignedTwilio:  # type: ignore[no-untyped-def]
     """Sends webhooks to the app signed exactly as Twilio signs them."""
     return SignedTwilio(client, AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
+
+
+@pytest.fixture
+def env(monkeypatch, settings):
+    """Jobs run by an in-process RQ worker read Settings.from_env(): point it at the test Redis and fake API."""
+    from tests.support.reminders import worker_env
+
+    return worker_env(monkeypatch, settings)
+
+
+@pytest.fixture
+def reminders(services, env):
+    return services.reminders

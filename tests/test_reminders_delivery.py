@@ -20,22 +20,13 @@ import pytest
 from rq import Queue
 
 from hotline.settings import Settings
-from tests.support.reminders import local, run_worker, worker_env
+from tests.support.reminders import local, run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 NY = "+12125550123"  # America/New_York
 LA = "+14155550123"  # America/Los_Angeles
 LONDON = "+442079460000"  # Europe/London
 
-
-@pytest.fixture
-def env(monkeypatch, settings):
-    return worker_env(monkeypatch, settings)
-
-
-@pytest.fixture
-def reminders(services, env):
-    return services.reminders
 
 
 def tick(reminders, redis, when: datetime) -> list[str]:

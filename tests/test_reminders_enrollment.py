@@ -10,20 +10,11 @@ from click.testing import CliRunner
 
 from hotline.cli import main
 from hotline.store.staff_tokens import StaffTokens
-from tests.support.reminders import local, run_worker, worker_env
+from tests.support.reminders import local, run_worker
 from tests.support.signed import reply_texts
 
 PARENT = "+12125550123"
 
-
-@pytest.fixture
-def env(monkeypatch, settings):
-    return worker_env(monkeypatch, settings)
-
-
-@pytest.fixture
-def reminders(services, env):
-    return services.reminders
 
 
 @pytest.fixture

@@ -90,9 +90,10 @@ if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], id) end
 return {1, id}
 """
 
-# Move an active enrollment on. KEYS: record, due
-# ARGV: id, expected k, new k, new status, reason, next due ('' = none)
-_ADVANCE = """
+# Move an active enrollment on (shared by _ADVANCE and _SENT). KEYS[1] record, KEYS[2] due;
+# ARGV[1] id, ARGV[2] expected k, ARGV[3] new k, ARGV[4] new status; @REASON@ sets the end reason,
+# ARGV[@DUE@] is the next due time ('' = none).
+_MOVE_ON = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
 local rec = cjson.decode(raw)
@@ -100,15 +101,19 @@ if rec[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
 if tostring(rec[5]) ~= ARGV[2] then return 0 end
 rec[5] = tonumber(ARGV[3])
 rec[6] = ARGV[4]
-if ARGV[5] ~= '' then
-  for i = #rec + 1, 9 do rec[i] = '' end
-  rec[10] = ARGV[5]
-end
+@REASON@
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
-if ARGV[4] == 'active' and ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
+if ARGV[4] == 'active' and ARGV[@DUE@] ~= '' then redis.call('ZADD', KEYS[2], ARGV[@DUE@], ARGV[1])
 else redis.call('ZREM', KEYS[2], ARGV[1]) end
 return 1
 """
+
+# Move an active enrollment on. KEYS: record, due
+# ARGV: id, expected k, new k, new status, reason, next due ('' = none)
+_ADVANCE = _MOVE_ON.replace("@DUE@", "6").replace("@REASON@", """if ARGV[5] ~= '' then
+  for i = #rec + 1, 9 do rec[i] = '' end
+  rec[10] = ARGV[5]
+end""")
 
 # Set the wake-up time of an enrollment that is still active. KEYS: record, due  ARGV: id, due
 _WAKE = """
@@ -153,18 +158,7 @@ redis.call('SET', KEYS[4], ARGV[7], 'EX', tonumber(ARGV[9]))
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[7])
 redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -tonumber(ARGV[10]) - 1)
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[7], 'EX', tonumber(ARGV[11])) end
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
-local rec = cjson.decode(raw)
-if rec[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
-if tostring(rec[5]) ~= ARGV[2] then return 0 end
-rec[5] = tonumber(ARGV[3])
-rec[6] = ARGV[4]
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
-if ARGV[4] == 'active' and ARGV[5] ~= '' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
-else redis.call('ZREM', KEYS[2], ARGV[1]) end
-return 1
-"""
+""" + _MOVE_ON.replace("@DUE@", "5").replace("@REASON@", "")
 
 # Replace a claim only if it still holds the value read (one run takes over a stale claim).
 # KEYS: claim  ARGV: expected value, new value
