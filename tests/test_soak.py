@@ -28,7 +28,8 @@ from hotline.reminders.service import Reminders
 from hotline.settings import Settings
 from tests.support.fake_twilio import FakeTwilio
 
-pytestmark = pytest.mark.soak
+# Each scenario waits up to 5 minutes for its texts; the suite-wide 120 s timeout is for ordinary tests.
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, TOKEN = "AC" + "0" * 31 + "2", "soak-token"

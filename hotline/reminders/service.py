@@ -318,10 +318,10 @@ class Reminders:
         if current is not None and current.decode() != chain:
             return  # another chain is alive: let this one end
         self.redis.set(DISPATCHER_KEY, chain, ex=int(DISPATCH_INTERVAL * 6))
-        try:
-            self.dispatch()
-        finally:
-            self._schedule_tick(chain, tick + 1, DISPATCH_INTERVAL)
+        # Schedule the next run first: a work-horse killed during this run must not end the chain
+        # (an idle RQ worker may not run its maintenance, which would restart it, for minutes).
+        self._schedule_tick(chain, tick + 1, DISPATCH_INTERVAL)
+        self.dispatch()
 
     def _schedule_tick(self, chain: str, tick: int, delay: float) -> None:
         # Through RQ's scheduler (workers run --with-scheduler): one scheduled job per chain at a time.
