@@ -361,15 +361,44 @@ def test_the_dispatcher_is_one_self_rescheduling_rq_job(reminders, redis):
     assert f"hl-dispatch-{chain}-6" not in registry.get_job_ids()
 
 
+def _daytime_zone(now: datetime) -> str:
+    """A zone where it is day now, so quiet hours hold nothing back."""
+    return next(z for z in ("America/New_York", "Europe/London", "Asia/Tokyo", "Australia/Sydney",
+                            "America/Los_Angeles", "Asia/Kolkata") if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)
+
+
+def test_an_idle_worker_starts_scheduling_when_the_worker_that_held_the_scheduler_died(
+        reminders, redis, fake_twilio, env):
+    """A SIGKILLed worker leaves RQ's scheduler lock behind until it expires. The worker left is idle
+    (the dispatcher's next run is a scheduled job, so nothing is queued), yet it must start a scheduler
+    once the lock expires, and the due reminder goes out: RQ alone would wait 405 s on the empty queue."""
+    now = datetime.now(UTC)
+    reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
+    redis.delete("hl:rem:dispatcher")
+    redis.set("rq:scheduler-lock:hotline", "a-worker-that-was-killed", ex=3)
+    rq = str(Path(sys.executable).parent / "rq")
+    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "-w", "workers.worker.HotlineWorker",
+                               "--maintenance-interval", "2", "--url", env["REDIS_URL"], "--logging_level", "WARNING",
+                               "hotline"], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(1.0)  # the worker is up, found the lock taken, and waits on its empty queue
+        reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
+        deadline = time.monotonic() + 45
+        while not fake_twilio.bodies_to(NY) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)
+    assert fake_twilio.bodies_to(NY) == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
+
+
 def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(reminders, redis, fake_twilio, env):
     """The production path: enrollment starts the dispatcher chain; `rq worker --with-scheduler` does the rest."""
     now = datetime.now(UTC)
-    zone = next(z for z in ("America/New_York", "Europe/London", "Asia/Tokyo", "Australia/Sydney",
-                            "America/Los_Angeles", "Asia/Kolkata")
-                if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)
     reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
     redis.delete("hl:rem:dispatcher")
-    reminders.enroll(NY, "soon", zone=zone, now=now - timedelta(minutes=2))
+    reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
     rq = str(Path(sys.executable).parent / "rq")
     worker = subprocess.Popen([rq, "worker", "--with-scheduler", "-w", "rq.worker.SimpleWorker", "--url",
                                env["REDIS_URL"], "--logging_level", "WARNING", "hotline"], cwd=ROOT,

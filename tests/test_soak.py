@@ -135,6 +135,33 @@ def _tally(fake: FakeTwilio, numbers: list[str]) -> dict[str, int]:
             "lost": sum(1 for n in numbers if not counts[n]), "requests": sum(counts.values())}
 
 
+def _post_mortem(url: str, fake: FakeTwilio, numbers: list[str]) -> str:
+    """What Redis says about the reminders that never arrived, and about the dispatcher and RQ."""
+    from hotline.reminders.store import DUE, P, claim_key, index_key
+
+    r = redis_lib.Redis.from_url(url)
+    with fake._lock:
+        arrived = {m.to for m in fake.messages}
+    lines, now = [], time.time()
+    for number in [n for n in numbers if n not in arrived][:10]:
+        eid = (r.hget(index_key("soak", number), number) or b"").decode()
+        score = r.zscore(DUE, eid)
+        lines.append(f"{eid}: record={r.hget(P + f'e:{int(eid) // 128}', eid)} "
+                     f"due={None if score is None else round(score - now, 1)} "
+                     f"claim={r.get(claim_key(eid, 1))} log={r.hgetall(P + f'log:{eid}')}")
+    lines.append(f"due-set: {r.zcard(DUE)} members, {r.zcount(DUE, '-inf', now)} due now")
+    lines.append(f"dispatcher key: {r.get(P + 'dispatcher')} ttl {r.ttl(P + 'dispatcher')}")
+    for key in sorted(k.decode() for k in r.keys("rq:*")):
+        kind = r.type(key).decode()
+        size = {"zset": r.zcard, "list": r.llen, "set": r.scard}.get(kind)
+        if size is not None:
+            lines.append(f"{key} ({kind}) {size(key)}"
+                         + (f" {r.zrange(key, 0, 5, withscores=True)}" if kind == "zset" else ""))
+        elif "lock" in key or "scheduler" in key:
+            lines.append(f"{key} = {r.get(key) if kind == 'string' else kind} ttl {r.ttl(key)}")
+    return "\n".join(lines)
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeTwilio]:
     with FakeTwilio(ACCOUNT, TOKEN) as server:
@@ -163,6 +190,8 @@ def test_2000_reminders_with_a_worker_killed_again_and_again_are_each_sent_exact
         figures = _tally(fake, numbers) | {"kills": kills, "seconds": round(elapsed, 1),
                                            "lookups": fake.lookups}
         print(f"\nsoak: worker SIGKILLed: {figures}")
+        if figures["lost"]:
+            print(_post_mortem(server.url, fake, numbers))
     assert kills >= 3, "sending finished before the worker could be killed several times"
     assert figures["duplicates"] == 0, (tmp_path / "workers.log").read_text()[-5000:]
     assert figures["lost"] == 0, (tmp_path / "workers.log").read_text()[-5000:]

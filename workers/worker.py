@@ -7,6 +7,12 @@ HerokuWorker's SIGTERM handling (stop the job at once, as platforms expect) is k
 
 RQ's worker quits on a Redis error met outside its dequeue loop (say Redis restarts while a job
 runs): this one waits for Redis to come back and carries on instead.
+
+An idle RQ worker waits on its queue for worker_ttl - 15 s (405 s by default) and runs its maintenance
+only between waits. Maintenance is what starts a scheduler when the worker holding the scheduler lock
+died, and (here) what restarts the reminder dispatcher: with every worker idle, nothing moved scheduled
+jobs for minutes after such a crash, and due reminders waited (the crash soak caught it). This worker
+waits at most one maintenance interval.
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ class HotlineWorker(HerokuWorker):
     It also keeps the reminder dispatcher chain alive: a chain whose tick died with a killed
     work-horse ends, and without a web request or an enrollment nothing would start another.
     """
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return max(1, min(super().dequeue_timeout, self.maintenance_interval))
 
     def run_maintenance_tasks(self) -> None:
         try:
