@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import engine, redis_cost, startup, webhooks
+from bench import engine, redis_cost, staff_pages, startup, webhooks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -44,6 +44,11 @@ def main() -> int:
     if not only or "startup" in only:
         figures["startup"] = s = startup.run()
         print(f"\nstart-up: `hotline dev` to first answered webhook in {s['seconds_to_first_webhook']:.2f} s")
+    if not only or "staff" in only:
+        figures["staff"] = p = staff_pages.run()
+        print(f"\nstaff pages with {p['enrollments']:,} enrollments ({p['ended']} ended on an error), median ms:")
+        for path, ms in p["median_ms"].items():
+            print(f"  {path:<40} {ms:>7.1f}")
     extra = Path(__file__).resolve().parent / "reminders.py"
     if extra.exists() and (not only or "reminders" in only):
         from bench import reminders  # type: ignore[attr-defined]

@@ -217,6 +217,28 @@ def test_cancelling_an_enrollment(staff, services):
     assert staff.post("/staff/enrollments/999/cancel", data={"csrf_token": staff.token}).status_code == 404
 
 
+def listed(page: bytes) -> list[str]:
+    """The last three digits of each masked number in the enrollments table, top to bottom."""
+    table = page.decode().split('<table id="enrollments">')[1].split("</table>")[0]
+    return [re.search(r"\+1\*{7}(\d{3})", row)[1] for row in table.split("<tr>")[2:]]  # [1] is the header
+
+
+def test_the_list_shows_the_newest_enrollments_first_with_the_total(staff, services):
+    reminders = services.reminders
+    numbers = [f"+1202555{1000 + i}" for i in range(600)]  # ends in 000 ... 599, across five record buckets
+    assert reminders.enroll_many(numbers, "checkin") == (600, 0)
+    reminders.enrollments.forget(numbers[598])
+    reminders.cancel(reminders.enrollments.newest(600)[-11].id)  # the 11th enrolled: ends in 010
+
+    page = staff.get("/staff/enrollments")
+    assert "Showing the newest 200 of 599." in text_of(page)
+    rows = listed(page.data)
+    assert rows[:3] == ["599", "597", "596"] and len(rows) == 200 and rows[-1] == "399"
+
+    cancelled = staff.get("/staff/enrollments?status=cancelled")
+    assert listed(cancelled.data) == ["010"] and "Showing the newest" not in text_of(cancelled)
+
+
 def upload(staff, content: bytes, schedule: str = "checkin", name: str = "parents.csv"):
     return staff.post("/staff/enrollments/import", content_type="multipart/form-data", data={
         "csrf_token": staff.token, "schedule": schedule, "file": (io.BytesIO(content), name)})
@@ -272,13 +294,20 @@ def test_the_overview_counts_reminders_due_today_and_delivery_failures(staff, se
     reminders.enrollments.record_status("SM" + "1" * 32, "undelivered", "30003", time.time())
     ended = reminders.enroll("+12025550126", "checkin").enrollment
     reminders.enrollments.end(ended.id, ENDED, "twilio error 21610")
+    reminders.cancel(reminders.enroll("+12025550127", "checkin").enrollment.id)  # staff's choice: no problem
 
     page = text_of(staff.get("/staff/"))
     assert re.search(r"Reminders due today (\d+)", page)[1] == "1"
     assert re.search(r"Delivery failures (\d+)", page)[1] == "2"
     problems = text_of(staff.get("/staff/enrollments")).split("Delivery problems")[1].split("Enrolled numbers")[0]
     assert "+1*******125 checkin Reminder undelivered 30003" in problems
-    assert "+1*******126 checkin Enrollment ended twilio error 21610" in problems
+    # The newest problem first, with when it happened.
+    assert re.search(r"\+1\*{7}126 checkin Enrollment ended twilio error 21610 [A-Z][a-z]{2} \d+, \d\d:\d\d", problems)
+    assert problems.index("126") < problems.index("125")
+    assert "127" not in problems
+
+    reminders.enrollments.forget("+12025550126")
+    assert re.search(r"Delivery failures (\d+)", text_of(staff.get("/staff/")))[1] == "1"
 
 
 @pytest.mark.parametrize(("path", "data"), [

@@ -412,3 +412,28 @@ def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(rem
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=20)
     assert fake_twilio.bodies_to(NY) == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
+
+
+def test_each_schedules_active_count_follows_its_enrollments_through_their_lives(reminders, redis, fake_twilio):
+    """The count staff see beside each schedule (kept by the scripts, not counted by a scan)."""
+    reminders.schedules.save(_hours_schedule(reminders, "evening", "1 hour"))
+    enrolled = local("America/New_York", 2027, 5, 10, 12, 0)
+
+    def counts() -> dict[str, tuple[int, int]]:  # schedule -> (shown, found by reading every enrollment)
+        return {name: (reminders.active_count(name),
+                       sum(1 for e in reminders.enrollments.all() if e.schedule == name and e.status == "active"))
+                for name in ("checkin", "evening")}
+
+    ids = [reminders.enroll(f"+1212555{n:04d}", now=enrolled).enrollment.id for n in range(100, 105)]
+    reminders.enroll_many([f"+1212555{n:04d}" for n in range(102, 109)], "evening", now=enrolled)
+    reminders.enroll("+12125550100", now=enrolled)  # already enrolled: no change
+    assert counts() == {"checkin": (5, 5), "evening": (7, 7)}
+
+    reminders.cancel(ids[0])
+    reminders.enrollments.end(ids[1], "ended", "twilio error 21610")
+    reminders.enroll("+12125550101", now=enrolled)  # ended, so enrolled again afresh
+    reminders.enrollments.forget("+12125550102")
+    assert counts() == {"checkin": (3, 3), "evening": (6, 6)}
+
+    tick(reminders, redis, enrolled + timedelta(hours=2))  # evening's only step: those six complete
+    assert counts() == {"checkin": (3, 3), "evening": (0, 0)}

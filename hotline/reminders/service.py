@@ -245,7 +245,7 @@ class Reminders:
         return count
 
     def active_count(self, schedule_name: str) -> int:
-        return sum(1 for e in self.enrollments.in_schedule(schedule_name) if e.status == ACTIVE)
+        return self.enrollments.active_count(schedule_name)
 
     def import_csv(self, text: str, schedule_name: str = "checkin", *, now: datetime | None = None,
                    progress: Callable[[Iterable[tuple[int, dict[str, str]]]],
@@ -526,10 +526,13 @@ class Reminders:
     # --- staff views ---------------------------------------------------------------------------------
 
     def upcoming(self, limit: int = 100) -> list[dict[str, object]]:
+        upcoming = self.enrollments.upcoming(limit)
+        records = self.enrollments.get_many([eid for eid, _ in upcoming])
+        schedules: dict[str, ReminderSchedule | None] = {}
         rows = []
-        for eid, due in self.enrollments.upcoming(limit):
-            enrollment = self.enrollments.get(eid)
-            schedule = self.schedules.get(enrollment.schedule) if enrollment else None
+        for eid, due in upcoming:
+            enrollment = records.get(eid)
+            schedule = self._schedule(enrollment.schedule, schedules) if enrollment else None
             following = schedule.steps_after(enrollment.last_offset) if (schedule and enrollment) else ()
             rows.append({"enrollment": eid, "number": enrollment.number if enrollment else None,
                          "schedule": enrollment.schedule if enrollment else None,
@@ -538,10 +541,12 @@ class Reminders:
         return rows
 
     def sent(self, limit: int = 100) -> list[dict[str, object]]:
+        sent = self.enrollments.sent(limit)
+        records = self.enrollments.get_many([eid for eid, _, _ in sent])
+        entries = self.enrollments.log_entries([(eid, offset) for eid, offset, _ in sent])
         rows = []
-        for eid, offset, at in self.enrollments.sent(limit):
-            enrollment = self.enrollments.get(eid)
-            entry = self.enrollments.log(eid, offset)
+        for (eid, offset, at), entry in zip(sent, entries, strict=True):
+            enrollment = records.get(eid)
             rows.append({"enrollment": eid, "number": enrollment.number if enrollment else None,
                          "schedule": enrollment.schedule if enrollment else None,
                          "step_offset_minutes": offset, "sent_at": datetime.fromtimestamp(at, UTC).isoformat(),

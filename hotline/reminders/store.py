@@ -21,6 +21,10 @@ Keys (prefix `hl:rem:`):
                       is taken over (compare-and-set) by one run, which asks Twilio before resending.
   sid:{sid}           "id:offset" for status callbacks
   sent                sorted set "id:offset" -> send time, for staff views
+  active              hash schedule -> how many of its enrollments are active, kept by the scripts
+                      that enroll and move enrollments on (staff pages count without a scan)
+  ended               sorted set id -> when the enrollment ended on an error (the newest 10,000),
+                      so the staff's delivery problems need no scan of every enrollment
   checkin:{number}    "id:offset" of the check-in awaiting the parent's reply
   pace:{sender}       the last reserved send slot (epoch, Redis clock) when pacing is on
 """
@@ -54,6 +58,8 @@ def index_key(schedule: str, number: str) -> str:
     return P + f"i:{schedule}:{zlib.crc32(number.encode()) % INDEX_BUCKETS}"
 
 SENT = P + "sent"
+ENDED_INDEX = P + "ended"
+ACTIVE_COUNTS = P + "active"
 OPTOUTS = "hl:optouts"  # the conversation store's opt-out hash (number -> when)
 
 
@@ -62,6 +68,7 @@ def claim_key(eid: str | int, offset: int) -> str:
 
 
 SENT_KEEP = 10_000
+ENDED_KEEP = 10_000
 CLAIM_TTL = 60 * 24 * 3600  # a claim outlives any retry of its step
 SID_TTL = 30 * 24 * 3600
 CHECKIN_TTL = 3 * 24 * 3600
@@ -76,7 +83,8 @@ _RECORD_KEY = """
 local function record_key(id) return 'hl:rem:e:' .. math.floor(tonumber(id) / BUCKET) end
 """.replace("BUCKET", str(BUCKET))
 
-# KEYS: idx, due, seq   ARGV: number, record (JSON), due ('' = none), mode (keep|restart)
+# KEYS: idx, due, seq, active counts   ARGV: number, record (JSON), due ('' = none), mode (keep|restart),
+# schedule
 _ENROLL = _RECORD_KEY + """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then
@@ -86,6 +94,7 @@ end
 local id = tostring(redis.call('INCR', KEYS[3]))
 redis.call('HSET', record_key(id), id, ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], id)
+redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
 if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], id) end
 return {1, id}
 """
@@ -101,6 +110,7 @@ if rec[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
 if tostring(rec[5]) ~= ARGV[2] then return 0 end
 rec[5] = tonumber(ARGV[3])
 rec[6] = ARGV[4]
+if ARGV[4] ~= 'active' then redis.call('HINCRBY', 'hl:rem:active', rec[2], -1) end
 @REASON@
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
 if ARGV[4] == 'active' and ARGV[@DUE@] ~= '' then redis.call('ZADD', KEYS[2], ARGV[@DUE@], ARGV[1])
@@ -108,12 +118,16 @@ else redis.call('ZREM', KEYS[2], ARGV[1]) end
 return 1
 """
 
-# Move an active enrollment on. KEYS: record, due
-# ARGV: id, expected k, new k, new status, reason, next due ('' = none)
+# Move an active enrollment on; one that ends on an error joins the staff's index of them.
+# KEYS: record, due, ended index  ARGV: id, expected k, new k, new status, reason, next due ('' = none), now
 _ADVANCE = _MOVE_ON.replace("@DUE@", "6").replace("@REASON@", """if ARGV[5] ~= '' then
   for i = #rec + 1, 9 do rec[i] = '' end
   rec[10] = ARGV[5]
-end""")
+end
+if ARGV[4] == 'ended' then
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -ENDED_KEEP - 1)
+end""".replace("ENDED_KEEP", str(ENDED_KEEP)))
 
 # Set the wake-up time of an enrollment that is still active. KEYS: record, due  ARGV: id, due
 _WAKE = """
@@ -253,9 +267,9 @@ class EnrollmentStore:
     def add(self, enrollment: Enrollment, due: float | None, *, restart: bool) -> tuple[bool, str]:
         """Enroll atomically; (False, existing id) when the number is already in the schedule."""
         created, eid = self._enroll(
-            keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq"],
+            keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq", ACTIVE_COUNTS],
             args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
-                  "restart" if restart else "keep"])
+                  "restart" if restart else "keep", enrollment.schedule])
         return bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)
 
     def add_many(self, items: list[tuple[Enrollment, float | None]]) -> list[tuple[bool, str]]:
@@ -264,9 +278,9 @@ class EnrollmentStore:
             return []
         with self.redis.pipeline(transaction=False) as pipe:
             for enrollment, due in items:
-                self._enroll(keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq"],
+                self._enroll(keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq", ACTIVE_COUNTS],
                              args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
-                                   "keep"], client=pipe)
+                                   "keep", enrollment.schedule], client=pipe)
             replies = pipe.execute()
         return [(bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)) for created, eid in replies]
 
@@ -282,12 +296,16 @@ class EnrollmentStore:
 
     def get_many(self, ids: list[str]) -> dict[str, Enrollment]:
         """Records of many enrollments in one round trip (missing ones left out)."""
-        ids = [str(i) for i in ids if str(i).isdigit()]
+        by_bucket: dict[str, list[str]] = {}
+        for eid in dict.fromkeys(str(i) for i in ids if str(i).isdigit()):
+            by_bucket.setdefault(record_key(eid), []).append(eid)
         with self.redis.pipeline(transaction=False) as pipe:
-            for eid in ids:
-                pipe.hget(record_key(eid), eid)
-            raws = pipe.execute()
-        return {eid: Enrollment.from_record(eid, raw) for eid, raw in zip(ids, raws, strict=True) if raw}
+            for key, members in by_bucket.items():
+                pipe.hmget(key, members)  # one command per bucket, not per record
+            replies = pipe.execute()
+        return {eid: Enrollment.from_record(eid, raw)
+                for members, raws in zip(by_bucket.values(), replies, strict=True)
+                for eid, raw in zip(members, raws, strict=True) if raw}
 
     def ids_in(self, schedule: str) -> list[str]:
         with self.redis.pipeline(transaction=False) as pipe:
@@ -296,12 +314,7 @@ class EnrollmentStore:
             return [v.decode() for values in pipe.execute() for v in values]
 
     def in_schedule(self, schedule: str) -> list[Enrollment]:
-        ids = self.ids_in(schedule)
-        with self.redis.pipeline(transaction=False) as pipe:
-            for eid in ids:
-                pipe.hget(record_key(eid), eid)
-            raws = pipe.execute()
-        return [Enrollment.from_record(i, r) for i, r in zip(ids, raws, strict=True) if r]
+        return list(self.get_many(self.ids_in(schedule)).values())
 
     def forget(self, number: str) -> int:
         """Erase every enrollment of a number with its delivery records; returns how many were erased."""
@@ -313,6 +326,9 @@ class EnrollmentStore:
                 pipe.hdel(record_key(eid), eid)
                 pipe.hdel(index_key(enrollment.schedule, number), number)
                 pipe.zrem(DUE, eid)
+                pipe.zrem(ENDED_INDEX, eid)
+                if enrollment.status == ACTIVE:
+                    pipe.hincrby(ACTIVE_COUNTS, enrollment.schedule, -1)
                 pipe.delete(P + f"log:{eid}")
                 for offset, entry in logs.items():
                     pipe.delete(claim_key(eid, offset))
@@ -324,18 +340,40 @@ class EnrollmentStore:
         return len(mine)
 
     def all(self) -> list[Enrollment]:
-        last = int(self.redis.get(P + "seq") or 0)
+        return self._read_buckets(range(self._last_bucket() + 1))
+
+    def newest(self, limit: int) -> list[Enrollment]:
+        """The newest `limit` enrollments, newest first, reading record buckets from the newest down
+        (a page of them, not every record)."""
+        found: list[Enrollment] = []
+        top = self._last_bucket()
+        while top >= 0 and len(found) < limit:
+            low = max(0, top - 3)
+            found += sorted(self._read_buckets(range(low, top + 1)), key=lambda e: -int(e.id))
+            top = low - 1
+        return found[:limit]
+
+    def count(self) -> int:
         with self.redis.pipeline(transaction=False) as pipe:
-            for bucket in range(last // BUCKET + 1):
+            for bucket in range(self._last_bucket() + 1):
+                pipe.hlen(P + f"e:{bucket}")
+            return sum(pipe.execute())
+
+    def _last_bucket(self) -> int:
+        return int(self.redis.get(P + "seq") or 0) // BUCKET
+
+    def _read_buckets(self, buckets: range) -> list[Enrollment]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for bucket in buckets:
                 pipe.hgetall(P + f"e:{bucket}")
-            buckets = pipe.execute()
-        return [Enrollment.from_record(k.decode(), v) for found in buckets for k, v in found.items()]
+            found = pipe.execute()
+        return [Enrollment.from_record(k.decode(), v) for records in found for k, v in records.items()]
 
     def advance(self, enrollment: Enrollment, new_last: int, status: str = ACTIVE, reason: str = "",
                 next_due: float | None = None) -> bool:
-        return bool(self._advance(keys=[record_key(enrollment.id), DUE], args=[
+        return bool(self._advance(keys=[record_key(enrollment.id), DUE, ENDED_INDEX], args=[
             enrollment.id, str(enrollment.last_offset), str(new_last), status, reason,
-            "" if next_due is None else f"{next_due:.3f}"]))
+            "" if next_due is None else f"{next_due:.3f}", f"{time.time():.3f}"]))
 
     def end(self, eid: str, status: str, reason: str) -> bool:
         """Cancel or end whatever step it is at."""
@@ -357,6 +395,16 @@ class EnrollmentStore:
 
     def upcoming(self, limit: int = 100) -> list[tuple[str, float]]:
         return [(i.decode(), s) for i, s in self.redis.zrange(DUE, 0, limit - 1, withscores=True)]
+
+    def active_count(self, schedule: str) -> int:
+        return int(self.redis.hget(ACTIVE_COUNTS, schedule) or 0)
+
+    def ended_recently(self, limit: int) -> list[tuple[str, float]]:
+        """(id, when) of the enrollments that ended on an error, newest first."""
+        return [(i.decode(), at) for i, at in self.redis.zrevrange(ENDED_INDEX, 0, limit - 1, withscores=True)]
+
+    def ended_count(self) -> int:
+        return int(self.redis.zcard(ENDED_INDEX))
 
     def pending_count(self) -> int:
         return int(self.redis.zcard(DUE))
@@ -389,6 +437,13 @@ class EnrollmentStore:
     def log(self, eid: str, offset: int) -> dict[str, Any]:
         raw = self.redis.hget(P + f"log:{eid}", str(offset))
         return json.loads(raw) if raw else {}
+
+    def log_entries(self, steps: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        """log() of many (id, offset) steps in one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for eid, offset in steps:
+                pipe.hget(P + f"log:{eid}", str(offset))
+            return [json.loads(raw) if raw else {} for raw in pipe.execute()]
 
     def logs(self, eid: str) -> dict[int, dict[str, Any]]:
         return {int(k): json.loads(v) for k, v in self.redis.hgetall(P + f"log:{eid}").items()}

@@ -33,7 +33,7 @@ from hotline.reminders.schedules import (
     render,
 )
 from hotline.reminders.service import EnrollmentError
-from hotline.reminders.store import ACTIVE, DUE, ENDED
+from hotline.reminders.store import ACTIVE, DUE
 from hotline.staff.dashboard import NAV_ITEMS, OVERVIEW_PANELS, bp, local_time, services
 from hotline.staff.reminders_api import MAX_IMPORT_BYTES
 
@@ -251,20 +251,25 @@ def _upcoming(limit: int = 25) -> list[dict[str, Any]]:
     return rows
 
 
-def _delivery_problems(limit: int | None = 50) -> list[dict[str, Any]]:
+def _delivery_problems(limit: int = 50) -> list[dict[str, Any]]:
     """Recent failed or undelivered reminders, and enrollments that ended on an error, newest first."""
     reminders = services().reminders
     problems: list[dict[str, Any]] = [
         {"number": r["number"], "schedule": r["schedule"], "what": f"Reminder {r['status']}",
          "why": r.get("error") or "", "at": datetime.fromisoformat(str(r["sent_at"])).timestamp()}
         for r in reminders.sent(500) if r.get("status") in FAILED_STATUSES]
-    for enrollment in reminders.enrollments.all():
-        if enrollment.status == ENDED:
-            problems.append({"number": enrollment.number, "schedule": enrollment.schedule,
-                             "what": "Enrollment ended", "why": enrollment.reason or "", "at": None,
-                             "id": int(enrollment.id)})
-    problems.sort(key=lambda p: (p["at"] is None, -(p["at"] or 0), -p.get("id", 0)))
+    ended = reminders.enrollments.ended_recently(limit)
+    records = reminders.enrollments.get_many([eid for eid, _ in ended])
+    problems += [{"number": e.number, "schedule": e.schedule, "what": "Enrollment ended", "why": e.reason or "",
+                  "at": at} for eid, at in ended if (e := records.get(eid)) is not None]
+    problems.sort(key=lambda p: -p["at"])
     return problems[:limit]
+
+
+def _problem_count() -> int:
+    reminders = services().reminders
+    return (sum(1 for r in reminders.sent(500) if r.get("status") in FAILED_STATUSES)
+            + reminders.enrollments.ended_count())
 
 
 def _enrollments_page(*, form: dict[str, str] | None = None, error: str | None = None,
@@ -273,12 +278,15 @@ def _enrollments_page(*, form: dict[str, str] | None = None, error: str | None =
     reminders = services().reminders
     schedule_filter = request.args.get("schedule", "")
     status_filter = request.args.get("status", "")
-    found = (reminders.enrollments.in_schedule(schedule_filter) if schedule_filter
-             else reminders.enrollments.all())
-    found = [e for e in found if not status_filter or e.status == status_filter]
-    found.sort(key=lambda e: -int(e.id))
-    total = len(found)
-    found = found[:ENROLLMENT_ROWS]
+    if schedule_filter or status_filter:
+        found = (reminders.enrollments.in_schedule(schedule_filter) if schedule_filter
+                 else reminders.enrollments.all())
+        found = [e for e in found if not status_filter or e.status == status_filter]
+        found.sort(key=lambda e: -int(e.id))
+        total = len(found)
+        found = found[:ENROLLMENT_ROWS]
+    else:  # the page staff open most: only the newest records are read
+        found, total = reminders.enrollments.newest(ENROLLMENT_ROWS), reminders.enrollments.count()
     return render_template(
         "staff/enrollments.html", enrollments=found, total=total, due=_due_times([e.id for e in found]),
         upcoming=_upcoming(), problems=_delivery_problems(), schedules=reminders.schedules.all(),
@@ -374,7 +382,7 @@ def _due_today_panel() -> dict[str, Any]:
 
 
 def _failures_panel() -> dict[str, Any]:
-    return {"title": "Delivery failures", "count": len(_delivery_problems(limit=None)),
+    return {"title": "Delivery failures", "count": _problem_count(),
             "link": url_for("staff.enrollments") + "#problems", "link_text": "See delivery problems"}
 
 
