@@ -454,6 +454,9 @@ class _Call:
         for reply in turn.replies:
             if reply.message in SMS_ONLY_MESSAGES:
                 continue
+            if reply.message == "thanks":  # the text version says "Text MENU"
+                before.append(self.phrase("thanks"))
+                continue
             if reply.options:
                 prompt = reply
             else:

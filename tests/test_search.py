@@ -175,6 +175,14 @@ REAL_MESSAGES = [
     ("es", "tiembla cuando lo paro", "flag-weight-bearing"),
     ("es", "no ha comido en horas y tiembla", "why-low-blood-sugar"),
     ("es", "qué hago, mi bebé tiembla", SOOTHE),
+    ("en", "my 3 week old keeps jerking her legs in her sleep is that ok", "normal-common"),
+    ("en", "is it okay that her legs jerk while sleeping", "normal-common"),
+    ("en", "his legs shake when he gets excited", "why-cold-scared"),
+    ("en", "just the leg twitching when she startles. 7 weeks", "why-startle-reflex"),  # weeks, not months
+    # A fall is an injury, not the startle reflex's "feeling of falling" nor tiredness ("falling asleep").
+    ("en", "he had a fall and now his leg is shaking", "doctor-when"),
+    ("en", "she fell off the bed and her leg is shaking", "doctor-when"),
+    ("en", "she shakes before falling asleep", "why-tired"),
 ]
 
 NO_MATCH = [

@@ -182,6 +182,39 @@ def test_free_text_questions_get_the_matching_guidance(parent, redis, text, sect
     assert set(session(redis)["sections"]) & sections  # the article section is recorded
 
 
+def test_denied_symptoms_do_not_steer_the_answer_to_their_guidance(parent, redis):
+    parent.text("hi")
+    reply = parent.text("she's 4 months, legs shake when excited, eating fine, no fever")
+    assert "cold, scared or excited" in reply
+    assert "fever" not in reply.lower() and "feeding" not in reply.lower()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("my 3 week old keeps jerking her legs in her sleep is that ok", "very common"),
+    ("he had a fall and now his leg is shaking", "Call your pediatrician if you are worried"),
+])
+def test_questions_outside_the_menu_get_a_sensible_answer(parent, text, expected):
+    parent.text("hi")
+    assert expected in parent.text(text)
+
+
+def test_thanks_gets_a_short_goodbye_and_the_conversation_keeps_its_place(parent, redis, twilio):
+    parent.conversation("hi", "4")
+    reply = parent.text("Thank you so much!!")
+    assert reply == "You're welcome. Text MENU any time for more. In an emergency, call 911 now."
+    assert session(redis)["step"] == "age"
+    assert "Right now, is your baby having trouble breathing" in parent.text("2")
+    spanish = Parent(twilio, "+15551230002")
+    spanish.text("hola, por qué le tiemblan las piernas a mi bebé")
+    assert spanish.text("muchas gracias") == "De nada. Escriba MENU cuando quiera. En una emergencia llame al 911."
+
+
+def test_thanks_with_a_red_flag_is_answered_for_the_red_flag(parent):
+    parent.text("hi")
+    reply = parent.text("thanks but now she has a fever")
+    assert URGENT in reply and "You're welcome" not in reply
+
+
 def test_gibberish_gets_the_menu_not_a_dead_end(parent):
     parent.text("hi")
     reply = parent.text("asdfgh qwerty")

@@ -329,6 +329,13 @@ def test_a_good_answer_resets_the_reprompt_count(call):
     assert "Right now, is your baby having trouble breathing" in call.heard
 
 
+def test_thank_you_on_a_call_is_acknowledged_and_the_question_asked_again(call):
+    in_language(call, "en").press("4")
+    heard = call.say("thank you")
+    assert heard.startswith("You're welcome.") and "How old is your baby?" in heard
+    assert "Text MENU" not in heard
+
+
 def test_stop_on_a_call_is_not_an_opt_out_from_texts(call, redis):
     in_language(call, "en")
     heard = call.say("stop")

@@ -29,6 +29,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "choose_language": {"en": "For English, press 1.", "es": "Para español, oprima 2."},
     "press": {"en": "Press {key}, or say {word}.", "es": "Oprima {key}, o diga {word}."},
     "press_only": {"en": "Press {key}.", "es": "Oprima {key}."},
+    "thanks": {"en": "You're welcome.", "es": "De nada."},
     "keys_help": {
         "en": "Press star to hear this again, 0 for the main menu, or 9 for an emergency.",
         "es": "Oprima asterisco para repetir, 0 para el menú, o 9 para una emergencia.",

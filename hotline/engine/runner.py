@@ -29,6 +29,14 @@ HELP_WORDS = {"help", "info", "ayuda"}
 MENU_WORDS = {"menu", "0", "main menu", "inicio", "opciones", "options"}
 BACK_WORDS = {"back", "atras", "volver", "regresar"}
 LANGUAGE_WORDS = {"espanol": "es", "spanish": "es", "en espanol": "es", "english": "en", "ingles": "en"}
+# A thank-you, alone or with a few kind words ("thanks so much, that helps"), gets a short goodbye
+# instead of "I could not find an answer". Only when the message reports no red flag.
+THANKS = re.compile(
+    r"^(?:(?:ok|okay|oh|ah|great|perfect|awesome|cool|vale|listo|perfecto) )?"
+    r"(?:thanks|thank you|thank u|thankyou|thanx|thx|ty|tysm|gracias|muchas gracias|mil gracias)"
+    r"(?: (?:so much|very much|a lot|again|for (?:the|your) help|for helping|you|muchas|mil|por (?:la|su|tu) ayuda|"
+    r"that helps?|this helps?|that helped|that helps a lot|it helped|muy amable|me ayudo|me sirvio))*$"
+)
 
 
 def flag_level(flag: str, age_days: int | None) -> Level:
@@ -369,6 +377,9 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
     if norm in HELP_WORDS:
         run.say("help", kind="keyword")
         return run.turn(screening)
+    if screening.level is None and THANKS.match(norm):
+        run.say("thanks", kind="keyword")
+        return run.turn(screening)
     if norm in MENU_WORDS:
         run.go(flow.start)
         return run.turn(screening)
@@ -411,7 +422,7 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         return run.turn(screening)
 
     # 7. A question in the parent's own words: the best-matching guidance, then where we were.
-    passage = flow.index.best(text, run.language)
+    passage = flow.index.best(screening.searchable, run.language)
     if passage is not None:
         run.guidance([passage.id])
         run.prompt(step)

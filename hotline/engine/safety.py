@@ -88,6 +88,9 @@ class Screening:
     temperature_c: float | None  # the highest temperature stated, in °C, 1 decimal
     age_days: int | None  # the age stated in this message, in days; None when it states none
     language: str | None  # "en" / "es", None when the message gives no clue ("1", "ok")
+    # The parent's words without what they denied ("no fever, eating fine" drops both), for the free-text
+    # search: a denied symptom must not pull the answer towards that symptom's guidance.
+    searchable: str = ""
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -230,9 +233,21 @@ class _Normalized:
 
     def evidence(self, start: int, end: int) -> str:
         """The parent's own words behind text[start:end]."""
+        first, last = self.source(start, end)
+        return self.original[first:last]
+
+    def source(self, start: int, end: int) -> tuple[int, int]:
+        """Where text[start:end] came from in the parent's own text."""
         first = max(bisect_right(self.starts, start) - 1, 0)
         last = max(bisect_left(self.starts, end) - 1, first)
-        return self.original[self.spans[first][0] : self.spans[last][1]]
+        return self.spans[first][0], self.spans[last][1]
+
+    def without(self, spans: Iterable[tuple[int, int]]) -> str:
+        """The parent's own text with the words behind these spans of `text` blanked out."""
+        original = self.original
+        for start, end in sorted((self.source(*span) for span in spans), reverse=True):
+            original = original[:start] + " " + original[end:]
+        return original
 
 
 def normalize(text: str) -> _Normalized:
@@ -1131,6 +1146,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None) -> Screening
     ranked.sort(key=lambda finding: -finding.level)  # stable: message order within a level
     found_flags = {finding.flag for finding in ranked}
     denied = _unique(hit.flag for hit in denials if hit.flag in FLAG_LEVELS and hit.flag not in found_flags)
+    searchable = normalized.without((hit.start, hit.end) for hit in denials if hit.flag in denied)
 
     return Screening(
         level=ranked[0].level if ranked else None,
@@ -1139,4 +1155,5 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None) -> Screening
         temperature_c=temperature_c,
         age_days=stated_age,
         language=_language_of(normalized),
+        searchable=searchable,
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -120,6 +120,25 @@ _ALIASES: Mapping[str, Mapping[str, str]] = {
 # "little one" is the baby, not "one leg"; "won't stop" / "no se le quita" is the opposite of "stop";
 # "what can I do" / "qué hago" asks for help; "por qué" is why; "se para" / "lo paro" is standing up
 # ("para" alone is the stopword "for").
+def _age(unit_is_months: bool) -> Callable[[re.Match[str]], str]:
+    """An age becomes one word: "past6months" from 6 months on (what the guidance tells apart), nothing
+    before (every message may be about a young baby). So "7 weeks" never meets "7 months"."""
+    def replace(match: re.Match[str]) -> str:
+        return " past6months " if unit_is_months and int(match.group(1)) >= 6 else " "
+    return replace
+
+
+_AGES: Mapping[str, tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]] = {
+    "en": (
+        (re.compile(r"\b(\d{1,2}) ?-? ?(?:months?|mos?|mths?|mnths?|m)\b(?: old)?"), _age(True)),
+        (re.compile(r"\b(\d{1,3}) ?-? ?(?:weeks?|wks?|w|days?|d)\b(?: old)?"), _age(False)),
+    ),
+    "es": (
+        (re.compile(r"\b(\d{1,2}) ?(?:meses|mes)\b"), _age(True)),
+        (re.compile(r"\b(\d{1,3}) ?(?:semanas?|dias?)\b"), _age(False)),
+    ),
+}
+
 _PHRASES: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "en": (
         (re.compile(r"'s\b"), ""),
@@ -134,6 +153,13 @@ _PHRASES: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
             ),
             "help",
         ),
+        # "is that ok?" asks whether it is normal ("ok" alone is a stopword: "ok thanks").
+        (re.compile(r"\b(?:is|are) (?:it|that|this|they|these|those) (?:ok|okay|alright|all right|fine)\b"),
+         "is it normal"),
+        # Falling asleep is tiredness; a fall (an injury) is not the startle reflex's "feeling of falling".
+        (re.compile(r"\b(?:fall|falls|falling|fell) (?:back )?asleep\b"), "asleep"),
+        (re.compile(r"\b(?:had|took) a (?:bad |big )?(?:fall|tumble)\b|\bfell (?:off|down|out|from|over)\b|"
+                    r"\b(?:hit|bumped|banged) (?:his|her|their|the) head\b"), "injury"),
     ),
     "es": (
         (re.compile(r"\bpor\s+que\b"), "porque"),
@@ -344,6 +370,8 @@ def _words(text: str, language: str) -> list[str]:
     language = _language(language)
     for phrase, replacement in _PHRASES[language]:
         text = phrase.sub(replacement, text)
+    for age, rewrite in _AGES[language]:
+        text = age.sub(rewrite, text)
     text = text.replace("'", "")  # don't -> dont, so it meets the stopword list
     aliases = _ALIASES[language]
     return [aliases.get(word, word) for word in _WORD.findall(text)]
