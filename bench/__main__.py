@@ -26,7 +26,8 @@ def main() -> int:
         figures["engine"] = engine.run()
         e = figures["engine"]
         print(f"engine: step median {e['step_median_us']:.0f} us (p99 {e['step_p99_us']:.0f} us), "
-              f"safety screen median {e['screen_median_us']:.0f} us over {e['messages']} messages")
+              f"safety screen median {e['screen_median_us']:.0f} us over {e['messages']} messages; "
+              f"a 10,000-character message {e['screen_10k_chars_median_ms']:.1f} ms")
     if not only or "redis" in only:
         figures["redis"] = r = redis_cost.run()
         print(f"redis: {r['round_trips_per_webhook']:.2f} round trips and {r['commands_per_webhook']:.1f} "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +40,9 @@ FLAG_EXAMPLES = [
     ("seizure", "convulsiona y no para", "es"),
     ("seizure", "le dio un ataque", "es"),
     ("seizure", "mueve brazos y piernas a la vez", "es"),
+    ("seizure", "she stares blankly and her legs twitch", "en"),
+    ("seizure", "she was staring into space, legs trembling", "en"),
+    ("seizure", "se queda con la mirada perdida y le tiemblan las piernas", "es"),
     ("breathing", "she is not breathing", "en"),
     ("breathing", "he is struggling to breathe", "en"),
     ("breathing", "gasping and shaking", "en"),
@@ -535,6 +537,8 @@ def test_evidence_quotes_the_parents_own_words() -> None:
         "no le pasa nada",
         "she's not eating solids yet",
         "thanks a lot",
+        "he stares at the ceiling fan and kicks his legs",
+        "she stares at me while she feeds",
     ],
 )
 def test_words_that_only_look_like_symptoms_are_not_red_flags(text: str) -> None:
@@ -582,23 +586,11 @@ def test_any_text_gives_a_consistent_screening(text: str) -> None:
     assert all(flag in FLAGS for flag in (*screening.flags, *screening.denied))
 
 
-def test_a_ten_thousand_character_message_is_screened_quickly() -> None:
+def test_a_ten_thousand_character_message_of_denials_is_read_as_denials() -> None:
+    # How long it takes is measured by `make bench` (engine), not asserted here.
     text = ("my 3 week old has shaky legs, no fever, eating ok, she's not floppy. " * 150)[:10_000]
-    started = time.perf_counter()
     screening = screen_for_red_flags(text)
-    assert time.perf_counter() - started < 0.5
-    assert screening.level is None
-
-
-def test_a_typical_message_is_screened_in_well_under_a_millisecond() -> None:
-    text = "my 2 month old's leg keeps shaking and she feels hot, no vomiting, is this normal?? pls help"
-    screen_for_red_flags(text)  # warm the fold table
-    runs = 200
-    started = time.perf_counter()
-    for _ in range(runs):
-        screen_for_red_flags(text)
-    # Generous for slow CI machines; measured around 0.3 ms.
-    assert (time.perf_counter() - started) / runs < 0.005
+    assert screening.level is None and {"fever", "lethargy"} <= set(screening.denied)
 
 
 # --- Language ---------------------------------------------------------------------------------------------

@@ -288,6 +288,15 @@ def _gap(most: int) -> str:
     return r"(?:[a-z0-9]+ ){0,%d}?" % most  # noqa: UP031 - braces would clash with the regex's own
 
 
+# A blank stare (read with shaking nearby as a possible seizure, in the seizure patterns).
+_STARE = _any(
+    r"(?:stares?|stared|staring) (?:blankly|off|into space|into nothing|at nothing|vacantly|through (?:me|us))",
+    r"(?:blank|vacant|empty|glassy) (?:stare|staring|look|eyes)", r"glassy eyed", r"glazed (?:over|eyes|look)",
+    r"(?:zones|zoned|zoning) out", r"(?:mirada|vista) (?:perdida|fija|ida)",
+    r"(?:se (?:le )?)?(?:queda|quedo) (?:como )?(?:mirando fijo|ida|ido|viendo a la nada)",
+)
+
+
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "un": 1, "una": 1, "uno": 1, "dos": 2,
@@ -395,6 +404,10 @@ _PHRASES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         r"(?:jerk|shak|twitch|trembl)[a-z]* (?:[a-z]+ ){0,2}(?:her |his |the )?(?:whole|entire) body",
         r"eyes? " + _gap(3) + r"(?:roll|rolls|rolled|rolling|rolls back|turn(?:ed|ing)? up)",
         r"rolling (?:her |his |the )?eyes", r"(?:eyes|gaze) (?:fixed|stuck) (?:up|to one side)",
+        # A blank stare with twitching or shaking may be a seizure: the safer reading (a clinician's call).
+        # Across a comma too: "staring into space, legs trembling".
+        _STARE + r" (?:(?:[a-z0-9]+|,) ){0,8}?(?:jerk|shak|twitch|trembl|jitter|tiembl|sacud|brinc)[a-z]*",
+        r"(?:jerk|shak|twitch|trembl|jitter|tiembl|sacud|brinc)[a-z]* (?:(?:[a-z0-9]+|,) ){0,8}?" + _STARE,
         _any(r"rigid", r"stiff[a-z]*") + " " + _gap(4) + _any(r"jerk[a-z]*", r"convuls[a-z]*"),
         r"(?:jerk|convuls)[a-z]* " + _gap(4) + _any("rigid", r"stiff[a-z]*"),
         r"(?:goes|went|going|gone) (?:all |completely |really )?(?:stiff|rigid)",

@@ -71,7 +71,7 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         of on or our she shes should so some that thats the their them then there these they this those
         to u up ur r us very was we were what whats which while who will with wont would you your
         hi hello hey oh ok okay yes yeah yep please pls plz thanks thank thx ty sorry lol idk um hmm
-        really question wondering
+        really question wondering give gives gave giving said says told think thought
         """.split()
     ),
     "es": frozenset(
