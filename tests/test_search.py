@@ -183,9 +183,19 @@ REAL_MESSAGES = [
     ("en", "he had a fall and now his leg is shaking", "doctor-when"),
     ("en", "she fell off the bed and her leg is shaking", "doctor-when"),
     ("en", "she shakes before falling asleep", "why-tired"),
+    ("es", "se cayó de la cama y le tiembla la pierna", "doctor-when"),
+    ("en", "she gets startled by the dog barking and her legs shake", "why-startle-reflex"),
+    ("es", "se asusta con el perro y tiembla", "why-startle-reflex"),
+    ("en", "she is happy and playing but legs tremble sometimes", "normal-common"),
+    ("en", "my 1 year old's legs shake when he walks", "flag-weight-bearing"),
+    ("en", "could it be autism", MEDICAL),
+    ("en", "is it a vitamin deficiency", MEDICAL),
+    ("es", "puede ser autismo", MEDICAL),
+    ("en", "my pediatrician said it's normal but i'm still worried", WORRY),
 ]
 
 NO_MATCH = [
+    ("en", "can i give him tylenol"),  # the article says nothing about medicine for the baby
     ("en", "2"),
     ("en", "10"),
     ("en", "hi"),

@@ -187,6 +187,8 @@ def test_denied_symptoms_do_not_steer_the_answer_to_their_guidance(parent, redis
     reply = parent.text("she's 4 months, legs shake when excited, eating fine, no fever")
     assert "cold, scared or excited" in reply
     assert "fever" not in reply.lower() and "feeding" not in reply.lower()
+    # A normal reading is no fever, and "temp" alone must not bring up the fever guidance.
+    assert "fever" not in parent.text("temp 99.5 legs shaking 2 months").lower()
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -889,6 +889,11 @@ _NOT_A_TEMPERATURE_AFTER = re.compile(
     r"segundos|libras|onzas|kilos|am|pm|st|nd|rd|th|pages?|dollars|euros|pesos|bucks|calls?|texts?|"
     r"messages?|people|kids|babies|year old|weeks old)(?![a-z0-9])"
 )
+# Words that name a temperature reading just before it: "temp is", "thermometer says", "temperatura de".
+_READING_NAMED_BEFORE = re.compile(
+    r"(?:temp|temps|temperature|thermometer|temperatura|termometro)"
+    r"(?: (?:is|was|says|said|reads|read|of|at|de|es|only|just|marca|dice))* $"
+)
 # Before a bare number: the parent's own age, or an address.
 _NOT_A_TEMPERATURE_BEFORE = re.compile(r"(?:^|(?<= ))(?:im|i am|age|aged|tengo|room|apt|number|pg) ?$")
 
@@ -1144,7 +1149,10 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None) -> Screening
             hits.insert(0, _Hit("fever", *temperature[1]))
             denials = [hit for hit in denials if hit.flag != "fever"]
         else:
-            denials.append(_Hit("fever", *temperature[1]))
+            # "temp is 37.2": the words naming the reading are part of the denial (the search leaves them out).
+            start, end = temperature[1]
+            named = _READING_NAMED_BEFORE.search(normalized.text, max(0, start - 40), start)
+            denials.append(_Hit("fever", named.start() if named else start, end))
 
     findings: dict[str, Finding] = {}
     frequent: str | None = None

@@ -71,7 +71,7 @@ STOPWORDS: Mapping[str, frozenset[str]] = {
         of on or our she shes should so some that thats the their them then there these they this those
         to u up ur r us very was we were what whats which while who will with wont would you your
         hi hello hey oh ok okay yes yeah yep please pls plz thanks thank thx ty sorry lol idk um hmm
-        really question wondering give gives gave giving said says told think thought
+        really question wondering give gives gave giving said says told think thought only just
         """.split()
     ),
     "es": frozenset(
@@ -132,10 +132,12 @@ _AGES: Mapping[str, tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
     "en": (
         (re.compile(r"\b(\d{1,2}) ?-? ?(?:months?|mos?|mths?|mnths?|m)\b(?: old)?"), _age(True)),
         (re.compile(r"\b(\d{1,3}) ?-? ?(?:weeks?|wks?|w|days?|d)\b(?: old)?"), _age(False)),
+        (re.compile(r"\b(?:(\d{1,2})|a|one) ?-? ?(?:years?|yrs?|yo)\b(?: old)?"), lambda _: " past6months "),
     ),
     "es": (
         (re.compile(r"\b(\d{1,2}) ?(?:meses|mes)\b"), _age(True)),
         (re.compile(r"\b(\d{1,3}) ?(?:semanas?|dias?)\b"), _age(False)),
+        (re.compile(r"\b(?:\d{1,2}|un) ?(?:anos?)\b"), lambda _: " past6months "),
     ),
 }
 
@@ -166,6 +168,9 @@ _PHRASES: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
         (re.compile(r"\bno (?:se )?(?:le )?(?:para|paran|detiene|detienen|quita)\b"), "constante"),
         (re.compile(r"\bque (?:hago|hacemos|puedo hacer|podemos hacer|debo hacer)\b"), "ayudar"),
         (re.compile(r"\b(?:se|lo|la)\s+par(?:a|o|an|e|en)\b"), "pararse"),
+        # A fall or a knock is an injury, not the startle reflex's feeling of falling ("caer").
+        (re.compile(r"\bse (?:le )?(?:cayo|cae|callo|golpeo|pego)\b|\b(?:tuvo|tiene) una caida\b|"
+                    r"\bse (?:dio|pego) un golpe\b|\bun golpe en la cabeza\b"), "lesion"),
     ),
 }
 # "cómo" (how) loses its accent in most texts and would then stem like "come" (eats).
