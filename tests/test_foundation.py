@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ssl
 import xml.etree.ElementTree as ET
 
 import pytest
+import trustme
 
 from hotline.redis_server import RedisServer, free_port
 from hotline.sender import ConsoleOutbox, PermanentSendError, TransientSendError, TwilioSender
 from hotline.settings import Settings, SettingsError
-from tests.conftest import AUTH_TOKEN
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
+from tests.support.fake_twilio import FakeTwilio
 
 
 def test_signed_sms_webhook_answers_well_formed_twiml(twilio):
@@ -158,6 +161,24 @@ def test_unreachable_api_is_a_transient_error(settings):
     settings = settings.with_(twilio_api_base_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(TransientSendError):
         TwilioSender(settings).send("+15551230001", "hi")
+
+
+def test_texts_leave_only_over_tls_the_machine_trusts(settings, tmp_path, monkeypatch):
+    authority = trustme.CA()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("localhost").configure_cert(context)
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, tls=context) as api:
+        settings = settings.with_(twilio_api_base_url=api.base_url)
+        # A certificate from an authority this machine does not trust: refused, nothing sent, retried later.
+        with pytest.raises(TransientSendError):
+            TwilioSender(settings).send("+15551230001", "hi")
+        assert api.messages == []
+        # The deployment's own CA bundle, named as for requests (REQUESTS_CA_BUNDLE), is trusted.
+        bundle = tmp_path / "ca.pem"
+        authority.cert_pem.write_to_path(str(bundle))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        assert TwilioSender(settings).send("+15551230001", "hi").sid.startswith("SM")
+        assert [m.body for m in api.messages] == ["hi"]
 
 
 def test_console_outbox_prints_and_keeps_texts_for_staff(redis, capsys):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-
-from requests.utils import get_environ_proxies
 
 from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
@@ -16,23 +13,6 @@ from hotline.settings import Settings
 def _reminders() -> Reminders:
     settings = Settings.from_env()
     return Reminders(settings, connect_redis(settings))
-
-
-def _one_session(sender: Sender, base_url: str) -> Sender:
-    """Read the proxy settings from the environment once per job, not once per text.
-
-    requests re-reads every proxy variable on each request when `trust_env` is on: for a batch of
-    texts that was about a tenth of the time. The same proxies (and CA bundle) are set once instead.
-    """
-    http_client = getattr(getattr(sender, "client", None), "http_client", None)
-    session = getattr(http_client, "session", None)
-    if session is not None and session.trust_env:
-        session.proxies.update(get_environ_proxies(base_url))
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle and session.verify is True:
-            session.verify = bundle
-        session.trust_env = False
-    return sender
 
 
 def _moment(now: float | None) -> datetime | None:
@@ -54,7 +34,7 @@ def deliver_batch(enrollment_ids: list[str], now: float | None = None) -> dict[s
     reminders = _reminders()
 
     def new_sender() -> Sender:
-        return _one_session(build_sender(reminders.settings, reminders.redis), reminders.settings.twilio_api_base_url)
+        return build_sender(reminders.settings, reminders.redis)
 
     try:
         return reminders.deliver_many([str(i) for i in enrollment_ids], new_sender(), _moment(now),

@@ -12,6 +12,7 @@ import base64
 import itertools
 import json
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,12 +69,13 @@ class FakeTwilio:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    tls: ssl.SSLContext | None = None  # serve HTTPS (as "localhost") with this server context
 
     @property
     def base_url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"https://localhost:{port}" if self.tls else f"http://{host}:{port}"
 
     def fail_next(self, code: int, times: int = 1) -> None:
         """The next `times` message requests answer Twilio error `code` (21610, 21211, 21614, 20429, 20500)."""
@@ -189,6 +191,9 @@ class FakeTwilio:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls:  # the handshake happens in each connection's own thread, on its first read
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True,
+                                                       do_handshake_on_connect=False)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
