@@ -116,10 +116,8 @@ _ALIASES: Mapping[str, Mapping[str, str]] = {
     },
     "es": {"xq": "porque", "pq": "porque", "porq": "porque", "xk": "porque", "pk": "porque"},
 }
-# Phrases rewritten before splitting into words, because their words mean something else alone:
-# "little one" is the baby, not "one leg"; "won't stop" / "no se le quita" is the opposite of "stop";
-# "what can I do" / "qué hago" asks for help; "por qué" is why; "se para" / "lo paro" is standing up
-# ("para" alone is the stopword "for").
+
+
 def _age(unit_is_months: bool) -> Callable[[re.Match[str]], str]:
     """An age becomes one word: "past6months" from 6 months on (what the guidance tells apart), nothing
     before (every message may be about a young baby). So "7 weeks" never meets "7 months"."""
@@ -141,6 +139,10 @@ _AGES: Mapping[str, tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
     ),
 }
 
+# Phrases rewritten before splitting into words, because their words mean something else alone:
+# "little one" is the baby, not "one leg"; "won't stop" / "no se le quita" is the opposite of "stop";
+# "what can I do" / "qué hago" asks for help; "por qué" is why; "se para" / "lo paro" is standing up
+# ("para" alone is the stopword "for").
 _PHRASES: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = {
     "en": (
         (re.compile(r"'s\b"), ""),

@@ -110,13 +110,13 @@ if rec[6] ~= 'active' then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
 if tostring(rec[5]) ~= ARGV[2] then return 0 end
 rec[5] = tonumber(ARGV[3])
 rec[6] = ARGV[4]
-if ARGV[4] ~= 'active' then redis.call('HINCRBY', 'hl:rem:active', rec[2], -1) end
+if ARGV[4] ~= 'active' then redis.call('HINCRBY', '@ACTIVE_COUNTS@', rec[2], -1) end
 @REASON@
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(rec))
 if ARGV[4] == 'active' and ARGV[@DUE@] ~= '' then redis.call('ZADD', KEYS[2], ARGV[@DUE@], ARGV[1])
 else redis.call('ZREM', KEYS[2], ARGV[1]) end
 return 1
-"""
+""".replace("@ACTIVE_COUNTS@", ACTIVE_COUNTS)
 
 # Move an active enrollment on; one that ends on an error joins the staff's index of them.
 # KEYS: record, due, ended index  ARGV: id, expected k, new k, new status, reason, next due ('' = none), now
