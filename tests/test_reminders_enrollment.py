@@ -284,6 +284,18 @@ def test_cli_enrolls_lists_upcoming_and_refuses_invalid_numbers(cli, reminders):
     assert row["number"] == PARENT
 
 
+def test_cli_recount_rebuilds_the_staff_counts_after_an_upgrade(cli, reminders, redis):
+    for n in range(3):
+        reminders.enroll(f"+1212555{n:04d}")
+    reminders.enrollments.end("2", "ended", "twilio error 21610")
+    redis.delete("hl:rem:active", "hl:rem:ended")  # as data written before the counts existed
+    assert reminders.active_count("checkin") == 0
+    result = cli("reminders", "recount")
+    assert result.exit_code == 0 and "recounted 2 active enrollment(s) in 1 schedule(s)" in result.output
+    assert reminders.active_count("checkin") == 2
+    assert [eid for eid, _ in reminders.enrollments.ended_recently(10)] == ["2"]
+
+
 def test_cli_imports_a_csv_with_a_progress_bar(cli, reminders, tmp_path):
     path = tmp_path / "parents.csv"
     path.write_text(CSV)

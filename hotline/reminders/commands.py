@@ -150,6 +150,16 @@ def reminders() -> None:
     """Reminders: what goes out next, and what went out."""
 
 
+@reminders.command("recount")
+def reminders_recount() -> None:
+    """Rebuild the counts the staff pages show (active enrollments per schedule, enrollments ended on
+    an error) from the enrollment records. Run once after upgrading from a version without them."""
+    counts = _reminders().enrollments.recount()
+    for name, count in sorted(counts.items()):
+        click.echo(f"{name:<20} {count} active")
+    click.echo(f"recounted {sum(counts.values())} active enrollment(s) in {len(counts)} schedule(s)")
+
+
 @reminders.command("upcoming")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)

@@ -396,6 +396,26 @@ class EnrollmentStore:
     def upcoming(self, limit: int = 100) -> list[tuple[str, float]]:
         return [(i.decode(), s) for i, s in self.redis.zrange(DUE, 0, limit - 1, withscores=True)]
 
+    def recount(self) -> dict[str, int]:
+        """Rebuild the staff counts from the records (after an upgrade from a version without them):
+        active enrollments per schedule, and the index of ended ones (an unknown end time is taken as
+        the enrollment time; times already indexed are kept). Returns the active counts."""
+        everything = self.all()
+        active: dict[str, int] = {}
+        for enrollment in everything:
+            if enrollment.status == ACTIVE:
+                active[enrollment.schedule] = active.get(enrollment.schedule, 0) + 1
+        ended = {e.id: e.enrolled_at for e in everything if e.status == ENDED}
+        with self.redis.pipeline() as pipe:  # MULTI: nobody sees half a recount
+            pipe.delete(ACTIVE_COUNTS)
+            if active:
+                pipe.hset(ACTIVE_COUNTS, mapping=active)
+            if ended:
+                pipe.zadd(ENDED_INDEX, ended, nx=True)
+                pipe.zremrangebyrank(ENDED_INDEX, 0, -ENDED_KEEP - 1)
+            pipe.execute()
+        return active
+
     def active_count(self, schedule: str) -> int:
         return int(self.redis.hget(ACTIVE_COUNTS, schedule) or 0)
 
