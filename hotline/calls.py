@@ -435,6 +435,9 @@ class _Call:
         if assessment and step.outcome:
             return self.outcome_menu(before, record)
         if prompt is None:
+            if any(reply.message == "thanks" for reply in turn.replies):
+                # "You're welcome", then the question again: not the whole advice a second time.
+                return self.ask(before, list(self.state.question), self.state.hints, remember=False)
             return self.repeat(before)
         question = speech_parts(prompt.text) + option_sentences(prompt.options, self.language)
         if step.id == self.flow.start:

@@ -334,6 +334,10 @@ def test_thank_you_on_a_call_is_acknowledged_and_the_question_asked_again(call):
     heard = call.say("thank you")
     assert heard.startswith("You're welcome.") and "How old is your baby?" in heard
     assert "Text MENU" not in heard
+    another = in_language(Call(call.twilio), "en")
+    another.press("1")  # advice, then "want to know more?"
+    heard = another.say("thanks so much")
+    assert heard.startswith("You're welcome. Want to know more?")  # the advice is not read again
 
 
 def test_stop_on_a_call_is_not_an_opt_out_from_texts(call, redis):
