@@ -217,6 +217,27 @@ def test_thanks_with_a_red_flag_is_answered_for_the_red_flag(parent):
     assert URGENT in reply and "You're welcome" not in reply
 
 
+def test_a_denial_is_not_taken_as_no_to_another_question(parent, redis):
+    parent.conversation("hi", "4", "2 weeks old", "2")
+    reply = parent.text("no fever")  # asked whether the shaking stops when the leg is held
+    assert "did not catch that" in reply and "does the shaking stop?" in reply
+    assert session(redis)["flags"] == [] and "fever" in session(redis)["denied"]
+
+
+@pytest.mark.parametrize("answer", ["no fever", "temp is 37.1", "no tiene fiebre"])
+def test_a_denial_answers_the_question_it_denies(parent, redis, answer):
+    parent.conversation("hi", "4", "2 weeks old", "2", "1")
+    parent.text(answer)
+    assert session(redis)["step"] == "unwell"  # the fever question was answered "no"
+    assert "fever" not in session(redis)["flags"]
+
+
+def test_not_sure_whether_holding_stops_it_counts_as_the_worse_answer(parent, twilio):
+    unsure = parent.conversation("hi", "4", "2 weeks old", "2", "not sure")
+    sure = Parent(twilio, "+15551230003").conversation("hi", "4", "2 weeks old", "2", "2")
+    assert URGENT in unsure and URGENT in sure
+
+
 def test_gibberish_gets_the_menu_not_a_dead_end(parent):
     parent.text("hi")
     reply = parent.text("asdfgh qwerty")

@@ -396,9 +396,15 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
 
     # 5. An answer to the current step.
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
-    choice = _match_choice(step, text, run.language, exact_only=fresh)
+    # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
+    choice = _match_choice(step, screening.searchable if screening.denied else text, run.language,
+                           exact_only=fresh)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
+    asked = {flag for c in step.choices for flag in c.flags}
+    if choice is None and asked and asked <= set(screening.denied):
+        # "no fever" or "temp 37.1" answers the fever question: the answer that reports nothing.
+        choice = next((c for c in step.choices if not c.flags), None)
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
             run.state = replace(run.state, age_days=choice.age_days)
