@@ -110,6 +110,8 @@ def send_first_checkin(reminders, redis, number: str = PARENT) -> str:
     ("3", "worse", "How old is your baby?"),
     ("worse", "worse", "How old is your baby?"),
     ("not better", "worse", "How old is your baby?"),
+    ("still shaking", "same", "Would you like to check your baby's symptoms?"),
+    ("still not better", "worse", "How old is your baby?"),
 ])
 def test_a_checkin_reply_is_read_in_the_checkins_context(twilio, reminders, redis, fake_twilio,
                                                          reply, answer, expected):
@@ -133,6 +135,11 @@ def test_a_red_flag_in_a_checkin_reply_goes_through_the_safety_screen_first(twil
     reply = text(twilio, "he has a fever", "+12125550124")
     assert "fever" in reply.lower() and "How old is your baby?" in reply
     assert reminders.enrollments.log(fever, 1440)["answer"] == "worse"
+    # An answer that also reports a red flag gets the level first, as any message would.
+    worse = send_first_checkin(reminders, redis, "+12125550125")
+    reply = text(twilio, "worse, now she has a fever", "+12125550125")
+    assert reply.startswith("Please have your baby seen by a doctor today") and "How old is your baby?" in reply
+    assert reminders.enrollments.log(worse, 1440)["answer"] == "worse"
 
 
 def test_only_the_first_message_after_a_checkin_is_read_as_its_answer(twilio, reminders, redis, fake_twilio):

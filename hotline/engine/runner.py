@@ -360,6 +360,9 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
             if fresh:
                 run.state = replace(run.state, step=flow.start)
             run.add_flags(screening.flags)
+            if screening.level is not None and not run._resolve(answer.next).outcome:
+                # "worse, now she has a fever": the level the message warrants comes first, as anywhere.
+                run.announce_level()
             run.go(answer.next)
             return run.turn(screening)
         run.effects.append(CheckinReply("worse" if screening.level is not None else "other"))
