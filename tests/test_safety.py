@@ -41,6 +41,8 @@ FLAG_EXAMPLES = [
     ("seizure", "le dio un ataque", "es"),
     ("seizure", "mueve brazos y piernas a la vez", "es"),
     ("seizure", "she stares blankly and her legs twitch", "en"),
+    ("seizure", "he's jerking rhythmically and won't stop", "en"),
+    ("seizure", "tiene sacudidas rítmicas en las piernas", "es"),
     ("seizure", "she was staring into space, legs trembling", "en"),
     ("seizure", "se queda con la mirada perdida y le tiemblan las piernas", "es"),
     ("breathing", "she is not breathing", "en"),

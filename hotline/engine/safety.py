@@ -404,6 +404,10 @@ _PHRASES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         r"(?:jerk|shak|twitch|trembl)[a-z]* (?:[a-z]+ ){0,2}(?:her |his |the )?(?:whole|entire) body",
         r"eyes? " + _gap(3) + r"(?:roll|rolls|rolled|rolling|rolls back|turn(?:ed|ing)? up)",
         r"rolling (?:her |his |the )?eyes", r"(?:eyes|gaze) (?:fixed|stuck) (?:up|to one side)",
+        # Rhythmic jerking is how seizures are described: the safer reading (a clinician's call).
+        r"rhythmic(?:al)?(?:ly)? " + _gap(2) + r"(?:jerk|shak|twitch|jolt)[a-z]*",
+        r"(?:jerk|shak|twitch|jolt)[a-z]* " + _gap(2) + r"rhythmic(?:al)?(?:ly)?",
+        r"(?:sacudidas|movimientos|temblores) ritmic[oa]s", r"(?:tiembla|se sacude) (?:de forma )?ritmic[a-z]*",
         # A blank stare with twitching or shaking may be a seizure: the safer reading (a clinician's call).
         # Across a comma too: "staring into space, legs trembling".
         _STARE + r" (?:(?:[a-z0-9]+|,) ){0,8}?(?:jerk|shak|twitch|trembl|jitter|tiembl|sacud|brinc)[a-z]*",
