@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # twilio's HTTP client logs each request's URL with its query string at INFO: a message-list query
 # carries the parent's number there. Keep that logger quiet whatever the root level is.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+# urllib3 (the transport below) logs each request line, query string included, at DEBUG: the same.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.WARNING)
 
 OUTBOX_KEY = "hotline:outbox"
 OUTBOX_LIMIT = 500
