@@ -34,14 +34,17 @@ class Inbound:
     message_sid: str = ""
     idempotency_token: str = ""
     channel: str = "sms"
+    media: int = 0  # pictures or videos attached (MMS); we keep only the count, never the files
 
     @classmethod
     def from_sms(cls, form: Mapping[str, str], headers: Mapping[str, str], default_region: str) -> Inbound:
+        media = form.get("NumMedia") or "0"
         return cls(
             number=sender_number(form.get("From", ""), default_region),
             text=(form.get("Body") or "")[:MAX_BODY_CHARS],
             message_sid=_safe_id(form.get("MessageSid") or form.get("SmsSid") or ""),
             idempotency_token=_safe_id(headers.get("I-Twilio-Idempotency-Token", "")),
+            media=min(int(media), 10) if media.isdigit() else 0,  # Twilio allows 10 per message
         )
 
 
@@ -87,7 +90,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
     settings = services.settings
     if not inbound.number:
         # No number we can keep a conversation for: answer statelessly, save nothing.
-        turn = advance(flow, None, inbound.text, Context(emergency_number=settings.emergency_number))
+        turn = advance(flow, None, inbound.text, Context(emergency_number=settings.emergency_number,
+                                                         media=inbound.media))
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
 
     store = services.conversations
@@ -99,7 +103,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             recent = loaded.recent_messages
         checkin = loaded.pending_checkin
         state = State.from_json(loaded.session_raw)
-        context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin))
+        context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
+                          media=inbound.media)
         turn = advance(flow, state, inbound.text, context)
         if recent > RATE_LIMIT and not _emergency(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.
@@ -107,6 +112,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             return _rate_limited(services, inbound, loaded, recent, turn.state.language)
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
+        if inbound.media:
+            entries[0]["media"] = inbound.media  # staff see that a picture or video came, not the file
         entries += [{"dir": "out", "channel": inbound.channel, "text": m} for m in messages]
         if turn.assessment:
             entries.append({"dir": "assessment", **turn.assessment.to_dict()})

@@ -10,6 +10,7 @@ import pytest
 
 from hotline import create_app
 from hotline.services import build_services
+from hotline.store.staff_tokens import StaffTokens
 from tests.support.signed import SignedTwilio, reply_texts
 
 PARENT = "+15551230001"
@@ -236,6 +237,33 @@ def test_not_sure_whether_holding_stops_it_counts_as_the_worse_answer(parent, tw
     unsure = parent.conversation("hi", "4", "2 weeks old", "2", "not sure")
     sure = Parent(twilio, "+15551230003").conversation("hi", "4", "2 weeks old", "2", "2")
     assert URGENT in unsure and URGENT in sure
+
+
+def mms(twilio, body: str, count: str = "1", number: str = PARENT) -> str:
+    params = twilio.sms_params(body, number)
+    params.update(NumMedia=count, MediaContentType0="video/mp4",
+                  MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1")
+    response = twilio.post("/twilio/sms", params)
+    assert response.status_code == 200
+    return "\n\n".join(reply_texts(response))
+
+
+def test_a_picture_or_video_is_thanked_for_and_words_are_asked_for(parent, twilio, client, redis):
+    parent.text("hi")
+    reply = mms(twilio, "")
+    assert "We cannot look at pictures or videos here" in reply and "911" in reply and "1 Is this normal?" in reply
+    token = StaffTokens(redis).create("nurse")
+    transcript = client.get(f"/api/conversations/{PARENT}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert transcript["transcript"][-2]["media"] == 1  # staff see that a video came (the file is not kept)
+
+
+def test_a_video_with_a_red_flag_in_its_text_is_answered_for_the_red_flag(twilio):
+    assert mms(twilio, "video of her seizure right now").startswith("Call 911 now")
+
+
+@pytest.mark.parametrize("count", ["abc", "-1", "99", ""])
+def test_an_odd_media_count_is_still_answered(twilio, count):
+    assert "911" in mms(twilio, "", count)
 
 
 def test_gibberish_gets_the_menu_not_a_dead_end(parent):

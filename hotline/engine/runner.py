@@ -135,6 +135,7 @@ class Context:
     known_contact: bool = False  # we have talked to this number before
     opted_out: bool = False
     checkin: bool = False  # a check-in text was sent and this is the first message since
+    media: int = 0  # pictures or videos attached to the message (MMS)
 
 
 @dataclass(frozen=True)
@@ -437,7 +438,11 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         run.prompt(step)
         return run.turn(screening)
 
-    # 8. Nothing matched.
+    # 8. Nothing matched. A picture or video is thanked for and words are asked for instead.
+    if context.media:
+        run.say("media_received")
+        run.prompt(step)
+        return run.turn(screening)
     if fresh:
         run.prompt(step)
     elif step.is_question:
