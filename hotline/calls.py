@@ -435,7 +435,7 @@ class _Call:
         if assessment and step.outcome:
             return self.outcome_menu(before, record)
         if prompt is None:
-            if any(reply.message == "thanks" for reply in turn.replies):
+            if any(reply.message in ("thanks", "acknowledged") for reply in turn.replies):
                 # "You're welcome", then the question again: not the whole advice a second time.
                 return self.ask(before, list(self.state.question), self.state.hints, remember=False)
             return self.repeat(before)
@@ -457,8 +457,8 @@ class _Call:
         for reply in turn.replies:
             if reply.message in SMS_ONLY_MESSAGES:
                 continue
-            if reply.message == "thanks":  # the text version says "Text MENU"
-                before.append(self.phrase("thanks"))
+            if reply.message in ("thanks", "acknowledged"):  # the text versions say "Text MENU"
+                before.append(self.phrase(reply.message))
                 continue
             if reply.options:
                 prompt = reply

@@ -212,6 +212,21 @@ def test_thanks_gets_a_short_goodbye_and_the_conversation_keeps_its_place(parent
     assert spanish.text("muchas gracias") == "De nada. Escriba MENU cuando quiera. En una emergencia llame al 911."
 
 
+@pytest.mark.parametrize("word", ["ok", "got it", "Sounds good!", "\U0001f44d\U0001f3fd", "vale"])
+def test_an_acknowledgement_after_advice_gets_a_short_ok(parent, redis, word):
+    parent.conversation("hi", "1")  # advice, then "want to know more?"
+    reply = parent.text(word)
+    assert reply.startswith(("OK. Text MENU any time", "De acuerdo.")) and "could not find" not in reply
+    assert session(redis)["step"] == "normal"  # still where it was: "1" now means "why it happens"
+
+
+def test_ok_to_a_question_is_no_answer_and_a_crying_emoji_no_acknowledgement(parent):
+    parent.conversation("hi", "4")
+    assert "did not catch that" in parent.text("ok")
+    parent.text("menu")
+    assert "OK." not in parent.text("\U0001f62d")
+
+
 def test_thanks_with_a_red_flag_is_answered_for_the_red_flag(parent):
     parent.text("hi")
     reply = parent.text("thanks but now she has a fever")

@@ -338,6 +338,7 @@ def test_thank_you_on_a_call_is_acknowledged_and_the_question_asked_again(call):
     another.press("1")  # advice, then "want to know more?"
     heard = another.say("thanks so much")
     assert heard.startswith("You're welcome. Want to know more?")  # the advice is not read again
+    assert another.say("okay").startswith("OK. Want to know more?")
 
 
 def test_stop_on_a_call_is_not_an_opt_out_from_texts(call, redis):

@@ -30,6 +30,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "press": {"en": "Press {key}, or say {word}.", "es": "Oprima {key}, o diga {word}."},
     "press_only": {"en": "Press {key}.", "es": "Oprima {key}."},
     "thanks": {"en": "You're welcome.", "es": "De nada."},
+    "acknowledged": {"en": "OK.", "es": "De acuerdo."},
     "keys_help": {
         "en": "Press star to hear this again, 0 for the main menu, or 9 for an emergency.",
         "es": "Oprima asterisco para repetir, 0 para el menú, o 9 para una emergencia.",

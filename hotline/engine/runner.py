@@ -31,12 +31,26 @@ BACK_WORDS = {"back", "atras", "volver", "regresar"}
 LANGUAGE_WORDS = {"espanol": "es", "spanish": "es", "en espanol": "es", "english": "en", "ingles": "en"}
 # A thank-you, alone or with a few kind words ("thanks so much, that helps"), gets a short goodbye
 # instead of "I could not find an answer". Only when the message reports no red flag.
+_ACK_WORDS = ("ok|okay|okey|k|kk|got it|will do|sounds good|alright|all right|great|perfect|awesome|cool|"
+              "understood|noted|vale|listo|perfecto|entendido|de acuerdo|esta bien")
 THANKS = re.compile(
-    r"^(?:(?:ok|okay|oh|ah|great|perfect|awesome|cool|vale|listo|perfecto) )?"
+    rf"^(?:(?:oh|ah|{_ACK_WORDS}) )?"
     r"(?:thanks|thank you|thank u|thankyou|thanx|thx|ty|tysm|gracias|muchas gracias|mil gracias)"
     r"(?: (?:so much|very much|a lot|again|for (?:the|your) help|for helping|you|muchas|mil|por (?:la|su|tu) ayuda|"
     r"that helps?|this helps?|that helped|that helps a lot|it helped|muy amable|me ayudo|me sirvio))*$"
 )
+# An acknowledgement ("ok", "got it", a thumbs up) after advice gets a short "OK" instead of "I could not
+# find an answer"; to a question it is no answer, so the question is asked again.
+ACKNOWLEDGEMENT = re.compile(rf"^(?:{_ACK_WORDS})$")
+_ACK_EMOJI = {"\U0001f44d", "\U0001f44c", "\U0001f64f", "\u2764", "\U0001f60a", "\U0001f642", "\u2705"}
+
+
+def _acknowledges(text: str, norm: str) -> bool:
+    if ACKNOWLEDGEMENT.match(norm):
+        return True
+    # Emoji are gone from `norm`; skin tones and the emoji variation selector are dropped here.
+    symbols = {ch for ch in text if not ch.isspace() and not 0x1F3FB <= ord(ch) <= 0x1F3FF and ch != "\ufe0f"}
+    return bool(symbols) and symbols <= _ACK_EMOJI
 
 
 def flag_level(flag: str, age_days: int | None) -> Level:
@@ -383,6 +397,10 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         return run.turn(screening)
     if screening.level is None and THANKS.match(norm):
         run.say("thanks", kind="keyword")
+        return run.turn(screening)
+    if (screening.level is None and not fresh and not flow.steps[run.state.step or flow.start].is_question
+            and _acknowledges(text, norm)):
+        run.say("acknowledged", kind="keyword")
         return run.turn(screening)
     if norm in MENU_WORDS:
         run.go(flow.start)
