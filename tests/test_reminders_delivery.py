@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -367,6 +369,28 @@ def _daytime_zone(now: datetime) -> str:
                             "America/Los_Angeles", "Asia/Kolkata") if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)
 
 
+@contextmanager
+def _worker_with_scheduler(env: dict[str, str], worker_class: str, *options: str) -> Iterator[None]:
+    """A real `rq worker --with-scheduler` process for the test's duration."""
+    rq = str(Path(sys.executable).parent / "rq")
+    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "-w", worker_class, *options, "--url",
+                               env["REDIS_URL"], "--logging_level", "WARNING", "hotline"], cwd=ROOT,
+                              env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        yield
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=20)
+
+
+def _texts_within(fake_twilio, number: str, seconds: float) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while not fake_twilio.bodies_to(number) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return fake_twilio.bodies_to(number)
+
+
 def test_an_idle_worker_starts_scheduling_when_the_worker_that_held_the_scheduler_died(
         reminders, redis, fake_twilio, env):
     """A SIGKILLed worker leaves RQ's scheduler lock behind until it expires. The worker left is idle
@@ -376,21 +400,11 @@ def test_an_idle_worker_starts_scheduling_when_the_worker_that_held_the_schedule
     reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
     redis.delete("hl:rem:dispatcher")
     redis.set("rq:scheduler-lock:hotline", "a-worker-that-was-killed", ex=3)
-    rq = str(Path(sys.executable).parent / "rq")
-    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "-w", "workers.worker.HotlineWorker",
-                               "--maintenance-interval", "2", "--url", env["REDIS_URL"], "--logging_level", "WARNING",
-                               "hotline"], cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
+    with _worker_with_scheduler(env, "workers.worker.HotlineWorker", "--maintenance-interval", "2"):
         time.sleep(1.0)  # the worker is up, found the lock taken, and waits on its empty queue
         reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
-        deadline = time.monotonic() + 45
-        while not fake_twilio.bodies_to(NY) and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=20)
-    assert fake_twilio.bodies_to(NY) == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
+        sent = _texts_within(fake_twilio, NY, 45)
+    assert sent == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
 
 
 def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(reminders, redis, fake_twilio, env):
@@ -399,19 +413,9 @@ def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(rem
     reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
     redis.delete("hl:rem:dispatcher")
     reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
-    rq = str(Path(sys.executable).parent / "rq")
-    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "-w", "rq.worker.SimpleWorker", "--url",
-                               env["REDIS_URL"], "--logging_level", "WARNING", "hotline"], cwd=ROOT,
-                              env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not fake_twilio.bodies_to(NY) and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=20)
-    assert fake_twilio.bodies_to(NY) == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
+    with _worker_with_scheduler(env, "rq.worker.SimpleWorker"):
+        sent = _texts_within(fake_twilio, NY, 60)
+    assert sent == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
 
 
 def test_each_schedules_active_count_follows_its_enrollments_through_their_lives(reminders, redis, fake_twilio):
