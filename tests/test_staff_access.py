@@ -161,3 +161,14 @@ def test_a_conversation_page_shows_that_a_picture_or_video_came(client, nurse, t
     log_in(client)
     page = client.get(f"/staff/conversations/{number_ref('+15551230001')}").data.decode()
     assert "[2 picture(s) or video(s) attached, not kept]" in page
+
+
+def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nurse, twilio, redis):
+    twilio.sms("hi", "+15551230001")
+    with redis.pipeline() as pipe:  # a busy month: 1,000 conversations since, from other parents
+        for n in range(1000):
+            pipe.zadd("hl:conversations", {f"+1555124{n:04d}": 2_000_000_000 + n})
+        pipe.execute()
+    log_in(client)
+    page = client.get("/staff/conversations?q=%2B15551230001").data.decode()
+    assert "No conversation with that number" not in page and "+1*******001" in page

@@ -145,9 +145,14 @@ def _latest_assessments(numbers: list[str]) -> dict[str, dict[str, Any]]:
     return latest
 
 
-def _conversation_rows(since: float | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def _conversation_rows(since: float | None = None, limit: int = 200,
+                       number: str | None = None) -> list[dict[str, Any]]:
+    """The newest conversations (or those since a time), or the one with `number` however old it is."""
     redis = services().redis
-    if since is None:
+    if number is not None:
+        score = redis.zscore("hl:conversations", number)
+        rows = [] if score is None else [(number.encode(), score)]
+    elif since is None:
         rows = redis.zrevrange("hl:conversations", 0, limit - 1, withscores=True)
     else:
         rows = redis.zrevrangebyscore("hl:conversations", "+inf", since, start=0, num=limit, withscores=True)
@@ -199,7 +204,7 @@ def conversations() -> str:
         if not number:
             error = f"'{query}' is not a phone number we can read. Try the full number, e.g. +1 555 123 4567."
         else:
-            rows = [r for r in _conversation_rows(limit=1000) if r["number"] == number]
+            rows = _conversation_rows(number=number)
             if not rows:
                 error = "No conversation with that number (it may have expired)."
     else:
