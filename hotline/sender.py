@@ -93,7 +93,8 @@ class PooledHttpClient(HttpClient):
                 data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
                 auth: tuple[str, str] | None = None, timeout: float | None = None,
                 allow_redirects: bool = False) -> Response:
-        url = self._TWILIO_HOST.sub(self.base_url, url)
+        if self.base_url != TWILIO_API:  # aimed elsewhere: every Twilio host goes to that base URL
+            url = self._TWILIO_HOST.sub(self.base_url, url)
         if params:
             url += "?" + urllib.parse.urlencode(params, doseq=True)
         headers = dict(headers or {})
