@@ -152,7 +152,7 @@ def create_enrollment() -> Any:
 @staff_token_required
 def get_enrollment(eid: str) -> Any:
     reminders = services().reminders
-    enrollment = reminders.enrollments.get(eid) if eid.isdigit() else None
+    enrollment = reminders.enrollments.get(eid)  # None for an unknown or malformed id
     if enrollment is None:
         return problem(404, f"no enrollment {eid}")
     logs = reminders.enrollments.logs(eid)
@@ -164,7 +164,7 @@ def get_enrollment(eid: str) -> Any:
 @staff_token_required
 def cancel_enrollment(eid: str) -> Any:
     reminders = services().reminders
-    enrollment = reminders.enrollments.get(eid) if eid.isdigit() else None
+    enrollment = reminders.enrollments.get(eid)  # None for an unknown or malformed id
     if enrollment is None:
         return problem(404, f"no enrollment {eid}")
     if enrollment.status != ACTIVE:

@@ -101,13 +101,19 @@ class FakeTwilio:
         with self._lock:
             return [m.body for m in self.messages if m.to == number]
 
-    def _list(self, path: str, auth: str | None, query: dict[str, str]) -> tuple[int, dict[str, object]]:
+    def _refused(self, path: str, auth: str | None) -> tuple[int, dict[str, object]] | None:
+        """Twilio's answer to a request for another path (404) or without this account's credentials (401)."""
         match = MESSAGES_PATH.match(path)
         if not match:
             return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if auth != expected or match["sid"] != self.account_sid:
             return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        return None
+
+    def _list(self, path: str, auth: str | None, query: dict[str, str]) -> tuple[int, dict[str, object]]:
+        if (refused := self._refused(path, auth)) is not None:
+            return refused
         size = min(int(query.get("PageSize") or 50), 1000)
         with self._lock:
             self.lookups += 1
@@ -119,12 +125,8 @@ class FakeTwilio:
                      "start": 0, "end": len(found)}
 
     def _handle(self, path: str, auth: str | None, form: dict[str, str]) -> tuple[int, dict[str, object]]:
-        match = MESSAGES_PATH.match(path)
-        if not match:
-            return 404, {"code": 20404, "message": "The requested resource was not found", "status": 404}
-        expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if auth != expected or match["sid"] != self.account_sid:
-            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        if (refused := self._refused(path, auth)) is not None:
+            return refused
         to = form.get("To", "")
         with self._lock:
             self.received += 1
