@@ -181,6 +181,13 @@ def test_menu_options_read_well_aloud(call):
     assert "Press star to hear this again, 0 for the main menu, or 9 for an emergency." in heard
 
 
+def test_temperatures_are_spoken_as_degrees(call):
+    heard = in_language(call, "en").answers("4", "1", "2", "1")
+    assert "fever (100.4 °F, 38 °C or more)" in heard and " F /" not in heard
+    spanish = in_language(Call(call.twilio), "es").answers("4", "1", "2", "1")
+    assert "fiebre (38 °C o más)" in spanish
+
+
 def test_long_guidance_is_split_into_short_spoken_parts(call):
     in_language(call, "en").press("3")  # how to soothe: several guidance passages
     says = call.says

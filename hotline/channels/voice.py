@@ -185,6 +185,9 @@ def speech_parts(text: str, limit: int = MAX_SAY_CHARS) -> list[str]:
     flat = " ".join(text.replace("\n", " ").split())
     # SMS line items ("1 Is this normal?") and bullets read badly; plain sentences read well.
     flat = re.sub(r"\s*[•·]\s*", ". ", flat)
+    # "100.4 F / 38 C" is written for a screen; "100.4 °F, 38 °C" is read as degrees in either language.
+    flat = re.sub(r"(\d+(?:\.\d+)?) ?([FC])\b", r"\1 °\2", flat)
+    flat = re.sub(r"(°[FC]) / ", r"\1, ", flat)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", flat) if s]
     parts: list[str] = []
     for sentence in sentences:
