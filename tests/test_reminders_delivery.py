@@ -22,7 +22,7 @@ import pytest
 from rq import Queue
 
 from hotline.settings import Settings
-from tests.support.reminders import local, run_worker
+from tests.support.reminders import local, run_worker, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 NY = "+12125550123"  # America/New_York
@@ -170,7 +170,7 @@ def test_the_same_step_delivered_twice_is_sent_once(reminders, redis, fake_twili
 
 def _start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen]:
     rq = str(Path(sys.executable).parent / "rq")
-    return [subprocess.Popen([rq, "worker", "--burst", "-w", "rq.worker.SimpleWorker", "--url", env["REDIS_URL"],
+    return [subprocess.Popen([rq, "worker", "--burst", "-w", "workers.worker.InlineWorker", "--url", env["REDIS_URL"],
                               "--logging_level", "WARNING", "hotline"], cwd=ROOT, env={**os.environ, **env},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             for _ in range(count)]
@@ -401,7 +401,7 @@ def test_an_idle_worker_starts_scheduling_when_the_worker_that_held_the_schedule
     redis.delete("hl:rem:dispatcher")
     redis.set("rq:scheduler-lock:hotline", "a-worker-that-was-killed", ex=3)
     with _worker_with_scheduler(env, "workers.worker.HotlineWorker", "--maintenance-interval", "2"):
-        time.sleep(1.0)  # the worker is up, found the lock taken, and waits on its empty queue
+        wait_until_listening(redis)  # the worker is up, found the lock taken, and waits on its empty queue
         reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
         sent = _texts_within(fake_twilio, NY, 45)
     assert sent == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 
 from hotline.settings import Settings
 
@@ -36,3 +36,10 @@ def run_worker(redis, queue_name: str = "hotline") -> None:  # type: ignore[no-u
 
 def local(zone: str, *args: int) -> datetime:
     return datetime(*args, tzinfo=ZoneInfo(zone))  # type: ignore[misc]
+
+
+def wait_until_listening(redis, count: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `count` worker processes wait on their queues, signal handlers installed: the event
+    itself, not a guess at how long start-up takes on this machine."""
+    while sum(w.get_state() == "idle" for w in Worker.all(connection=redis)) < count:
+        redis.blpop(["hl:test:never"], timeout=0.05)  # a short pause without busy-waiting
