@@ -413,7 +413,7 @@ def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(rem
     reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
     redis.delete("hl:rem:dispatcher")
     reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
-    with _worker_with_scheduler(env, "rq.worker.SimpleWorker"):
+    with _worker_with_scheduler(env, "workers.worker.InlineWorker"):
         sent = _texts_within(fake_twilio, NY, 60)
     assert sent == ["Evening check. Reply 1, 2 or 3. Text STOP to stop."]
 

@@ -11,7 +11,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import rq
 
 from hotline import calls, create_app
 from hotline.services import build_services
@@ -19,6 +18,7 @@ from hotline.store.calls import CALL_TTL
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.signed import SignedTwilio, new_sid
 from tests.support.twiml import check_voice_twiml
+from workers.base import InlineWorker
 
 PARENT = "+15551230001"
 NURSE = "+15557650000"
@@ -491,7 +491,7 @@ def worker_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def run_worker(services, redis) -> None:  # type: ignore[no-untyped-def]
-    rq.SimpleWorker([services.queue], connection=redis).work(burst=True)
+    InlineWorker([services.queue], connection=redis).work(burst=True)
 
 
 @pytest.mark.parametrize(("language", "answers", "headline"), [

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, Worker
 
 from hotline.settings import Settings
+from workers.base import InlineWorker
 
 
 def worker_env(monkeypatch, settings: Settings, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -31,7 +32,7 @@ def worker_env(monkeypatch, settings: Settings, **extra: str) -> dict[str, str]:
 def run_worker(redis, queue_name: str = "hotline") -> None:  # type: ignore[no-untyped-def]
     """A real RQ worker, in this process, until the queue is empty."""
     queue = Queue(queue_name, connection=redis)
-    SimpleWorker([queue], connection=redis).work(burst=True, with_scheduler=True)
+    InlineWorker([queue], connection=redis).work(burst=True, with_scheduler=True)
 
 
 def local(zone: str, *args: int) -> datetime:
