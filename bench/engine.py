@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(total: int = 10_000) -> dict[str, float]:
     flow = load_flow(ROOT / "flows")
-    messages = [m["text"] for m in yaml.safe_load((ROOT / "tests/data/parent_messages.yaml").read_text())]
+    # The independent development sets (tests/evaluation/*/messages.yaml): what parents really write.
+    messages = [m["text"] for path in sorted((ROOT / "tests/evaluation").glob("*/messages.yaml"))
+                if path.parent.name != "sealed" for m in yaml.safe_load(path.read_text())]
     messages += ["1", "2", "4", "menu", "no", "yes", "how do i soothe him"]
     context = Context(known_contact=True)
     states = [None, State(step="menu"), State(step="fever", age_days=40), State(step="result", level=0)]

@@ -16,7 +16,7 @@ PASSAGES = parse_passages(yaml.safe_load(GUIDANCE.read_text(encoding="utf-8")), 
 INDEX = PassageIndex(PASSAGES.values())
 
 WHY = r"why-.*"
-WORRY = r"doctor-when|flag-.*"
+WORRY = r"doctor-when|flag-.*|worry-overview"
 SOOTHE = r"soothe-.*"
 MEDICAL = r"why-medical-conditions|why-low-blood-sugar|doctor-when|flag-.*"
 

@@ -162,7 +162,7 @@ def test_fever_with_unknown_age_is_urgent_and_asks_the_age(parent):
 def test_denied_symptoms_are_not_treated_as_red_flags(parent, redis, text):
     reply = parent.text(text)
     assert URGENT not in reply and EMERGENCY not in reply and URGENT_ES not in reply
-    assert session(redis)["level"] is None
+    assert session(redis)["level"] == 0  # assessed: home, the normal shaking it describes
 
 
 # --- Free text ----------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_denied_symptoms_do_not_steer_the_answer_to_their_guidance(parent, redis
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("my 3 week old keeps jerking her legs in her sleep is that ok", "very common"),
-    ("he had a fall and now his leg is shaking", "Call your pediatrician if you are worried"),
+    ("he had a fall and now his leg is shaking", "seen by a doctor today"),  # CLINICAL-RULES: after a fall
 ])
 def test_questions_outside_the_menu_get_a_sensible_answer(parent, text, expected):
     parent.text("hi")
@@ -236,7 +236,7 @@ def test_thanks_with_a_red_flag_is_answered_for_the_red_flag(parent):
 def test_a_denial_is_not_taken_as_no_to_another_question(parent, redis):
     parent.conversation("hi", "4", "2 weeks old", "2")
     reply = parent.text("no fever")  # asked whether the shaking stops when the leg is held
-    assert "did not catch that" in reply and "does the shaking stop?" in reply
+    assert "noted" in reply and "does the shaking stop?" in reply  # kept, and the question still stands
     assert session(redis)["flags"] == [] and "fever" in session(redis)["denied"]
 
 

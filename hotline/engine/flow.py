@@ -91,6 +91,9 @@ class Flow:
     index: PassageIndex = field(repr=False, compare=False)
     examples: tuple[Example, ...] = ()
     checkin: str | None = None  # the step a reply to a check-in text is read against
+    # What answers a message with no red flag: finding (flows/findings.yaml) -> guidance passages, in the
+    # order the parent's question is best answered (questions first, then the situation they describe).
+    topics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def message(self, name: str, language: str) -> str:
         texts = self.messages[name]
@@ -231,6 +234,14 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         raise read.fail("steps", "no step has 'outcome: true', so no check can reach an assessment")
     _check_reachable(read, steps, start, *([checkin] if checkin else []))
 
+    topics: dict[str, tuple[str, ...]] = {}
+    from hotline.engine.safety import READER
+
+    for finding, pids in (data.get("topics") or {}).items():
+        if finding not in READER.kinds:
+            raise read.fail(f"topics '{finding}'", f"unknown finding '{finding}'{_closest(str(finding), READER.kinds)}")
+        topics[str(finding)] = tuple(check_passage(str(p), f"topics '{finding}'") for p in pids)
+
     examples = []
     for number, raw in enumerate(data.get("examples") or [], start=1):
         turns = []
@@ -260,6 +271,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         index=PassageIndex(passages.values()),
         examples=tuple(examples),
         checkin=checkin,
+        topics=topics,
     )
 
 

@@ -40,4 +40,6 @@ SECTIONS: dict[str, str] = {
     "soothe": "How Can Parents Help Soothe Baby Leg Shaking?",
     "faq": "Questions and answers (Q: / A:)",
     "conclusion": "In conclusion (closing paragraphs)",
+    # Not the article: the pediatric telephone-triage rules it is silent on (docs/clinical-rules.md).
+    "triage-rules": "Pediatric telephone-triage rules (docs/clinical-rules.md, from CLINICAL-RULES.md)",
 }

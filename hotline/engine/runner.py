@@ -18,7 +18,11 @@ from hotline.engine.safety import (
     YOUNG_INFANT_DAYS,
     Screening,
     detect_language,
+    remembered,
     screen_for_red_flags,
+)
+from hotline.engine.safety import (
+    FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
@@ -138,6 +142,8 @@ class State(JsonRecord):
     sections: tuple[str, ...] = ()
     level: int | None = None
     turns: int = 0
+    findings: tuple[str, ...] = ()  # what the parent has said is true of the baby now (flows/findings.yaml)
+    temperature_c: float | None = None  # the last thermometer reading given
 
 
 
@@ -225,6 +231,10 @@ class _Run:
         self.state = replace(self.state, step=step.id, history=history)
         if step.outcome:
             self.assess()
+            if self.state.level == Level.EMERGENCY:
+                # No soothing tips or check-in offer after "call 911": only the way back to the menu.
+                self.say("menu_hint")
+                return
         if step.enroll and not any(isinstance(e, Enroll) for e in self.effects):
             self.effects.append(Enroll(step.enroll))
         self.guidance(step.guidance)
@@ -233,7 +243,7 @@ class _Run:
     def clean_slate_for(self, step_id: str) -> None:
         """A new symptom check after an earlier assessment starts from a clean slate."""
         if step_id == self.flow.check_start and self.state.level is not None and not self._in_check():
-            self.state = replace(self.state, flags=(), level=None)
+            self.state = replace(self.state, flags=(), level=None, findings=())
 
     def announce_level(self) -> None:
         """Say the level the flags found so far warrant (assuming the worst for what is unknown)."""
@@ -264,6 +274,9 @@ class _Run:
             self.state.age_days is not None and self.state.age_days > step.only_if_age_over
         ):
             return True
+        asked = {f for c in step.choices for f in c.flags}
+        if step.is_question and asked and asked <= set(self.state.denied):
+            return True  # already answered by a denial ("no fever" before the fever question)
         if step.is_question and not any(c.age_days is not None for c in step.choices):
             # Ask only what can still change the outcome.
             best = max((flag_level(f, self.state.age_days) for c in step.choices for f in c.flags),
@@ -284,10 +297,17 @@ class _Run:
     def _explaining_passages(self, level: Level) -> list[str]:
         """The guidance for the most serious flag found, or the level's default guidance."""
         ranked = sorted(self.state.flags, key=lambda f: -flag_level(f, self.state.age_days))
-        top = [f for f in ranked if flag_level(f, self.state.age_days) == level][:1]
-        if top:
-            return [self.flow.red_flags[top[0]]]
+        top = [f for f in ranked if flag_level(f, self.state.age_days) == level]
+        if top:  # the two most serious flags' passages ("medicine" and "more often" both explain "soon")
+            return list(dict.fromkeys(self.flow.red_flags[f] for f in top))[:2]
         return list(self.flow.outcome_guidance.get(level, ()))
+
+    def answer_first(self) -> None:
+        """In a first message that describes the baby, the answer comes before the welcome: the level and
+        guidance first, then who we are (the welcome), then the one question."""
+        if len(self.replies) > 2 and self.replies[0].kind == "welcome":
+            welcome = self.replies.pop(0)
+            self.replies.insert(len(self.replies) - 1, welcome)
 
     def add_flags(self, flags: tuple[str, ...] | list[str]) -> None:
         merged = tuple(dict.fromkeys((*self.state.flags, *flags)))
@@ -297,7 +317,8 @@ class _Run:
         return Turn(tuple(self.replies), self.state, tuple(self.effects), screening)
 
 
-def _match_choice(step: Step, text: str, language: str, exact_only: bool = False) -> Choice | None:
+def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
+                  min_length: int = 0) -> Choice | None:
     """The answer a message gives at this step: its key, or words that mean a choice."""
     norm = normalize(text)
     key = norm.rstrip(".)")
@@ -311,8 +332,10 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
         for lang in (language, "en" if language == "es" else "es"):
             for word in choice.words[lang]:
                 target = normalize(word)
-                contained = not exact_only and re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm)
-                if norm == target or contained:
+                # A one-letter answer ("y", "n") counts only as the whole message: "y" is also Spanish "and".
+                contained = not exact_only and len(target) > 1 and re.search(
+                    rf"(?<!\w){re.escape(target)}(?!\w)", norm)
+                if (norm == target or contained) and len(target) >= min_length:
                     score = len(target) + (100 if norm == target else 0)
                     if best is None or score > best[0]:
                         best = (score, choice)
@@ -322,6 +345,41 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
 def _checkin_answer(choice: Choice) -> str:
     """'better', 'same' or 'worse': the check-in choice's English label, as recorded on the reminder."""
     return normalize(choice.label["en"]).removeprefix("the ").replace(" ", "_")
+
+
+# Findings that only say what the parent asks, or that a baby exists: with nothing else they describe no
+# shaking to call normal, so the reply answers the question without a level sentence.
+_QUESTION_ONLY = frozenset({"baby", "ask_normal", "ask_soothe", "ask_swaddle", "ask_massage", "ask_pacifier",
+                            "ask_warmth", "ask_exercise", "ask_duration", "ask_why", "ask_fever_rule", "ask_warning",
+                            "ask_medicine", "occasional", "frequent", "breastfeeding"})
+MAX_PASSAGES = 2
+_GENERIC = "normal-common"  # what "shaking" alone explains
+
+
+def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
+    """The passages that answer a message with no red flag: what a hypothetical red flag's rule is, what
+    the parent asked, then what explains the situation they describe; the free-text search otherwise."""
+    chosen: list[str] = []
+    reading = screening.reading
+    present = set(screening.topics)
+    for topic, passages in flow.topics.items():  # the flow lists topics in the order they answer best
+        if topic in present:
+            chosen.extend(passages)
+    if reading is not None:
+        for finding in sorted(reading.asserted("hypothetical")):
+            flag = _FLAG_OF_FINDING.get(finding)
+            if flag and flag in flow.red_flags:
+                chosen.insert(1 if chosen and not chosen[0].startswith("normal") else 0, flow.red_flags[flag])
+    chosen = list(dict.fromkeys(chosen))
+    denied = {flow.red_flags[f] for f in screening.denied if f in flow.red_flags}
+    if not chosen or chosen == [_GENERIC]:
+        # Nothing more specific: the free-text search, except advice for older babies to a younger one.
+        found = flow.index.best(screening.searchable, language)
+        if found is not None and found.id not in chosen and found.id not in denied and not (
+                found.id == flow.red_flags.get("after_6_months") and not (
+                    screening.age_days is not None and screening.age_days > 180)):
+            chosen.insert(0, found.id)
+    return list(dict.fromkeys(chosen))[:MAX_PASSAGES]
 
 
 def advance(flow: Flow, state: State | None, text: str, context: Context | None = None) -> Turn:
@@ -351,7 +409,15 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         return run.turn(None)
 
     # 2. The safety screen, before anything else: an emergency is answered at once, in any state.
-    screening = screen_for_red_flags(text, age_days=run.state.age_days)
+    # Findings accumulate across the conversation: what was said before counts with what is said now
+    # ("she fell and hit her head", then "she just threw up"), an age given once is not asked again, and a
+    # later denial updates. Only flags this message raises anew are reported.
+    screening = screen_for_red_flags(text, age_days=run.state.age_days, temperature_c=run.state.temperature_c,
+                                     known=run.state.findings, already=run.state.flags)
+    if screening.reading is not None:
+        run.state = replace(run.state, findings=remembered(run.state.findings, screening),
+                            temperature_c=screening.temperature_c if screening.temperature_c is not None
+                            else run.state.temperature_c)
     if screening.age_days is not None:
         run.state = replace(run.state, age_days=screening.age_days)
     if screening.denied:
@@ -419,8 +485,11 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
     # 5. An answer to the current step.
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
+    # But an answer in the choice's own words wins ("no, it keeps going" answers "does it stop when held?").
     choice = _match_choice(step, screening.searchable if screening.denied else text, run.language,
                            exact_only=fresh)
+    if choice is None and screening.denied:
+        choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     asked = {flag for c in step.choices for flag in c.flags}
@@ -447,9 +516,35 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         resolved = run._resolve(target)
         run.state = replace(run.state, step=resolved.id)
         run.prompt(resolved)
+        run.answer_first()
         return run.turn(screening)
 
-    # 7. A question in the parent's own words: the best-matching guidance, then where we were.
+    # 7. A message about the baby with no red flag: it is assessed (home, unless the conversation has
+    #    already earned more), answered from what it says and asks, and the one question whose answer
+    #    could still change the level is asked.
+    if screening.clinical and step.is_question and not fresh and screening.reading is not None and not (
+            screening.reading.present - {"baby"}):
+        # Only denials or an age ("no fever" while asked whether holding stops it): kept, not an answer.
+        run.say("noted")
+        run.prompt(step)
+        return run.turn(screening)
+    if screening.clinical:
+        passages = _answering_passages(flow, screening, run.language)
+        describes = bool(screening.reading and screening.reading.present - _QUESTION_ONLY)
+        if describes:
+            run.replies.append(Reply(run.message("level_home") if run.level() is Level.HOME
+                                     else run.message(f"level_{run.level().label}"), kind="level"))
+        run.guidance(passages)
+        run.state = replace(run.state, level=int(max(run.level(), Level(run.state.level or 0))))
+        run.effects.append(RecordAssessment(Assessment(run.level(), run.state.flags, run.state.sections)))
+        target = step.id if step.is_question else flow.check_start
+        resolved = run._resolve(target)
+        run.state = replace(run.state, step=resolved.id)
+        run.prompt(resolved)
+        run.answer_first()
+        return run.turn(screening)
+
+    # A question in the parent's own words: the best-matching guidance, then where we were.
     passage = flow.index.best(screening.searchable, run.language)
     if passage is not None:
         run.guidance([passage.id])
@@ -462,6 +557,9 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
         run.prompt(step)
         return run.turn(screening)
     if fresh:
+        run.prompt(step)
+    elif step.is_question and screening.age_days is not None:
+        run.say("noted")  # "4 weeks" at a yes/no question: the age is kept; the question still stands
         run.prompt(step)
     elif step.is_question:
         run.say("not_understood")

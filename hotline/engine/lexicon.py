@@ -1,0 +1,140 @@
+"""Phrase patterns over tokens: the small language `flows/findings.yaml` is written in.
+
+A pattern is a phrase of token tests separated by spaces:
+
+    word          exactly this token               shak*     a token starting with "shak"
+    a|b|c         any of these (each may be a stem) word?     this token, or nothing
+    #             any number                       ~3        up to 3 tokens that are not punctuation
+
+Patterns are indexed by their first token, so matching a message costs a dictionary look-up per token
+plus the few patterns that can start there, whatever the size of the vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from hotline.engine.text import BREAKS
+
+
+class PatternError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class _Test:
+    exact: frozenset[str]
+    stems: tuple[str, ...]
+    number: bool = False
+    optional: bool = False
+    gap: int = 0  # > 0: a gap of up to this many tokens
+
+    def accepts(self, token: str) -> bool:
+        if self.number:
+            return token[:1].isdigit()
+        return token in self.exact or any(token.startswith(s) for s in self.stems)
+
+
+def _parse(pattern: str) -> tuple[_Test, ...]:
+    tests: list[_Test] = []
+    for part in pattern.split():
+        if part.startswith("~"):
+            if not part[1:].isdigit():
+                raise PatternError(f"gap {part!r} needs a number, e.g. ~3")
+            tests.append(_Test(frozenset(), (), gap=int(part[1:])))
+            continue
+        optional = part.endswith("?") and len(part) > 1
+        part = part[:-1] if optional else part
+        if part == "#":
+            tests.append(_Test(frozenset(), (), number=True, optional=optional))
+            continue
+        exact, stems = set(), []
+        for alternative in part.split("|"):
+            if not alternative or not all(c.isalnum() or c in "*.'" for c in alternative):
+                raise PatternError(f"{pattern!r}: {alternative!r} is not a word, a stem (word*) or #")
+            if alternative.endswith("*"):
+                stems.append(alternative[:-1])
+            else:
+                exact.add(alternative)
+        tests.append(_Test(frozenset(exact), tuple(stems), optional=optional))
+    if not tests or tests[0].gap or tests[0].optional:
+        raise PatternError(f"{pattern!r}: a pattern starts with a word (not a gap or an optional word)")
+    if tests[-1].gap:
+        raise PatternError(f"{pattern!r}: a pattern cannot end with a gap")
+    return tuple(tests)
+
+
+def _match(tests: tuple[_Test, ...], words: tuple[str, ...], i: int, t: int) -> int | None:
+    """The end of the shortest match of tests[t:] at words[i:], or None."""
+    if t == len(tests):
+        return i
+    test = tests[t]
+    if test.gap:
+        for skip in range(test.gap + 1):
+            if skip and (i + skip - 1 >= len(words) or words[i + skip - 1] in BREAKS):
+                break
+            end = _match(tests, words, i + skip, t + 1)
+            if end is not None:
+                return end
+        return None
+    if i < len(words) and test.accepts(words[i]):
+        end = _match(tests, words, i + 1, t + 1)
+        if end is not None:
+            return end
+    if test.optional:
+        return _match(tests, words, i, t + 1)
+    return None
+
+
+@dataclass(frozen=True)
+class Hit:
+    label: str  # what the pattern stands for (a finding, or a context trigger)
+    start: int  # token span [start, end)
+    end: int
+
+
+class Lexicon:
+    """Many labelled patterns, matched together over a message's tokens."""
+
+    def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
+        self._by_word: dict[str, list[tuple[str, tuple[_Test, ...]]]] = {}
+        self._by_stem: list[tuple[str, str, tuple[_Test, ...]]] = []
+        self._by_number: list[tuple[str, tuple[_Test, ...]]] = []
+        self.words: set[str] = set()
+        for label, pattern in entries:
+            tests = _parse(pattern)
+            first = tests[0]
+            for word in first.exact:
+                self._by_word.setdefault(word, []).append((label, tests))
+            for stem in first.stems:
+                self._by_stem.append((stem, label, tests))
+            if first.number:
+                self._by_number.append((label, tests))
+            for test in tests:
+                self.words |= {w for w in test.exact if w.isalpha()}
+                self.words |= {s for s in test.stems if len(s) >= 7}
+        self._cache: dict[str, list[tuple[str, tuple[_Test, ...]]]] = {}
+
+    def _starting_with(self, token: str) -> list[tuple[str, tuple[_Test, ...]]]:
+        if token[:1].isdigit():
+            return self._by_number + self._by_word.get(token, [])
+        found = self._cache.get(token)
+        if found is None:
+            found = list(self._by_word.get(token, ()))
+            found += [(label, tests) for stem, label, tests in self._by_stem if token.startswith(stem)]
+            if len(self._cache) < 50_000:
+                self._cache[token] = found
+        return found
+
+    def find(self, words: tuple[str, ...]) -> Iterator[Hit]:
+        """Every match, longest first at each position."""
+        for i, token in enumerate(words):
+            if token in BREAKS:
+                continue
+            hits = []
+            for label, tests in self._starting_with(token):
+                end = _match(tests, words, i, 0)
+                if end is not None:
+                    hits.append(Hit(label, i, end))
+            yield from sorted(hits, key=lambda h: h.start - h.end)

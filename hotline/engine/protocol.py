@@ -1,0 +1,201 @@
+"""The triage protocol as data: `flows/protocol.yaml`, checked when loaded, applied to a reading.
+
+    protocol = load_protocol(flows_dir / "protocol.yaml", known_findings=reader.kinds)
+    decision = protocol.decide(facts_of(reading, age_days=35))
+    decision.level, decision.flags     # Level.URGENT, ("vomiting",)
+
+Pure: no I/O after loading.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hotline.engine.levels import Level
+from hotline.engine.reading import Reading
+
+FEVER_C = 38.0  # 100.4 F
+FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subtle)
+LOW_TEMPERATURE_C = 36.0  # 96.8 F
+YOUNG_INFANT_DAYS = 90
+LONG_EPISODE_MINUTES = 5
+# Facts the protocol can use besides the reader's findings.
+DERIVED = ("fever", "low_temperature", "shaking", "long_episode", "seizure_earlier")
+_SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening")
+_COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+
+
+class ProtocolError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known about the baby now: findings present, age, temperature."""
+
+    present: frozenset[str]
+    age_days: int | None = None
+    temperature_c: float | None = None
+
+
+@dataclass(frozen=True)
+class _Bound:
+    op: str
+    value: float
+
+    def holds(self, actual: float | None) -> bool:
+        if actual is None:  # unknown age: the younger band satisfies "<" bounds only
+            return self.op in ("<", "<=")
+        return _OPS[self.op](actual, self.value)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    flag: str
+    level: Level
+    any: frozenset[str]
+    all: frozenset[str]
+    unless: frozenset[str]
+    age: _Bound | None
+    temperature: _Bound | None
+    source: str
+
+    def fires(self, facts: Facts) -> bool:
+        present = facts.present
+        if self.any and not (self.any & present):
+            return False
+        if not self.all <= present or self.unless & present:
+            return False
+        if self.age is not None and not self.age.holds(facts.age_days):
+            return False
+        if self.temperature is not None and (
+                facts.temperature_c is None or not self.temperature.holds(facts.temperature_c)):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Decision:
+    level: Level | None  # None: no rule fired (nothing above home)
+    rules: tuple[Rule, ...]  # highest level first
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(rule.flag for rule in self.rules))
+
+
+class Protocol:
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        self.flag_levels: dict[str, Level] = {}
+        for rule in self.rules:
+            self.flag_levels[rule.flag] = max(self.flag_levels.get(rule.flag, rule.level), rule.level)
+
+    def decide(self, facts: Facts) -> Decision:
+        fired = sorted((r for r in self.rules if r.fires(facts)), key=lambda r: -r.level)
+        return Decision(fired[0].level if fired else None, tuple(fired))
+
+    def sources(self) -> dict[str, str]:
+        return {rule.id: rule.source for rule in self.rules}
+
+
+def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,
+             site: str | None = None, known: Iterable[str] = ()) -> Facts:
+    """The protocol's facts from one message's reading, with what the conversation already knew."""
+    age = reading.age_days if reading.age_days is not None else age_days
+    temperature = reading.temperature_c if reading.temperature_c is not None else temperature_c
+    site = reading.temperature_site or site
+    present = set(reading.present) | set(known)
+    if reading.shaking:
+        present.add("shaking")
+    threshold = FEVER_ARMPIT_NEWBORN_C if site == "armpit" and age is not None and age < 30 else FEVER_C
+    if temperature is not None:
+        if temperature >= threshold:
+            present.add("fever")
+        else:
+            present.discard("fever")  # a reading beats words: "feels hot, 37.0" is no fever
+        if temperature < LOW_TEMPERATURE_C:
+            present.add("low_temperature")
+    elif "fever_words" in present:
+        present.add("fever")
+    if reading.minutes is not None and reading.minutes >= LONG_EPISODE_MINUTES and "shaking" in present:
+        present.add("long_episode")
+    # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is
+    # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.
+    over = {f.finding for f in reading.findings if f.assertion in ("earlier", "historical")}
+    now = {f.finding for f in reading.findings if f.assertion == "present"}
+    if over & set(_SEIZURE_FAMILY) and not now & set(_SEIZURE_FAMILY):
+        present -= set(_SEIZURE_FAMILY)
+        present.add("seizure_earlier")
+    return Facts(frozenset(present), age, temperature)
+
+
+def _bound(value: Any, where: str) -> _Bound | None:
+    if value is None:
+        return None
+    match = _COMPARE.match(str(value).strip())
+    if not match:
+        raise ProtocolError(f"{where}: {value!r} is not a comparison such as \"<90\" or \">=38.0\"")
+    return _Bound(match.group(1), float(match.group(2)))
+
+
+def parse_protocol(data: Any, source: str, known_findings: Mapping[str, str]) -> Protocol:
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or not data["rules"]:
+        raise ProtocolError(f"{source}: expected a 'rules:' list")
+    known = set(known_findings) | set(DERIVED)
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data["rules"], 1):
+        where = f"{source}: rule #{index}"
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise ProtocolError(f"{where}: each rule needs an id")
+        rule_id = str(raw["id"])
+        where = f"{source}: rule '{rule_id}'"
+        if rule_id in seen:
+            raise ProtocolError(f"{where}: duplicate id")
+        seen.add(rule_id)
+        unknown_keys = set(raw) - {"id", "flag", "level", "any", "all", "unless", "age_days", "temperature_c", "source"}
+        if unknown_keys:
+            raise ProtocolError(f"{where}: unknown key(s) {', '.join(sorted(unknown_keys))}")
+        try:
+            level = Level.parse(str(raw.get("level", "")))
+        except ValueError as error:
+            raise ProtocolError(f"{where}: {error}") from None
+        if level is Level.HOME:
+            raise ProtocolError(f"{where}: home is what no rule gives; a rule raises the level")
+        if not raw.get("source"):
+            raise ProtocolError(f"{where}: every rule names its source (article section or triage source)")
+        sets = {}
+        for key in ("any", "all", "unless"):
+            names = frozenset(str(n) for n in raw.get(key) or ())
+            for name in sorted(names - known):
+                import difflib
+
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ProtocolError(f"{where}: {key}: unknown finding '{name}'{hint}")
+            sets[key] = names
+        if not sets["any"] and not sets["all"]:
+            raise ProtocolError(f"{where}: needs 'any:' or 'all:' findings")
+        rules.append(Rule(rule_id, str(raw.get("flag") or rule_id.replace("-", "_")), level, sets["any"],
+                          sets["all"], sets["unless"], _bound(raw.get("age_days"), f"{where}: age_days"),
+                          _bound(raw.get("temperature_c"), f"{where}: temperature_c"), str(raw["source"])))
+    return Protocol(rules)
+
+
+def load_protocol(path: Path, known_findings: Mapping[str, str]) -> Protocol:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ProtocolError(f"{path}: {error}") from None
+    return parse_protocol(data, str(path), known_findings)

@@ -1,0 +1,521 @@
+"""Reading a parent's message into findings, each with its assertion, plus the baby's age and temperature.
+
+    reading = reader.read("no fever but she threw up twice, 5 wks")
+    reading.present      # {"vomiting", "baby"}
+    reading.findings     # (Found("fever_words", "negated", ...), Found("vomiting", "present", ...), ...)
+    reading.age_days     # 35
+
+The vocabulary is data (`flows/findings.yaml`, by finding, English and Spanish). The assertion of each
+finding follows the ConText algorithm (Harkema et al., 2009): trigger phrases (negation, hypothetical,
+someone else, past) modify the findings within their scope, which ends at a clause break, a terminator
+word or a set number of words. A finding inside a longer phrase is not read on its own. The reader is
+pure: no I/O once built.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hotline.engine.lexicon import Hit, Lexicon, PatternError
+from hotline.engine.text import BREAKS, Speller, Tokens, tokenize
+
+ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier")
+# Which trigger wins when several reach one finding: the one that most clearly takes it out of "now, this baby".
+_PRECEDENCE = {"other_person": 0, "hypothetical": 1, "negated": 2, "historical": 3, "earlier": 4}
+KINDS = ("sign", "context", "question", "idiom")
+_WINDOW = 12  # hits are compared with this many neighbours on each side (no phrase is longer)
+_MAX_SCOPE = 16  # no trigger reaches further than this many tokens
+
+
+class VocabularyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Found:
+    finding: str
+    assertion: str  # one of ASSERTIONS
+    start: int  # token span
+    end: int
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one message says, in findings."""
+
+    tokens: Tokens
+    findings: tuple[Found, ...]
+    age_days: int | None = None
+    temperature_c: float | None = None
+    temperature_site: str | None = None  # rectal | armpit | forehead | ear | mouth
+    minutes: int | None = None  # how long an episode has been going on, when said ("for 10 minutes")
+    language: str | None = None
+    shaking_findings: frozenset[str] = frozenset()
+    negators: tuple[tuple[int, int], ...] = ()  # token spans of the words that denied something ("no", "sin")
+
+    @property
+    def present(self) -> frozenset[str]:
+        """Findings said to be true of this baby now ("earlier today" counts as now)."""
+        return frozenset(f.finding for f in self.findings if f.assertion in ("present", "earlier"))
+
+    def asserted(self, assertion: str) -> frozenset[str]:
+        return frozenset(f.finding for f in self.findings if f.assertion == assertion)
+
+    @property
+    def shaking(self) -> bool:
+        return bool(self.present & self.shaking_findings)
+
+    def without_negated(self) -> str:
+        """The message's words, without those of negated findings (for the free-text search)."""
+        drop = {i for f in self.findings if f.assertion == "negated" for i in range(f.start, f.end)}
+        drop |= {i for start, end in self.negators for i in range(start, end)}
+        return " ".join(w for i, w in enumerate(self.tokens.words) if i not in drop and w not in BREAKS)
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    assertion: str
+    direction: str  # forward | backward
+    scope: int
+    breaks_at_comma: bool
+
+
+_AGE_UNITS = {
+    "day": 1, "days": 1, "d": 1, "dys": 1, "dias": 1, "dia": 1, "diitas": 1,
+    "week": 7, "weeks": 7, "wk": 7, "wks": 7, "w": 7, "wkr": 7, "weeks old": 7, "semana": 7, "semanas": 7,
+    "sem": 7, "semanitas": 7, "wek": 7, "weks": 7,
+    "month": 30, "months": 30, "mo": 30, "mos": 30, "mon": 30, "mons": 30, "mth": 30, "mths": 30, "m": 30,
+    "mes": 30, "meses": 30, "mesecitos": 30, "monthes": 30, "mounths": 30, "monts": 30, "moth": 30,
+    "year": 365, "years": 365, "yr": 365, "yrs": 365, "yo": 365, "y": 365, "ano": 365, "anos": 365, "anito": 365,
+}  # fmt: skip
+# Words before "N weeks" that make it a duration or a time, not the baby's age.
+_DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "last", "every", "within",
+                    "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
+                    "around", "like", "ago", "next", "in", "by"}
+_DURATION_AFTER = {"ago", "later", "straight", "apart"}
+_UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning"}
+_OVER = {"over", "past", "older", "mas", "more", "after", "beyond"}
+_CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "ajustada"}
+_GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las"}
+_NEWBORN = {"newborn", "newborns", "nb"}
+_AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "baby", "bby", "my", "mi", "our", "now",
+              "almost", "nearly", "under", "over", "casi", "only", "solo", "just", "son", "daughter", "old", "age",
+              "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of"}
+_HOMOPHONE_NUMBERS = {"for": 4, "ate": 8, "to": 2, "too": 2, "won": 1, "tree": 3, "sex": 6}
+
+_TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre", "calentura", "degrees", "degree",
+               "grados", "thermometer", "termometro", "reads", "read", "says", "marca", "rectal", "armpit", "axila",
+               "forehead", "frente", "f", "c", "°", "fahrenheit", "celsius", "of", "de", "was", "at", "hot", "temps"}
+_STRONG_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "says", "reads", "read"}
+_SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": "rectal", "recto": "rectal",
+          "rectum": "rectal", "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
+          "arm": "armpit", "brazo": "armpit", "forehead": "forehead", "frente": "forehead", "temporal": "forehead",
+          "ear": "ear", "oido": "ear", "oral": "mouth", "mouth": "mouth", "boca": "mouth"}
+_NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
+             "agua", "thermostat", "ac", "heat", "nursery", "bedroom"}
+
+_SPANISH = frozenset("el la los las mi mis su tiene tiembla tiemblan bebe esta es que de del con por para pero y "
+                     "le lo se cuando muy fiebre meses semanas dias hola gracias como porque sus piernas piernitas "
+                     "no si ya hace una uno ayuda temblor mucho poco hija hijo nino nina".split())
+_ENGLISH = frozenset("the my is are has have his her she he it its and but with when what how baby legs leg "
+                     "shaking shakes shake old months weeks days of to in on at this that hi hello thanks help "
+                     "fever not no yes i im a an for".split())
+
+
+def _clean(words: tuple[str, ...], i: int) -> str:
+    return words[i] if 0 <= i < len(words) else ""
+
+
+class Reader:
+    """Built once from the vocabulary; reads any number of messages."""
+
+    def __init__(self, vocabulary: Mapping[str, Any], source: str = "findings.yaml") -> None:
+        findings = vocabulary.get("findings")
+        if not isinstance(findings, Mapping) or not findings:
+            raise VocabularyError(f"{source}: needs a 'findings:' mapping")
+        entries: list[tuple[str, str]] = []
+        self.kinds: dict[str, str] = {}
+        self.hides: dict[str, frozenset[str]] = {}
+        self.about_mother: set[str] = set()
+        self.denies: dict[str, frozenset[str]] = {}
+        sign_entries: list[tuple[str, str]] = []
+        shaking: set[str] = set()
+        for name, spec in findings.items():
+            where = f"{source}: finding {name!r}"
+            if not isinstance(spec, Mapping) or spec.get("kind") not in KINDS:
+                raise VocabularyError(f"{where}: kind must be one of {', '.join(KINDS)}")
+            self.kinds[name] = spec["kind"]
+            self.hides[name] = frozenset(str(h) for h in spec.get("hides") or ())
+            if spec.get("about_mother"):
+                self.about_mother.add(name)
+            if spec.get("denies"):
+                self.denies[name] = frozenset(str(d) for d in spec["denies"])
+            if spec.get("shaking"):
+                shaking.add(name)
+            for language in ("en", "es"):
+                for pattern in spec.get(language) or ():
+                    entries.append((name, str(pattern)))
+                    if spec["kind"] == "sign":
+                        sign_entries.append((name, str(pattern)))
+            if not any(spec.get(language) for language in ("en", "es")):
+                raise VocabularyError(f"{where}: lists no words (en: or es:)")
+        self.shaking = frozenset(shaking)
+        for name, hidden in self.hides.items():
+            for other in hidden - set(self.kinds):
+                raise VocabularyError(f"{source}: finding {name!r} hides unknown finding {other!r}")
+        context = vocabulary.get("context") or {}
+        self.triggers: dict[str, _Trigger] = {}
+        trigger_entries: list[tuple[str, str]] = []
+        for name, spec in context.items():
+            if name in ("terminators", "negation_terminators"):
+                continue
+            assertion = name.removesuffix("_after")
+            if assertion not in _PRECEDENCE:
+                raise VocabularyError(f"{source}: context {name!r} is not one of {', '.join(_PRECEDENCE)}")
+            self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
+                                           bool(spec.get("breaks_at_comma", False)))
+            for language in ("en", "es"):
+                for pattern in spec.get(language) or ():
+                    trigger_entries.append((name, str(pattern)))
+        self.terminators = self._phrases(context.get("terminators") or {})
+        self.negation_terminators = self._phrases(context.get("negation_terminators") or {})
+        try:
+            self.lexicon = Lexicon(entries)
+            self.trigger_lexicon = Lexicon(trigger_entries)
+        except PatternError as error:
+            raise VocabularyError(f"{source}: {error}") from None
+        # Only the words of signs are corrected towards: a typo must not turn "moaning" into "morning".
+        keys = {w for w in Lexicon(sign_entries).words if len(w) >= 7}
+        self.misspellings = {str(wrong): str(right) for right, wrongs in (vocabulary.get("misspellings") or {}).items()
+                             for wrong in wrongs or () if str(wrong) != str(right)}
+        every_word = {w for _, p in entries + trigger_entries for w in p.replace("|", " ").split() if w.isalpha()}
+        stems = {w[:-1] for _, p in entries + trigger_entries for w in p.replace("|", " ").split()
+                 if w.endswith("*") and len(w) >= 5}
+        self.speller = Speller(keys, known=_SPANISH | _ENGLISH | every_word | set(_AGE_UNITS) | _KNOWN_WORDS,
+                               stems=stems)
+
+    @staticmethod
+    def _phrases(spec: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
+        return frozenset(tuple(str(p).split()) for lang in ("en", "es") for p in spec.get(lang) or ())
+
+    # --- Reading ---------------------------------------------------------------------------------------
+
+    def read(self, text: str) -> Reading:
+        tokens = tokenize(text or "", self.speller, self.misspellings)
+        words = tokens.words
+        hits = self._visible(list(self.lexicon.find(words)))
+        idiom_spans = [(h.start, h.end) for h in hits if self.kinds[h.label] == "idiom"]
+        hits = [h for h in hits if self.kinds[h.label] != "idiom"]
+        # A trigger inside a longer finding is part of it ("not" in "not breathing", "no" in "no wet diaper");
+        # one that starts inside an idiom is no trigger ("not sure if she has a fever": doubt, not denial).
+        longest_at = [0] * (len(words) + 1)  # per token: the longest finding span covering it
+        idiom_at = [False] * (len(words) + 1)
+        for h in hits:
+            for i in range(h.start, h.end):
+                longest_at[i] = max(longest_at[i], h.end - h.start)
+        for start, end in idiom_spans:
+            for i in range(start, end):
+                idiom_at[i] = True
+                longest_at[i] = max(longest_at[i], end - start)
+        triggers = [t for t in self._longest(list(self.trigger_lexicon.find(words)))
+                    if not self._inside_longer(t, hits, idiom_spans, longest_at) and not idiom_at[t.start]]
+        starts = [t.start for t in triggers]
+        closers = self._closers(words)
+        negators: list[tuple[int, int]] = []
+        found = tuple(Found(h.label, self._assertion(
+            h, triggers[bisect_left(starts, h.start - _MAX_SCOPE):bisect_right(starts, h.end + _MAX_SCOPE)],
+            words, closers, negators), h.start, h.end) for h in hits)
+        # The breastfeeding mother's medicine is the baby's finding, whoever writes ("my wife is on...").
+        found = tuple(Found(f.finding, "present", f.start, f.end)
+                      if f.assertion == "other_person" and f.finding in self.about_mother else f for f in found)
+        age = self._age(words, found)
+        temperature, site = self._temperature(words)
+        shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
+        return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at),
+                       self._language(words), self.shaking, tuple(sorted(set(negators))))
+
+    @staticmethod
+    def _inside_longer(trigger: Hit, hits: list[Hit], idioms: list[tuple[int, int]], longest_at: list[int]) -> bool:
+        size = trigger.end - trigger.start
+        if longest_at[trigger.start] <= size:
+            return False
+        spans = [(h.start, h.end) for h in hits if h.start <= trigger.start < h.end] + \
+            [(s, e) for s, e in idioms if s <= trigger.start < e]
+        return any(s <= trigger.start and trigger.end <= e and e - s > size for s, e in spans)
+
+    def _visible(self, hits: list[Hit]) -> list[Hit]:
+        """Findings as read: one per span and label (the longest), minus those an idiom or a finding hides."""
+        hits = self._longest_per_label(hits)
+        kept = []
+        for index, hit in enumerate(hits):  # sorted by start: only near neighbours can contain a hit
+            inside = [o for o in hits[max(0, index - _WINDOW):index + _WINDOW] if o is not hit
+                      and o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start]
+            if any(self.kinds[o.label] == "idiom" or hit.label in self.hides[o.label] for o in inside):
+                continue
+            kept.append(hit)
+        return kept
+
+    @classmethod
+    def _longest_per_label(cls, hits: list[Hit]) -> list[Hit]:
+        by_label: dict[str, list[Hit]] = {}
+        for hit in hits:
+            by_label.setdefault(hit.label, []).append(hit)
+        return sorted((h for group in by_label.values() for h in cls._longest(group)), key=lambda h: h.start)
+
+    @staticmethod
+    def _longest(hits: list[Hit]) -> list[Hit]:
+        """Drop a hit that lies inside a longer one: the longer phrase says more."""
+        ordered = sorted(hits, key=lambda h: h.start)
+        kept: list[Hit] = []
+        for index, hit in enumerate(ordered):
+            near = ordered[max(0, index - _WINDOW):index + _WINDOW]
+            if not any(o is not hit and o.start <= hit.start and hit.end <= o.end
+                       and (o.end - o.start, -o.start) > (hit.end - hit.start, -hit.start) for o in near):
+                kept.append(hit)
+        return kept
+
+    def _closers(self, words: tuple[str, ...]) -> tuple[list[bool], list[bool], list[bool]]:
+        """Per token: does it close every scope, a comma-breaking scope, or a negation's scope?"""
+        n = len(words)
+        closes, comma, negation = [False] * n, [False] * n, [False] * n
+        for i, word in enumerate(words):
+            if word in BREAKS:
+                closes[i] = word != ","
+                comma[i] = True
+        for phrases, marks in ((self.terminators, closes), (self.negation_terminators, negation)):
+            for i in range(n):
+                if any(tuple(words[i:i + len(p)]) == p for p in phrases if p[0] == words[i]):
+                    marks[i] = True
+        return closes, comma, negation
+
+    def _assertion(self, hit: Hit, triggers: list[Hit], words: tuple[str, ...],
+                   closers: tuple[list[bool], list[bool], list[bool]], negators: list[tuple[int, int]]) -> str:
+        best: str | None = None
+        best_span = (0, 0)
+        for trigger in triggers:
+            if trigger.end < hit.start - _MAX_SCOPE or trigger.start > hit.end + _MAX_SCOPE:
+                continue
+            spec = self.triggers[trigger.label]
+            if trigger.start <= hit.start and hit.end <= trigger.end:
+                pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
+            elif spec.direction == "forward":
+                if trigger.end > hit.start or not self._reaches(trigger.end, hit.start, spec, closers):
+                    continue
+            else:
+                if trigger.start < hit.end or not self._reaches(hit.end, trigger.start, spec, closers):
+                    continue
+            if best is None or _PRECEDENCE[spec.assertion] < _PRECEDENCE[best]:
+                best, best_span = spec.assertion, (trigger.start, trigger.end)
+        if best == "negated":
+            negators.append(best_span)
+        return best or "present"
+
+    @staticmethod
+    def _reaches(start: int, end: int, spec: _Trigger, closers: tuple[list[bool], list[bool], list[bool]]) -> bool:
+        """Whether nothing between token start and end closes the trigger's scope."""
+        if end - start > spec.scope:
+            return False
+        closes, comma, negation = closers
+        is_negation = spec.assertion == "negated"
+        return not any(closes[i] or (comma[i] and spec.breaks_at_comma) or (is_negation and negation[i])
+                       for i in range(start, end))
+
+    # --- Age ---------------------------------------------------------------------------------------------
+
+    def _age(self, words: tuple[str, ...], found: tuple[Found, ...]) -> int | None:
+        elsewhere = [(f.start, f.end) for f in found if f.assertion == "other_person"]
+        ages: list[int] = []
+        corrected: list[int] = []
+        stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
+        for i, word in enumerate(words):
+            unit = _AGE_UNITS.get(word)
+            if unit is None and word in ("old",) and i >= 1 and _clean(words, i - 1) in _AGE_UNITS:
+                continue
+            if unit is None:
+                if word in _NEWBORN or (word == "recien" and _clean(words, i + 1).startswith("nacid")):
+                    ages.append(14)
+                continue
+            number = self._number_before(words, i)
+            if number is None:
+                continue
+            value, first = number
+            before = _clean(words, first - 1)
+            like_age = before == "like" and _clean(words, first - 2) in ("is", "shes", "hes")
+            if before in _DURATION_BEFORE and not like_age:
+                continue
+            if _clean(words, i + 1) in _DURATION_AFTER or _clean(words, i + 1) == "ago":
+                continue
+            if before in _GESTATION_BEFORE and _clean(words, first - 2) in ("born", "nacio", "nacida", "nacido",
+                                                                           "las", "at"):
+                continue
+            if unit == 7 and value >= 24 and _clean(words, i + 1) in ("gestation", "weeker", "gestational"):
+                continue
+            if word in ("m", "y", "d", "w") and not (_clean(words, i + 1) in ("old", "o", ".", ",", "") or
+                                                     before in ("is", "shes", "hes", "my", "mi", "de")):
+                continue
+            if unit == 1 and value > 120:
+                continue
+            if unit == 7 and value > 60:
+                continue
+            if unit == 30 and value > 36:
+                continue
+            if unit == 365 and value > 5:
+                continue
+            if any(s <= i < e for s, e in elsewhere):
+                continue
+            days = int(value * unit)  # the younger side of a half ("2 1/2 weeks" is 17 days)
+            hedge_words = {_clean(words, first - 1), _clean(words, first - 2),
+                           f"{_clean(words, first - 2)} {_clean(words, first - 1)}"}
+            if hedge_words & _UNDER:
+                days -= 1
+            elif hedge_words & _OVER:
+                days += 1
+            around = {_clean(words, i + 1), _clean(words, i + 2), _clean(words, first - 1), _clean(words, i + 3)}
+            if around & _CORRECTED:
+                corrected.append(days)
+            if _clean(words, i + 1) in ("old", "o", "olds", "de", "nacid", "nacida", "nacido") or \
+                    before in _AGE_LEADS or _clean(words, first - 2) in _AGE_LEADS:
+                stated.append(days)
+            ages.append(days)
+        if not ages:
+            return None
+        if corrected:
+            return min(corrected)
+        return min(stated) if stated else min(ages)
+
+    @staticmethod
+    def _number_before(words: tuple[str, ...], i: int) -> tuple[float, int] | None:
+        """The number just before an age unit, as (value, index of its first token)."""
+        before = _clean(words, i - 1)
+        if before[:1].isdigit():
+            if _clean(words, i - 2) == "/" and before == "2" and _clean(words, i - 3) == "1" and \
+                    _clean(words, i - 4)[:1].isdigit():
+                return float(_clean(words, i - 4)) + 0.5, i - 4  # "2 1/2 weeks"
+            return float(before), i - 1
+        if before in ("a", "an", "one", "un", "una", "uno") and i >= 1 and (
+                _clean(words, i + 1) in ("old", "de", "y", "and") or _clean(words, i - 2) in _AGE_LEADS or i == 1):
+            half = _clean(words, i + 1) in ("y", "and") and _clean(words, i + 2) in ("medio", "half", "a")
+            return (1.5 if half else 1.0), i - 1
+        if before == "half" and _clean(words, i - 2) in ("a", "and"):
+            whole = _clean(words, i - 3)
+            if _clean(words, i - 2) == "and" and whole[:1].isdigit():
+                return float(whole) + 0.5, i - 3
+            return 0.5, i - 2
+        if before in ("medio",) and _clean(words, i - 2) == "y":
+            whole = _clean(words, i - 3)
+            return (float(whole) + 0.5, i - 3) if whole[:1].isdigit() else None
+        if before in _HOMOPHONE_NUMBERS and _clean(words, i - 2) in ("is", "es", "shes", "hes", "baby", "about"):
+            return float(_HOMOPHONE_NUMBERS[before]), i - 1
+        return None
+
+    # --- Temperature ---------------------------------------------------------------------------------------
+
+    def _temperature(self, words: tuple[str, ...]) -> tuple[float | None, str | None]:
+        has_context = any(w in _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
+                          or w.startswith(("fever", "fiebr", "temp")) for w in words)
+        readings: list[float] = []
+        site: str | None = None
+        for i, word in enumerate(words):
+            if word in _SITES and site is None and self._near_temperature(words, i):
+                site = _SITES[word]
+            if not word[:1].isdigit():
+                continue
+            if (_clean(words, i - 1) == ":" and _clean(words, i - 2)[:1].isdigit()) or (
+                    _clean(words, i + 1) == ":" and _clean(words, i + 2)[:1].isdigit()):
+                continue  # a time, "10:38"
+            value = float(word)
+            after = _clean(words, i + 1)
+            if after in _AGE_UNITS or after in ("min", "mins", "minutes", "minutos", "hours", "hrs", "horas",
+                                                "times", "veces", "%", "pm", "am", "oz", "ml", "lbs", "pounds",
+                                                "kg", "percent", "cups", "coffees", "seconds", "secs", "segundos"):
+                continue
+            if _clean(words, i - 1) in ("born", "at") and _clean(words, i - 2) == "born":
+                continue
+            window = set(words[max(0, i - 4):i])
+            if window & _NOT_BODY:
+                continue
+            unit = after if after in ("f", "c", "°") else ""
+            if unit == "°":
+                unit = _clean(words, i + 2) if _clean(words, i + 2) in ("f", "c") else ""
+            decimal = "." in word
+            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or (
+                _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
+            celsius: float | None = None
+            if unit == "c" or (not unit and 34.0 <= value <= 43.0):
+                if 30.0 <= value <= 45.0 and (near or unit):
+                    celsius = value
+            elif unit == "f" or (not unit and 90.0 <= value <= 110.0):
+                if 85.0 <= value <= 112.0 and (near or unit):
+                    celsius = round((value - 32) * 5 / 9, 1)
+            if celsius is not None:
+                readings.append(celsius)
+        if not readings:
+            return None, site
+        return max(readings), site
+
+    @staticmethod
+    def _near_temperature(words: tuple[str, ...], i: int) -> bool:
+        return any(w[:1].isdigit() or w in _TEMP_WORDS for w in words[max(0, i - 6):i + 7])
+
+    @staticmethod
+    def _minutes(words: tuple[str, ...], shaking_at: list[int]) -> int | None:
+        """How long the shaking has gone on, when the sentence that speaks of it says so ("shaking for 10
+        min", "tiembla... lleva 10 minutos"); "skin to skin for 30 min" in another sentence is not it."""
+        sentence = [0] * len(words)
+        number = 0
+        for i, word in enumerate(words):
+            sentence[i] = number
+            if word in (".", "!", "?", ";"):
+                number += 1
+        shaking_sentences = {sentence[i] for i in shaking_at}
+        for i, word in enumerate(words):
+            if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
+                if _clean(words, i + 1) in ("ago",) or _clean(words, i - 2) in ("hace",):
+                    continue
+                if sentence[i] in shaking_sentences:
+                    return int(float(_clean(words, i - 1)))
+        return None
+
+    @staticmethod
+    def _language(words: tuple[str, ...]) -> str | None:
+        spanish = sum(w in _SPANISH for w in words)
+        english = sum(w in _ENGLISH for w in words)
+        if spanish == english == 0:
+            return None
+        return "es" if spanish > english else "en"
+
+
+_KNOWN_WORDS = frozenset(
+    "breathed breathes breaths breath sneezing seized seizes leisure throwing thrown floppy sloppy choppy "
+    "responding corresponding temperatures shivering quivering stretching stretches trembling twitching "
+    "feeding feedings latching nursing teething teethers sleeping crawling standing sitting".split())
+
+
+def load_reader(path: Path) -> Reader:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise VocabularyError(f"{path}: {error}") from None
+    return Reader(data or {}, source=str(path))
+
+
+@dataclass
+class _Cache:
+    readers: dict[Path, Reader] = field(default_factory=dict)
+
+
+_CACHE = _Cache()
+
+
+def shipped_reader() -> Reader:
+    """The reader built from the vocabulary that ships in this repository's flows/."""
+    path = Path(__file__).resolve().parents[2] / "flows" / "findings.yaml"
+    if path not in _CACHE.readers:
+        _CACHE.readers[path] = load_reader(path)
+    return _CACHE.readers[path]

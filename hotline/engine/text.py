@@ -1,0 +1,182 @@
+"""Text as the reader sees it: one message folded into tokens, whatever the parent's keyboard did.
+
+`tokenize` applies, in order: Unicode NFKC (full-width digits, ligatures), removal of invisible format
+characters (category Cf: soft hyphen, zero-width space and joiner, bidi marks, which would otherwise hide
+a word such as "sei\\u00adzure"), case folding, accent folding ("médico" -> "medico"), numbers said in words
+("a hundred and two", "treinta y ocho punto cuatro", "ninety six point two") turned into digits, letters
+split from digits ("3mo" -> "3 mo", "101F" -> "101 f"), and one-letter slips in long key words corrected
+("siezure", "breating"). Punctuation that ends a clause is kept as its own token: it ends the scope of a
+negation or a hypothetical.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Clause breaks (kept as tokens); every other symbol or emoji becomes a space.
+BREAKS = frozenset(".,;:!?")
+_TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
+_APOSTROPHES = str.maketrans({c: "" for c in "'’‘ʼ`´′"})
+
+
+_DIGIT_APOSTROPHE = re.compile(r"(?<=\d)['’](?=\d)")
+
+
+def _fold(text: str) -> str:
+    text = _DIGIT_APOSTROPHE.sub(".", text.replace("º", "°"))  # "38'5" is 38.5; "39º" is degrees, not "39o"
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("º", "°").replace("˚", "°")
+
+
+# --- Numbers said in words (speech recognisers and some parents write them so) -------------------------
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "cero": 0, "uno": 1, "una": 1, "un": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14,
+    "quince": 15, "dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60,
+    "setenta": 70, "ochenta": 80, "noventa": 90,
+}  # fmt: skip
+_HUNDRED = {"hundred": 100, "cien": 100, "ciento": 100}
+_POINT = {"point", "punto", "coma"}
+_JOIN = {"and", "y"}
+# "one", "un", "una" alone are too common as words ("one leg", "un lado") to become digits by themselves.
+_ALONE_OK = set(_UNITS) - {"one", "un", "una", "uno", "once"} | set(_TENS) | {"uno"}
+
+
+def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
+    """A number said in words starting at words[i]: (digits, words used), or None."""
+    value, used, seen = 0, 0, False
+    j = i
+    if j < len(words) and words[j] in {"a", "one", "un"} and j + 1 < len(words) and words[j + 1] in _HUNDRED:
+        j += 1
+    if j < len(words) and words[j] in _HUNDRED:
+        value, j, seen = 100, j + 1, True
+        if j < len(words) and words[j] in _JOIN and j + 1 < len(words) and (
+                words[j + 1] in _UNITS or words[j + 1] in _TENS):
+            j += 1
+    if j < len(words) and words[j] in _TENS:
+        value, j, seen = value + _TENS[words[j]], j + 1, True
+        if j + 1 < len(words) and words[j] in _JOIN and words[j + 1] in _UNITS and _UNITS[words[j + 1]] < 10:
+            value, j = value + _UNITS[words[j + 1]], j + 2
+        elif j < len(words) and words[j] in _UNITS and 0 < _UNITS[words[j]] < 10:
+            value, j = value + _UNITS[words[j]], j + 1
+    elif j < len(words) and words[j] in _UNITS:
+        if not seen and words[j] not in _ALONE_OK and not (
+                j + 1 < len(words) and words[j + 1] in _POINT):
+            return None
+        value, j, seen = value + _UNITS[words[j]], j + 1, True
+    if not seen:
+        return None
+    digits = str(value)
+    if j + 1 < len(words) and words[j] in _POINT and words[j + 1] in _UNITS and _UNITS[words[j + 1]] < 10:
+        digits += "." + str(_UNITS[words[j + 1]])
+        j += 2
+    used = j - i
+    return digits, used
+
+
+def _numbers_in_words(words: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        found = _number_at(words, i) if words[i].isalpha() else None
+        if found:
+            out.append(found[0])
+            i += found[1]
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+# --- One-letter slips in long key words -----------------------------------------------------------------
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class Speller:
+    """Corrects a token one edit away (delete, insert, replace, swap) from exactly one key word.
+
+    Only words of 7 letters or more are keys, and a token that is itself a known word is never changed,
+    so "breathed" stays "breathed" and "seizre" becomes "seizure".
+    """
+
+    def __init__(self, keys: Iterable[str], known: Iterable[str], stems: Iterable[str] = ()) -> None:
+        self.known = frozenset(known) | frozenset(keys)
+        self.stems = tuple(sorted(set(stems)))  # a word any pattern's stem covers is no typo ("quejido")
+        index: dict[str, set[str]] = {}
+        for key in keys:
+            if len(key) < 7:
+                continue
+            for variant in {key, *_deletes(key)}:
+                index.setdefault(variant, set()).add(key)
+        self.index = index
+        self.cache: dict[str, str] = {}
+
+    def correct(self, token: str) -> str:
+        if len(token) < 6 or token in self.known:
+            return token
+        if (hit := self.cache.get(token)) is not None:
+            return hit
+        if any(token.startswith(stem) for stem in self.stems):
+            self.cache[token] = token
+            return token
+        candidates: set[str] = set()
+        for variant in {token, *_deletes(token)}:
+            for key in self.index.get(variant, ()):
+                if abs(len(key) - len(token)) <= 1 and _one_edit(token, key):
+                    candidates.add(key)
+        result = candidates.pop() if len(candidates) == 1 else token
+        if len(self.cache) < 50_000:
+            self.cache[token] = result
+        return result
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    if len(a) > len(b):
+        a, b = b, a
+    return any(a == b[:i] + b[i + 1:] for i in range(len(b)))
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A message as tokens: lowercase ASCII words, numbers ("38.5"), and clause-break punctuation."""
+
+    words: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+def tokenize(text: str, speller: Speller | None = None, misspellings: dict[str, str] | None = None) -> Tokens:
+    folded = _fold(text)
+    raw = [t.replace(",", ".") if t[0].isdigit() else t for t in _TOKEN.findall(folded)]
+    if misspellings:
+        raw = [misspellings.get(w, w) for w in raw]
+    words = _numbers_in_words(raw)
+    if speller is not None:
+        words = [speller.correct(w) if w.isalpha() else w for w in words]
+    return Tokens(tuple(words))

@@ -1,0 +1,56 @@
+"""The protocol table and the vocabulary are data, checked when loaded like the flow compiler checks flows."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.engine.levels import Level
+from hotline.engine.protocol import Facts, ProtocolError, parse_protocol
+from hotline.engine.reading import Reader, VocabularyError
+
+KNOWN = {"vomiting": "sign", "seizure": "sign", "startle": "context"}
+
+
+def rule(**fields):  # type: ignore[no-untyped-def]
+    return {"rules": [{"id": "r", "level": "urgent", "any": ["vomiting"], "source": "Article", **fields}]}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"any": ["vomitting"]}, "unknown finding 'vomitting' (did you mean 'vomiting'?)"),
+    ({"source": ""}, "every rule names its source"),
+    ({"level": "home"}, "home is what no rule gives"),
+    ({"level": "later"}, "unknown level 'later'"),
+    ({"age_days": "young"}, "is not a comparison"),
+    ({"colour": "red"}, "unknown key(s) colour"),
+])
+def test_a_broken_rule_is_refused_with_the_file_the_rule_and_the_fix(change, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(ProtocolError) as error:
+        parse_protocol(rule(**change), "flows/protocol.yaml", KNOWN)
+    assert "flows/protocol.yaml: rule" in str(error.value) and message in str(error.value)
+
+
+def test_an_unknown_age_counts_as_the_younger_band() -> None:
+    protocol = parse_protocol(rule(age_days="<90"), "p", KNOWN)
+    assert protocol.decide(Facts(frozenset({"vomiting"}), age_days=None)).level is Level.URGENT
+    assert protocol.decide(Facts(frozenset({"vomiting"}), age_days=120)).level is None
+    older = parse_protocol(rule(age_days=">180"), "p", KNOWN)
+    assert older.decide(Facts(frozenset({"vomiting"}), age_days=None)).level is None
+
+
+def test_unless_keeps_a_rule_from_firing() -> None:
+    protocol = parse_protocol(rule(any=["seizure"], unless=["startle"], level="emergency"), "p", KNOWN)
+    assert protocol.decide(Facts(frozenset({"seizure"}))).level is Level.EMERGENCY
+    assert protocol.decide(Facts(frozenset({"seizure", "startle"}))).level is None
+
+
+@pytest.mark.parametrize(("vocabulary", "message"), [
+    ({"findings": {"x": {"kind": "sign", "en": ["(bad)"]}}}, "is not a word"),
+    ({"findings": {"x": {"kind": "sign", "en": ["~2 word"]}}}, "starts with a word"),
+    ({"findings": {"x": {"kind": "thing", "en": ["word"]}}}, "kind must be one of"),
+    ({"findings": {"x": {"kind": "sign"}}}, "lists no words"),
+    ({"findings": {"x": {"kind": "sign", "en": ["w"], "hides": ["y"]}}}, "hides unknown finding 'y'"),
+])
+def test_a_broken_vocabulary_is_refused_with_the_finding_named(vocabulary, message):  # type: ignore[no-untyped-def]
+    with pytest.raises(VocabularyError) as error:
+        Reader(vocabulary, source="flows/findings.yaml")
+    assert "flows/findings.yaml" in str(error.value) and message in str(error.value)
