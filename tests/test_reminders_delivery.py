@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rq import Queue
 
+from hotline.reminders.schedules import parse_schedule as parse_schedule_dict
 from hotline.settings import Settings
 from tests.support.reminders import local, run_worker, wait_until_listening
 
@@ -305,7 +306,7 @@ def test_deactivating_a_schedule_stops_its_reminders_and_activating_resumes_futu
     reminders.replan("checkin", now=local(zone, 2027, 5, 12, 9, 0))
     tick(reminders, redis, local(zone, 2027, 5, 13, 10, 0))
     assert len(fake_twilio.bodies_to(NY)) == 1  # day 1 (missed while inactive) skipped; day 3 sent
-    assert "these little shakes" in fake_twilio.bodies_to(NY)[0]
+    assert fake_twilio.bodies_to(NY)[0].startswith("Checking in again")
 
 
 def test_a_cancelled_enrollment_sends_nothing(reminders, redis, fake_twilio):
@@ -441,3 +442,23 @@ def test_each_schedules_active_count_follows_its_enrollments_through_their_lives
 
     tick(reminders, redis, enrolled + timedelta(hours=2))  # evening's only step: those six complete
     assert counts() == {"checkin": (3, 3), "evening": (0, 0)}
+
+
+def test_a_spanish_parent_who_gave_no_name_reads_su_bebe(reminders, redis, fake_twilio):
+    zone = "America/New_York"
+    reminders.schedules.save(parse_schedule_dict({"name": "nombre", "description": "name check", "steps": [
+        {"after": "1 hour", "text": {"en": "How is {baby_name}? Reply 1, 2 or 3. Text STOP to stop.",
+                                     "es": "¿Cómo está {baby_name}? Responda 1, 2 o 3. STOP para salir."}}]}))
+    reminders.enroll(NY, "nombre", language="es", now=local(zone, 2027, 5, 10, 12, 0))
+    reminders.enroll(LA, "nombre", now=local(zone, 2027, 5, 10, 12, 0))
+    tick(reminders, redis, local(zone, 2027, 5, 10, 14, 0))
+    assert fake_twilio.bodies_to(NY) == ["¿Cómo está su bebé? Responda 1, 2 o 3. STOP para salir."]
+    assert fake_twilio.bodies_to(LA) == ["How is your baby? Reply 1, 2 or 3. Text STOP to stop."]
+
+
+def test_every_checkin_text_gives_the_emergency_number_and_none_says_the_shaking_is_normal(reminders):
+    for step in reminders.schedules.get("checkin").steps:
+        for language, text in step.text.items():
+            assert "{emergency}" in text, (language, text)
+            assert not any(words in text.lower() for words in ("normal", "fades", "come and go", "van y vienen",
+                                                              "suele pasar")), (language, text)

@@ -56,6 +56,9 @@ DISPATCH = "workers.reminders.dispatch"
 LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when matching a message's time
 
 
+# What {baby_name} says when the parent gave no name, in the enrollment's language.
+UNNAMED_BABY = {"en": "your baby", "es": "su bebé"}
+
 class EnrollmentError(ValueError):
     """Staff input that cannot be enrolled; the message says why."""
 
@@ -415,7 +418,8 @@ class Reminders:
             self.enrollments.advance(enrollment, offset, final, reason,
                                      after.due.timestamp() if after else None)
 
-        values = {"emergency": self.settings.emergency_number, "baby_name": enrollment.baby_name or "your baby"}
+        unnamed = UNNAMED_BABY.get(enrollment.language, UNNAMED_BABY["en"])
+        values = {"emergency": self.settings.emergency_number, "baby_name": enrollment.baby_name or unnamed}
         body = render(planned.step.text.get(enrollment.language) or planned.step.text["en"], values)
 
         # One round trip, atomically: the enrollment is still active at this step, the number has not
