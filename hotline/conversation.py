@@ -103,6 +103,12 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             recent = loaded.recent_messages
         checkin = loaded.pending_checkin
         state = State.from_json(loaded.session_raw)
+        if checkin and (state is None or state.step is None):
+            # A reply to a check-in text, the conversation itself long over: answer in the language the
+            # parent enrolled in (the reminder was in it), not the default.
+            enrollment = services.reminders.enrollments.get(checkin.split(":")[0])
+            if enrollment is not None:
+                state = State(language=enrollment.language)
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
                           media=inbound.media)
         turn = advance(flow, state, inbound.text, context)

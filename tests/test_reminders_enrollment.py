@@ -122,6 +122,15 @@ def test_a_checkin_reply_is_read_in_the_checkins_context(twilio, reminders, redi
     assert reminders.enrollments.log(eid, 1440)["answer"] == answer
 
 
+def test_a_checkin_reply_is_answered_in_the_language_the_parent_enrolled_in(twilio, reminders, redis, fake_twilio):
+    reminders.enroll(PARENT, language="es", now=local("America/New_York", 2027, 5, 10, 12, 0))
+    reminders.dispatch(local("America/New_York", 2027, 5, 11, 10, 0))
+    run_worker(redis)
+    assert fake_twilio.bodies_to(PARENT)[0].startswith("Línea de Piernas Temblorosas")
+    response = text(twilio, "1")  # a digit says nothing about the language: the enrollment does
+    assert "mejor" in response.lower() and "glad" not in response
+
+
 def test_same_gets_the_soothing_guidance(twilio, reminders, redis, fake_twilio):
     send_first_checkin(reminders, redis)
     assert "hold" in text(twilio, "2").lower()
