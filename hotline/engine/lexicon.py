@@ -31,9 +31,11 @@ class _Test:
     gap: int = 0  # > 0: a gap of up to this many tokens
 
     def accepts(self, token: str) -> bool:
+        if token in self.exact:
+            return True
         if self.number:
             return token[:1].isdigit()
-        return token in self.exact or any(token.startswith(s) for s in self.stems)
+        return bool(self.stems) and token.startswith(self.stems)
 
 
 def _parse(pattern: str) -> tuple[_Test, ...]:
@@ -65,6 +67,16 @@ def _parse(pattern: str) -> tuple[_Test, ...]:
     return tuple(tests)
 
 
+def _match_simple(tests: tuple[_Test, ...], words: tuple[str, ...], i: int) -> int | None:
+    """A pattern of plain tests only (no gap, nothing optional): a straight walk."""
+    if i + len(tests) > len(words):
+        return None
+    for offset, test in enumerate(tests):
+        if not test.accepts(words[i + offset]):
+            return None
+    return i + len(tests)
+
+
 def _match(tests: tuple[_Test, ...], words: tuple[str, ...], i: int, t: int) -> int | None:
     """The end of the shortest match of tests[t:] at words[i:], or None."""
     if t == len(tests):
@@ -94,35 +106,39 @@ class Hit:
     end: int
 
 
+_Entry = tuple[str, tuple["_Test", ...], bool]  # label, its tests, whether it has gaps or optional words
+
+
 class Lexicon:
     """Many labelled patterns, matched together over a message's tokens."""
 
     def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
-        self._by_word: dict[str, list[tuple[str, tuple[_Test, ...]]]] = {}
-        self._by_stem: list[tuple[str, str, tuple[_Test, ...]]] = []
-        self._by_number: list[tuple[str, tuple[_Test, ...]]] = []
+        self._by_word: dict[str, list[_Entry]] = {}
+        self._by_stem: list[tuple[str, str, tuple[_Test, ...], bool]] = []
+        self._by_number: list[_Entry] = []
         self.words: set[str] = set()
         for label, pattern in entries:
             tests = _parse(pattern)
+            gapped = any(t.gap or t.optional for t in tests)
             first = tests[0]
             for word in first.exact:
-                self._by_word.setdefault(word, []).append((label, tests))
+                self._by_word.setdefault(word, []).append((label, tests, gapped))
             for stem in first.stems:
-                self._by_stem.append((stem, label, tests))
+                self._by_stem.append((stem, label, tests, gapped))
             if first.number:
-                self._by_number.append((label, tests))
+                self._by_number.append((label, tests, gapped))
             for test in tests:
                 self.words |= {w for w in test.exact if w.isalpha()}
                 self.words |= {s for s in test.stems if len(s) >= 7}
-        self._cache: dict[str, list[tuple[str, tuple[_Test, ...]]]] = {}
+        self._cache: dict[str, list[_Entry]] = {}
 
-    def _starting_with(self, token: str) -> list[tuple[str, tuple[_Test, ...]]]:
+    def _starting_with(self, token: str) -> list[_Entry]:
         if token[:1].isdigit():
             return self._by_number + self._by_word.get(token, [])
         found = self._cache.get(token)
         if found is None:
             found = list(self._by_word.get(token, ()))
-            found += [(label, tests) for stem, label, tests in self._by_stem if token.startswith(stem)]
+            found += [(label, tests, gapped) for stem, label, tests, gapped in self._by_stem if token.startswith(stem)]
             if len(self._cache) < 50_000:
                 self._cache[token] = found
         return found
@@ -133,8 +149,8 @@ class Lexicon:
             if token in BREAKS:
                 continue
             hits = []
-            for label, tests in self._starting_with(token):
-                end = _match(tests, words, i, 0)
+            for label, tests, gapped in self._starting_with(token):
+                end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
                 if end is not None:
                     hits.append(Hit(label, i, end))
             yield from sorted(hits, key=lambda h: h.start - h.end)

@@ -183,6 +183,8 @@ class Reader:
                     trigger_entries.append((name, str(pattern)))
         self.terminators = self._phrases(context.get("terminators") or {})
         self.negation_terminators = self._phrases(context.get("negation_terminators") or {})
+        self._terminators_by_first = self._by_first(self.terminators)
+        self._negation_by_first = self._by_first(self.negation_terminators)
         try:
             self.lexicon = Lexicon(entries)
             self.trigger_lexicon = Lexicon(trigger_entries)
@@ -197,6 +199,13 @@ class Reader:
                  if w.endswith("*") and len(w) >= 5}
         self.speller = Speller(keys, known=_SPANISH | _ENGLISH | every_word | set(_AGE_UNITS) | _KNOWN_WORDS,
                                stems=stems)
+
+    @staticmethod
+    def _by_first(phrases: frozenset[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            out.setdefault(phrase[0], []).append(phrase)
+        return {first: tuple(group) for first, group in out.items()}
 
     @staticmethod
     def _phrases(spec: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
@@ -286,9 +295,10 @@ class Reader:
             if word in BREAKS:
                 closes[i] = word != ","
                 comma[i] = True
-        for phrases, marks in ((self.terminators, closes), (self.negation_terminators, negation)):
+        for by_first, marks in ((self._terminators_by_first, closes), (self._negation_by_first, negation)):
             for i in range(n):
-                if any(tuple(words[i:i + len(p)]) == p for p in phrases if p[0] == words[i]):
+                phrases = by_first.get(words[i])
+                if phrases and any(tuple(words[i:i + len(p)]) == p for p in phrases):
                     marks[i] = True
         return closes, comma, negation
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 
 from hotline.engine.levels import Level
@@ -170,7 +171,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
         denied=denied,
         temperature_c=reading.temperature_c,
         age_days=reading.age_days,
-        language=detect_language(text),
+        language=detect_language(text or ""),
         searchable=reading.without_negated() if negated else (text or ""),
         clinical=clinical,
         topics=topics,
@@ -202,6 +203,7 @@ _SPANISH_WORDS = frozenset(
 _SPANISH_MARKS = frozenset("ñÑ¿¡áéíóúÁÉÍÓÚ")
 
 
+@lru_cache(maxsize=256)  # the runner and the screen both ask, about the same message
 def detect_language(text: str) -> str | None:
     """The language of `text`, "en" or "es"; None when it gives no clue ("1", "ok", "38.5") or a tie."""
     words = tokenize(text or "").words

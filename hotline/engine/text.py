@@ -19,18 +19,34 @@ from dataclasses import dataclass
 # Clause breaks (kept as tokens); every other symbol or emoji becomes a space.
 BREAKS = frozenset(".,;:!?")
 _TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
-_APOSTROPHES = str.maketrans({c: "" for c in "'’‘ʼ`´′"})
 
 
 _DIGIT_APOSTROPHE = re.compile(r"(?<=\d)['’](?=\d)")
 
 
+class _FoldMap(dict[int, str]):
+    """str.translate table: each character (after NFKC) to its folded form, worked out once and cached
+    for the common scripts (hostile input cannot grow it past them)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if unicodedata.category(char) == "Cf" or char in "'’‘ʼ`´′":
+            out = ""  # invisible format characters and apostrophes ("won't" -> wont)
+        elif char in "º˚":
+            out = "°"
+        else:
+            out = "".join(c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c))
+        if code < 0x3000:
+            self[code] = out
+        return out
+
+
+_FOLD = _FoldMap()
+
+
 def _fold(text: str) -> str:
     text = _DIGIT_APOSTROPHE.sub(".", text.replace("º", "°"))  # "38'5" is 38.5; "39º" is degrees, not "39o"
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = unicodedata.normalize("NFKD", text.casefold().translate(_APOSTROPHES))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("º", "°").replace("˚", "°")
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
 
 
 # --- Numbers said in words (speech recognisers and some parents write them so) -------------------------
