@@ -17,6 +17,12 @@ from dataclasses import dataclass
 
 from hotline.engine.text import BREAKS
 
+# A gap never crosses punctuation, a negation or a new clause: "lips not blue" is not "lips ~3 blue",
+# "hands a little purple but his lips were pink" is not "purple ~3 lips".
+_GAP_STOPS = BREAKS | frozenset(
+    "no not never nor neither without isnt arent wasnt werent doesnt dont didnt wont cant hasnt havent "
+    "sin nunca ni tampoco but pero though although aunque however".split())
+
 
 class PatternError(ValueError):
     pass
@@ -51,6 +57,9 @@ def _parse(pattern: str) -> tuple[_Test, ...]:
         if part == "#":
             tests.append(_Test(frozenset(), (), number=True, optional=optional))
             continue
+        if part == ",":
+            tests.append(_Test(frozenset({","}), (), optional=optional))
+            continue
         exact, stems = set(), []
         for alternative in part.split("|"):
             if not alternative or not all(c.isalnum() or c in "*.'" for c in alternative):
@@ -84,7 +93,7 @@ def _match(tests: tuple[_Test, ...], words: tuple[str, ...], i: int, t: int) -> 
     test = tests[t]
     if test.gap:
         for skip in range(test.gap + 1):
-            if skip and (i + skip - 1 >= len(words) or words[i + skip - 1] in BREAKS):
+            if skip and (i + skip - 1 >= len(words) or words[i + skip - 1] in _GAP_STOPS):
                 break
             end = _match(tests, words, i + skip, t + 1)
             if end is not None:

@@ -26,7 +26,7 @@ YOUNG_INFANT_DAYS = 90
 LONG_EPISODE_MINUTES = 5
 # Facts the protocol can use besides the reader's findings.
 DERIVED = ("fever", "low_temperature", "shaking", "long_episode", "seizure_earlier")
-_SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening")
+SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
@@ -132,8 +132,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.
     over = {f.finding for f in reading.findings if f.assertion in ("earlier", "historical")}
     now = {f.finding for f in reading.findings if f.assertion == "present"}
-    if over & set(_SEIZURE_FAMILY) and not now & set(_SEIZURE_FAMILY):
-        present -= set(_SEIZURE_FAMILY)
+    if over & set(SEIZURE_FAMILY) and not now & set(SEIZURE_FAMILY):
+        present -= set(SEIZURE_FAMILY)
         present.add("seizure_earlier")
     return Facts(frozenset(present), age, temperature)
 

@@ -82,6 +82,7 @@ class _Trigger:
     direction: str  # forward | backward
     scope: int
     breaks_at_comma: bool
+    clause_start: bool = False  # only at the start of a sentence ("Two weeks ago she..." but not "started 2 weeks ago")
 
 
 _AGE_UNITS = {
@@ -142,7 +143,6 @@ class Reader:
         self.hides: dict[str, frozenset[str]] = {}
         self.about_mother: set[str] = set()
         self.denies: dict[str, frozenset[str]] = {}
-        sign_entries: list[tuple[str, str]] = []
         shaking: set[str] = set()
         for name, spec in findings.items():
             where = f"{source}: finding {name!r}"
@@ -159,8 +159,6 @@ class Reader:
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
                     entries.append((name, str(pattern)))
-                    if spec["kind"] == "sign":
-                        sign_entries.append((name, str(pattern)))
             if not any(spec.get(language) for language in ("en", "es")):
                 raise VocabularyError(f"{where}: lists no words (en: or es:)")
         self.shaking = frozenset(shaking)
@@ -173,11 +171,11 @@ class Reader:
         for name, spec in context.items():
             if name in ("terminators", "negation_terminators"):
                 continue
-            assertion = name.removesuffix("_after")
+            assertion = name.removesuffix("_after").removesuffix("_opening")
             if assertion not in _PRECEDENCE:
                 raise VocabularyError(f"{source}: context {name!r} is not one of {', '.join(_PRECEDENCE)}")
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
-                                           bool(spec.get("breaks_at_comma", False)))
+                                           bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")))
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
                     trigger_entries.append((name, str(pattern)))
@@ -190,8 +188,9 @@ class Reader:
             self.trigger_lexicon = Lexicon(trigger_entries)
         except PatternError as error:
             raise VocabularyError(f"{source}: {error}") from None
-        # Only the words of signs are corrected towards: a typo must not turn "moaning" into "morning".
-        keys = {w for w in Lexicon(sign_entries).words if len(w) >= 7}
+        # Only the listed key words are corrected towards (`spelling_keys:`): a typo must not turn "moaning"
+        # into "morning" or "starting" into "staring".
+        keys = {str(k) for k in vocabulary.get("spelling_keys") or () if len(str(k)) >= 7}
         self.misspellings = {str(wrong): str(right) for right, wrongs in (vocabulary.get("misspellings") or {}).items()
                              for wrong in wrongs or () if str(wrong) != str(right)}
         every_word = {w for _, p in entries + trigger_entries for w in p.replace("|", " ").split() if w.isalpha()}
@@ -230,7 +229,9 @@ class Reader:
             for i in range(start, end):
                 idiom_at[i] = True
                 longest_at[i] = max(longest_at[i], end - start)
-        triggers = [t for t in self._longest(list(self.trigger_lexicon.find(words)))
+        triggers = [t for t in self._longest_per_label(list(self.trigger_lexicon.find(words)))
+                    if not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS]
+        triggers = [t for t in triggers
                     if not self._inside_longer(t, hits, idiom_spans, longest_at) and not idiom_at[t.start]]
         starts = [t.start for t in triggers]
         closers = self._closers(words)

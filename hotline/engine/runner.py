@@ -353,6 +353,8 @@ _QUESTION_ONLY = frozenset({"baby", "ask_normal", "ask_soothe", "ask_swaddle", "
                             "ask_warmth", "ask_exercise", "ask_duration", "ask_why", "ask_fever_rule", "ask_warning",
                             "ask_medicine", "occasional", "frequent", "breastfeeding"})
 MAX_PASSAGES = 2
+# Findings that do not describe the baby by themselves (a menu word such as "normal" still answers a menu).
+_NOT_DESCRIPTIVE = frozenset({"well", "awake_responsive", "unexplained", "breastfeeding"})
 _GENERIC = "normal-common"  # what "shaking" alone explains
 
 
@@ -402,7 +404,13 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
             run.effects.append(OptIn())
             run.say("started", kind="keyword")
             run.go(flow.start, remember=False)
-        return run.turn(None)
+            return run.turn(None)
+        # The opt-out is binding (and Twilio blocks replies), but what the message says is still assessed and
+        # recorded, so staff see an emergency from a number that opted out.
+        screening = screen_for_red_flags(text, age_days=run.state.age_days, known=run.state.findings)
+        if screening.level is not None:
+            run.effects.append(RecordAssessment(Assessment(screening.level, screening.flags, ())))
+        return run.turn(screening)
     if norm in STOP_WORDS:
         run.effects.append(OptOut())
         run.say("stopped", kind="keyword")
@@ -486,8 +494,9 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
     # But an answer in the choice's own words wins ("no, it keeps going" answers "does it stop when held?").
+    describes = bool(screening.reading and screening.reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE)
     choice = _match_choice(step, screening.searchable if screening.denied else text, run.language,
-                           exact_only=fresh)
+                           exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from hotline.engine.levels import Level
-from hotline.engine.protocol import YOUNG_INFANT_DAYS, Decision, Protocol, facts_of, load_protocol
+from hotline.engine.protocol import SEIZURE_FAMILY, YOUNG_INFANT_DAYS, Decision, Protocol, facts_of, load_protocol
 from hotline.engine.reading import Reader, Reading, shipped_reader
 from hotline.engine.text import tokenize
 
@@ -119,7 +119,8 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     kinds = READER.kinds
     denied = reading.asserted("negated") - reading.present
     kept = [f for f in known if f not in denied]
-    new = [f.finding for f in reading.findings if f.assertion in ("present", "earlier")
+    new = [("seizure_earlier" if f.assertion == "earlier" and f.finding in SEIZURE_FAMILY else f.finding)
+           for f in reading.findings if f.assertion in ("present", "earlier")
            and kinds.get(f.finding) in _REMEMBERED_KINDS and f.finding != "baby"]
     return tuple(dict.fromkeys((*kept, *new)))[-40:]
 
@@ -162,7 +163,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     # About this baby: a finding of any assertion but someone else's ("what if she ever..." is a question
     # about the baby; "my husband has a fever" is not), or a temperature read.
     about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS and f.assertion != "other_person"
-             and f.finding not in _NOT_CLINICAL_ALONE]
+             and f.finding not in _NOT_CLINICAL_ALONE and f.finding not in reader.about_mother]
     clinical = bool(findings or about) or reading.temperature_c is not None or (
         reading.age_days is not None and any(f.finding != "baby" for f in reading.findings))
     return Screening(
