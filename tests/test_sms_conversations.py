@@ -329,6 +329,13 @@ def test_stop_confirms_once_then_the_hotline_says_nothing_until_start(parent, re
     assert parent.text(word) == ""  # no second confirmation
 
 
+def test_after_stop_an_emergency_gets_no_text_but_is_recorded_for_staff(parent, redis):
+    parent.conversation("hi", "STOP")
+    assert parent.text("my baby isn't breathing right, his chest is sinking in") == ""  # the opt-out binds
+    entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    assert [e["level"] for e in entries if e["dir"] == "assessment"] == ["emergency"]
+
+
 @pytest.mark.parametrize("word", ["START", "UNSTOP", "start"])
 def test_start_opts_back_in(parent, redis, word):
     parent.conversation("hi", "STOP")
