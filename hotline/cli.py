@@ -141,6 +141,17 @@ def flows_check() -> None:
         sys.exit(1)
 
 
+@flows.command("rules")
+def flows_rules() -> None:
+    """Print the clinician's page of triage rules (docs/clinical-rules.md) from flows/protocol.yaml."""
+    import yaml
+
+    from hotline.engine.protocol import rules_page
+
+    path = load_settings().flows_dir / "protocol.yaml"
+    click.echo(rules_page(yaml.safe_load(path.read_text(encoding="utf-8"))), nl=False)
+
+
 @main.command()
 @click.argument("number")
 @click.option("--include-opt-out", is_flag=True,

@@ -199,3 +199,68 @@ def load_protocol(path: Path, known_findings: Mapping[str, str]) -> Protocol:
     except (OSError, yaml.YAMLError) as error:
         raise ProtocolError(f"{path}: {error}") from None
     return parse_protocol(data, str(path), known_findings)
+
+
+_LEVEL_TITLES = (("emergency", "Emergency (call the emergency number now)"), ("urgent", "Urgent (a doctor today)"),
+                 ("soon", "Soon (the pediatrician within a day or two)"))
+_RULES_PAGE_HEAD = """# Clinical rules the hotline applies
+
+For a clinician's sign-off. The hotline gives guidance from one article
+(`../shared/source/why-babies-legs-shake.txt`) and, where the article is silent, applies **only** the pediatric
+telephone-triage rules of `../shared/CLINICAL-RULES.md`.
+The tables below are generated from `flows/protocol.yaml`, the data the engine runs (`hotline flows rules >
+docs/clinical-rules.md`); a test fails when this page and that file disagree. Findings (what a parent's words mean)
+are defined in `flows/findings.yaml`.
+
+## How a message becomes a level
+
+1. **Reading.** The message is normalised (Unicode NFKC, invisible format characters removed, accents folded, numbers
+   said in words turned into digits) and read into findings, each with its assertion (ConText, Harkema et al. 2009):
+   present now, denied, hypothetical, about someone else, past. Only findings present now count, except a
+   seizure-like episode that is over (`seizure_earlier`). The breastfeeding mother's medicine counts whoever writes.
+2. **Facts.** Age in days (hedges: "almost/under 3 months" is under; "over 6 months" is over; a corrected age for a
+   preterm baby wins; a half rounds down), the highest temperature read in C, and derived facts: `fever` (38.0 C /
+   100.4 F or more; 37.2 C / 99 F under the arm before 1 month; fever words with no reading), `low_temperature`
+   (below 36.0 C / 96.8 F), `shaking`, `long_episode` (shaking said to last 5 minutes or more). A reading beats words.
+3. **Rules.** The highest level any rule gives wins, in every state of the conversation. **Unknown is the worse
+   answer:** an unknown age satisfies "under" conditions; "not sure" to a red-flag question counts as yes.
+   Findings accumulate over a conversation; a later denial removes one; a later reassurance never lowers a level.
+4. The `fever` flag alone is urgent under 90 days or at an unknown age and *soon* from 90 days (AAP-fever).
+
+Levels: **emergency** = call the emergency number now; **urgent** = a doctor today (fever under 3 months: now);
+**soon** = the pediatrician within a day or two; **home** = normal shaking (no rule fired).
+"""
+_RULES_PAGE_TAIL = """## Home
+
+No rule fires: normal shaking (crying, startle/Moro reflex until about 4-6 months, feeding and latching, hunger
+that stops once fed, cold that stops once warm, tiredness, excitement, stretching, sleep twitches). The reply says
+it sounds normal *as long as the baby is otherwise well and reaching milestones* (Article, When Should You Be
+Concerned), answers the question asked, and asks the one question that could still change the level.
+
+## Sources
+
+Short names as in `../shared/CLINICAL-RULES.md`: Article (by section), Schmitt-NB, Schmitt-subtle, AAP-fever,
+Mayo-fever, Seizure-FA, EpiFdn, LactMed, AAP-sleep, and head-injury advice.
+"""
+
+
+def rules_page(data: Any) -> str:
+    """docs/clinical-rules.md: every rule of flows/protocol.yaml (parsed YAML) with its conditions and source."""
+    lines = [_RULES_PAGE_HEAD]
+    for level, title in _LEVEL_TITLES:
+        lines += [f"## {title}", "", "| rule | when | source |", "|---|---|---|"]
+        for raw in data["rules"]:
+            if raw["level"] != level:
+                continue
+            when = []
+            for key, label in (("any", "any of"), ("all", "all of"), ("unless", "unless")):
+                if raw.get(key):
+                    when.append(f"{label}: {', '.join(raw[key])}")
+            if raw.get("age_days"):
+                when.append(f"age (days) {raw['age_days']}")
+            if raw.get("temperature_c"):
+                when.append(f"temperature (C) {raw['temperature_c']}")
+            lines.append(f"| `{raw['id']}` | {'; '.join(when)} | {raw['source']} |")
+        lines.append("")
+    lines.append(_RULES_PAGE_TAIL)
+    return "\n".join(lines)

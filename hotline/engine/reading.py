@@ -138,6 +138,9 @@ class Reader:
         findings = vocabulary.get("findings")
         if not isinstance(findings, Mapping) or not findings:
             raise VocabularyError(f"{source}: needs a 'findings:' mapping")
+        findings = _merged(findings, vocabulary.get("more_words") or {}, source, "more_words")
+        vocabulary = {**vocabulary, "context": _merged(vocabulary.get("context") or {},
+                                                       vocabulary.get("more_context") or {}, source, "more_context")}
         entries: list[tuple[str, str]] = []
         self.kinds: dict[str, str] = {}
         self.hides: dict[str, frozenset[str]] = {}
@@ -240,8 +243,10 @@ class Reader:
             h, triggers[bisect_left(starts, h.start - _MAX_SCOPE):bisect_right(starts, h.end + _MAX_SCOPE)],
             words, closers, negators), h.start, h.end) for h in hits)
         # The breastfeeding mother's medicine is the baby's finding, whoever writes ("my wife is on...").
+        # So is it in a question about it ("can my medication make her shaky?"): she takes it now.
         found = tuple(Found(f.finding, "present", f.start, f.end)
-                      if f.assertion == "other_person" and f.finding in self.about_mother else f for f in found)
+                      if f.assertion in ("other_person", "hypothetical") and f.finding in self.about_mother else f
+                      for f in found)
         age = self._age(words, found)
         temperature, site = self._temperature(words)
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
@@ -504,6 +509,19 @@ _KNOWN_WORDS = frozenset(
     "breathed breathes breaths breath sneezing seized seizes leisure throwing thrown floppy sloppy choppy "
     "responding corresponding temperatures shivering quivering stretching stretches trembling twitching "
     "feeding feedings latching nursing teething teethers sleeping crawling standing sitting".split())
+
+
+def _merged(base: Mapping[str, Any], more: Mapping[str, Any], source: str, section: str) -> dict[str, Any]:
+    """`base` with the extra words of `more` appended to the same findings (or triggers), by language."""
+    out = {name: dict(spec) for name, spec in base.items()}
+    for name, spec in more.items():
+        if name not in out:
+            raise VocabularyError(f"{source}: {section}: unknown finding {name!r}")
+        for language in ("en", "es"):
+            extra = list((spec or {}).get(language) or ())
+            if extra:
+                out[name][language] = [*(out[name].get(language) or ()), *extra]
+    return out
 
 
 def load_reader(path: Path) -> Reader:

@@ -156,13 +156,15 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
                                  if f in FLAG_OF_FINDING and FLAG_OF_FINDING[f] not in found))
     kinds = reader.kinds
     present = [f.finding for f in reading.findings if f.assertion in ("present", "earlier")]
-    asked = [f.finding for f in reading.findings
-             if kinds.get(f.finding) == "question" and f.assertion != "other_person"]
+    asked = [f.finding for f in reading.findings if kinds.get(f.finding) == "question"]
     topics = tuple(dict.fromkeys(f for f in (*present, *asked)
                                  if kinds.get(f) in ("context", "question") and f != "baby"))
     # About this baby: a finding of any assertion but someone else's ("what if she ever..." is a question
     # about the baby; "my husband has a fever" is not), or a temperature read.
-    about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS and f.assertion != "other_person"
+    # A question is about this baby even inside a sentence about someone else ("my older son had seizures,
+    # will the baby get them?").
+    about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS
+             and (f.assertion != "other_person" or kinds.get(f.finding) == "question")
              and f.finding not in _NOT_CLINICAL_ALONE and f.finding not in reader.about_mother]
     clinical = bool(findings or about) or reading.temperature_c is not None or (
         reading.age_days is not None and any(f.finding != "baby" for f in reading.findings))
