@@ -41,6 +41,7 @@ from hotline.engine.levels import Level
 from hotline.engine.records import JsonRecord
 from hotline.engine.runner import (
     HELP_WORDS,
+    Assessment,
     LANGUAGE_WORDS,
     STOP_WORDS,
     Context,
@@ -71,6 +72,9 @@ SMS_ONLY_MESSAGES = ("menu_hint", "language_set", "choices_intro")
 SPANISH_CHOICES = {"2", "espanol", "spanish", "en espanol", "dos", "oprima 2"}
 
 EMERGENCY_WORDS = ("emergency", "emergencia")
+# Pressing 9 or saying "emergency" is the parent's word that it is one (CLINICAL-RULES: take it): recorded
+# like any assessment, so staff see it.
+_SAID_EMERGENCY = Assessment(Level.EMERGENCY, ("emergency_said",), ()).to_dict()
 TEXT_WORDS = ("text", "text me", "texto", "mensaje")
 CHECKIN_WORDS = ("check in", "check-in", "check ins", "seguimiento")
 NURSE_WORDS = ("nurse", "call me back", "callback", "enfermera", "llamenme")
@@ -361,7 +365,7 @@ class _Call:
         self.state = replace(self.state, language="es" if spanish else "en", mode="flow")
         self.state = replace(self.state, engine=State(step=self.flow.start, language=self.language).to_json())
         if digits == "9":
-            return self.emergency_menu([])
+            return self.emergency_menu([], assessment=_SAID_EMERGENCY)
         if speech and not spanish and spoken_key(speech) is None and norm not in LANGUAGE_WORDS:
             # Said something else straight away ("she is having a seizure"): the triage hears it.
             return self.run_engine(speech)
@@ -377,7 +381,7 @@ class _Call:
             self.state = replace(self.state, misses=0)
             return self.repeat()
         if key == "9" or _says_any(norm, EMERGENCY_WORDS):
-            return self.emergency_menu([])
+            return self.emergency_menu([], assessment=_SAID_EMERGENCY)
         if norm in HELP_WORDS:
             self.state = replace(self.state, misses=0)
             return self.repeat([self.phrase("help")])

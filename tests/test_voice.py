@@ -288,11 +288,13 @@ def test_zero_returns_to_the_main_menu(call, redis, where):
 
 @pytest.mark.parametrize("how", ["9", "emergency", "this is an emergency", "nine"])
 @pytest.mark.parametrize("where", [[], ["4", "2"]])
-def test_nine_or_the_word_emergency_gives_the_emergency_instruction(call, how, where):
+def test_nine_or_the_word_emergency_gives_the_emergency_instruction(call, redis, how, where):
     in_language(call, "en").answers(*where)
     heard = call.answers(how)
     assert heard.startswith(EMERGENCY)
     assert "Please hang up now and call 911." in heard
+    entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    assert [e["level"] for e in entries if e["dir"] == "assessment"] == ["emergency"]  # staff see it
 
 
 def test_nine_in_spanish_gives_the_instruction_in_spanish(call):
