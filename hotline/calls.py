@@ -41,9 +41,9 @@ from hotline.engine.levels import Level
 from hotline.engine.records import JsonRecord
 from hotline.engine.runner import (
     HELP_WORDS,
-    Assessment,
     LANGUAGE_WORDS,
     STOP_WORDS,
+    Assessment,
     Context,
     Option,
     Reply,
