@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from hotline import create_app
+from hotline.services import build_services
 from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 
@@ -52,9 +54,18 @@ def csrf_from(html: bytes) -> str:
     return re.search(rb'name="csrf_token" value="([^"]+)"', html)[1].decode()
 
 
-def log_in(client, username="nurse.kim", password="correct horse battery"):
-    token = csrf_from(client.get("/staff/login").data)
-    return client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token})
+def log_in(client, username="nurse.kim", password="correct horse battery", address=None):
+    """Log in from the test client's address, or from `address` as a trusted proxy reports it."""
+    headers = {"X-Forwarded-For": address} if address else {}
+    token = csrf_from(client.get("/staff/login", headers=headers).data)
+    return client.post("/staff/login", headers=headers,
+                       data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def behind_proxy(settings, redis):
+    """The app as the README deploys it behind a TLS proxy (HOTLINE_TRUST_PROXY=true)."""
+    return create_app(services=build_services(settings.with_(trust_proxy=True))).test_client()
 
 
 def test_a_nurse_logs_in_sees_the_overview_and_logs_out(client, nurse):
@@ -79,6 +90,31 @@ def test_login_attempts_are_rate_limited(client, nurse):
     response = log_in(client)  # even the right password waits now
     assert b"Too many attempts" in response.data
     assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize(("username", "address"), [
+    ("a" * 60_000, "203.0.113.7"),             # the review's attack: a 60 KB username per request
+    ("nurse.kim", "203.0.113." + "7" * 8_000),  # a client that reaches the trusting app directly sets any address
+])
+def test_huge_login_input_gets_the_usual_answer_and_leaves_nothing_large_in_redis(
+        behind_proxy, redis, nurse, username, address):
+    for attempt in range(3):
+        response = log_in(behind_proxy, username=f"{attempt}{username}", password="wrong password!",
+                          address=f"{attempt}{address}")
+        assert response.status_code == 401 and b"do not match" in response.data
+    sizes = {key: redis.memory_usage(key) for key in redis.scan_iter("hl:limit:*")}
+    assert sizes and all(len(key) < 80 and size < 200 for key, size in sizes.items()), sizes
+
+
+def test_login_limits_keep_no_username_or_address_in_redis(client, redis, nurse):
+    log_in(client, password="wrong password!")
+    keys = b" ".join(redis.scan_iter("hl:limit:*"))
+    assert keys and b"nurse.kim" not in keys and b"127.0.0.1" not in keys
+
+
+def test_the_login_form_takes_no_username_longer_than_an_account_can_have(client):
+    page = client.get("/staff/login").data
+    assert re.search(rb'<input id="username"[^>]* maxlength="40"', page)
 
 
 def test_a_form_without_the_csrf_token_is_refused(client, nurse):

@@ -28,7 +28,7 @@ from hotline.conversation import Inbound, handle_inbound, sender_number
 from hotline.privacy import mask_number, number_ref
 from hotline.sender import ConsoleOutbox
 from hotline.services import Services
-from hotline.store.staff_accounts import AttemptLimiter, StaffAccounts
+from hotline.store.staff_accounts import MAX_USERNAME, AttemptLimiter, StaffAccounts
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def services() -> Services:
 
 def login_limiter() -> AttemptLimiter:
     # Five tries per username and per address in 15 minutes: slows guessing, barely slows a person.
-    return AttemptLimiter(services().redis, "login", limit=5, window=15 * 60)
+    return AttemptLimiter(services().redis, "login", limit=5, window=15 * 60,
+                          secret=current_app.config["SECRET_KEY"].encode())
 
 
 PUBLIC_ENDPOINTS = {"staff.login"}
@@ -89,6 +90,8 @@ bp.add_app_template_filter(local_time, "local_time")
 
 # --- Login --------------------------------------------------------------------------------------
 
+WRONG_LOGIN = "That username and password do not match. Please try again."
+
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
@@ -98,7 +101,11 @@ def login() -> Any:
         password = request.form.get("password", "")
         limiter = login_limiter()
         address = request.remote_addr or "unknown"
-        if not (limiter.hit(f"user:{username}") and limiter.hit(f"ip:{address}")):
+        if len(username) > MAX_USERNAME:
+            # No account has a longer name: a wrong username, counted for its address only.
+            limiter.hit(f"ip:{address}")
+            error = WRONG_LOGIN
+        elif not (limiter.hit(f"user:{username}") and limiter.hit(f"ip:{address}")):
             minutes = max(1, limiter.retry_after(f"user:{username}") // 60)
             error = f"Too many attempts. Please wait {minutes} minute(s) and try again."
             log.warning("login rate limit reached")
@@ -114,8 +121,8 @@ def login() -> Any:
                 target = url_for("staff.overview")
             return redirect(target)
         else:
-            error = "That username and password do not match. Please try again."
-    return render_template("staff/login.html", error=error), (401 if error else 200)
+            error = WRONG_LOGIN
+    return render_template("staff/login.html", error=error, max_username=MAX_USERNAME), (401 if error else 200)
 
 
 @bp.post("/logout")

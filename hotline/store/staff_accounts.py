@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 import redis
@@ -10,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 KEY = "hl:staff:accounts"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
 
 
@@ -48,17 +51,26 @@ class StaffAccounts:
 
 
 class AttemptLimiter:
-    """At most `limit` attempts per `window` seconds for a key (a username, an IP, a phone number)."""
+    """At most `limit` attempts per `window` seconds for a key (a username, an IP, a phone number).
 
-    def __init__(self, connection: redis.Redis, prefix: str, limit: int, window: int) -> None:
+    A key is stored as a keyed digest: the same size however long the input, and no username or address
+    in Redis for whoever can read it.
+    """
+
+    def __init__(self, connection: redis.Redis, prefix: str, limit: int, window: int, secret: bytes) -> None:
         self.redis = connection
         self.prefix = prefix
         self.limit = limit
         self.window = window
+        self.secret = secret
+
+    def _name(self, key: str) -> str:
+        digest = hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"hl:limit:{self.prefix}:{digest}"
 
     def hit(self, key: str) -> bool:
         """Count an attempt; True while within the limit."""
-        name = f"hl:limit:{self.prefix}:{key}"
+        name = self._name(key)
         with self.redis.pipeline() as pipe:
             # SET NX EX starts the window once; INCR keeps its expiry (works on Redis 6.2, unlike EXPIRE NX).
             pipe.set(name, 0, ex=self.window, nx=True)
@@ -67,7 +79,7 @@ class AttemptLimiter:
         return int(count) <= self.limit
 
     def retry_after(self, key: str) -> int:
-        return max(0, int(self.redis.ttl(f"hl:limit:{self.prefix}:{key}")))
+        return max(0, int(self.redis.ttl(self._name(key))))
 
     def reset(self, key: str) -> None:
-        self.redis.delete(f"hl:limit:{self.prefix}:{key}")
+        self.redis.delete(self._name(key))
