@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     except Exception:  # Redis not up yet: the next enrollment starts it
         log.warning("could not start the reminder dispatcher; it starts with the next enrollment")
     if settings.trust_proxy:
-        # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http. And the
+        # client's address, which failed logins are counted by, is the one the proxy puts in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 

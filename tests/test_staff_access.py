@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -84,12 +85,58 @@ def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(client, nu
     assert b"do not match" in response.data
 
 
-def test_login_attempts_are_rate_limited(client, nurse):
+@pytest.fixture
+def nurses(redis, nurse):
+    StaffAccounts(redis).add("nurse.lee", "another long password")
+    return {nurse: "correct horse battery", "nurse.lee": "another long password"}
+
+
+def test_five_wrong_passwords_lock_the_account_and_say_how_long_to_wait(behind_proxy, nurse):
     for _ in range(5):
-        log_in(client, password="wrong password!")
-    response = log_in(client)  # even the right password waits now
-    assert b"Too many attempts" in response.data
-    assert client.get("/staff/").status_code == 302
+        log_in(behind_proxy, password="wrong password!", address="203.0.113.7")
+    for address in ("203.0.113.7", "198.51.100.9"):  # the account is locked, wherever the next try comes from
+        response = log_in(behind_proxy, address=address)  # even the right password waits now
+        assert response.status_code == 429
+        assert b"Too many failed logins. Please wait 15 minutes and try again." in response.data
+        assert 840 < int(response.headers["Retry-After"]) <= 900
+    assert behind_proxy.get("/staff/").status_code == 302
+
+
+def test_staff_sharing_one_address_can_log_in_again_and_again(client, nurses):
+    # Behind the README's TLS proxy every nurse has the proxy's address: a login is not an attack.
+    for username, password in list(nurses.items()) * 5:
+        assert log_in(client, username, password).status_code == 302, username
+
+
+def test_someone_elses_wrong_passwords_do_not_lock_a_nurse_out(client, nurses):
+    for _ in range(5):
+        log_in(client, "nurse.lee", "wrong password!")
+    assert log_in(client, "nurse.kim", "correct horse battery").status_code == 302
+    assert log_in(client, "nurse.lee", "another long password").status_code == 429
+
+
+def test_a_successful_login_clears_the_accounts_failed_attempts(client, nurse):
+    for _ in range(3):
+        for _ in range(4):
+            assert log_in(client, password="wrong password!").status_code == 401
+        assert log_in(client).status_code == 302
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one(app, nurse):
+    def guess(n: int) -> int:
+        return log_in(app.test_client(), password=f"guess number {n}").status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(guess, range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+
+
+def test_guesses_at_many_accounts_from_one_address_lock_that_address_only(behind_proxy, nurse):
+    for n in range(20):
+        response = log_in(behind_proxy, f"user{n}", "wrong password!", address="203.0.113.7")
+        assert response.status_code == 401 and b"do not match" in response.data
+    assert log_in(behind_proxy, address="203.0.113.7").status_code == 429
+    assert log_in(behind_proxy, address="198.51.100.9").status_code == 302
 
 
 @pytest.mark.parametrize(("username", "address"), [

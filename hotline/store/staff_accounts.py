@@ -78,8 +78,50 @@ class AttemptLimiter:
             _, count = pipe.execute()
         return int(count) <= self.limit
 
+    def take_back(self, key: str) -> None:
+        """Uncount one attempt; the window still ends when it would have."""
+        self.redis.register_script(_TAKE_BACK)(keys=[self._name(key)])
+
     def retry_after(self, key: str) -> int:
         return max(0, int(self.redis.ttl(self._name(key))))
 
     def reset(self, key: str) -> None:
         self.redis.delete(self._name(key))
+
+
+# DECR on a counter whose window has just ended would bring it back without an expiry, for good.
+_TAKE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+"""
+
+
+class LoginThrottle:
+    """Failed logins: at most 5 per account and 20 per client address in 15 minutes.
+
+    Each attempt is counted before its password is checked, so guesses sent all at once get no more
+    tries than guesses sent one by one. An attempt that is turned away or succeeds is taken back, and a
+    success clears its account: only failures stay counted. The address allows more than the account
+    because colleagues behind one proxy or office network share it.
+    """
+
+    def __init__(self, connection: redis.Redis, secret: bytes, *, per_account: int = 5, per_address: int = 20,
+                 window: int = 15 * 60) -> None:
+        self.accounts = AttemptLimiter(connection, "login:account", per_account, window, secret)
+        self.addresses = AttemptLimiter(connection, "login:address", per_address, window, secret)
+
+    def begin(self, username: str | None, address: str) -> int:
+        """Count an attempt. 0: go on and check the password; otherwise the seconds to wait.
+
+        `username` is None when it cannot be an account (too long): only its address is counted.
+        """
+        counted = [(self.addresses, address)] + ([(self.accounts, username)] if username is not None else [])
+        locked = [(limiter, key) for limiter, key in counted if not limiter.hit(key)]
+        if not locked:
+            return 0
+        for limiter, key in counted:
+            limiter.take_back(key)
+        return max(1, *(limiter.retry_after(key) for limiter, key in locked))
+
+    def succeeded(self, username: str, address: str) -> None:
+        self.accounts.reset(username)
+        self.addresses.take_back(address)
