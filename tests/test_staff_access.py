@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+import stat
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from hotline import create_app
 from hotline.services import build_services
+from hotline.settings import SettingsError
 from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 
@@ -255,3 +260,57 @@ def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nu
     log_in(client)
     page = client.get("/staff/conversations?q=%2B15551230001").data.decode()
     assert "No conversation with that number" not in page and "+1*******001" in page
+
+
+# --- The key that signs staff sessions, when HOTLINE_SECRET_KEY is not set ---------------------------
+
+
+@pytest.fixture
+def keyless(settings, redis):
+    """Services as `gunicorn 'hotline:create_app()'` builds them with HOTLINE_ENV unset and no secret key."""
+    return build_services(settings.with_(env="development", secret_key=None))
+
+
+def cookie_signed_with(key: str, session: dict) -> str:
+    forger = Flask("forger")
+    forger.secret_key = key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(session)
+
+
+def test_a_session_cookie_forged_with_the_old_public_development_key_is_refused(keyless):
+    client = create_app(services=keyless).test_client()
+    forged = cookie_signed_with("dev-only-not-secret", {"staff": "admin-i-made-up", "staff_at": time.time()})
+    client.set_cookie("session", forged)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_without_a_secret_key_each_data_directory_keeps_its_own_random_key_readable_by_its_owner_only(
+        keyless, tmp_path):
+    app = create_app(services=keyless)
+    kept = keyless.settings.data_dir / "secret_key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text().strip() == app.secret_key and len(app.secret_key) >= 64
+    assert create_app(services=keyless).secret_key == app.secret_key  # a restart reuses it
+    elsewhere = build_services(keyless.settings.with_(data_dir=tmp_path / "elsewhere"))
+    assert create_app(services=elsewhere).secret_key != app.secret_key
+
+
+def test_apps_starting_at_once_without_a_secret_key_agree_on_one(keyless):
+    with ThreadPoolExecutor(8) as pool:  # gunicorn's workers start at once
+        keys = set(pool.map(lambda _: create_app(services=keyless).secret_key, range(8)))
+    assert len(keys) == 1
+
+
+def test_a_staff_session_survives_a_restart_without_a_secret_key(keyless, nurse):
+    before = create_app(services=keyless).test_client()
+    assert log_in(before).status_code == 302
+    after = create_app(services=keyless).test_client()
+    after.set_cookie("session", before.get_cookie("session").value)
+    assert after.get("/staff/").status_code == 200
+
+
+def test_production_never_makes_up_a_secret_key(keyless):
+    production = build_services(keyless.settings.with_(env="production"))
+    with pytest.raises(SettingsError, match="HOTLINE_SECRET_KEY"):
+        create_app(services=production)
+    assert not (keyless.settings.data_dir / "secret_key").exists()
