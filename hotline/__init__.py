@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.services import Services, build_services
-from hotline.settings import Settings
+from hotline.settings import Settings, session_secret_key
 
 log = logging.getLogger("hotline")
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key or "dev-only-not-secret",
+        SECRET_KEY=session_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         SESSION_COOKIE_HTTPONLY=True,
@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     except Exception:  # Redis not up yet: the next enrollment starts it
         log.warning("could not start the reminder dispatcher; it starts with the next enrollment")
     if settings.trust_proxy:
-        # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http. And the
+        # client's address, which failed logins are counted by, is the one the proxy puts in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 

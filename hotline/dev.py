@@ -114,8 +114,6 @@ def run_dev(settings: Settings) -> int:
                    HOTLINE_ENV=settings.env, PYTHONUNBUFFERED="1")
         if not settings.public_base_url:
             env["PUBLIC_BASE_URL"] = web_url
-        if not settings.secret_key:
-            env["HOTLINE_SECRET_KEY"] = secrets.token_hex(16)
         bin_dir = Path(sys.executable).parent
         # Each child gets its own session so Ctrl-C reaches only us; we stop them in order.
         web = subprocess.Popen(

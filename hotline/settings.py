@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -193,3 +195,35 @@ class Settings:
         if problems:
             raise SettingsError("Configuration problems:\n  - " + "\n  - ".join(problems))
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def session_secret_key(settings: Settings) -> str:
+    """The key that signs staff sessions: HOTLINE_SECRET_KEY, or, outside production, a random key made once
+    for the data directory and kept there (mode 0600), so sessions survive a restart."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.production:
+        raise SettingsError("Configuration problems:\n  - production needs HOTLINE_SECRET_KEY")
+    path = settings.data_dir / "secret_key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Written aside (mkstemp makes it 0600) and linked into place: processes that start at once,
+            # like gunicorn's workers, all end up reading the one key that got there first.
+            descriptor, aside = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+            try:
+                with os.fdopen(descriptor, "w") as file:
+                    file.write(secrets.token_hex(32) + "\n")
+                os.link(aside, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(aside)
+        key = path.read_text().strip()
+    except OSError as error:
+        raise SettingsError(
+            f"HOTLINE_SECRET_KEY is not set and {path} cannot be kept ({error.strerror}): set HOTLINE_SECRET_KEY,"
+            " or HOTLINE_DATA_DIR to a folder this user can write") from None
+    if len(key) < 32:
+        raise SettingsError(f"{path} holds no usable key: delete it to make a new one, or set HOTLINE_SECRET_KEY")
+    return key

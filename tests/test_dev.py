@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -67,6 +68,8 @@ def test_dev_serves_refuses_a_second_copy_and_ctrl_c_leaves_no_process(dev_env, 
         assert wait_for(f"http://127.0.0.1:{port}/healthz") == 200
         state = json.loads((tmp_path / "var" / "dev.json").read_text())
         assert state["web_url"] == f"http://127.0.0.1:{port}"
+        # Without HOTLINE_SECRET_KEY, staff sessions are signed with the data directory's own key.
+        assert stat.S_IMODE((tmp_path / "var" / "secret_key").stat().st_mode) == 0o600
         assert len(processes_with_marker(marker)) >= 4  # dev, redis-server, gunicorn (+workers), rq worker
 
         second = subprocess.run([str(BIN / "hotline"), "dev"], env=env, cwd=tmp_path, capture_output=True,

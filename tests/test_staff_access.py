@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import re
+import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
+from hotline import create_app
+from hotline.services import build_services
+from hotline.settings import SettingsError
 from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 
@@ -52,9 +60,18 @@ def csrf_from(html: bytes) -> str:
     return re.search(rb'name="csrf_token" value="([^"]+)"', html)[1].decode()
 
 
-def log_in(client, username="nurse.kim", password="correct horse battery"):
-    token = csrf_from(client.get("/staff/login").data)
-    return client.post("/staff/login", data={"username": username, "password": password, "csrf_token": token})
+def log_in(client, username="nurse.kim", password="correct horse battery", address=None):
+    """Log in from the test client's address, or from `address` as a trusted proxy reports it."""
+    headers = {"X-Forwarded-For": address} if address else {}
+    token = csrf_from(client.get("/staff/login", headers=headers).data)
+    return client.post("/staff/login", headers=headers,
+                       data={"username": username, "password": password, "csrf_token": token})
+
+
+@pytest.fixture
+def behind_proxy(settings, redis):
+    """The app as the README deploys it behind a TLS proxy (HOTLINE_TRUST_PROXY=true)."""
+    return create_app(services=build_services(settings.with_(trust_proxy=True))).test_client()
 
 
 def test_a_nurse_logs_in_sees_the_overview_and_logs_out(client, nurse):
@@ -73,12 +90,83 @@ def test_a_wrong_password_says_so_without_saying_which_part_was_wrong(client, nu
     assert b"do not match" in response.data
 
 
-def test_login_attempts_are_rate_limited(client, nurse):
+@pytest.fixture
+def nurses(redis, nurse):
+    StaffAccounts(redis).add("nurse.lee", "another long password")
+    return {nurse: "correct horse battery", "nurse.lee": "another long password"}
+
+
+def test_five_wrong_passwords_lock_the_account_and_say_how_long_to_wait(behind_proxy, nurse):
     for _ in range(5):
-        log_in(client, password="wrong password!")
-    response = log_in(client)  # even the right password waits now
-    assert b"Too many attempts" in response.data
-    assert client.get("/staff/").status_code == 302
+        log_in(behind_proxy, password="wrong password!", address="203.0.113.7")
+    for address in ("203.0.113.7", "198.51.100.9"):  # the account is locked, wherever the next try comes from
+        response = log_in(behind_proxy, address=address)  # even the right password waits now
+        assert response.status_code == 429
+        assert b"Too many failed logins. Please wait 15 minutes and try again." in response.data
+        assert 840 < int(response.headers["Retry-After"]) <= 900
+    assert behind_proxy.get("/staff/").status_code == 302
+
+
+def test_staff_sharing_one_address_can_log_in_again_and_again(client, nurses):
+    # Behind the README's TLS proxy every nurse has the proxy's address: a login is not an attack.
+    for username, password in list(nurses.items()) * 5:
+        assert log_in(client, username, password).status_code == 302, username
+
+
+def test_someone_elses_wrong_passwords_do_not_lock_a_nurse_out(client, nurses):
+    for _ in range(5):
+        log_in(client, "nurse.lee", "wrong password!")
+    assert log_in(client, "nurse.kim", "correct horse battery").status_code == 302
+    assert log_in(client, "nurse.lee", "another long password").status_code == 429
+
+
+def test_a_successful_login_clears_the_accounts_failed_attempts(client, nurse):
+    for _ in range(3):
+        for _ in range(4):
+            assert log_in(client, password="wrong password!").status_code == 401
+        assert log_in(client).status_code == 302
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_guesses_sent_one_by_one(app, nurse):
+    def guess(n: int) -> int:
+        return log_in(app.test_client(), password=f"guess number {n}").status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        statuses = list(pool.map(guess, range(12)))
+    assert sorted(statuses) == [401] * 5 + [429] * 7
+
+
+def test_guesses_at_many_accounts_from_one_address_lock_that_address_only(behind_proxy, nurse):
+    for n in range(20):
+        response = log_in(behind_proxy, f"user{n}", "wrong password!", address="203.0.113.7")
+        assert response.status_code == 401 and b"do not match" in response.data
+    assert log_in(behind_proxy, address="203.0.113.7").status_code == 429
+    assert log_in(behind_proxy, address="198.51.100.9").status_code == 302
+
+
+@pytest.mark.parametrize(("username", "address"), [
+    ("a" * 60_000, "203.0.113.7"),             # the review's attack: a 60 KB username per request
+    ("nurse.kim", "203.0.113." + "7" * 8_000),  # a client that reaches the trusting app directly sets any address
+])
+def test_huge_login_input_gets_the_usual_answer_and_leaves_nothing_large_in_redis(
+        behind_proxy, redis, nurse, username, address):
+    for attempt in range(3):
+        response = log_in(behind_proxy, username=f"{attempt}{username}", password="wrong password!",
+                          address=f"{attempt}{address}")
+        assert response.status_code == 401 and b"do not match" in response.data
+    sizes = {key: redis.memory_usage(key) for key in redis.scan_iter("hl:limit:*")}
+    assert sizes and all(len(key) < 80 and size < 200 for key, size in sizes.items()), sizes
+
+
+def test_login_limits_keep_no_username_or_address_in_redis(client, redis, nurse):
+    log_in(client, password="wrong password!")
+    keys = b" ".join(redis.scan_iter("hl:limit:*"))
+    assert keys and b"nurse.kim" not in keys and b"127.0.0.1" not in keys
+
+
+def test_the_login_form_takes_no_username_longer_than_an_account_can_have(client):
+    page = client.get("/staff/login").data
+    assert re.search(rb'<input id="username"[^>]* maxlength="40"', page)
 
 
 def test_a_form_without_the_csrf_token_is_refused(client, nurse):
@@ -172,3 +260,57 @@ def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nu
     log_in(client)
     page = client.get("/staff/conversations?q=%2B15551230001").data.decode()
     assert "No conversation with that number" not in page and "+1*******001" in page
+
+
+# --- The key that signs staff sessions, when HOTLINE_SECRET_KEY is not set ---------------------------
+
+
+@pytest.fixture
+def keyless(settings, redis):
+    """Services as `gunicorn 'hotline:create_app()'` builds them with HOTLINE_ENV unset and no secret key."""
+    return build_services(settings.with_(env="development", secret_key=None))
+
+
+def cookie_signed_with(key: str, session: dict) -> str:
+    forger = Flask("forger")
+    forger.secret_key = key
+    return SecureCookieSessionInterface().get_signing_serializer(forger).dumps(session)
+
+
+def test_a_session_cookie_forged_with_the_old_public_development_key_is_refused(keyless):
+    client = create_app(services=keyless).test_client()
+    forged = cookie_signed_with("dev-only-not-secret", {"staff": "admin-i-made-up", "staff_at": time.time()})
+    client.set_cookie("session", forged)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_without_a_secret_key_each_data_directory_keeps_its_own_random_key_readable_by_its_owner_only(
+        keyless, tmp_path):
+    app = create_app(services=keyless)
+    kept = keyless.settings.data_dir / "secret_key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert kept.read_text().strip() == app.secret_key and len(app.secret_key) >= 64
+    assert create_app(services=keyless).secret_key == app.secret_key  # a restart reuses it
+    elsewhere = build_services(keyless.settings.with_(data_dir=tmp_path / "elsewhere"))
+    assert create_app(services=elsewhere).secret_key != app.secret_key
+
+
+def test_apps_starting_at_once_without_a_secret_key_agree_on_one(keyless):
+    with ThreadPoolExecutor(8) as pool:  # gunicorn's workers start at once
+        keys = set(pool.map(lambda _: create_app(services=keyless).secret_key, range(8)))
+    assert len(keys) == 1
+
+
+def test_a_staff_session_survives_a_restart_without_a_secret_key(keyless, nurse):
+    before = create_app(services=keyless).test_client()
+    assert log_in(before).status_code == 302
+    after = create_app(services=keyless).test_client()
+    after.set_cookie("session", before.get_cookie("session").value)
+    assert after.get("/staff/").status_code == 200
+
+
+def test_production_never_makes_up_a_secret_key(keyless):
+    production = build_services(keyless.settings.with_(env="production"))
+    with pytest.raises(SettingsError, match="HOTLINE_SECRET_KEY"):
+        create_app(services=production)
+    assert not (keyless.settings.data_dir / "secret_key").exists()

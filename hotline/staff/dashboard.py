@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from hotline.conversation import Inbound, handle_inbound, sender_number
 from hotline.privacy import mask_number, number_ref
 from hotline.sender import ConsoleOutbox
 from hotline.services import Services
-from hotline.store.staff_accounts import AttemptLimiter, StaffAccounts
+from hotline.store.staff_accounts import MAX_USERNAME, LoginThrottle, StaffAccounts
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,8 @@ def services() -> Services:
     return current_app.extensions["hotline"]  # type: ignore[no-any-return]
 
 
-def login_limiter() -> AttemptLimiter:
-    # Five tries per username and per address in 15 minutes: slows guessing, barely slows a person.
-    return AttemptLimiter(services().redis, "login", limit=5, window=15 * 60)
+def login_throttle() -> LoginThrottle:
+    return LoginThrottle(services().redis, secret=current_app.config["SECRET_KEY"].encode())
 
 
 PUBLIC_ENDPOINTS = {"staff.login"}
@@ -89,24 +89,32 @@ bp.add_app_template_filter(local_time, "local_time")
 
 # --- Login --------------------------------------------------------------------------------------
 
+WRONG_LOGIN = "That username and password do not match. Please try again."
+
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         username = request.form.get("username", "").strip().lower()
         password = request.form.get("password", "")
-        limiter = login_limiter()
+        # No account has a longer name: a wrong username, never looked up and never kept in a key.
+        account = username if len(username) <= MAX_USERNAME else None
+        # Behind a trusted proxy (HOTLINE_TRUST_PROXY), ProxyFix has put the client's address here.
         address = request.remote_addr or "unknown"
-        if not (limiter.hit(f"user:{username}") and limiter.hit(f"ip:{address}")):
-            minutes = max(1, limiter.retry_after(f"user:{username}") // 60)
-            error = f"Too many attempts. Please wait {minutes} minute(s) and try again."
-            log.warning("login rate limit reached")
-        elif StaffAccounts(services().redis).verify(username, password):
-            limiter.reset(f"user:{username}")
+        throttle = login_throttle()
+        wait = throttle.begin(account, address)
+        if wait:
+            minutes = math.ceil(wait / 60)
+            error = (f"Too many failed logins. Please wait {minutes} minute{'' if minutes == 1 else 's'} "
+                     "and try again.")
+            status, headers = 429, {"Retry-After": str(wait)}
+            log.warning("login refused: too many failed attempts for the account or address")
+        elif account is not None and StaffAccounts(services().redis).verify(account, password):
+            throttle.succeeded(account, address)
             session.clear()
             session.permanent = True
-            session["staff"] = username
+            session["staff"] = account
             session["staff_at"] = time.time()
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
@@ -114,8 +122,8 @@ def login() -> Any:
                 target = url_for("staff.overview")
             return redirect(target)
         else:
-            error = "That username and password do not match. Please try again."
-    return render_template("staff/login.html", error=error), (401 if error else 200)
+            error, status = WRONG_LOGIN, 401
+    return render_template("staff/login.html", error=error, max_username=MAX_USERNAME), status, headers
 
 
 @bp.post("/logout")

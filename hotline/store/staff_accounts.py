@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 import redis
@@ -10,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 KEY = "hl:staff:accounts"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
 
 
@@ -48,17 +51,26 @@ class StaffAccounts:
 
 
 class AttemptLimiter:
-    """At most `limit` attempts per `window` seconds for a key (a username, an IP, a phone number)."""
+    """At most `limit` attempts per `window` seconds for a key (a username, an IP, a phone number).
 
-    def __init__(self, connection: redis.Redis, prefix: str, limit: int, window: int) -> None:
+    A key is stored as a keyed digest: the same size however long the input, and no username or address
+    in Redis for whoever can read it.
+    """
+
+    def __init__(self, connection: redis.Redis, prefix: str, limit: int, window: int, secret: bytes) -> None:
         self.redis = connection
         self.prefix = prefix
         self.limit = limit
         self.window = window
+        self.secret = secret
+
+    def _name(self, key: str) -> str:
+        digest = hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"hl:limit:{self.prefix}:{digest}"
 
     def hit(self, key: str) -> bool:
         """Count an attempt; True while within the limit."""
-        name = f"hl:limit:{self.prefix}:{key}"
+        name = self._name(key)
         with self.redis.pipeline() as pipe:
             # SET NX EX starts the window once; INCR keeps its expiry (works on Redis 6.2, unlike EXPIRE NX).
             pipe.set(name, 0, ex=self.window, nx=True)
@@ -66,8 +78,50 @@ class AttemptLimiter:
             _, count = pipe.execute()
         return int(count) <= self.limit
 
+    def take_back(self, key: str) -> None:
+        """Uncount one attempt; the window still ends when it would have."""
+        self.redis.register_script(_TAKE_BACK)(keys=[self._name(key)])
+
     def retry_after(self, key: str) -> int:
-        return max(0, int(self.redis.ttl(f"hl:limit:{self.prefix}:{key}")))
+        return max(0, int(self.redis.ttl(self._name(key))))
 
     def reset(self, key: str) -> None:
-        self.redis.delete(f"hl:limit:{self.prefix}:{key}")
+        self.redis.delete(self._name(key))
+
+
+# DECR on a counter whose window has just ended would bring it back without an expiry, for good.
+_TAKE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+"""
+
+
+class LoginThrottle:
+    """Failed logins: at most 5 per account and 20 per client address in 15 minutes.
+
+    Each attempt is counted before its password is checked, so guesses sent all at once get no more
+    tries than guesses sent one by one. An attempt that is turned away or succeeds is taken back, and a
+    success clears its account: only failures stay counted. The address allows more than the account
+    because colleagues behind one proxy or office network share it.
+    """
+
+    def __init__(self, connection: redis.Redis, secret: bytes, *, per_account: int = 5, per_address: int = 20,
+                 window: int = 15 * 60) -> None:
+        self.accounts = AttemptLimiter(connection, "login:account", per_account, window, secret)
+        self.addresses = AttemptLimiter(connection, "login:address", per_address, window, secret)
+
+    def begin(self, username: str | None, address: str) -> int:
+        """Count an attempt. 0: go on and check the password; otherwise the seconds to wait.
+
+        `username` is None when it cannot be an account (too long): only its address is counted.
+        """
+        counted = [(self.addresses, address)] + ([(self.accounts, username)] if username is not None else [])
+        locked = [(limiter, key) for limiter, key in counted if not limiter.hit(key)]
+        if not locked:
+            return 0
+        for limiter, key in counted:
+            limiter.take_back(key)
+        return max(1, *(limiter.retry_after(key) for limiter, key in locked))
+
+    def succeeded(self, username: str, address: str) -> None:
+        self.accounts.reset(username)
+        self.addresses.take_back(address)
