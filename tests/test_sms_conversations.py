@@ -329,6 +329,20 @@ def test_stop_confirms_once_then_the_hotline_says_nothing_until_start(parent, re
     assert parent.text(word) == ""  # no second confirmation
 
 
+@pytest.mark.parametrize("word", ["S\u200bTOP", "ST\u00adOP", "STO\u200dP", "\u2060STOP"])
+def test_invisible_characters_inside_stop_still_opt_out(parent, redis, word):
+    parent.text("hi")
+    assert "no more texts" in parent.text(word)
+    assert redis.hexists("hl:optouts", PARENT)
+
+
+@pytest.mark.parametrize("text", ["she is having a sei\u00adzure", "seizu\u200cre", "he is not bre\u200bathing",
+                                  "her lips are turning bl\u200bue", "fe\u00adver and shaking, 3 weeks"])
+def test_invisible_characters_inside_a_red_flag_do_not_hide_it(parent, text):
+    reply = parent.text(text)
+    assert reply.startswith(("Call 911 now", "Please have your baby seen by a doctor today")), reply
+
+
 def test_after_stop_an_emergency_gets_no_text_but_is_recorded_for_staff(parent, redis):
     parent.conversation("hi", "STOP")
     assert parent.text("my baby isn't breathing right, his chest is sinking in") == ""  # the opt-out binds

@@ -174,7 +174,9 @@ class Turn:
 
 
 def normalize(text: str) -> str:
-    """Lowercase, accents and punctuation removed, spaces collapsed: for matching keywords and answers."""
+    """Lowercase, accents, punctuation and invisible format characters (soft hyphen, zero-width space:
+    Unicode category Cf) removed, spaces collapsed: for matching keywords and answers ("S\u200bTOP" is STOP)."""
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = re.sub(r"[^\w\s'-]", " ", plain).replace("'", "")
