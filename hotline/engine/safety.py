@@ -108,6 +108,9 @@ def _order(reading: Reading):  # type: ignore[no-untyped-def]
 
 
 _REMEMBERED_KINDS = ("sign", "context")
+# Twilio caps a text at 1,600 characters and speech results are short; the webhook accepts up to 64 KB. The
+# reading is linear in the length (about 5 us a character here), so it stops at this many characters.
+MAX_READ_CHARS = 10_000
 
 
 def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
@@ -134,7 +137,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     `Screening.age_days` reports only what this message says."""
     reader = reader or READER
     protocol = protocol or PROTOCOL
-    reading = reader.read(text or "")
+    reading = reader.read((text or "")[:MAX_READ_CHARS])
     still = tuple(f for f in known if f not in reading.asserted("negated") - reading.present)
     facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, known=still)
     decision: Decision = protocol.decide(facts)
@@ -209,7 +212,7 @@ _SPANISH_MARKS = frozenset("ñÑ¿¡áéíóúÁÉÍÓÚ")
 @lru_cache(maxsize=256)  # the runner and the screen both ask, about the same message
 def detect_language(text: str) -> str | None:
     """The language of `text`, "en" or "es"; None when it gives no clue ("1", "ok", "38.5") or a tie."""
-    words = tokenize(text or "").words
+    words = tokenize((text or "")[:MAX_READ_CHARS]).words
     english = spanish = 0
     for index, word in enumerate(words):
         if word == "yo" and index and words[index - 1][0].isdigit():
