@@ -45,6 +45,7 @@ from hotline.engine.runner import (
     STOP_WORDS,
     Assessment,
     Context,
+    Enroll,
     Option,
     Reply,
     State,
@@ -425,6 +426,13 @@ class _Call:
 
     def run_engine(self, text: str) -> Answer:
         turn = advance(self.flow, self.engine_state(), text, self.context())
+        answer = self.answer_turn(turn)
+        # The engine's effects are carried out by phone as by text: "YES, send me check-ins" enrolls.
+        if any(isinstance(effect, Enroll) for effect in turn.effects):
+            answer.effects.append(EnrollCheckins())
+        return answer
+
+    def answer_turn(self, turn: Turn) -> Answer:
         if not self.understood(turn):
             return self.missed("not_understood")
         self.state = replace(self.state, engine=turn.state.to_json(), language=turn.state.language, misses=0)

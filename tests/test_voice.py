@@ -712,3 +712,13 @@ def test_a_caller_signs_up_for_check_in_texts_at_the_outcome(call, services, lan
     assert [(e.schedule, e.channel) for e in enrolled] == [("checkin", "voice")]
     call.press("1")  # the advice by text is still on offer after signing up
     assert call.hung_up
+
+
+@pytest.mark.parametrize(("language", "answers"), [("en", ["5", "2"]), ("en", ["check-in texts", "yes"]),
+                                                    ("es", ["5", "2"])])
+def test_a_caller_who_says_yes_to_check_ins_from_the_menu_is_enrolled(call, services, language, answers):
+    in_language(call, language)
+    heard = call.answers(*answers)
+    assert "Done." in heard or "Listo." in heard  # what the caller is told...
+    enrolled = [e for e in services.reminders.enrollments.all() if e.number == PARENT]
+    assert [(e.schedule, e.channel, e.language) for e in enrolled] == [("checkin", "voice", language)]  # ...is true
