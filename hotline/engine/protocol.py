@@ -26,7 +26,7 @@ YOUNG_INFANT_DAYS = 90
 LONG_EPISODE_MINUTES = 5
 # Facts the protocol can use besides the reader's findings.
 DERIVED = ("fever", "low_temperature", "shaking", "long_episode", "seizure_earlier")
-SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "eyes_rolling", "one_side_arm_leg")
+SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}

@@ -15,7 +15,7 @@ pure: no I/O once built.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,10 @@ ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical"
 # Which trigger wins when several reach one finding: the one that most clearly takes it out of "now, this baby".
 _PRECEDENCE = {"other_person": 0, "hypothetical": 1, "negated": 2, "historical": 3, "earlier": 4}
 KINDS = ("sign", "context", "question", "idiom")
+_SHORT_MESSAGE = 4  # words
+# Assertions that do not take the breastfeeding mother's medicine away from the baby ("my wife is on...",
+# "can my medication...", "my dose went up last week").
+_MOTHERS_OWN = ("other_person", "hypothetical", "historical")
 _WINDOW = 12  # hits are compared with this many neighbours on each side (no phrase is longer)
 _MAX_SCOPE = 16  # no trigger reaches further than this many tokens
 
@@ -83,6 +87,7 @@ class _Trigger:
     scope: int
     breaks_at_comma: bool
     clause_start: bool = False  # only at the start of a sentence ("Two weeks ago she..." but not "started 2 weeks ago")
+    stops: frozenset[tuple[str, ...]] = frozenset()  # words that end this trigger's scope besides the common ones
 
 
 _AGE_UNITS = {
@@ -174,11 +179,12 @@ class Reader:
         for name, spec in context.items():
             if name in ("terminators", "negation_terminators"):
                 continue
-            assertion = name.removesuffix("_after").removesuffix("_opening")
+            assertion = name.split("_after")[0].removesuffix("_opening").removesuffix("_correction").removesuffix("_me")
             if assertion not in _PRECEDENCE:
                 raise VocabularyError(f"{source}: context {name!r} is not one of {', '.join(_PRECEDENCE)}")
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
-                                           bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")))
+                                           bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
+                                           self._phrases(spec.get("stops") or {}))
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
                     trigger_entries.append((name, str(pattern)))
@@ -242,13 +248,18 @@ class Reader:
         found = tuple(Found(h.label, self._assertion(
             h, triggers[bisect_left(starts, h.start - _MAX_SCOPE):bisect_right(starts, h.end + _MAX_SCOPE)],
             words, closers, negators), h.start, h.end) for h in hits)
+        # "EMERGENCY" alone is the parent's word that it is one; in a longer message the word is usually
+        # something else ("emergency diaper run"), unless the message says it plainly ("this is an emergency").
+        if sum(w not in BREAKS for w in words) > _SHORT_MESSAGE:
+            found = tuple(f for f in found if f.finding != "emergency_said" or f.end - f.start > 1)
         # The breastfeeding mother's medicine is the baby's finding, whoever writes ("my wife is on...").
         # So is it in a question about it ("can my medication make her shaky?"): she takes it now.
         found = tuple(Found(f.finding, "present", f.start, f.end)
-                      if f.assertion in ("other_person", "hypothetical") and f.finding in self.about_mother else f
-                      for f in found)
+                      if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother else f for f in found)
         age = self._age(words, found)
-        temperature, site = self._temperature(words)
+        near = lambda i: triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]  # noqa: E731
+        temperature, site = self._temperature(
+            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []))
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at),
                        self._language(words), self.shaking, tuple(sorted(set(negators))))
@@ -319,10 +330,12 @@ class Reader:
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
-                if trigger.end > hit.start or not self._reaches(trigger.end, hit.start, spec, closers):
+                # A trigger may share its last word with the finding ("my son had" + "had a fit").
+                if trigger.start >= hit.start or not self._reaches(min(trigger.end, hit.start), hit.start, spec,
+                                                                   closers, words):
                     continue
             else:
-                if trigger.start < hit.end or not self._reaches(hit.end, trigger.start, spec, closers):
+                if trigger.start < hit.end or not self._reaches(hit.end, trigger.start, spec, closers, words):
                     continue
             if best is None or _PRECEDENCE[spec.assertion] < _PRECEDENCE[best]:
                 best, best_span = spec.assertion, (trigger.start, trigger.end)
@@ -331,14 +344,17 @@ class Reader:
         return best or "present"
 
     @staticmethod
-    def _reaches(start: int, end: int, spec: _Trigger, closers: tuple[list[bool], list[bool], list[bool]]) -> bool:
+    def _reaches(start: int, end: int, spec: _Trigger, closers: tuple[list[bool], list[bool], list[bool]],
+                 words: tuple[str, ...]) -> bool:
         """Whether nothing between token start and end closes the trigger's scope."""
         if end - start > spec.scope:
             return False
         closes, comma, negation = closers
         is_negation = spec.assertion == "negated"
-        return not any(closes[i] or (comma[i] and spec.breaks_at_comma) or (is_negation and negation[i])
-                       for i in range(start, end))
+        if any(closes[i] or (comma[i] and spec.breaks_at_comma) or (is_negation and negation[i])
+               for i in range(start, end)):
+            return False
+        return not (spec.stops and any(tuple(words[i:i + len(p)]) == p for i in range(start, end) for p in spec.stops))
 
     # --- Age ---------------------------------------------------------------------------------------------
 
@@ -416,6 +432,9 @@ class Reader:
                 _clean(words, i + 1) in ("old", "de", "y", "and") or _clean(words, i - 2) in _AGE_LEADS or i == 1):
             half = _clean(words, i + 1) in ("y", "and") and _clean(words, i + 2) in ("medio", "half", "a")
             return (1.5 if half else 1.0), i - 1
+        if before == "half" and _clean(words, i - 2) == "a" and _clean(words, i - 3) == "and" and \
+                _clean(words, i - 4)[:1].isdigit():
+            return float(_clean(words, i - 4)) + 0.5, i - 4  # "6 and a half months"
         if before == "half" and _clean(words, i - 2) in ("a", "and"):
             whole = _clean(words, i - 3)
             if _clean(words, i - 2) == "and" and whole[:1].isdigit():
@@ -430,7 +449,8 @@ class Reader:
 
     # --- Temperature ---------------------------------------------------------------------------------------
 
-    def _temperature(self, words: tuple[str, ...]) -> tuple[float | None, str | None]:
+    def _temperature(self, words: tuple[str, ...],
+                     assertion: Callable[[int], str] = lambda i: "present") -> tuple[float | None, str | None]:
         has_context = any(w in _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
                           or w.startswith(("fever", "fiebr", "temp")) for w in words)
         readings: list[float] = []
@@ -467,7 +487,7 @@ class Reader:
             elif unit == "f" or (not unit and 90.0 <= value <= 110.0):
                 if 85.0 <= value <= 112.0 and (near or unit):
                     celsius = round((value - 32) * 5 / 9, 1)
-            if celsius is not None:
+            if celsius is not None and assertion(i) in ("present", "earlier"):
                 readings.append(celsius)
         if not readings:
             return None, site
