@@ -43,6 +43,9 @@ class Facts:
     present: frozenset[str]
     age_days: int | None = None
     temperature_c: float | None = None
+    # Situations mentioned in any way but denied ("his mom says his eyes roll when he falls asleep"): an
+    # `unless` reads these too, so a look-alike explained in the message does not fire a rule.
+    mentioned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class Rule:
         present = facts.present
         if self.any and not (self.any & present):
             return False
-        if not self.all <= present or self.unless & present:
+        if not self.all <= present or self.unless & (present | facts.mentioned):
             return False
         if self.age is not None and not self.age.holds(facts.age_days):
             return False
@@ -135,7 +138,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     if over & set(SEIZURE_FAMILY) and not now & set(SEIZURE_FAMILY):
         present -= set(SEIZURE_FAMILY)
         present.add("seizure_earlier")
-    return Facts(frozenset(present), age, temperature)
+    mentioned = frozenset(f.finding for f in reading.findings if f.assertion != "negated")
+    return Facts(frozenset(present), age, temperature, mentioned)
 
 
 def _bound(value: Any, where: str) -> _Bound | None:

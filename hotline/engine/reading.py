@@ -88,6 +88,7 @@ class _Trigger:
     breaks_at_comma: bool
     clause_start: bool = False  # only at the start of a sentence ("Two weeks ago she..." but not "started 2 weeks ago")
     stops: frozenset[tuple[str, ...]] = frozenset()  # words that end this trigger's scope besides the common ones
+    crosses_breaks: bool = False  # a correction reaches back over "!!" ("purple!! oh wait, it's the blueberry")
 
 
 _AGE_UNITS = {
@@ -184,7 +185,7 @@ class Reader:
                 raise VocabularyError(f"{source}: context {name!r} is not one of {', '.join(_PRECEDENCE)}")
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
                                            bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
-                                           self._phrases(spec.get("stops") or {}))
+                                           self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")))
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
                     trigger_entries.append((name, str(pattern)))
@@ -282,6 +283,10 @@ class Reader:
                       and o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start]
             if any(self.kinds[o.label] == "idiom" or hit.label in self.hides[o.label] for o in inside):
                 continue
+            if self.kinds[hit.label] != "idiom" and any(
+                    self.kinds[o.label] == "idiom" and o.start <= hit.start and hit.end <= o.end
+                    for o in hits[max(0, index - _WINDOW):index + _WINDOW]):
+                continue  # an idiom hides a finding of its own length too ("blue in the face")
             kept.append(hit)
         return kept
 
@@ -351,8 +356,8 @@ class Reader:
             return False
         closes, comma, negation = closers
         is_negation = spec.assertion == "negated"
-        if any(closes[i] or (comma[i] and spec.breaks_at_comma) or (is_negation and negation[i])
-               for i in range(start, end)):
+        if not spec.crosses_breaks and any(closes[i] or (comma[i] and spec.breaks_at_comma)
+                                           or (is_negation and negation[i]) for i in range(start, end)):
             return False
         return not (spec.stops and any(tuple(words[i:i + len(p)]) == p for i in range(start, end) for p in spec.stops))
 
