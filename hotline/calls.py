@@ -53,6 +53,7 @@ from hotline.engine.runner import (
     advance,
     normalize,
 )
+from hotline.engine.safety import screen_for_red_flags
 from hotline.privacy import number_ref
 from hotline.services import Services
 from hotline.settings import Settings
@@ -381,8 +382,8 @@ class _Call:
         if key == "*" or norm in KEY_WORDS["repeat"]:
             self.state = replace(self.state, misses=0)
             return self.repeat()
-        if key == "9" or _says_any(norm, EMERGENCY_WORDS):
-            return self.emergency_menu([], assessment=_SAID_EMERGENCY)
+        if key == "9" or (_says_any(norm, EMERGENCY_WORDS) and "emergency_said" in screen_for_red_flags(speech).flags):
+            return self.emergency_menu([], assessment=_SAID_EMERGENCY)  # "this is not an emergency" is not one
         if norm in HELP_WORDS:
             self.state = replace(self.state, misses=0)
             return self.repeat([self.phrase("help")])

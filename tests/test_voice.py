@@ -722,3 +722,10 @@ def test_a_caller_who_says_yes_to_check_ins_from_the_menu_is_enrolled(call, serv
     assert "Done." in heard or "Listo." in heard  # what the caller is told...
     enrolled = [e for e in services.reminders.enrollments.all() if e.number == PARENT]
     assert [(e.schedule, e.channel, e.language) for e in enrolled] == [("checkin", "voice", language)]  # ...is true
+
+
+def test_saying_it_is_not_an_emergency_is_not_taken_for_one(call, redis):
+    heard = in_language(call, "en").answers("hi this is not an emergency")
+    assert not heard.startswith(EMERGENCY)
+    entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    assert [e for e in entries if e["dir"] == "assessment" and e["level"] == "emergency"] == []

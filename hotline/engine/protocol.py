@@ -133,7 +133,10 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
         present.add("long_episode")
     # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is
     # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.
-    over = {f.finding for f in reading.findings if f.assertion in ("earlier", "historical")}
+    # (A seizure weeks or months ago, checked since, is history: no level of its own.)
+    over = {f.finding for f in reading.findings if f.assertion == "earlier"}
+    present -= {f.finding for f in reading.findings
+                if f.assertion == "historical" and f.finding in SEIZURE_FAMILY} - set(reading.present)
     now = {f.finding for f in reading.findings if f.assertion == "present"}
     if over & set(SEIZURE_FAMILY) and not now & set(SEIZURE_FAMILY):
         present -= set(SEIZURE_FAMILY)

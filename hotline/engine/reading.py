@@ -25,7 +25,7 @@ from hotline.engine.text import BREAKS, Speller, Tokens, tokenize
 
 ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier")
 # Which trigger wins when several reach one finding: the one that most clearly takes it out of "now, this baby".
-_PRECEDENCE = {"other_person": 0, "hypothetical": 1, "negated": 2, "historical": 3, "earlier": 4}
+_PRECEDENCE = {"other_person": 0, "hypothetical": 1, "negated": 2, "earlier": 3, "historical": 4}
 KINDS = ("sign", "context", "question", "idiom")
 _SHORT_MESSAGE = 4  # words
 # Assertions that do not take the breastfeeding mother's medicine away from the baby ("my wife is on...",
