@@ -182,6 +182,50 @@ def test_after_login_only_local_pages_are_redirect_targets(client, nurse):
     assert response.headers["Location"].endswith("/staff/")
 
 
+def staff_cli(settings, monkeypatch, *args: str):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    result = CliRunner().invoke(main, ["staff", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize("ending", ["she logs out", "her password is reset", "her account is deleted"])
+def test_a_copied_session_cookie_stops_working_when_the_session_ends(
+        app, client, redis, settings, monkeypatch, nurse, ending):
+    log_in(client)
+    copy = app.test_client()  # a cookie copied off a shared computer, or another browser of hers
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/staff/").status_code == 200
+    if ending == "she logs out":
+        client.post("/staff/logout", data={"csrf_token": csrf_from(client.get("/staff/").data)})
+    elif ending == "her password is reset":
+        staff_cli(settings, monkeypatch, "add", nurse, "--reset", "--password", "a brand new password")
+    else:
+        redis.hdel("hl:staff:accounts", nurse)  # as the review did: there is no command for it yet
+    response = copy.get("/staff/")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert client.get("/staff/").status_code == 302
+
+
+def test_an_account_made_again_under_a_deleted_name_does_not_revive_its_old_sessions(
+        app, client, redis, settings, monkeypatch, nurse):
+    log_in(client)
+    redis.hdel("hl:staff:accounts", nurse)
+    staff_cli(settings, monkeypatch, "add", nurse, "--password", "someone else entirely")
+    assert client.get("/staff/").status_code == 302
+
+
+def test_after_a_password_reset_the_new_password_logs_in(client, settings, monkeypatch, nurse):
+    log_in(client)
+    staff_cli(settings, monkeypatch, "add", nurse, "--reset", "--password", "a brand new password")
+    assert log_in(client, password="a brand new password").status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
 def test_sessions_expire(client, nurse, monkeypatch):
     log_in(client)
     import hotline.staff.dashboard as dashboard

@@ -56,10 +56,17 @@ def require_login() -> Response | None:
         return None
     user = session.get("staff")
     started = session.get("staff_at", 0)
-    if not user or time.time() - started > SESSION_HOURS * 3600:
+    if not user or time.time() - started > SESSION_HOURS * 3600 or not _session_still_valid(user):
         session.clear()
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
     return None
+
+
+def _session_still_valid(user: str) -> bool:
+    # The cookie is signed, but a copy of it would live its 8 hours whatever happens on the server: a
+    # session is good only while its account exists and has not ended its sessions since (log out, reset).
+    generation = StaffAccounts(services().redis).session_generation(user)
+    return generation is not None and session.get("staff_generation") == generation
 
 
 # The pages in the top navigation; other parts of the app add theirs (endpoint, label).
@@ -116,6 +123,7 @@ def login() -> Any:
             session.permanent = True
             session["staff"] = account
             session["staff_at"] = time.time()
+            session["staff_generation"] = StaffAccounts(services().redis).session_generation(account)
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
             if not target.startswith("/staff") or target.startswith("//"):
@@ -128,6 +136,8 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Log out: ends this account's sessions everywhere, not only this browser's copy of the cookie."""
+    StaffAccounts(services().redis).end_sessions(session["staff"])
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("staff.login"))
