@@ -52,7 +52,6 @@ from hotline.engine.runner import (
     advance,
     normalize,
 )
-from hotline.privacy import number_ref
 from hotline.services import Services
 from hotline.settings import Settings
 from hotline.store.calls import Callback, CallStore
@@ -249,7 +248,7 @@ def _apply(answer: Answer, event: CallEvent, services: Services, store: CallStor
                     id=event.call_sid, number=answer.state.number, level=answer.state.level,
                     language=answer.state.language, requested_at=round(clock(), 3),
                 ))
-                log.info("callback requested for %s", number_ref(answer.state.number))
+                log.info("callback requested for %s", services.refs.of(answer.state.number))
             elif isinstance(effect, AttachRecording):
                 store.attach_recording(event.call_sid, effect.url, effect.seconds)
             elif isinstance(effect, EnrollCheckins):

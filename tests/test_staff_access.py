@@ -284,14 +284,12 @@ def test_staff_cli_creates_an_account_and_a_token(settings, redis, monkeypatch):
     assert StaffTokens(redis).who(token) == "Coordinator"
 
 
-def test_a_conversation_page_shows_that_a_picture_or_video_came(client, nurse, twilio):
-    from hotline.privacy import number_ref
-
+def test_a_conversation_page_shows_that_a_picture_or_video_came(client, services, nurse, twilio):
     params = twilio.sms_params("", "+15551230001")
     params.update(NumMedia="2", MediaUrl0="https://api.twilio.com/m/ME1", MediaContentType0="image/jpeg")
     twilio.post("/twilio/sms", params)
     log_in(client)
-    page = client.get(f"/staff/conversations/{number_ref('+15551230001')}").data.decode()
+    page = client.get(f"/staff/conversations/{services.refs.of('+15551230001')}").data.decode()
     assert "[2 picture(s) or video(s) attached, not kept]" in page
 
 

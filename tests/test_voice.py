@@ -489,6 +489,7 @@ def worker_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", settings.twilio_auth_token)
     monkeypatch.setenv("TWILIO_API_BASE_URL", settings.twilio_api_base_url)
     monkeypatch.setenv("TWILIO_FROM_NUMBER", settings.twilio_from_number)
+    monkeypatch.setenv("HOTLINE_SECRET_KEY", settings.secret_key)
     monkeypatch.chdir(settings.data_dir.parent)  # no stray .env from the working tree
 
 

@@ -26,7 +26,7 @@ from flask import (
 )
 
 from hotline.conversation import Inbound, handle_inbound, sender_number
-from hotline.privacy import mask_number, number_ref
+from hotline.privacy import mask_number
 from hotline.sender import ConsoleOutbox
 from hotline.services import Services
 from hotline.store.staff_accounts import MAX_USERNAME, LoginThrottle, StaffAccounts
@@ -182,7 +182,7 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
         assessment = latest.get(number)
         result.append({
             "number": number,
-            "ref": number_ref(number),
+            "ref": services().refs.of(number),
             "last": score,
             "level": assessment.get("level") if assessment else None,
             "flags": assessment.get("flags", []) if assessment else [],
@@ -253,9 +253,10 @@ def conversation(ref: str) -> str:
 
 def _number_for_ref(ref: str) -> str:
     """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs."""
+    refs = services().refs
     for raw in services().redis.zrange("hl:conversations", 0, -1):
         number = raw.decode()
-        if number_ref(number) == ref:
+        if refs.of(number) == ref:
             return number
     abort(404)
 
@@ -320,7 +321,7 @@ def simulator() -> Any:
     cutoff = time.time() - timedelta(hours=24).total_seconds()
     entries = [e for e in entries if float(e.get("at", 0)) >= cutoff and e.get("channel", "sms") == mode
                or e.get("dir") == "assessment" and float(e.get("at", 0)) >= cutoff]
-    return render_template("staff/simulator.html", number=number, entries=entries, ref=number_ref(number),
+    return render_template("staff/simulator.html", number=number, entries=entries, ref=services().refs.of(number),
                            mode=mode, in_call=bool(session.get("sim_path")))
 
 
