@@ -613,7 +613,9 @@ def test_the_call_transcript_and_assessment_are_kept_with_the_callers_conversati
     twilio.sms("hi", number)
     call = Call(twilio, number=number)
     in_language(call, "en").answers("4", "1", "2", "1", "1")
-    body = staff_get(client, redis, f"/api/conversations/{number}").get_json()
+    token = StaffTokens(redis).create("nurse")
+    body = client.post("/api/conversations/lookup", json={"number": number},
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
     channels = {entry["channel"] for entry in body["transcript"]}
     assert channels == {"sms", "voice"}
     voice_in = [e["text"] for e in body["transcript"] if e["channel"] == "voice" and e["dir"] == "in"]

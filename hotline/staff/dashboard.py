@@ -29,6 +29,7 @@ from hotline.conversation import Inbound, handle_inbound, sender_number
 from hotline.privacy import mask_number
 from hotline.sender import ConsoleOutbox
 from hotline.services import Services
+from hotline.store.audit import RevealAudit
 from hotline.store.staff_accounts import MAX_USERNAME, LoginThrottle, StaffAccounts
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,8 @@ def conversation(ref: str) -> str:
     store = services().conversations
     reveal = request.args.get("reveal") == "1"
     if reveal:
-        log.info("staff %s revealed the number of %s", session.get("staff"), ref)
+        RevealAudit(services().redis).record(session["staff"], ref)
+        log.info("staff %s revealed the number of %s", session["staff"], ref)
     entries = store.transcript(number)
     assessments = [e for e in entries if e.get("dir") == "assessment"]
     return render_template(
@@ -249,6 +251,12 @@ def conversation(ref: str) -> str:
         opted_out=store.is_opted_out(number),
         sections=_section_titles(),
     )
+
+
+@bp.get("/reveals")
+def reveals() -> str:
+    """Who saw which conversation's full number, and when: the audit kept in Redis, newest first."""
+    return render_template("staff/reveals.html", reveals=RevealAudit(services().redis).recent(200))
 
 
 def _number_for_ref(ref: str) -> str:
