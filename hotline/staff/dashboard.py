@@ -166,15 +166,16 @@ def _latest_assessments(numbers: list[str]) -> dict[str, dict[str, Any]]:
 
 def _conversation_rows(since: float | None = None, limit: int = 200,
                        number: str | None = None) -> list[dict[str, Any]]:
-    """The newest conversations (or those since a time), or the one with `number` however old it is."""
+    """The newest conversations (or those since a time), or the one with `number` however old it is, within
+    the retention period."""
     redis = services().redis
+    oldest = services().conversations.listed_since()
     if number is not None:
         score = redis.zscore("hl:conversations", number)
-        rows = [] if score is None else [(number.encode(), score)]
-    elif since is None:
-        rows = redis.zrevrange("hl:conversations", 0, limit - 1, withscores=True)
+        rows = [] if score is None or score < oldest else [(number.encode(), score)]
     else:
-        rows = redis.zrevrangebyscore("hl:conversations", "+inf", since, start=0, num=limit, withscores=True)
+        rows = redis.zrevrangebyscore("hl:conversations", "+inf", max(since or oldest, oldest), start=0,
+                                      num=limit, withscores=True)
     numbers = [n.decode() for n, _ in rows]
     latest = _latest_assessments(numbers)
     result = []
@@ -262,7 +263,8 @@ def reveals() -> str:
 def _number_for_ref(ref: str) -> str:
     """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs."""
     refs = services().refs
-    for raw in services().redis.zrange("hl:conversations", 0, -1):
+    oldest = services().conversations.listed_since()
+    for raw in services().redis.zrangebyscore("hl:conversations", oldest, "+inf"):
         number = raw.decode()
         if refs.of(number) == ref:
             return number
