@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.services import Services, build_services
-from hotline.settings import Settings, session_secret_key
+from hotline.settings import Settings, server_secret
 
 log = logging.getLogger("hotline")
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=session_secret_key(settings),
+        SECRET_KEY=server_secret(settings),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         SESSION_COOKIE_HTTPONLY=True,

@@ -54,7 +54,6 @@ from hotline.engine.runner import (
     normalize,
 )
 from hotline.engine.safety import screen_for_red_flags
-from hotline.privacy import number_ref
 from hotline.services import Services
 from hotline.settings import Settings
 from hotline.store.calls import Callback, CallStore
@@ -251,7 +250,7 @@ def _apply(answer: Answer, event: CallEvent, services: Services, store: CallStor
                     id=event.call_sid, number=answer.state.number, level=answer.state.level,
                     language=answer.state.language, requested_at=round(clock(), 3),
                 ))
-                log.info("callback requested for %s", number_ref(answer.state.number))
+                log.info("callback requested for %s", services.refs.of(answer.state.number))
             elif isinstance(effect, AttachRecording):
                 store.attach_recording(event.call_sid, effect.url, effect.seconds)
             elif isinstance(effect, EnrollCheckins):

@@ -196,7 +196,8 @@ def staff_add(username: str, reset: bool, password: str) -> None:
         StaffAccounts(connect_redis(_settings_with_dev_redis())).add(username, password, replace=reset)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Account '{username.strip().lower()}' is ready. Log in at /staff/login.")
+    ended = " Its sessions have ended: every browser logs in again." if reset else ""
+    click.echo(f"Account '{username.strip().lower()}' is ready. Log in at /staff/login.{ended}")
 
 
 @staff.command("token")

@@ -14,7 +14,6 @@ import phonenumbers
 from hotline.channels.sms import render_sms
 from hotline.engine.levels import Level
 from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance
-from hotline.privacy import number_ref
 from hotline.services import Services
 from hotline.store.conversations import Loaded
 
@@ -139,7 +138,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         if result == "ok":
             apply_reminder_effects(services, inbound, turn, checkin)
             if turn.assessment and turn.assessment.level >= Level.URGENT:
-                log.info("assessment %s for %s", turn.assessment.level.label, number_ref(inbound.number))
+                log.info("assessment %s for %s", turn.assessment.level.label, services.refs.of(inbound.number))
             return Handled(messages, turn)
         if result == "duplicate":
             again = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token)
@@ -147,7 +146,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         # conflict: another message for this number was saved meanwhile; run again on its state,
         # after a short random pause so racing webhooks stop colliding.
         time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-    log.warning("gave up after %d conflicting writes for %s", MAX_ATTEMPTS, number_ref(inbound.number))
+    log.warning("gave up after %d conflicting writes for %s", MAX_ATTEMPTS, services.refs.of(inbound.number))
     raise RuntimeError("session kept changing")
 
 
@@ -159,7 +158,7 @@ def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: 
     flow = services.flow
     messages: tuple[str, ...] = ()
     if recent == RATE_LIMIT + 1:
-        log.warning("rate limit reached for %s", number_ref(inbound.number))
+        log.warning("rate limit reached for %s", services.refs.of(inbound.number))
         text = flow.message("slow_down", language).replace("{emergency}", services.settings.emergency_number)
         messages = (text,)
     entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text,
@@ -184,7 +183,7 @@ def apply_reminder_effects(services: Services, inbound: Inbound, turn: Turn, che
             elif isinstance(effect, CheckinReply) and checkin:
                 services.reminders.answer_checkin(inbound.number, checkin, effect.answer)
         except Exception:  # the parent's reply is already saved: never turn it into an error message
-            log.exception("could not apply %s for %s", type(effect).__name__, number_ref(inbound.number))
+            log.exception("could not apply %s for %s", type(effect).__name__, services.refs.of(inbound.number))
 
 
 def fallback_messages(services: Services, text: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from hotline.privacy import number_ref
+from hotline.privacy import NumberRefs
 from hotline.settings import TWILIO_API, Settings
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,9 @@ class TwilioSender:
 class ConsoleOutbox:
     """Development sender: prints each text and keeps the latest ones in Redis for staff to read."""
 
-    def __init__(self, connection: redis.Redis, stream: object = None) -> None:
+    def __init__(self, connection: redis.Redis, refs: NumberRefs, stream: object = None) -> None:
         self.connection = connection
+        self.refs = refs
         self.stream = stream
 
     def send(self, to: str, body: str) -> SentMessage:
@@ -161,7 +162,7 @@ class ConsoleOutbox:
             pipe.execute()
         stream = self.stream or sys.stdout
         print(f"\n[outbox] to {to}:\n{body}\n", file=stream, flush=True)  # type: ignore[call-overload]
-        log.info("outbox text %s to %s", sid, number_ref(to))
+        log.info("outbox text %s to %s", sid, self.refs.of(to))
         return SentMessage(sid=sid, status="sent")
 
     @staticmethod
@@ -169,7 +170,7 @@ class ConsoleOutbox:
         return [json.loads(raw) for raw in connection.lrange(OUTBOX_KEY, 0, limit - 1)]
 
 
-def build_sender(settings: Settings, connection: redis.Redis) -> Sender:
+def build_sender(settings: Settings, connection: redis.Redis, refs: NumberRefs | None = None) -> Sender:
     if settings.twilio_configured:
         return TwilioSender(settings)
-    return ConsoleOutbox(connection)
+    return ConsoleOutbox(connection, refs or NumberRefs.for_settings(settings))

@@ -8,6 +8,7 @@ import redis
 from rq import Queue
 
 from hotline.engine.flow import Flow, load_flow
+from hotline.privacy import NumberRefs
 from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
 from hotline.settings import Settings
@@ -23,6 +24,7 @@ class Services:
     flow: Flow
     conversations: ConversationStore
     reminders: Reminders
+    refs: NumberRefs  # what log lines and page URLs call a number
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -39,14 +41,16 @@ def connect_redis(settings: Settings) -> redis.Redis:
 
 def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
     connection = connection or connect_redis(settings)
+    refs = NumberRefs.for_settings(settings)
     return Services(
         settings=settings,
         redis=connection,
         queue=Queue(settings.queue_name, connection=connection),
-        sender=build_sender(settings, connection),
+        sender=build_sender(settings, connection, refs),
         flow=flow or load_flow(settings.flows_dir),
         conversations=ConversationStore(
             connection, settings.session_ttl_seconds, settings.transcript_retention_days
         ),
-        reminders=Reminders(settings, connection),
+        reminders=Reminders(settings, connection, refs=refs),
+        refs=refs,
     )

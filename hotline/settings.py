@@ -197,9 +197,10 @@ class Settings:
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
-def session_secret_key(settings: Settings) -> str:
-    """The key that signs staff sessions: HOTLINE_SECRET_KEY, or, outside production, a random key made once
-    for the data directory and kept there (mode 0600), so sessions survive a restart."""
+def server_secret(settings: Settings) -> str:
+    """The server's secret, which signs staff sessions and keys number references: HOTLINE_SECRET_KEY, or,
+    outside production, a random key made once for the data directory and kept there (mode 0600), so
+    sessions and references survive a restart and the web app and workers share it."""
     if settings.secret_key:
         return settings.secret_key
     if settings.production:

@@ -107,7 +107,8 @@ def test_pages_read_on_a_phone_sized_screen(page):
     log_in(page)
     for name, path in [("conversations", "/staff/conversations"), ("opt-outs", "/staff/opt-outs"),
                        ("outbox", "/staff/outbox"), ("schedules", "/staff/schedules"),
-                       ("schedule-edit", "/staff/schedules/checkin"), ("enrollments", "/staff/enrollments")]:
+                       ("schedule-edit", "/staff/schedules/checkin"), ("enrollments", "/staff/enrollments"),
+                       ("reveals", "/staff/reveals")]:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
         shot(page, f"phone-{name}")

@@ -181,8 +181,8 @@ def test_texts_leave_only_over_tls_the_machine_trusts(settings, tmp_path, monkey
         assert [m.body for m in api.messages] == ["hi"]
 
 
-def test_console_outbox_prints_and_keeps_texts_for_staff(redis, capsys):
-    ConsoleOutbox(redis).send("+15551230001", "Hello from the hotline")
+def test_console_outbox_prints_and_keeps_texts_for_staff(services, redis, capsys):
+    ConsoleOutbox(redis, services.refs).send("+15551230001", "Hello from the hotline")
     assert "Hello from the hotline" in capsys.readouterr().out
     [entry] = ConsoleOutbox.read(redis)
     assert entry["to"] == "+15551230001" and entry["body"] == "Hello from the hotline"

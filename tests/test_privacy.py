@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 
 import pytest
 
@@ -34,6 +36,25 @@ def test_a_full_sms_conversation_logs_no_number_text_or_token(twilio, all_logs, 
     assert "assessment urgent for n_" in logged  # the logs were captured, with a reference instead of the number
     assert "rejected unsigned" in logged
     assert_private(logged, [PARENT, PARENT[2:], *SECRET_TEXTS[:3], twilio.auth_token])
+
+
+def test_a_number_reference_from_the_logs_cannot_be_reversed_by_hashing_every_number(twilio, all_logs):
+    reply_texts(twilio.sms("my 5 week old is shaking and has a fever of 38.5", PARENT))
+    ref = re.search(r"assessment urgent for (n_[0-9a-f]+)", all_logs.text)[1]
+    # The review's attack: hash every number of the area code and compare. Here the 10,000 around PARENT.
+    candidates = [f"{PARENT[:-4]}{i:04d}" for i in range(10_000)]
+    found = [n for n in candidates if hashlib.sha256(n.encode()).hexdigest().startswith(ref[2:])]
+    assert found == []
+
+
+def test_number_references_are_keyed_with_the_deployments_secret_and_stable_under_it(settings, redis):
+    from hotline.services import build_services
+
+    ours, again = build_services(settings).refs, build_services(settings).refs
+    other = build_services(settings.with_(secret_key="another deployment's secret")).refs
+    assert ours.of(PARENT) == again.of(PARENT)  # pages link by ref and log lines can be followed
+    assert ours.of(PARENT) != other.of(PARENT)
+    assert ours.of(PARENT) != ours.of("+12025550148")
 
 
 def test_transcripts_expire_after_the_retention_period(services, twilio, redis):

@@ -489,6 +489,7 @@ def worker_env(settings, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", settings.twilio_auth_token)
     monkeypatch.setenv("TWILIO_API_BASE_URL", settings.twilio_api_base_url)
     monkeypatch.setenv("TWILIO_FROM_NUMBER", settings.twilio_from_number)
+    monkeypatch.setenv("HOTLINE_SECRET_KEY", settings.secret_key)
     monkeypatch.chdir(settings.data_dir.parent)  # no stray .env from the working tree
 
 
@@ -612,7 +613,9 @@ def test_the_call_transcript_and_assessment_are_kept_with_the_callers_conversati
     twilio.sms("hi", number)
     call = Call(twilio, number=number)
     in_language(call, "en").answers("4", "1", "2", "1", "1")
-    body = staff_get(client, redis, f"/api/conversations/{number}").get_json()
+    token = StaffTokens(redis).create("nurse")
+    body = client.post("/api/conversations/lookup", json={"number": number},
+                       headers={"Authorization": f"Bearer {token}"}).get_json()
     channels = {entry["channel"] for entry in body["transcript"]}
     assert channels == {"sms", "voice"}
     voice_in = [e["text"] for e in body["transcript"] if e["channel"] == "voice" and e["dir"] == "in"]

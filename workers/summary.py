@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.privacy import number_ref
+from hotline.privacy import NumberRefs
 from hotline.sender import PermanentSendError, TransientSendError, build_sender
 from hotline.services import connect_redis
 from hotline.settings import Settings
@@ -27,19 +27,20 @@ def send_call_summary(summary_id: str) -> str:
     if found is None:
         return "expired"
     number, text = found
+    refs = NumberRefs.for_settings(settings)
     conversations = ConversationStore(connection, settings.session_ttl_seconds, settings.transcript_retention_days)
     if conversations.is_opted_out(number):
         return "opted-out"  # texted STOP after the call: respect it
     if not summaries.claim(summary_id):
         return "already-sent"
     try:
-        message = build_sender(settings, connection).send(number, text)
+        message = build_sender(settings, connection, refs).send(number, text)
     except TransientSendError:
         summaries.release(summary_id)
         raise
     except PermanentSendError as error:
-        log.warning("call summary %s refused for %s: %s", summary_id, number_ref(number), error.code)
+        log.warning("call summary %s refused for %s: %s", summary_id, refs.of(number), error.code)
         return "refused"
     summaries.sent(summary_id, message.sid)
-    log.info("call summary %s sent to %s as %s", summary_id, number_ref(number), message.sid)
+    log.info("call summary %s sent to %s as %s", summary_id, refs.of(number), message.sid)
     return "sent"

@@ -19,7 +19,7 @@ import redis
 from rq import Queue, Retry
 
 from hotline.channels.segments import non_gsm7_characters
-from hotline.privacy import number_ref
+from hotline.privacy import NumberRefs
 from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
 from hotline.reminders.schedules import LANGUAGES, ReminderSchedule, ScheduleStore, render
 from hotline.reminders.store import (
@@ -125,8 +125,10 @@ def find_sent(sender: Sender, to: str, body: str, since: float) -> FoundMessage 
 
 
 class Reminders:
-    def __init__(self, settings: Settings, connection: redis.Redis, queue: Queue | None = None) -> None:
+    def __init__(self, settings: Settings, connection: redis.Redis, queue: Queue | None = None,
+                 refs: NumberRefs | None = None) -> None:
         self.settings = settings
+        self.refs = refs or NumberRefs.for_settings(settings)
         self.redis = connection
         self.queue = queue or Queue(settings.queue_name, connection=connection)
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
@@ -153,7 +155,7 @@ class Reminders:
         stored = self.enrollments.get(eid)
         assert stored is not None
         if created:
-            log.info("enrolled %s in %s by %s as %s", number_ref(enrollment.number), enrollment.schedule,
+            log.info("enrolled %s in %s by %s as %s", self.refs.of(enrollment.number), enrollment.schedule,
                      channel, eid)
             self.ensure_dispatcher()
         return EnrollResult(stored, created)

@@ -40,10 +40,16 @@ def staff_token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@bp.get("/conversations/<path:number>")
+@bp.post("/conversations/lookup")
 @staff_token_required
-def conversation(number: str) -> Any:
+def conversation() -> Any:
+    """A parent's conversation, found by the number in the JSON body: never in the URL, which access logs
+    and proxies keep."""
     svc = services()
+    body = request.get_json(silent=True)
+    number = body.get("number") if isinstance(body, dict) else None
+    if not isinstance(number, str):
+        return problem(400, 'send the number as JSON in the body: {"number": "+15551234567"}')
     e164 = sender_number(number, svc.settings.default_region)
     if not e164:
         return problem(400, f"'{number}' is not a valid phone number; use E.164, e.g. +15551234567")
@@ -56,6 +62,7 @@ def conversation(number: str) -> Any:
     latest = assessments[-1] if assessments else None
     return jsonify(
         number=e164,
+        ref=svc.refs.of(e164),
         opted_out=store.is_opted_out(e164),
         language=store.contact(e164).get("language"),
         assessment=({k: latest[k] for k in ("level", "flags", "sections", "at")} if latest else None),

@@ -26,9 +26,10 @@ from flask import (
 )
 
 from hotline.conversation import Inbound, handle_inbound, sender_number
-from hotline.privacy import mask_number, number_ref
+from hotline.privacy import mask_number
 from hotline.sender import ConsoleOutbox
 from hotline.services import Services
+from hotline.store.audit import RevealAudit
 from hotline.store.staff_accounts import MAX_USERNAME, LoginThrottle, StaffAccounts
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,17 @@ def require_login() -> Response | None:
         return None
     user = session.get("staff")
     started = session.get("staff_at", 0)
-    if not user or time.time() - started > SESSION_HOURS * 3600:
+    if not user or time.time() - started > SESSION_HOURS * 3600 or not _session_still_valid(user):
         session.clear()
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
     return None
+
+
+def _session_still_valid(user: str) -> bool:
+    # The cookie is signed, but a copy of it would live its 8 hours whatever happens on the server: a
+    # session is good only while its account exists and has not ended its sessions since (log out, reset).
+    generation = StaffAccounts(services().redis).session_generation(user)
+    return generation is not None and session.get("staff_generation") == generation
 
 
 # The pages in the top navigation; other parts of the app add theirs (endpoint, label).
@@ -116,6 +124,7 @@ def login() -> Any:
             session.permanent = True
             session["staff"] = account
             session["staff_at"] = time.time()
+            session["staff_generation"] = StaffAccounts(services().redis).session_generation(account)
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
             if not target.startswith("/staff") or target.startswith("//"):
@@ -128,6 +137,8 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Log out: ends this account's sessions everywhere, not only this browser's copy of the cookie."""
+    StaffAccounts(services().redis).end_sessions(session["staff"])
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("staff.login"))
@@ -155,15 +166,16 @@ def _latest_assessments(numbers: list[str]) -> dict[str, dict[str, Any]]:
 
 def _conversation_rows(since: float | None = None, limit: int = 200,
                        number: str | None = None) -> list[dict[str, Any]]:
-    """The newest conversations (or those since a time), or the one with `number` however old it is."""
+    """The newest conversations (or those since a time), or the one with `number` however old it is, within
+    the retention period."""
     redis = services().redis
+    oldest = services().conversations.listed_since()
     if number is not None:
         score = redis.zscore("hl:conversations", number)
-        rows = [] if score is None else [(number.encode(), score)]
-    elif since is None:
-        rows = redis.zrevrange("hl:conversations", 0, limit - 1, withscores=True)
+        rows = [] if score is None or score < oldest else [(number.encode(), score)]
     else:
-        rows = redis.zrevrangebyscore("hl:conversations", "+inf", since, start=0, num=limit, withscores=True)
+        rows = redis.zrevrangebyscore("hl:conversations", "+inf", max(since or oldest, oldest), start=0,
+                                      num=limit, withscores=True)
     numbers = [n.decode() for n, _ in rows]
     latest = _latest_assessments(numbers)
     result = []
@@ -172,7 +184,7 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
         assessment = latest.get(number)
         result.append({
             "number": number,
-            "ref": number_ref(number),
+            "ref": services().refs.of(number),
             "last": score,
             "level": assessment.get("level") if assessment else None,
             "flags": assessment.get("flags", []) if assessment else [],
@@ -226,7 +238,8 @@ def conversation(ref: str) -> str:
     store = services().conversations
     reveal = request.args.get("reveal") == "1"
     if reveal:
-        log.info("staff %s revealed the number of %s", session.get("staff"), ref)
+        RevealAudit(services().redis).record(session["staff"], ref)
+        log.info("staff %s revealed the number of %s", session["staff"], ref)
     entries = store.transcript(number)
     assessments = [e for e in entries if e.get("dir") == "assessment"]
     return render_template(
@@ -241,11 +254,19 @@ def conversation(ref: str) -> str:
     )
 
 
+@bp.get("/reveals")
+def reveals() -> str:
+    """Who saw which conversation's full number, and when: the audit kept in Redis, newest first."""
+    return render_template("staff/reveals.html", reveals=RevealAudit(services().redis).recent(200))
+
+
 def _number_for_ref(ref: str) -> str:
     """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs."""
-    for raw in services().redis.zrange("hl:conversations", 0, -1):
+    refs = services().refs
+    oldest = services().conversations.listed_since()
+    for raw in services().redis.zrangebyscore("hl:conversations", oldest, "+inf"):
         number = raw.decode()
-        if number_ref(number) == ref:
+        if refs.of(number) == ref:
             return number
     abort(404)
 
@@ -310,7 +331,7 @@ def simulator() -> Any:
     cutoff = time.time() - timedelta(hours=24).total_seconds()
     entries = [e for e in entries if float(e.get("at", 0)) >= cutoff and e.get("channel", "sms") == mode
                or e.get("dir") == "assessment" and float(e.get("at", 0)) >= cutoff]
-    return render_template("staff/simulator.html", number=number, entries=entries, ref=number_ref(number),
+    return render_template("staff/simulator.html", number=number, entries=entries, ref=services().refs.of(number),
                            mode=mode, in_call=bool(session.get("sim_path")))
 
 

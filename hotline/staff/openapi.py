@@ -79,9 +79,11 @@ def document() -> dict[str, Any]:
         "security": [{"staff": []}],
         "paths": {
             "/api/openapi.json": {"get": _op("This document", _json({"type": "object"}))},
-            "/api/conversations/{number}": {"get": _op(
-                "A parent's conversation: transcript, assessments, opt-out", _json(listing), 400, 404,
-                params=[_path("number")])},
+            "/api/conversations/lookup": {"post": _op(
+                "A parent's conversation (transcript, assessments, opt-out), by the number in the body: "
+                "never in the URL, which access logs keep", _json(listing), 400, 404,
+                body={"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["number"], "properties": {"number": {"type": "string"}}}}}})},
             "/api/callbacks": {"get": _op("Callers who asked to be called back", _json(listing), params=[LIMIT])},
             "/api/schedules": {
                 "get": _op("All reminder schedules", _json({"type": "object", "properties": {

@@ -11,6 +11,8 @@ Keys (all prefixed `hl:`):
   callback:{id}            JSON: number, level, language, recording; expires after the retention period
   summary:{id}             JSON: number and text of an advice-by-text request, 1 day
   summary:{id}:sent        claimed by the worker before sending (SET NX), then the MessageSid
+
+Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ if ARGV[8] ~= '' then
   redis.call('HSETNX', KEYS[4], 'first_seen', ARGV[6])
   redis.call('EXPIRE', KEYS[4], ARGV[5])
   redis.call('ZADD', KEYS[5], ARGV[6], ARGV[8])
+  -- As conversations.py: the index keeps a number as long as its transcript.
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[6]) - tonumber(ARGV[5])))
+  redis.call('EXPIRE', KEYS[5], ARGV[5])
   if #ARGV > 8 then
     redis.call('RPUSH', KEYS[3], unpack(ARGV, 9))
     redis.call('EXPIRE', KEYS[3], ARGV[5])

@@ -9,9 +9,12 @@ Keys (all prefixed `hl:`):
   contact:{number}      hash: language, first_seen, last_seen; expires after the retention period
   transcript:{number}   list of JSON entries (in, out, assessment); expires after the retention period
   optouts               hash number -> time of STOP
-  conversations         sorted set number -> last activity (for staff views)
+  conversations         sorted set number -> last activity (for staff views); a member lives as long as
+                        its transcript: every write drops those older than the retention period
   reply:{message_sid}   the reply already given to this inbound message (Twilio retries), 1 day
   reply:tok:{token}     the same, keyed by I-Twilio-Idempotency-Token
+
+Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ end
 if ARGV[6] == 'set' then redis.call('HSET', KEYS[4], ARGV[9], ARGV[7]) end
 if ARGV[6] == 'del' then redis.call('HDEL', KEYS[4], ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], ARGV[9])
+-- The index keeps a number as long as its transcript: drop those last active before the retention period.
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[7]) - tonumber(ARGV[4])))
+redis.call('EXPIRE', KEYS[5], ARGV[4])
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
 if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
 return 1
@@ -142,6 +148,12 @@ class ConversationStore:
     def opt_outs(self) -> dict[str, float]:
         return {k.decode(): float(v) for k, v in self.redis.hgetall("hl:optouts").items()}
 
+    def listed_since(self) -> float:
+        """Conversations last active before this are past the retention period (their transcripts have
+        expired): staff views leave them out, though the next write has not yet dropped them."""
+        return time.time() - self.retention_ttl
+
     def recent(self, limit: int = 50) -> list[tuple[str, float]]:
-        rows = self.redis.zrevrange("hl:conversations", 0, limit - 1, withscores=True)
+        rows = self.redis.zrevrangebyscore("hl:conversations", "+inf", self.listed_since(), start=0, num=limit,
+                                           withscores=True)
         return [(n.decode(), score) for n, score in rows]

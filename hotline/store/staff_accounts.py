@@ -11,6 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 KEY = "hl:staff:accounts"
+# Username -> session generation. A session keeps the generation it began in and is good only while the
+# account exists with that generation: raising it ends every session of the account at once.
+SESSIONS = "hl:staff:sessions"
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
@@ -33,7 +36,12 @@ class StaffAccounts:
             raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
         if not replace and self.redis.hexists(KEY, username):
             raise AccountError(f"'{username}' already exists (use --reset to set a new password)")
-        self.redis.hset(KEY, username, self.hasher.hash(password))
+        with self.redis.pipeline() as pipe:
+            pipe.hset(KEY, username, self.hasher.hash(password))
+            # A new password ends the sessions of the old one, and a new account under a deleted one's
+            # name does not inherit its sessions.
+            pipe.hincrby(SESSIONS, username, 1)
+            pipe.execute()
 
     def verify(self, username: str, password: str) -> bool:
         stored = self.redis.hget(KEY, username.strip().lower())
@@ -45,6 +53,18 @@ class StaffAccounts:
             return bool(self.hasher.verify(stored.decode(), password))
         except (VerificationError, InvalidHashError):
             return False
+
+    def session_generation(self, username: str) -> int | None:
+        """The generation a session of this account must carry to be valid; None when there is no account."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hexists(KEY, username)
+            pipe.hget(SESSIONS, username)
+            exists, generation = pipe.execute()
+        return int(generation or 0) if exists else None
+
+    def end_sessions(self, username: str) -> None:
+        """End every session of the account, in every browser (logging out does this)."""
+        self.redis.hincrby(SESSIONS, username, 1)
 
     def usernames(self) -> list[str]:
         return sorted(k.decode() for k in self.redis.hkeys(KEY))

@@ -21,6 +21,7 @@ def worker_env(monkeypatch, settings: Settings, **extra: str) -> dict[str, str]:
         "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
         "TWILIO_FROM_NUMBER": settings.twilio_from_number or "",
         "PUBLIC_BASE_URL": settings.public_base_url or "",
+        "HOTLINE_SECRET_KEY": settings.secret_key or "",  # log lines name numbers as the web app does
         "HOTLINE_SENDS_PER_SECOND": "0",
         **extra,
     }

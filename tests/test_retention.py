@@ -1,0 +1,163 @@
+"""Retention: staff never see a conversation older than the retention period, and every Redis key that holds
+a parent's number is listed in docs/redis-keys.md with its owner and lifetime, and expires within that
+lifetime or is erased by `hotline forget`."""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from hotline.cli import main
+from hotline.sender import ConsoleOutbox
+from hotline.store.staff_accounts import StaffAccounts
+from tests.support.reminders import run_worker
+from tests.support.signed import reply_texts
+from tests.test_staff_access import log_in
+from tests.test_voice import Call, in_language
+
+ROOT = Path(__file__).resolve().parent.parent
+PARENT = "+12025550163"
+OLD = "+12025550164"
+OTHER = "+12025550165"
+
+
+@pytest.fixture
+def staff(client, redis):  # type: ignore[no-untyped-def]
+    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
+    log_in(client)
+    return client
+
+
+@pytest.mark.parametrize("next_write", ["a text", "a call"])
+def test_a_conversation_older_than_the_retention_period_is_not_listed_revealed_or_kept(
+        staff, services, twilio, redis, next_write):
+    twilio.sms("hi", OLD)
+    # Her last message was longer ago than the retention period, and her transcript has expired with it.
+    retention = services.conversations.retention_ttl
+    redis.zadd("hl:conversations", {OLD: time.time() - retention - 60})
+    redis.delete(f"hl:session:{OLD}", f"hl:contact:{OLD}", f"hl:transcript:{OLD}")
+
+    assert "+1*******164" not in staff.get("/staff/conversations").data.decode()
+    assert "No conversation with that number" in staff.get(f"/staff/conversations?q={OLD}").data.decode()
+    assert staff.get(f"/staff/conversations/{services.refs.of(OLD)}?reveal=1").status_code == 404
+    if next_write == "a text":
+        twilio.sms("hi", OTHER)
+    else:
+        in_language(Call(twilio, number=OTHER), "en")
+    assert redis.zscore("hl:conversations", OLD) is None
+    assert redis.zscore("hl:conversations", OTHER) is not None
+    assert 0 < redis.ttl("hl:conversations") <= retention
+
+
+# --- Every key that holds a number ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentedKey:
+    pattern: str  # as written in the page, e.g. hl:session:{number}
+    lifetime: str
+
+    def matches(self, key: str) -> bool:
+        parts = re.split(r"\{[^}]+\}", self.pattern)
+        return re.fullmatch("[^:]+".join(re.escape(part) for part in parts), key) is not None
+
+    def seconds(self, services) -> int | None:  # type: ignore[no-untyped-def]
+        """The longest a key may live, from the page's words; None for 'kept until ...'."""
+        if "HOTLINE_TRANSCRIPT_RETENTION_DAYS" in self.lifetime:
+            return int(services.conversations.retention_ttl)
+        if "HOTLINE_SESSION_TTL_HOURS" in self.lifetime:
+            return int(services.settings.session_ttl_seconds)
+        found = re.search(r"(\d+) (second|minute|hour|day)s?", self.lifetime)
+        if found:
+            return int(found[1]) * {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[found[2]]
+        assert self.lifetime.startswith("kept until"), f"{self.pattern}: what is its lifetime? {self.lifetime!r}"
+        return None
+
+
+def documented_keys() -> list[DocumentedKey]:
+    """The table under '## Keys that hold a number' in docs/redis-keys.md:
+    | `key` | what it holds | owner | lifetime | hotline forget |."""
+    page = (ROOT / "docs/redis-keys.md").read_text()
+    [section] = [part for part in page.split("\n## ") if part.startswith("Keys that hold a number")]
+    rows = re.findall(r"^\| `([^`]+)` \|[^|]*\|[^|]*\| ([^|]+) \|", section, re.M)
+    assert rows, "docs/redis-keys.md has no table of keys"
+    return [DocumentedKey(pattern, lifetime.strip()) for pattern, lifetime in rows]
+
+
+def stored(redis, key: bytes) -> bytes:  # type: ignore[no-untyped-def]
+    """Everything stored under a key, whatever its type, compressed RQ job data included."""
+    kind = redis.type(key).decode()
+    values: list[bytes] = []
+    if kind == "string":
+        values = [redis.get(key) or b""]
+    elif kind == "hash":
+        values = [b for pair in redis.hgetall(key).items() for b in pair]
+    elif kind == "list":
+        values = redis.lrange(key, 0, -1)
+    elif kind == "zset":
+        values = redis.zrange(key, 0, -1)
+    elif kind == "set":
+        values = list(redis.smembers(key))
+    elif kind == "stream":
+        values = [b for _, fields in redis.xrange(key) for pair in fields.items() for b in pair]
+    for value in list(values):
+        try:
+            values.append(zlib.decompress(value))
+        except zlib.error:
+            pass
+    return b" ".join(values)
+
+
+def keys_holding(redis, number: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(key.decode() for key in redis.scan_iter(count=1000)
+                  if number in key.decode() or number.encode() in stored(redis, key))
+
+
+def everything_a_parent_can_do(services, twilio, redis, fake_twilio) -> None:  # type: ignore[no-untyped-def]
+    """Text, enroll, get a check-in, call (a callback request, the advice by text), then STOP."""
+    for body in ["hi", "4", "1", "2", "1", "2"]:
+        reply_texts(twilio.sms(body, PARENT))
+    zone = ZoneInfo("America/New_York")
+    services.reminders.enroll(PARENT, "checkin", channel="sms", trusted=True,
+                              now=datetime(2027, 5, 10, 12, 0, tzinfo=zone))
+    services.reminders.dispatch(datetime(2027, 5, 11, 10, 0, tzinfo=zone))
+    callback = Call(twilio, number=PARENT)
+    in_language(callback, "en").press("9")
+    callback.press("1")
+    callback.recorded()
+    summary = Call(twilio, number=PARENT)
+    in_language(summary, "en").press("9")
+    summary.press("2")
+    run_worker(redis)
+    assert len(fake_twilio.bodies_to(PARENT)) == 2  # the check-in and the advice by text went out
+    ConsoleOutbox(redis, services.refs).send(PARENT, "a text in development, without Twilio")
+    reply_texts(twilio.sms("STOP", PARENT))
+
+
+def test_every_key_that_holds_a_number_is_documented_and_expires_or_is_erased_by_forget(
+        settings, services, twilio, redis, fake_twilio, env, monkeypatch):
+    everything_a_parent_can_do(services, twilio, redis, fake_twilio)
+    documented = documented_keys()
+    seen = set()
+    for key in keys_holding(redis, PARENT):
+        matching = [doc for doc in documented if doc.matches(key)]
+        assert matching, f"{key} holds the number but is not in docs/redis-keys.md"
+        [doc] = matching
+        seen.add(doc.pattern)
+        longest = doc.seconds(services)
+        if longest is not None:
+            assert 0 < redis.ttl(key) <= longest, f"{key} must expire within {doc.lifetime}"
+    assert seen == {doc.pattern for doc in documented}, "the page lists keys this parent's data never used"
+
+    monkeypatch.chdir(settings.data_dir.parent)
+    result = CliRunner().invoke(main, ["forget", PARENT, "--include-opt-out", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert keys_holding(redis, PARENT) == []
