@@ -317,12 +317,37 @@ def test_a_reveal_is_recorded_in_redis_with_who_when_and_which_conversation_and_
     assert "+15551230001" not in client.get(f"/staff/conversations/{ref}").data.decode()
     assert RevealAudit(redis).recent() == []  # a masked page is no reveal
     before = time.time()
-    assert "+15551230001" in client.get(f"/staff/conversations/{ref}?reveal=1").data.decode()
+    assert "+15551230001" in reveal_number(client, ref).data.decode()
     [reveal] = RevealAudit(redis).recent()
     assert (reveal.by, reveal.ref) == ("nurse.kim", ref) and before - 1 < reveal.at < time.time() + 1
     listing = client.get("/staff/reveals").data.decode()
     assert "nurse.kim" in listing and f'href="/staff/conversations/{ref}"' in listing
     assert "+15551230001" not in listing
+
+
+def reveal_number(client, ref):
+    """Press "Show the full number" on the conversation page: a form posted with its CSRF token."""
+    page = client.get(f"/staff/conversations/{ref}").data
+    return client.post(f"/staff/conversations/{ref}/reveal", data={"csrf_token": csrf_from(page)})
+
+
+def test_a_link_from_another_site_can_neither_reveal_a_number_nor_write_a_reveal_record(
+        client, services, redis, nurse, twilio):
+    from hotline.store.audit import RevealAudit
+
+    twilio.sms("hi", "+15551230001")
+    log_in(client)
+    ref = services.refs.of("+15551230001")
+    # What another site can make a logged-in browser do: a top-level GET (the Lax cookie goes along),
+    # or a form posted without the page's CSRF token.
+    for response in (client.get(f"/staff/conversations/{ref}?reveal=1"),
+                     client.get(f"/staff/conversations/{ref}/reveal"),
+                     client.post(f"/staff/conversations/{ref}/reveal"),
+                     client.post(f"/staff/conversations/{ref}/reveal", data={"csrf_token": "forged"})):
+        assert "+15551230001" not in response.data.decode()
+    assert RevealAudit(redis).recent() == []
+    assert "+15551230001" in reveal_number(client, ref).data.decode()
+    assert [r.by for r in RevealAudit(redis).recent()] == ["nurse.kim"]
 
 
 def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nurse, twilio, redis):

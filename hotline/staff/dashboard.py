@@ -234,9 +234,20 @@ def conversations() -> str:
 
 @bp.get("/conversations/<ref>")
 def conversation(ref: str) -> str:
+    """A conversation with the number masked. Revealing it is a POST (reveal_number): a GET, which any other
+    site can make a logged-in browser send, must never write a reveal in a nurse's name."""
+    return _conversation_page(ref, reveal=False)
+
+
+@bp.post("/conversations/<ref>/reveal")
+def reveal_number(ref: str) -> str:
+    """Show the full number, recorded with the staff member's name (the form carries the CSRF token)."""
+    return _conversation_page(ref, reveal=True)
+
+
+def _conversation_page(ref: str, *, reveal: bool) -> str:
     number = _number_for_ref(ref)
     store = services().conversations
-    reveal = request.args.get("reveal") == "1"
     if reveal:
         RevealAudit(services().redis).record(session["staff"], ref)
         log.info("staff %s revealed the number of %s", session["staff"], ref)
