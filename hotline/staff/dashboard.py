@@ -394,10 +394,30 @@ def callbacks() -> Any:
         else:
             flash("That callback request no longer exists (it may have expired).")
         return redirect(url_for("staff.callbacks"))
+    return _callbacks_page(store)
+
+
+@bp.post("/callbacks/<callback_id>/reveal")
+def reveal_callback(callback_id: str) -> Any:
+    """Show one caller's full number on the callbacks page, recorded like a reveal on a conversation page
+    (a POST with the CSRF token, so no other site can make a nurse's browser write one)."""
+    from hotline.store.calls import CallStore
+
+    store = CallStore(services().redis, services().conversations)
+    callback = store.callback(callback_id)
+    if callback is None:
+        abort(404)
+    ref = services().refs.of(callback.number)
+    RevealAudit(services().redis).record(session["staff"], ref, via="callbacks")
+    log.info("staff %s revealed the number of %s on the callbacks page", session["staff"], ref)
+    return _callbacks_page(store, revealed=callback.id)
+
+
+def _callbacks_page(store: Any, revealed: str | None = None) -> str:
     rows = store.callbacks(limit=200)
     waiting = [c for c in rows if not c.done_at]
     done = [c for c in rows if c.done_at][:50]
-    return render_template("staff/callbacks.html", waiting=waiting, done=done)
+    return render_template("staff/callbacks.html", waiting=waiting, done=done, revealed=revealed)
 
 
 def _callbacks_panel() -> dict[str, Any]:

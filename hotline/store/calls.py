@@ -138,6 +138,10 @@ class CallStore:
                 except redis.WatchError:
                     continue
 
+    def callback(self, callback_id: str) -> Callback | None:
+        raw = self.redis.get(f"hl:callback:{callback_id}")
+        return Callback(**json.loads(raw)) if raw else None
+
     def callbacks(self, limit: int = 100) -> list[Callback]:
         ids = [i.decode() for i in self.redis.zrevrange("hl:callbacks", 0, limit - 1)]
         if not ids:
