@@ -361,6 +361,47 @@ def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nu
     assert "No conversation with that number" not in page and "+1*******001" in page
 
 
+@pytest.fixture
+def busy_month(redis):
+    """5,000 other parents' conversations, all within the retention period."""
+    now = time.time()
+    with redis.pipeline() as pipe:
+        for n in range(5000):
+            pipe.zadd("hl:conversations", {f"+1555124{n:04d}": now - n})
+        pipe.execute()
+
+
+@pytest.fixture
+def hashed(services, monkeypatch):
+    """Every number whose reference the app computes from here on."""
+    numbers: list[str] = []
+    real = services.refs.of
+    monkeypatch.setattr(services.refs, "of", lambda number: numbers.append(number) or real(number))
+    return numbers
+
+
+def test_opening_a_conversation_is_one_lookup_not_a_scan_of_every_number(
+        client, services, nurse, twilio, busy_month, hashed):
+    twilio.sms("hi", "+15551230001")
+    log_in(client)
+    ref = services.refs.of("+15551230001")
+    hashed.clear()
+    page = client.get(f"/staff/conversations/{ref}")
+    assert page.status_code == 200 and "+1*******001" in page.data.decode()
+    assert client.get("/staff/conversations/n_0123456789abcdef").status_code == 404
+    assert len(hashed) <= 1  # not 5,001 numbers hashed to find one, or to find none
+
+
+def test_a_conversation_from_before_the_reference_index_opens_from_the_list(
+        client, services, nurse, twilio, redis):
+    twilio.sms("hi", "+15551230001")
+    ref = services.refs.of("+15551230001")
+    redis.delete(*redis.keys("hl:ref:*"))  # written before the index existed, or under another secret key
+    log_in(client)
+    assert f'href="/staff/conversations/{ref}"' in client.get("/staff/conversations").data.decode()
+    assert client.get(f"/staff/conversations/{ref}").status_code == 200
+
+
 # --- The key that signs staff sessions, when HOTLINE_SECRET_KEY is not set ---------------------------
 
 

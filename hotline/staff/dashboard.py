@@ -177,6 +177,8 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
         rows = redis.zrevrangebyscore("hl:conversations", "+inf", max(since or oldest, oldest), start=0,
                                       num=limit, withscores=True)
     numbers = [n.decode() for n, _ in rows]
+    # Each row links to its conversation by ref: make sure that ref opens it (one pipelined round trip).
+    services().conversations.index_refs([(n, score) for n, (_, score) in zip(numbers, rows, strict=True)])
     latest = _latest_assessments(numbers)
     result = []
     for (raw, score) in rows:
@@ -272,14 +274,12 @@ def reveals() -> str:
 
 
 def _number_for_ref(ref: str) -> str:
-    """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs."""
-    refs = services().refs
-    oldest = services().conversations.listed_since()
-    for raw in services().redis.zrangebyscore("hl:conversations", oldest, "+inf"):
-        number = raw.decode()
-        if refs.of(number) == ref:
-            return number
-    abort(404)
+    """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs. One
+    lookup (hl:ref:<ref>), never a scan of every number."""
+    number = services().conversations.number_for_ref(ref)
+    if number is None:
+        abort(404)
+    return number
 
 
 def _section_titles() -> dict[str, str]:
