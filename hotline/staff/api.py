@@ -47,7 +47,10 @@ def conversation() -> Any:
     """A parent's conversation, found by the number in the JSON body: never in the URL, which access logs
     and proxies keep."""
     svc = services()
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        body = None
     number = body.get("number") if isinstance(body, dict) else None
     if not isinstance(number, str):
         return problem(400, 'send the number as JSON in the body: {"number": "+15551234567"}')

@@ -127,7 +127,9 @@ def login() -> Any:
             session["staff_generation"] = StaffAccounts(services().redis).session_generation(account)
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
-            if not target.startswith("/staff") or target.startswith("//"):
+            # No control characters either: a line break cannot go in a Location header.
+            if (not target.startswith("/staff") or target.startswith("//")
+                    or any(ord(c) < 32 or ord(c) == 127 for c in target)):
                 target = url_for("staff.overview")
             return redirect(target)
         else:
