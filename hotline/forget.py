@@ -34,7 +34,8 @@ def forget_number(services: Services, number: str, *, include_opt_out: bool = Fa
         pipe.delete(f"hl:transcript:{number}")
         pipe.zrem("hl:conversations", number)
         pipe.delete(f"hl:rate:{number}", checkin_key(number))
-        session, contact, transcript_len, _, listed, _ = pipe.execute()
+        pipe.delete(f"hl:ref:{services.refs.of(number)}")
+        session, contact, transcript_len, _, listed, _, _ = pipe.execute()
     removed["conversation session"] = int(session)
     removed["contact record"] = int(contact)
     removed["transcript entries"] = int(transcript_len)
@@ -50,6 +51,11 @@ def forget_number(services: Services, number: str, *, include_opt_out: bool = Fa
             r.zrem("hl:callbacks", callback_id)
             callbacks += 1
     removed["callback requests"] = callbacks
+
+    # A ref key written under an earlier secret key (the one above is the current ref's).
+    for key in r.scan_iter(match="hl:ref:*", count=500):
+        if r.get(key) == number.encode():
+            r.delete(key)
 
     calls = list(_scan_json(r, "hl:call:*", number, "number"))
     removed["call states"] = int(r.delete(*calls)) if calls else 0

@@ -49,7 +49,7 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         sender=build_sender(settings, connection, refs),
         flow=flow or load_flow(settings.flows_dir),
         conversations=ConversationStore(
-            connection, settings.session_ttl_seconds, settings.transcript_retention_days
+            connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs
         ),
         reminders=Reminders(settings, connection, refs=refs),
         refs=refs,

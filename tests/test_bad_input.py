@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,3 +102,84 @@ def test_staff_api_survives_raw_garbage_bodies(client, redis, raw, content_type)
         response = client.post(path, data=raw, headers={"Authorization": f"Bearer {token}",
                                                         "Content-Type": content_type})
         assert response.status_code < 500, (path, response.data)
+
+
+# --- The inputs the security review found answered with a 500 (F14) ----------------------------------------
+
+NESTED = "[" * 30000 + "]" * 30000
+
+
+@pytest.fixture
+def staff_api(client, redis):  # type: ignore[no-untyped-def]
+    from hotline.store.staff_tokens import StaffTokens
+
+    headers = {"Authorization": f"Bearer {StaffTokens(redis).create('nurse')}"}
+
+    def call(method: str, path: str, **kw):  # type: ignore[no-untyped-def]
+        return client.open(path, method=method, headers={**headers, **kw.pop("headers", {})}, **kw)
+
+    return call
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/api/enrollments/%C2%B2", None),  # '²' is a digit to str.isdigit(), not to int()
+    ("POST", "/api/enrollments/%C2%B2/cancel", None),
+    ("GET", "/api/enrollments/%D9%A3", None),  # Arabic-Indic three
+    ("POST", "/api/schedules", NESTED),
+    ("POST", "/api/enrollments", NESTED),
+    ("POST", "/api/conversations/lookup", NESTED),
+    ("POST", "/api/enrollments", '{"number": "+12025550190", "timezone": "America"}'),  # a directory
+    ("POST", "/api/enrollments", '{"number": "+12025550190", "timezone": "Europe"}'),
+    ("POST", "/api/enrollments", '{"number": "+12025550195", "baby_name": 12345}'),
+    ("POST", "/api/enrollments", '{"number": "+12025550196", "timezone": 5}'),
+    ("POST", "/api/enrollments", '{"number": "+12025550196", "timezone": ["America/Chicago"]}'),
+])
+def test_the_staff_api_answers_the_reported_bad_inputs_with_a_message_not_a_server_error(
+        staff_api, redis, method, path, body):
+    before = _keys(redis)
+    response = staff_api(method, path, data=body, headers={"Content-Type": "application/json"} if body else {})
+    assert response.status_code in (400, 404), response.data
+    assert response.get_json()["error"]
+    assert _keys(redis) == before
+
+
+def test_a_csv_import_with_bad_rows_imports_the_good_ones_and_reports_the_bad_ones_by_line(staff_api, reminders):
+    csv = ("number,timezone,baby_name\n"
+           "+12025550201,America/Chicago,\n"
+           "+12025550202,Europe,\n"
+           "+12025550203,America/Chicago,\n"
+           "+12025550204,America/Chicago," + "a" * 140_000 + "\n"
+           "+12025550205,,\n")
+    response = staff_api("POST", "/api/enrollments/import", data=csv, headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200, response.data
+    report = response.get_json()
+    assert report["imported"] == 3
+    assert [e["line"] for e in report["errors"]] == [3, 5]
+    assert "time zone" in report["errors"][0]["error"] and "too long" in report["errors"][1]["error"]
+    assert sorted(e.number for e in reminders.enrollments.all()) == ["+12025550201", "+12025550203", "+12025550205"]
+
+
+def test_the_dashboard_enroll_form_explains_a_time_zone_that_is_a_region(client, redis, reminders):
+    from hotline.store.staff_accounts import StaffAccounts
+    from tests.test_staff_access import csrf_from, log_in
+
+    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
+    log_in(client)
+    token = csrf_from(client.get("/staff/enrollments").data)
+    response = client.post("/staff/enrollments", data={
+        "csrf_token": token, "number": "+12025550190", "schedule": "checkin", "language": "en",
+        "timezone": "America", "baby_name": ""})
+    assert response.status_code == 400 and "Unknown time zone" in response.data.decode()
+
+
+def test_a_login_whose_next_page_has_a_line_break_goes_to_the_overview(client, redis):
+    from hotline.store.staff_accounts import StaffAccounts
+    from tests.test_staff_access import csrf_from
+
+    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
+    login = "/staff/login?next=/staff%0d%0aX-Injected:%20y"
+    token = csrf_from(client.get(login).data)
+    response = client.post(login, data={"username": "nurse.kim", "password": "correct horse battery",
+                                         "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert "X-Injected" not in response.headers

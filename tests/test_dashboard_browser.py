@@ -101,6 +101,14 @@ def test_a_simulated_conversation_reaching_urgent_shows_on_the_overview(page):
     assert page.get_by_text("Why Do Babies", exact=False).count() + page.get_by_text("When", exact=False).count()
     shot(page, "conversation")
 
+    # The number is masked until a nurse presses the button (a POST with the page's CSRF token), which records
+    # the reveal with her name.
+    assert re.fullmatch(r"Conversation with \+1\*+\d{3}", page.get_by_role("heading", level=1).inner_text())
+    page.get_by_role("button", name="Show the full number").click()
+    assert re.fullmatch(r"Conversation with \+1202555\d{4}", page.get_by_role("heading", level=1).inner_text())
+    page.goto("/staff/reveals")
+    assert page.locator("tbody tr").first.locator("td").nth(1).inner_text() == "nurse.kim"
+
 
 def test_pages_read_on_a_phone_sized_screen(page):
     page.set_viewport_size({"width": 375, "height": 740})

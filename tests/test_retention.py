@@ -20,7 +20,7 @@ from hotline.sender import ConsoleOutbox
 from hotline.store.staff_accounts import StaffAccounts
 from tests.support.reminders import run_worker
 from tests.support.signed import reply_texts
-from tests.test_staff_access import log_in
+from tests.test_staff_access import csrf_from, log_in
 from tests.test_voice import Call, in_language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,10 @@ def test_a_conversation_older_than_the_retention_period_is_not_listed_revealed_o
 
     assert "+1*******164" not in staff.get("/staff/conversations").data.decode()
     assert "No conversation with that number" in staff.get(f"/staff/conversations?q={OLD}").data.decode()
-    assert staff.get(f"/staff/conversations/{services.refs.of(OLD)}?reveal=1").status_code == 404
+    assert staff.get(f"/staff/conversations/{services.refs.of(OLD)}").status_code == 404
+    token = csrf_from(staff.get("/staff/conversations").data)
+    assert staff.post(f"/staff/conversations/{services.refs.of(OLD)}/reveal",
+                      data={"csrf_token": token}).status_code == 404
     if next_write == "a text":
         twilio.sms("hi", OTHER)
     else:

@@ -317,12 +317,37 @@ def test_a_reveal_is_recorded_in_redis_with_who_when_and_which_conversation_and_
     assert "+15551230001" not in client.get(f"/staff/conversations/{ref}").data.decode()
     assert RevealAudit(redis).recent() == []  # a masked page is no reveal
     before = time.time()
-    assert "+15551230001" in client.get(f"/staff/conversations/{ref}?reveal=1").data.decode()
+    assert "+15551230001" in reveal_number(client, ref).data.decode()
     [reveal] = RevealAudit(redis).recent()
     assert (reveal.by, reveal.ref) == ("nurse.kim", ref) and before - 1 < reveal.at < time.time() + 1
     listing = client.get("/staff/reveals").data.decode()
     assert "nurse.kim" in listing and f'href="/staff/conversations/{ref}"' in listing
     assert "+15551230001" not in listing
+
+
+def reveal_number(client, ref):
+    """Press "Show the full number" on the conversation page: a form posted with its CSRF token."""
+    page = client.get(f"/staff/conversations/{ref}").data
+    return client.post(f"/staff/conversations/{ref}/reveal", data={"csrf_token": csrf_from(page)})
+
+
+def test_a_link_from_another_site_can_neither_reveal_a_number_nor_write_a_reveal_record(
+        client, services, redis, nurse, twilio):
+    from hotline.store.audit import RevealAudit
+
+    twilio.sms("hi", "+15551230001")
+    log_in(client)
+    ref = services.refs.of("+15551230001")
+    # What another site can make a logged-in browser do: a top-level GET (the Lax cookie goes along),
+    # or a form posted without the page's CSRF token.
+    for response in (client.get(f"/staff/conversations/{ref}?reveal=1"),
+                     client.get(f"/staff/conversations/{ref}/reveal"),
+                     client.post(f"/staff/conversations/{ref}/reveal"),
+                     client.post(f"/staff/conversations/{ref}/reveal", data={"csrf_token": "forged"})):
+        assert "+15551230001" not in response.data.decode()
+    assert RevealAudit(redis).recent() == []
+    assert "+15551230001" in reveal_number(client, ref).data.decode()
+    assert [r.by for r in RevealAudit(redis).recent()] == ["nurse.kim"]
 
 
 def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nurse, twilio, redis):
@@ -334,6 +359,47 @@ def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nu
     log_in(client)
     page = client.get("/staff/conversations?q=%2B15551230001").data.decode()
     assert "No conversation with that number" not in page and "+1*******001" in page
+
+
+@pytest.fixture
+def busy_month(redis):
+    """5,000 other parents' conversations, all within the retention period."""
+    now = time.time()
+    with redis.pipeline() as pipe:
+        for n in range(5000):
+            pipe.zadd("hl:conversations", {f"+1555124{n:04d}": now - n})
+        pipe.execute()
+
+
+@pytest.fixture
+def hashed(services, monkeypatch):
+    """Every number whose reference the app computes from here on."""
+    numbers: list[str] = []
+    real = services.refs.of
+    monkeypatch.setattr(services.refs, "of", lambda number: numbers.append(number) or real(number))
+    return numbers
+
+
+def test_opening_a_conversation_is_one_lookup_not_a_scan_of_every_number(
+        client, services, nurse, twilio, busy_month, hashed):
+    twilio.sms("hi", "+15551230001")
+    log_in(client)
+    ref = services.refs.of("+15551230001")
+    hashed.clear()
+    page = client.get(f"/staff/conversations/{ref}")
+    assert page.status_code == 200 and "+1*******001" in page.data.decode()
+    assert client.get("/staff/conversations/n_0123456789abcdef").status_code == 404
+    assert len(hashed) <= 1  # not 5,001 numbers hashed to find one, or to find none
+
+
+def test_a_conversation_from_before_the_reference_index_opens_from_the_list(
+        client, services, nurse, twilio, redis):
+    twilio.sms("hi", "+15551230001")
+    ref = services.refs.of("+15551230001")
+    redis.delete(*redis.keys("hl:ref:*"))  # written before the index existed, or under another secret key
+    log_in(client)
+    assert f'href="/staff/conversations/{ref}"' in client.get("/staff/conversations").data.decode()
+    assert client.get(f"/staff/conversations/{ref}").status_code == 200
 
 
 # --- The key that signs staff sessions, when HOTLINE_SECRET_KEY is not set ---------------------------

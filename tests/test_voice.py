@@ -421,7 +421,7 @@ def test_when_no_nurse_answers_the_caller_hears_the_emergency_advice_and_can_ask
     assert "call you back" in heard
     call.press("1")
     assert call.root.find("Record") is not None
-    body = staff_get(client, redis, "/api/callbacks").get_json()
+    body = staff_get(client, redis, "/api/callbacks?reveal=1").get_json()
     assert [c["number"] for c in body["callbacks"]] == [PARENT]
 
 
@@ -441,7 +441,7 @@ def test_without_a_transfer_number_an_emergency_caller_can_leave_a_callback_requ
     assert "After the tone" in heard
     heard = call.recorded()
     assert call.hung_up and "A nurse will call you back" in heard
-    callbacks = staff_get(client, redis, "/api/callbacks").get_json()["callbacks"]
+    callbacks = staff_get(client, redis, "/api/callbacks?reveal=1").get_json()["callbacks"]
     assert len(callbacks) == 1
     assert callbacks[0]["number"] == PARENT
     assert callbacks[0]["level"] == "emergency"
@@ -454,7 +454,7 @@ def test_a_callback_request_without_a_recording_is_still_kept(call, client, redi
     call.press("1")
     fallthrough = call.verbs
     assert fallthrough[-3:] == ["Record", "Say", "Hangup"]  # no audio: thanks, then hang up
-    callbacks = staff_get(client, redis, "/api/callbacks").get_json()["callbacks"]
+    callbacks = staff_get(client, redis, "/api/callbacks?reveal=1").get_json()["callbacks"]
     assert callbacks[0]["number"] == PARENT and callbacks[0]["recording_url"] is None
     assert callbacks[0]["language"] == "es"
 
@@ -466,7 +466,7 @@ def test_staff_see_callbacks_newest_first_and_only_with_a_token(twilio, client, 
         in_language(caller, "en").press("9")
         caller.press("1")
     assert client.get("/api/callbacks").status_code == 401
-    body = staff_get(client, redis, "/api/callbacks").get_json()
+    body = staff_get(client, redis, "/api/callbacks?reveal=1").get_json()
     assert [c["number"] for c in body["callbacks"]] == ["+15551230003", "+15551230002"]
 
 
@@ -732,3 +732,44 @@ def test_saying_it_is_not_an_emergency_is_not_taken_for_one(call, redis):
     assert not heard.startswith(EMERGENCY)
     entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
     assert [e for e in entries if e["dir"] == "assessment" and e["level"] == "emergency"] == []
+
+
+# --- Callback requests show masked numbers; a reveal is recorded like one on a conversation page --------------
+
+
+def test_the_callbacks_page_masks_numbers_and_a_nurse_reveals_one_with_a_recorded_button(
+        call, client, redis, services):
+    from hotline.store.audit import RevealAudit
+    from hotline.store.staff_accounts import StaffAccounts
+    from tests.test_staff_access import csrf_from, log_in
+
+    in_language(call, "en").press("9")
+    call.press("1")
+    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
+    log_in(client)
+    page = client.get("/staff/callbacks").data.decode()
+    assert PARENT not in page and "+1*******001" in page
+    assert RevealAudit(redis).recent() == []
+    reveal = f"/staff/callbacks/{call.sid}/reveal"
+    for refused in (client.get(reveal), client.post(reveal), client.post(reveal, data={"csrf_token": "forged"})):
+        assert PARENT not in refused.data.decode()
+    assert RevealAudit(redis).recent() == []
+    shown = client.post(reveal, data={"csrf_token": csrf_from(page.encode())}).data.decode()
+    assert PARENT in shown
+    [record] = RevealAudit(redis).recent()
+    assert (record.by, record.ref) == ("nurse.kim", services.refs.of(PARENT))
+    assert PARENT not in client.get("/staff/callbacks").data.decode()  # masked again on the next visit
+
+
+def test_the_callbacks_api_masks_numbers_unless_asked_and_records_who_asked(call, client, redis, services):
+    from hotline.store.audit import RevealAudit
+
+    in_language(call, "en").press("9")
+    call.press("1")
+    [masked] = staff_get(client, redis, "/api/callbacks").get_json()["callbacks"]
+    assert masked["number"] == "+1*******001" and masked["ref"] == services.refs.of(PARENT)
+    assert RevealAudit(redis).recent() == []
+    [shown] = staff_get(client, redis, "/api/callbacks?reveal=1").get_json()["callbacks"]
+    assert shown["number"] == PARENT
+    [record] = RevealAudit(redis).recent()
+    assert (record.by, record.ref) == ("nurse", services.refs.of(PARENT))

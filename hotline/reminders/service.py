@@ -176,10 +176,12 @@ class Reminders:
             raise EnrollmentError(f"no schedule named '{schedule_name}'")
         if language not in LANGUAGES:
             raise EnrollmentError(f"language must be one of {', '.join(LANGUAGES)}, got '{language}'")
+        if zone is not None and not isinstance(zone, str) or baby_name is not None and not isinstance(baby_name, str):
+            raise EnrollmentError("timezone and baby_name must be text")
         if zone:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'America' is a directory
                 raise EnrollmentError(f"unknown time zone '{zone}' (use an IANA name like America/Chicago)") from None
         if baby_name is not None:
             baby_name = baby_name.strip() or None
@@ -265,6 +267,9 @@ class Reminders:
         imported = duplicates = 0
         errors: list[tuple[int, str]] = []
         for line, row in (progress(rows) if progress else rows):
+            if ROW_ERROR in row:  # a line the CSV reader could not read: reported, and the import goes on
+                errors.append((line, row[ROW_ERROR]))
+                continue
             try:
                 result = self.enroll(
                     row.get("number", ""), row.get("schedule") or schedule_name, channel="import",
@@ -565,11 +570,22 @@ HEADER_ALIASES = {"phone": "number", "phone_number": "number", "to": "number", "
                   "lang": "language", "name": "baby_name"}
 
 
+ROW_ERROR = "\x00error"  # the key of a row that could not be read (no CSV header names a column so)
+
+
 def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each data row; (-1, {"error": ...}) when the header is unusable."""
+    """(line number, row) for each data row; (-1, {"error": ...}) when the header is unusable, and
+    (line, {ROW_ERROR: ...}) for a line the reader refuses (a field over csv.field_size_limit)."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header: list[str] | None = None
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield reader.line_num, {ROW_ERROR: f"this line cannot be read ({error}): is a field too long?"}
+            continue
         line = reader.line_num
         if not any(f.strip() for f in fields):
             continue

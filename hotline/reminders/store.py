@@ -32,6 +32,7 @@ Keys (prefix `hl:rem:`):
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ def checkin_key(number: str) -> str:
 DUE = P + "due"
 BUCKET = 128  # records per hash (Redis's hash-max-listpack-entries default)
 INDEX_BUCKETS = 1024
+
+
+def is_enrollment_id(eid: object) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²', which int() refuses."""
+    return re.fullmatch(r"[0-9]{1,18}", str(eid)) is not None
 
 
 def record_key(eid: str | int) -> str:
@@ -285,7 +291,7 @@ class EnrollmentStore:
         return [(bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)) for created, eid in replies]
 
     def get(self, eid: str) -> Enrollment | None:
-        if not str(eid).isdigit():
+        if not is_enrollment_id(eid):
             return None
         raw = self.redis.hget(record_key(eid), eid)
         return Enrollment.from_record(eid, raw) if raw else None
@@ -297,7 +303,7 @@ class EnrollmentStore:
     def get_many(self, ids: list[str]) -> dict[str, Enrollment]:
         """Records of many enrollments in one round trip (missing ones left out)."""
         by_bucket: dict[str, list[str]] = {}
-        for eid in dict.fromkeys(str(i) for i in ids if str(i).isdigit()):
+        for eid in dict.fromkeys(str(i) for i in ids if is_enrollment_id(i)):
             by_bucket.setdefault(record_key(eid), []).append(eid)
         with self.redis.pipeline(transaction=False) as pipe:
             for key, members in by_bucket.items():

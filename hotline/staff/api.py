@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from hotline.conversation import sender_number
+from hotline.privacy import mask_number
 from hotline.services import Services
 from hotline.store.staff_tokens import StaffTokens
 
@@ -46,7 +47,10 @@ def conversation() -> Any:
     """A parent's conversation, found by the number in the JSON body: never in the URL, which access logs
     and proxies keep."""
     svc = services()
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes
+        body = None
     number = body.get("number") if isinstance(body, dict) else None
     if not isinstance(number, str):
         return problem(400, 'send the number as JSON in the body: {"number": "+15551234567"}')
@@ -74,13 +78,24 @@ def conversation() -> Any:
 @bp.get("/callbacks")
 @staff_token_required
 def callbacks() -> Any:
-    """Callers who asked a nurse to call them back, newest first (numbers in E.164)."""
+    """Callers who asked a nurse to call them back, newest first. Numbers are masked, as on the dashboard,
+    with the conversation's ref; `?reveal=1` gives them in E.164 and records a reveal of each in the token
+    owner's name (listed at /staff/reveals)."""
+    from hotline.store.audit import RevealAudit
     from hotline.store.calls import CallStore
 
     svc = services()
     limit = request.args.get("limit", default=100, type=int) or 100
+    reveal = request.args.get("reveal", "").lower() in ("1", "true", "yes")
     found = CallStore(svc.redis, svc.conversations).callbacks(limit=max(1, min(limit, 500)))
-    return jsonify(callbacks=[c.to_dict() for c in found])
+    listed = []
+    for callback in found:
+        ref = svc.refs.of(callback.number)
+        if reveal:
+            RevealAudit(svc.redis).record(g.staff, ref, via="api callbacks")
+        listed.append({**callback.to_dict(), "number": callback.number if reveal else mask_number(callback.number),
+                       "ref": ref})
+    return jsonify(callbacks=listed)
 
 
 # Reminder schedules, enrollments, reminders and opt-outs (and /api/openapi.json) live in their own module.

@@ -127,7 +127,9 @@ def login() -> Any:
             session["staff_generation"] = StaffAccounts(services().redis).session_generation(account)
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
-            if not target.startswith("/staff") or target.startswith("//"):
+            # No control characters either: a line break cannot go in a Location header.
+            if (not target.startswith("/staff") or target.startswith("//")
+                    or any(ord(c) < 32 or ord(c) == 127 for c in target)):
                 target = url_for("staff.overview")
             return redirect(target)
         else:
@@ -177,6 +179,8 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
         rows = redis.zrevrangebyscore("hl:conversations", "+inf", max(since or oldest, oldest), start=0,
                                       num=limit, withscores=True)
     numbers = [n.decode() for n, _ in rows]
+    # Each row links to its conversation by ref: make sure that ref opens it (one pipelined round trip).
+    services().conversations.index_refs([(n, score) for n, (_, score) in zip(numbers, rows, strict=True)])
     latest = _latest_assessments(numbers)
     result = []
     for (raw, score) in rows:
@@ -234,9 +238,20 @@ def conversations() -> str:
 
 @bp.get("/conversations/<ref>")
 def conversation(ref: str) -> str:
+    """A conversation with the number masked. Revealing it is a POST (reveal_number): a GET, which any other
+    site can make a logged-in browser send, must never write a reveal in a nurse's name."""
+    return _conversation_page(ref, reveal=False)
+
+
+@bp.post("/conversations/<ref>/reveal")
+def reveal_number(ref: str) -> str:
+    """Show the full number, recorded with the staff member's name (the form carries the CSRF token)."""
+    return _conversation_page(ref, reveal=True)
+
+
+def _conversation_page(ref: str, *, reveal: bool) -> str:
     number = _number_for_ref(ref)
     store = services().conversations
-    reveal = request.args.get("reveal") == "1"
     if reveal:
         RevealAudit(services().redis).record(session["staff"], ref)
         log.info("staff %s revealed the number of %s", session["staff"], ref)
@@ -261,14 +276,12 @@ def reveals() -> str:
 
 
 def _number_for_ref(ref: str) -> str:
-    """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs."""
-    refs = services().refs
-    oldest = services().conversations.listed_since()
-    for raw in services().redis.zrangebyscore("hl:conversations", oldest, "+inf"):
-        number = raw.decode()
-        if refs.of(number) == ref:
-            return number
-    abort(404)
+    """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs. One
+    lookup (hl:ref:<ref>), never a scan of every number."""
+    number = services().conversations.number_for_ref(ref)
+    if number is None:
+        abort(404)
+    return number
 
 
 def _section_titles() -> dict[str, str]:
@@ -383,10 +396,30 @@ def callbacks() -> Any:
         else:
             flash("That callback request no longer exists (it may have expired).")
         return redirect(url_for("staff.callbacks"))
+    return _callbacks_page(store)
+
+
+@bp.post("/callbacks/<callback_id>/reveal")
+def reveal_callback(callback_id: str) -> Any:
+    """Show one caller's full number on the callbacks page, recorded like a reveal on a conversation page
+    (a POST with the CSRF token, so no other site can make a nurse's browser write one)."""
+    from hotline.store.calls import CallStore
+
+    store = CallStore(services().redis, services().conversations)
+    callback = store.callback(callback_id)
+    if callback is None:
+        abort(404)
+    ref = services().refs.of(callback.number)
+    RevealAudit(services().redis).record(session["staff"], ref, via="callbacks")
+    log.info("staff %s revealed the number of %s on the callbacks page", session["staff"], ref)
+    return _callbacks_page(store, revealed=callback.id)
+
+
+def _callbacks_page(store: Any, revealed: str | None = None) -> str:
     rows = store.callbacks(limit=200)
     waiting = [c for c in rows if not c.done_at]
     done = [c for c in rows if c.done_at][:50]
-    return render_template("staff/callbacks.html", waiting=waiting, done=done)
+    return render_template("staff/callbacks.html", waiting=waiting, done=done, revealed=revealed)
 
 
 def _callbacks_panel() -> dict[str, Any]:

@@ -84,7 +84,10 @@ def document() -> dict[str, Any]:
                 "never in the URL, which access logs keep", _json(listing), 400, 404,
                 body={"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["number"], "properties": {"number": {"type": "string"}}}}}})},
-            "/api/callbacks": {"get": _op("Callers who asked to be called back", _json(listing), params=[LIMIT])},
+            "/api/callbacks": {"get": _op(
+                "Callers who asked to be called back; numbers masked unless reveal=true, which records a reveal "
+                "of each number in the token owner's name", _json(listing),
+                params=[LIMIT, {"name": "reveal", "in": "query", "schema": {"type": "boolean"}}])},
             "/api/schedules": {
                 "get": _op("All reminder schedules", _json({"type": "object", "properties": {
                     "schedules": {"type": "array", "items": _ref("Schedule")}}})),

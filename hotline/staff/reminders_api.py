@@ -23,7 +23,10 @@ def _limit() -> int:
 
 
 def _json_body() -> dict[str, Any] | None:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: no body we take
+        return None
     return data if isinstance(data, dict) else None
 
 

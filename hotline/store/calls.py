@@ -28,7 +28,7 @@ from hotline.store.conversations import ConversationStore
 CALL_TTL = 4 * 3600
 SUMMARY_TTL = 24 * 3600
 
-# KEYS: call, reply, transcript, contact, conversations
+# KEYS: call, reply, transcript, contact, conversations, ref ("" = none)
 # ARGV: expected ("" = none), new_state, call_ttl, reply, retention_ttl, now, language, number, entries...
 _COMMIT = """
 local current = redis.call('GET', KEYS[1]) or ''
@@ -44,6 +44,7 @@ if ARGV[8] ~= '' then
   -- As conversations.py: the index keeps a number as long as its transcript.
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[6]) - tonumber(ARGV[5])))
   redis.call('EXPIRE', KEYS[5], ARGV[5])
+  if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[8], 'EX', ARGV[5]) end
   if #ARGV > 8 then
     redis.call('RPUSH', KEYS[3], unpack(ARGV, 9))
     redis.call('EXPIRE', KEYS[3], ARGV[5])
@@ -83,6 +84,7 @@ class CallStore:
     def __init__(self, connection: redis.Redis, conversations: ConversationStore) -> None:
         self.redis = connection
         self.retention_ttl = conversations.retention_ttl
+        self.conversations = conversations
         self._commit = connection.register_script(_COMMIT)
 
     def load(self, call_sid: str, n: int) -> LoadedCall:
@@ -98,7 +100,8 @@ class CallStore:
         # The conversation's own key names, so calls and texts share one transcript per number.
         _, contact, transcript = ConversationStore._keys(number or "-")
         now = time.time()
-        keys = [f"hl:call:{call_sid}", f"hl:call:{call_sid}:reply:{n}", transcript, contact, "hl:conversations"]
+        keys = [f"hl:call:{call_sid}", f"hl:call:{call_sid}:reply:{n}", transcript, contact, "hl:conversations",
+                self.conversations.ref_key(number)]
         args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
                               language, number]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
@@ -137,6 +140,10 @@ class CallStore:
                     return True
                 except redis.WatchError:
                     continue
+
+    def callback(self, callback_id: str) -> Callback | None:
+        raw = self.redis.get(f"hl:callback:{callback_id}")
+        return Callback(**json.loads(raw)) if raw else None
 
     def callbacks(self, limit: int = 100) -> list[Callback]:
         ids = [i.decode() for i in self.redis.zrevrange("hl:callbacks", 0, limit - 1)]

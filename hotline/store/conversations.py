@@ -13,6 +13,8 @@ Keys (all prefixed `hl:`):
                         its transcript: every write drops those older than the retention period
   reply:{message_sid}   the reply already given to this inbound message (Twilio retries), 1 day
   reply:tok:{token}     the same, keyed by I-Twilio-Idempotency-Token
+  ref:{ref}             the number behind a page's reference (NumberRefs): a conversation page finds its
+                        number with one GET, not by hashing every number; expires with the transcript
 
 Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
 """
@@ -22,15 +24,19 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 
 from hotline.reminders.store import checkin_key
 
+if TYPE_CHECKING:
+    from hotline.privacy import NumberRefs
+
 REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
-# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token
+# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref ("" = none)
 # ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
 #       optout ("set" | "del" | ""), now, language, number, entries...
 _COMMIT = """
@@ -52,6 +58,7 @@ redis.call('ZADD', KEYS[5], ARGV[7], ARGV[9])
 -- The index keeps a number as long as its transcript: drop those last active before the retention period.
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[7]) - tonumber(ARGV[4])))
 redis.call('EXPIRE', KEYS[5], ARGV[4])
+if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[9], 'EX', ARGV[4]) end
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
 if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
 return 1
@@ -71,11 +78,17 @@ class Loaded:
 
 
 class ConversationStore:
-    def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int) -> None:
+    def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int,
+                 refs: NumberRefs | None = None) -> None:
         self.redis = connection
         self.session_ttl = session_ttl
         self.retention_ttl = retention_days * 24 * 3600
+        self.refs = refs  # None: writes keep no ref -> number key (a store that only reads)
         self._commit = connection.register_script(_COMMIT)
+
+    def ref_key(self, number: str) -> str:
+        """The key naming the number behind its reference; "" when this store has no refs."""
+        return f"hl:ref:{self.refs.of(number)}" if self.refs is not None and number else ""
 
     @staticmethod
     def _keys(number: str) -> tuple[str, str, str]:
@@ -125,7 +138,7 @@ class ConversationStore:
         now = time.time()
         keys = [session, contact, transcript, "hl:optouts", "hl:conversations",
                 f"hl:reply:{message_sid}" if message_sid else "",
-                f"hl:reply:tok:{token}" if token else ""]
+                f"hl:reply:tok:{token}" if token else "", self.ref_key(number)]
         args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
                               json.dumps(list(reply)), optout, f"{now:.3f}", language, number]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
@@ -152,6 +165,28 @@ class ConversationStore:
         """Conversations last active before this are past the retention period (their transcripts have
         expired): staff views leave them out, though the next write has not yet dropped them."""
         return time.time() - self.retention_ttl
+
+    def number_for_ref(self, ref: str) -> str | None:
+        """The number behind a page's reference, while its conversation is within the retention period: one
+        GET and one ZSCORE, however many conversations there are."""
+        raw = self.redis.get(f"hl:ref:{ref}") if ref.startswith("n_") else None
+        if raw is None:
+            return None
+        score = self.redis.zscore("hl:conversations", raw)
+        return raw.decode() if score is not None and score >= self.listed_since() else None
+
+    def index_refs(self, rows: list[tuple[str, float]]) -> None:
+        """Make listed conversations (number, last activity) openable by their refs: those last written
+        before the ref keys existed, or under another secret key. Each key expires with the transcript."""
+        if self.refs is None or not rows:
+            return
+        now = time.time()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for number, last in rows:
+                left = int(last + self.retention_ttl - now)
+                if left > 0:
+                    pipe.set(self.ref_key(number), number, ex=left)
+            pipe.execute()
 
     def recent(self, limit: int = 50) -> list[tuple[str, float]]:
         rows = self.redis.zrevrangebyscore("hl:conversations", "+inf", self.listed_since(), start=0, num=limit,
