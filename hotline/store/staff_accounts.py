@@ -14,7 +14,7 @@ KEY = "hl:staff:accounts"
 # Username -> session generation. A session keeps the generation it began in and is good only while the
 # account exists with that generation: raising it ends every session of the account at once.
 SESSIONS = "hl:staff:sessions"
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")  # \Z: $ would let a final newline through
 MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
 
