@@ -49,7 +49,7 @@ def simulate(from_: str, url: str | None, voice: bool = False) -> None:
     settings = load_settings()
     state = DevState.read(settings)
     web_url = (url or (state.web_url if state else f"http://{settings.host}:{settings.port}")).rstrip("/")
-    token = (state.auth_token if state else None) or settings.twilio_auth_token
+    token = (state.local_token(settings) if state else None) or settings.twilio_auth_token
     if not token:
         raise click.ClickException("No running `hotline dev` found and TWILIO_AUTH_TOKEN is not set.")
     public = settings.public_base_url or web_url
