@@ -205,7 +205,7 @@ def test_a_copied_session_cookie_stops_working_when_the_session_ends(
     elif ending == "her password is reset":
         staff_cli(settings, monkeypatch, "add", nurse, "--reset", "--password", "a brand new password")
     else:
-        redis.hdel("hl:staff:accounts", nurse)  # as the review did: there is no command for it yet
+        staff_cli(settings, monkeypatch, "remove", nurse, "--yes")
     response = copy.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
     assert client.get("/staff/").status_code == 302
@@ -296,6 +296,109 @@ def test_staff_cli_creates_an_account_and_a_token(settings, redis, monkeypatch):
     result = runner.invoke(main, ["staff", "token", "Coordinator"])
     token = result.output.strip().splitlines()[-1]
     assert StaffTokens(redis).who(token) == "Coordinator"
+
+
+# --- Ending access: revoking API tokens, token expiry, removing an account ------------------------------
+
+
+@pytest.fixture
+def admin_cli(settings, redis, monkeypatch):
+    """`hotline staff ...` as an administrator types it, against the test Redis."""
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    runner = CliRunner()
+    return lambda *args, **kw: runner.invoke(main, ["staff", *args], **kw)
+
+
+def opens_the_api(client, token: str) -> bool:
+    response = client.get("/api/schedules", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code in (200, 401)
+    return response.status_code == 200
+
+
+def new_token(admin_cli, *args: str) -> str:
+    result = admin_cli("token", *args)
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def listed(admin_cli) -> list[str]:
+    result = admin_cli("tokens")
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_a_revoked_token_no_longer_opens_the_api_and_the_others_still_do(client, admin_cli, redis):
+    kims = [new_token(admin_cli, "kim"), new_token(admin_cli, "create", "kim")]
+    lees = new_token(admin_cli, "lee")
+    assert all(opens_the_api(client, t) for t in [*kims, lees])
+
+    [line] = [line for line in listed(admin_cli) if " lee " in f" {line} "]
+    result = admin_cli("token", "revoke", line.split()[0])  # one token, by the id the list shows
+    assert result.exit_code == 0 and "revoked 1 token" in result.output
+    assert not opens_the_api(client, lees) and all(opens_the_api(client, t) for t in kims)
+
+    result = admin_cli("token", "revoke", "--name", "kim")  # every token of a person
+    assert result.exit_code == 0 and "revoked 2 token" in result.output
+    assert not any(opens_the_api(client, t) for t in kims)
+    assert redis.hlen("hl:staff:tokens") == 0
+
+
+@pytest.mark.parametrize("args", [(), ("0123456789ab",), ("--name", "nobody")])
+def test_revoking_nothing_says_so_and_creates_no_token_named_revoke(admin_cli, redis, args):
+    result = admin_cli("token", "revoke", *args)
+    assert result.exit_code != 0
+    assert redis.hlen("hl:staff:tokens") == 0
+
+
+def test_the_token_list_shows_each_tokens_owner_expiry_and_last_use_but_never_a_token(client, admin_cli):
+    used, unused = new_token(admin_cli, "kim"), new_token(admin_cli, "lee", "--days", "30")
+    assert opens_the_api(client, used)
+    lines = listed(admin_cli)
+    text = "\n".join(lines)
+    assert used not in text and unused not in text and used[4:16] not in text
+    [kim] = [line for line in lines if " kim " in f" {line} "]
+    [lee] = [line for line in lines if " lee " in f" {line} "]
+    assert "never expires" in kim and "last used never" not in kim and "last used 20" in kim
+    assert "expires 20" in lee and "last used never" in lee
+
+
+def test_a_token_made_to_last_some_days_stops_working_after_them(client, admin_cli, monkeypatch):
+    import hotline.store.staff_tokens as staff_tokens
+
+    token = new_token(admin_cli, "agency-nurse", "--days", "7")
+    assert opens_the_api(client, token)
+    now = time.time()
+    monkeypatch.setattr(staff_tokens.time, "time", lambda: now + 7 * 86400 + 60)
+    assert not opens_the_api(client, token)
+    assert "expired" in "\n".join(listed(admin_cli))
+
+
+def test_a_token_kept_before_tokens_had_an_expiry_still_works_and_is_listed(client, admin_cli, redis):
+    import hashlib
+
+    token = "hlt_made-by-an-earlier-version-of-the-hotline"
+    redis.hset("hl:staff:tokens", hashlib.sha256(token.encode()).hexdigest(), "Nurse Kim")
+    assert opens_the_api(client, token)
+    assert any("Nurse Kim" in line and "never expires" in line for line in listed(admin_cli))
+
+
+def test_removing_a_staff_member_deletes_the_account_ends_its_sessions_and_revokes_their_tokens(
+        app, client, admin_cli, redis, nurses):
+    token, other = new_token(admin_cli, "nurse.kim"), new_token(admin_cli, "nurse.lee")
+    browser = app.test_client()
+    assert log_in(browser).status_code == 302
+    result = admin_cli("remove", "nurse.kim", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "nurse.kim" in result.output and "1 API token" in result.output
+    assert StaffAccounts(redis).usernames() == ["nurse.lee"]
+    assert browser.get("/staff/").status_code == 302
+    assert log_in(client, "nurse.kim", "correct horse battery").status_code == 401
+    assert not opens_the_api(client, token) and opens_the_api(client, other)
+    assert admin_cli("remove", "nurse.kim", "--yes").exit_code != 0  # nothing left to remove: said, not silent
 
 
 def test_a_conversation_page_shows_that_a_picture_or_video_came(client, services, nurse, twilio):

@@ -66,6 +66,11 @@ class StaffAccounts:
         """End every session of the account, in every browser (logging out does this)."""
         self.redis.hincrby(SESSIONS, username, 1)
 
+    def remove(self, username: str) -> bool:
+        """Delete an account, which ends its sessions (they are good only while it exists); False when there
+        was none."""
+        return bool(self.redis.hdel(KEY, username.strip().lower()))
+
     def usernames(self) -> list[str]:
         return sorted(k.decode() for k in self.redis.hkeys(KEY))
 
