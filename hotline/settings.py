@@ -190,6 +190,11 @@ class Settings:
                 )
             if kwargs.get("validate_signatures") is False:
                 problems.append("HOTLINE_VALIDATE_SIGNATURES: signature checks cannot be switched off in production")
+            # Otherwise the URL a signature is checked against would be built from the client's Host header,
+            # and a webhook signed for another app on the same Twilio account would be accepted here.
+            if not kwargs.get("public_base_url") and not kwargs.get("trust_proxy"):
+                problems.append("production needs PUBLIC_BASE_URL (the https URL Twilio calls), or "
+                                "HOTLINE_TRUST_PROXY=true behind a proxy that sets X-Forwarded-Proto/-Host")
         if int(kwargs.get("sends_per_second", 1)) < 0:  # type: ignore[call-overload]
             problems.append("HOTLINE_SENDS_PER_SECOND: must be 0 (no pacing) or more")
         if problems:
