@@ -42,7 +42,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.trust_proxy:
         # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http. And the
         # client's address, which failed logins are counted by, is the one the proxy puts in X-Forwarded-For.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Each proxy appends to these headers: the values the outermost one wrote are `proxies` from the end,
+        # and anything before them is the client's own. Only the headers the README names are believed.
+        proxies = settings.proxy_count
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=0, x_prefix=0)
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 

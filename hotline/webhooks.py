@@ -41,8 +41,12 @@ def signed_url() -> str | None:
 
 
 def _proxy_reported_host() -> bool:
-    """Whether ProxyFix took the host from X-Forwarded-Host (as it does: a header with a value)."""
-    return bool(request.headers.get("X-Forwarded-Host", "").strip())
+    """Whether ProxyFix took the host from X-Forwarded-Host: as it does, when the header holds a value from
+    each trusted proxy (HOTLINE_PROXY_COUNT of them)."""
+    forwarded = request.headers.get("X-Forwarded-Host", "")
+    values = [value.strip() for value in forwarded.split(",")] if forwarded else []
+    count = services().settings.proxy_count
+    return len(values) >= count and bool(values[-count])
 
 
 def _signature_valid(auth_token: str, signature: str) -> bool:

@@ -144,6 +144,29 @@ def test_guesses_at_many_accounts_from_one_address_lock_that_address_only(behind
     assert log_in(behind_proxy, address="198.51.100.9").status_code == 302
 
 
+@pytest.fixture
+def behind_two_proxies(settings, redis):
+    """A CDN in front of the load balancer: each appends the address it was reached from (HOTLINE_PROXY_COUNT=2)."""
+    return create_app(services=build_services(settings.with_(trust_proxy=True, proxy_count=2))).test_client()
+
+
+def test_behind_two_proxies_failed_logins_count_per_client_address_not_per_cdn_node(behind_two_proxies, nurse):
+    # X-Forwarded-For as the load balancer passes it on: the client (as the CDN saw it), then the CDN node.
+    for n in range(20):
+        log_in(behind_two_proxies, f"user{n}", "wrong password!", address="203.0.113.7, 10.0.0.2")
+    assert log_in(behind_two_proxies, address="203.0.113.7, 10.0.0.2").status_code == 429
+    # Another client through the same CDN node is not that address; nor can the first one pretend to be
+    # someone else by sending its own X-Forwarded-For, which the CDN appends to.
+    assert log_in(behind_two_proxies, address="198.51.100.9, 10.0.0.2").status_code == 302
+    assert log_in(behind_two_proxies, address="198.51.100.9, 203.0.113.7, 10.0.0.2").status_code == 429
+
+
+def test_behind_one_proxy_a_forwarded_for_the_client_wrote_itself_is_not_its_address(behind_proxy, nurse):
+    for n in range(20):
+        log_in(behind_proxy, f"user{n}", "wrong password!", address=f"192.0.2.{n}, 203.0.113.7")
+    assert log_in(behind_proxy, address="203.0.113.7").status_code == 429
+
+
 @pytest.mark.parametrize(("username", "address"), [
     ("a" * 60_000, "203.0.113.7"),             # the review's attack: a 60 KB username per request
     ("nurse.kim", "203.0.113." + "7" * 8_000),  # a client that reaches the trusting app directly sets any address
