@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, jsonify, redirect, url_for
+from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,6 +15,28 @@ from hotline.settings import Settings, server_secret
 log = logging.getLogger("hotline")
 
 MAX_REQUEST_BYTES = 64 * 1024  # Twilio's webhook forms are a few KB; anything far larger is not Twilio.
+
+# The staff pages load their one stylesheet and their scripts from /static and run nothing inline, so an
+# injected <script>, style or event handler is refused even if escaping ever fails; no site may frame them.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "object-src 'none'",
+    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The headers every response carries; HSTS only when the public URL is https (a browser ignores it over
+    plain http, and `hotline dev` on http://127.0.0.1 must not pin localhost to https)."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if (settings.public_base_url or "").lower().startswith("https://"):
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+    return headers
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -61,6 +83,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(webhooks)
     app.register_blueprint(api)
     app.register_blueprint(dashboard)
+
+    headers = security_headers(settings)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
 
     @app.get("/")
     def home():  # type: ignore[no-untyped-def]
