@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import subprocess
@@ -22,7 +21,8 @@ def run() -> dict[str, float]:
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "TWILIO_", "HOTLINE_"))}
-        env.update(HOTLINE_PORT=str(port), HOTLINE_DATA_DIR=str(Path(tmp) / "var"))
+        token = "bench-startup-signing-token"  # dev.json holds no token: sign with the one dev is given
+        env.update(HOTLINE_PORT=str(port), HOTLINE_DATA_DIR=str(Path(tmp) / "var"), TWILIO_AUTH_TOKEN=token)
         started = time.perf_counter()
         dev = subprocess.Popen([str(Path(sys.executable).parent / "hotline"), "dev"], env=env, cwd=tmp,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -32,7 +32,6 @@ def run() -> dict[str, float]:
             while time.monotonic() < deadline:
                 if state_file.exists():
                     try:
-                        token = json.loads(state_file.read_text())["auth_token"]
                         params = {"MessageSid": "SM" + "1" * 32, "From": "+12025550100", "To": "+15005550006",
                                   "Body": "hi", "AccountSid": "AC" + "1" * 32}
                         url = f"http://127.0.0.1:{port}/twilio/sms"
@@ -43,7 +42,7 @@ def run() -> dict[str, float]:
                                               "Content-Type": "application/x-www-form-urlencoded"})
                         if conn.getresponse().status == 200:
                             return {"seconds_to_first_webhook": time.perf_counter() - started}
-                    except (OSError, ValueError, KeyError):
+                    except OSError:
                         pass
                 time.sleep(0.05)
             raise RuntimeError("hotline dev did not answer within 60 s")

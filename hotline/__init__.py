@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, jsonify, redirect, url_for
+from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,6 +15,28 @@ from hotline.settings import Settings, server_secret
 log = logging.getLogger("hotline")
 
 MAX_REQUEST_BYTES = 64 * 1024  # Twilio's webhook forms are a few KB; anything far larger is not Twilio.
+
+# The staff pages load their one stylesheet and their scripts from /static and run nothing inline, so an
+# injected <script>, style or event handler is refused even if escaping ever fails; no site may frame them.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "object-src 'none'",
+    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The headers every response carries; HSTS only when the public URL is https (a browser ignores it over
+    plain http, and `hotline dev` on http://127.0.0.1 must not pin localhost to https)."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if (settings.public_base_url or "").lower().startswith("https://"):
+        headers["Strict-Transport-Security"] = f"max-age={HSTS_SECONDS}"
+    return headers
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -42,7 +64,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.trust_proxy:
         # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http. And the
         # client's address, which failed logins are counted by, is the one the proxy puts in X-Forwarded-For.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Each proxy appends to these headers: the values the outermost one wrote are `proxies` from the end,
+        # and anything before them is the client's own. Only the headers the README names are believed.
+        proxies = settings.proxy_count
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=0, x_prefix=0)
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 
@@ -57,6 +83,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(webhooks)
     app.register_blueprint(api)
     app.register_blueprint(dashboard)
+
+    headers = security_headers(settings)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
 
     @app.get("/")
     def home():  # type: ignore[no-untyped-def]

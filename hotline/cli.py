@@ -49,7 +49,7 @@ def simulate(from_: str, url: str | None, voice: bool = False) -> None:
     settings = load_settings()
     state = DevState.read(settings)
     web_url = (url or (state.web_url if state else f"http://{settings.host}:{settings.port}")).rstrip("/")
-    token = (state.auth_token if state else None) or settings.twilio_auth_token
+    token = (state.local_token(settings) if state else None) or settings.twilio_auth_token
     if not token:
         raise click.ClickException("No running `hotline dev` found and TWILIO_AUTH_TOKEN is not set.")
     public = settings.public_base_url or web_url
@@ -200,15 +200,102 @@ def staff_add(username: str, reset: bool, password: str) -> None:
     click.echo(f"Account '{username.strip().lower()}' is ready. Log in at /staff/login.{ended}")
 
 
-@staff.command("token")
+@staff.command("remove")
+@click.argument("username")
+@click.confirmation_option(prompt="Delete this account and revoke its API tokens?")
+def staff_remove(username: str) -> None:
+    """Delete USERNAME's dashboard account and revoke the API tokens made for that name."""
+    from hotline.services import connect_redis
+    from hotline.store.staff_accounts import StaffAccounts
+    from hotline.store.staff_tokens import StaffTokens
+
+    connection = connect_redis(_settings_with_dev_redis())
+    username = username.strip().lower()
+    removed = StaffAccounts(connection).remove(username)
+    tokens = StaffTokens(connection)
+    # Token names are free text ("Nurse Kim"): only those spelled as the username, in any case, are its own.
+    names = {t.name for t in tokens.all() if t.name.strip().lower() == username}
+    revoked = sum(tokens.revoke(name) for name in names)
+    if not removed and not revoked:
+        raise click.ClickException(f"no account or API token named '{username}'")
+    account = f"deleted the account '{username}'" if removed else f"no account '{username}'"
+    click.echo(f"{account[0].upper()}{account[1:]}; revoked {revoked} API token(s).")
+
+
+class _TokenCommands(click.Group):
+    """`hotline staff token NAME` still creates a token, as it always did: a first word that is not a
+    subcommand is the NAME of `token create`."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                             list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "create", self.commands["create"], args
+        return super().resolve_command(ctx, args)
+
+
+@staff.group("token", cls=_TokenCommands)
+def staff_token() -> None:
+    """API tokens: `token NAME [--days N]` creates one (short for `token create`); `token revoke` ends them."""
+
+
+@staff_token.command("create")
 @click.argument("name")
-def staff_token(name: str) -> None:
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="The token stops working after this many days (default: when revoked).")
+def staff_token_create(name: str, days: int | None) -> None:
     """Create an API token for NAME and print it (it is shown only once)."""
     from hotline.services import connect_redis
     from hotline.store.staff_tokens import StaffTokens
 
-    token = StaffTokens(connect_redis(_settings_with_dev_redis())).create(name)
-    click.echo(f"API token for {name} (keep it secret; it is not shown again):\n{token}")
+    token = StaffTokens(connect_redis(_settings_with_dev_redis())).create(name, days=days)
+    lasts = f"it stops working in {days} day(s)" if days else "it works until revoked"
+    click.echo(f"API token for {name} (keep it secret; it is not shown again; {lasts}):\n{token}")
+
+
+@staff_token.command("revoke")
+@click.argument("token_ids", metavar="[ID]...", nargs=-1)
+@click.option("--name", help="Revoke every token of this name instead.")
+def staff_token_revoke(token_ids: tuple[str, ...], name: str | None) -> None:
+    """Revoke API tokens by the ids `hotline staff tokens` lists, or all of one name with --name."""
+    from hotline.services import connect_redis
+    from hotline.store.staff_tokens import StaffTokens
+
+    if bool(token_ids) == bool(name):
+        raise click.UsageError("give the ids of the tokens to revoke (see `hotline staff tokens`), or --name NAME")
+    tokens = StaffTokens(connect_redis(_settings_with_dev_redis()))
+    if name:
+        revoked = tokens.revoke(name)
+    else:
+        unknown = [i for i in token_ids if not tokens.revoke_id(i)]
+        revoked = len(token_ids) - len(unknown)
+        if unknown:
+            if revoked:
+                click.echo(f"revoked {revoked} token(s)")
+            raise click.ClickException(f"no token with the id {', '.join(unknown)} (see `hotline staff tokens`)")
+    if not revoked:
+        raise click.ClickException(f"no token named '{name}' (see `hotline staff tokens`)")
+    click.echo(f"revoked {revoked} token(s)")
+
+
+@staff.command("tokens")
+def staff_tokens() -> None:
+    """List API tokens: id, name, when made, when they expire and when they last opened the API."""
+    from hotline.services import connect_redis
+    from hotline.store.staff_tokens import StaffTokens
+
+    now = time.time()
+    listed = StaffTokens(connect_redis(_settings_with_dev_redis())).all()
+    if not listed:
+        click.echo("no API tokens")
+    for token in listed:
+        expiry = ("expired " if token.expired(now) else "expires ") + _when(token.expires) if token.expires \
+            else "never expires"
+        click.echo(f"{token.id}  {token.name:<20}  made {_when(token.created):<20}  {expiry:<28}  "
+                   f"last used {_when(token.last_used)}")
+
+
+def _when(moment: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)) if moment is not None else "never"
 
 
 def _settings_with_dev_redis() -> Settings:

@@ -57,7 +57,7 @@ def _safe_id(value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum() or ch in "-_")[:64]
 
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")  # \Z: $ would let a final newline through
 
 
 def sender_number(raw: str, default_region: str) -> str:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +24,24 @@ DEV_REDIS_PORT = 6390  # a fixed port so the append-only data is found again; no
 
 @dataclass(frozen=True)
 class DevState:
-    """What a running `hotline dev` tells other commands (`hotline simulate`): written to var/dev.json."""
+    """What a running `hotline dev` tells other commands (`hotline simulate`): written to var/dev.json.
+
+    It holds no token. With TWILIO_AUTH_TOKEN set, `simulate` signs with its own copy from the environment
+    or .env; without one, `dev` makes a signing token for this run only and keeps it in var/dev-token.
+    Both files are readable by their owner only and removed when `dev` stops.
+    """
 
     pid: int
     web_url: str
     redis_url: str
-    auth_token: str
 
     @staticmethod
     def path(settings: Settings) -> Path:
         return settings.data_dir / "dev.json"
+
+    @staticmethod
+    def token_path(settings: Settings) -> Path:
+        return settings.data_dir / "dev-token"
 
     @classmethod
     def read(cls, settings: Settings) -> DevState | None:
@@ -42,6 +51,26 @@ class DevState:
         except (OSError, ValueError, TypeError):
             return None
         return state if _alive(state.pid) else None
+
+    def local_token(self, settings: Settings) -> str | None:
+        """The signing token this `dev` made because no TWILIO_AUTH_TOKEN was set, else None."""
+        try:
+            return self.token_path(settings).read_text().strip() or None
+        except OSError:
+            return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `path` readable by this user only (mkstemp makes it 0600 whatever the umask), replacing any
+    older copy at once, so no reader ever sees a half-written or world-readable file."""
+    descriptor, aside = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        os.replace(aside, path)
+    except BaseException:
+        Path(aside).unlink(missing_ok=True)
+        raise
 
 
 def _alive(pid: int) -> bool:
@@ -108,7 +137,10 @@ def run_dev(settings: Settings) -> int:
             redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
 
         # Without Twilio credentials, a local signing token lets `hotline simulate` sign like Twilio.
-        auth_token = settings.twilio_auth_token or secrets.token_hex(16)
+        auth_token = settings.twilio_auth_token
+        if not auth_token:
+            auth_token = secrets.token_hex(16)
+            _write_private(DevState.token_path(settings), auth_token + "\n")
         web_url = f"http://{settings.host}:{settings.port}"
         env = dict(os.environ, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=auth_token,
                    HOTLINE_ENV=settings.env, PYTHONUNBUFFERED="1")
@@ -129,8 +161,8 @@ def run_dev(settings: Settings) -> int:
             env=env, start_new_session=True,
         )
         children.append(worker)
-        DevState.path(settings).write_text(json.dumps(
-            {"pid": os.getpid(), "web_url": web_url, "redis_url": redis_url, "auth_token": auth_token}))
+        _write_private(DevState.path(settings),
+                       json.dumps({"pid": os.getpid(), "web_url": web_url, "redis_url": redis_url}))
 
         if not _wait_for_http(f"{web_url}/healthz", timeout=20):
             print("The web app did not start; see the messages above.", file=sys.stderr)
@@ -164,6 +196,7 @@ def run_dev(settings: Settings) -> int:
         if redis_server:
             redis_server.stop()
         DevState.path(settings).unlink(missing_ok=True)
+        DevState.token_path(settings).unlink(missing_ok=True)
 
 
 def _banner(settings: Settings, web_url: str, redis_url: str, embedded: bool) -> str:

@@ -83,6 +83,7 @@ class Settings:
     emergency_number: str = "911"
     validate_signatures: bool = True
     trust_proxy: bool = False
+    proxy_count: int = 1
     host: str = "127.0.0.1"
     port: int = 5000
     data_dir: Path = ROOT / "var"
@@ -154,6 +155,7 @@ class Settings:
         take("HOTLINE_EMERGENCY_NUMBER", "emergency_number")
         take("HOTLINE_VALIDATE_SIGNATURES", "validate_signatures", _bool)
         take("HOTLINE_TRUST_PROXY", "trust_proxy", _bool)
+        take("HOTLINE_PROXY_COUNT", "proxy_count", _positive(int))
         take("HOTLINE_HOST", "host")
         take("HOTLINE_PORT", "port", _int)
         take("HOTLINE_DATA_DIR", "data_dir", Path)
@@ -190,6 +192,13 @@ class Settings:
                 )
             if kwargs.get("validate_signatures") is False:
                 problems.append("HOTLINE_VALIDATE_SIGNATURES: signature checks cannot be switched off in production")
+            # Otherwise the URL a signature is checked against would be built from the client's Host header,
+            # and a webhook signed for another app on the same Twilio account would be accepted here.
+            if not kwargs.get("public_base_url") and not kwargs.get("trust_proxy"):
+                problems.append("production needs PUBLIC_BASE_URL (the https URL Twilio calls), or "
+                                "HOTLINE_TRUST_PROXY=true behind a proxy that sets X-Forwarded-Proto/-Host")
+        if "proxy_count" in kwargs and not kwargs.get("trust_proxy"):
+            problems.append("HOTLINE_PROXY_COUNT: counts the proxies to trust, so it needs HOTLINE_TRUST_PROXY=true")
         if int(kwargs.get("sends_per_second", 1)) < 0:  # type: ignore[call-overload]
             problems.append("HOTLINE_SENDS_PER_SECOND: must be 0 (no pacing) or more")
         if problems:

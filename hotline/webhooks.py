@@ -24,13 +24,29 @@ def services() -> Services:
     return current_app.extensions["hotline"]  # type: ignore[no-any-return]
 
 
-def signed_url() -> str:
-    """The URL Twilio signed: PUBLIC_BASE_URL + path + query when set, else the URL as this app sees it."""
-    base = services().settings.public_base_url
+def signed_url() -> str | None:
+    """The URL Twilio signed: PUBLIC_BASE_URL + path + query when set; else, behind a trusted proxy, the URL
+    the proxy reports (ProxyFix has applied its X-Forwarded-Proto/-Host), or None when it reported no host;
+    else (development only: production needs one of the two) the URL as this app sees it."""
+    settings = services().settings
+    base = settings.public_base_url
     if not base:
+        # The Host header is the client's to choose: never let it name the URL a signature is checked for.
+        if settings.trust_proxy and not _proxy_reported_host():
+            log.warning("no X-Forwarded-Host from the proxy: set PUBLIC_BASE_URL, or have the proxy set it")
+            return None
         return request.url
     query = request.query_string.decode("latin-1")
     return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def _proxy_reported_host() -> bool:
+    """Whether ProxyFix took the host from X-Forwarded-Host: as it does, when the header holds a value from
+    each trusted proxy (HOTLINE_PROXY_COUNT of them)."""
+    forwarded = request.headers.get("X-Forwarded-Host", "")
+    values = [value.strip() for value in forwarded.split(",")] if forwarded else []
+    count = services().settings.proxy_count
+    return len(values) >= count and bool(values[-count])
 
 
 def _signature_valid(auth_token: str, signature: str) -> bool:
@@ -39,8 +55,11 @@ def _signature_valid(auth_token: str, signature: str) -> bool:
         params: Any = request.get_data(as_text=True)  # JSON webhooks sign bodySHA256 in the URL
     else:
         params = request.form.to_dict(flat=True)
+    url = signed_url()
+    if url is None:
+        return False
     try:
-        return bool(validator.validate(signed_url(), params, signature))
+        return bool(validator.validate(url, params, signature))
     except (TypeError, ValueError, UnicodeError):  # a malformed request is simply not a valid one
         return False
 

@@ -88,3 +88,36 @@ def test_dev_serves_refuses_a_second_copy_and_ctrl_c_leaves_no_process(dev_env, 
     assert processes_with_marker(marker) == []
     # The embedded Redis kept its append-only file, so a restart finds conversations again.
     assert list((tmp_path / "var" / "redis").glob("appendonly.aof*"))
+
+
+@pytest.mark.parametrize("configured_token", [None, "a-real-twilio-auth-token-0123456789"],
+                         ids=["local signing token", "TWILIO_AUTH_TOKEN set"])
+def test_dev_tells_simulate_where_it_runs_in_a_private_file_that_holds_no_token(dev_env, tmp_path, configured_token):
+    env, _ = dev_env
+    if configured_token:
+        env["TWILIO_AUTH_TOKEN"] = configured_token
+    dev = subprocess.Popen([str(BIN / "hotline"), "dev"], env=env, cwd=tmp_path, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{env['HOTLINE_PORT']}/healthz")
+        state_file = tmp_path / "var" / "dev.json"
+        assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+        state = json.loads(state_file.read_text())
+        assert set(state) == {"pid", "web_url", "redis_url"}
+        if configured_token:  # the real token is written nowhere
+            for path in (tmp_path / "var").rglob("*"):
+                assert not path.is_file() or configured_token.encode() not in path.read_bytes(), path
+        for path in (tmp_path / "var").iterdir():  # nothing of dev's own is readable by other users
+            if path.is_file():
+                assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+        # `hotline simulate`, in another terminal with the same configuration, still signs as Twilio does.
+        chat = subprocess.run([str(BIN / "hotline"), "simulate"], env=env, cwd=tmp_path, input="hi\nquit\n",
+                              capture_output=True, text=True, timeout=60)
+        assert chat.returncode == 0, chat.stdout + chat.stderr
+        assert "does not replace a doctor" in chat.stdout, chat.stdout
+    finally:
+        os.killpg(dev.pid, signal.SIGINT)
+        dev.wait(timeout=30)
+    assert not state_file.exists()
+    assert [p.name for p in (tmp_path / "var").iterdir() if p.is_file() and p.name.startswith("dev")] == []

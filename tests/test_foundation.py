@@ -70,6 +70,71 @@ def test_behind_a_tls_proxy_the_public_https_url_is_validated(services):
     assert response.status_code == 200
 
 
+def test_behind_a_trusted_proxy_a_signature_for_the_clients_own_host_header_is_refused(services):
+    # The review's F16: a webhook Twilio signed for another app on the same account, replayed with that app's
+    # Host. Without PUBLIC_BASE_URL the signed URL may come from the proxy's X-Forwarded-Host, never from Host.
+    from hotline import create_app
+    from tests.support.signed import SignedTwilio
+
+    services.settings = services.settings.with_(public_base_url=None, trust_proxy=True)
+    client = create_app(services=services).test_client()
+    for host in ("evil.example", "other-app.example.org"):
+        signer = SignedTwilio(client, AUTH_TOKEN, f"http://{host}", ACCOUNT_SID)
+        params = signer.sms_params("hi", "+15551230001")
+        response = client.post("/twilio/sms", data=params, base_url=f"http://{host}",
+                               headers={"X-Twilio-Signature": signer.sign("/twilio/sms", params)})
+        assert response.status_code == 403, host
+
+
+@pytest.mark.parametrize(("extra", "starts"), [
+    ({}, False),
+    ({"PUBLIC_BASE_URL": "https://hotline.example.org"}, True),
+    ({"HOTLINE_TRUST_PROXY": "true"}, True),
+], ids=["neither", "PUBLIC_BASE_URL", "HOTLINE_TRUST_PROXY"])
+def test_production_needs_the_public_url_or_a_trusted_proxy_to_know_what_twilio_signed(extra, starts):
+    env = {"HOTLINE_ENV": "production", "TWILIO_AUTH_TOKEN": "t", "HOTLINE_SECRET_KEY": "s",
+           "REDIS_URL": "redis://x", **extra}
+    if starts:
+        assert Settings.from_env(env, dotenv=None).production
+    else:
+        with pytest.raises(SettingsError, match=r"PUBLIC_BASE_URL.*HOTLINE_TRUST_PROXY"):
+            Settings.from_env(env, dotenv=None)
+
+
+@pytest.mark.parametrize(("proxies", "forwarded", "status"), [
+    (1, {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org"}, 200),
+    # Only the headers the README tells the operator to set are believed: not the port, not a path prefix.
+    (1, {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org", "X-Forwarded-Port": "8443",
+         "X-Forwarded-Prefix": "/evil"}, 200),
+    # A client's own X-Forwarded-Host, to which the proxy appends the real one, does not count.
+    (1, {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example, hotline.example.org"}, 200),
+    # Two proxies (HOTLINE_PROXY_COUNT=2): the values the outer one set, whatever the inner one appended.
+    (2, {"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "hotline.example.org, lb.internal"}, 200),
+    (2, {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hotline.example.org"}, 403),  # one proxy short
+], ids=["one proxy", "port and prefix ignored", "client's own host ignored", "two proxies", "one of two"])
+def test_behind_trusted_proxies_the_signed_url_is_the_one_the_outermost_proxy_reports(
+        services, proxies, forwarded, status):
+    from hotline import create_app
+    from tests.support.signed import SignedTwilio
+
+    services.settings = services.settings.with_(public_base_url=None, trust_proxy=True, proxy_count=proxies)
+    client = create_app(services=services).test_client()
+    signer = SignedTwilio(client, AUTH_TOKEN, "https://hotline.example.org", ACCOUNT_SID)
+    params = signer.sms_params("hi", "+15551230001")
+    headers = {"X-Twilio-Signature": signer.sign("/twilio/sms", params), **forwarded}
+    response = client.post("/twilio/sms", data=params, headers=headers, base_url="http://10.0.0.5:8000")
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(("env", "problem"), [
+    ({"HOTLINE_TRUST_PROXY": "true", "HOTLINE_PROXY_COUNT": "0"}, "HOTLINE_PROXY_COUNT"),
+    ({"HOTLINE_PROXY_COUNT": "2"}, "HOTLINE_TRUST_PROXY"),
+])
+def test_a_proxy_count_must_be_positive_and_comes_with_trusting_the_proxy(env, problem):
+    with pytest.raises(SettingsError, match=problem):
+        Settings.from_env(env, dotenv=None)
+
+
 def test_healthz_reports_redis_up(client):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -228,6 +228,24 @@ def test_api_refuses_an_invalid_schedule_with_the_reason(api, reminders):
     assert api.get("/api/schedules/newborn").status_code == 404
 
 
+@pytest.mark.parametrize("name", ["checkin\n", "newborn\n"])
+def test_a_schedule_name_ending_in_a_newline_is_refused_so_no_schedule_passes_for_another(api, reminders, name):
+    # The review's copy of the shipped schedule: "checkin\n" looked exactly like "checkin" on every page.
+    response = api.post("/api/schedules", json={**SCHEDULE, "name": name})
+    assert response.status_code == 400 and "name" in response.json["error"]
+    assert [s["name"] for s in api.get("/api/schedules").json["schedules"]] == ["checkin"]
+    enrolled = api.post("/api/enrollments", json={"number": PARENT, "schedule": name})
+    assert enrolled.status_code == 404 and reminders.enrollments.all() == []
+
+
+def test_a_lookalike_schedule_saved_before_names_were_checked_is_left_out_and_the_rest_still_work(
+        api, reminders, redis, client):
+    redis.hset("hl:schedules", "checkin\n", json.dumps({**SCHEDULE, "name": "checkin\n"}))
+    response = api.get("/api/schedules")
+    assert response.status_code == 200 and [s["name"] for s in response.json["schedules"]] == ["checkin"]
+    assert api.get("/api/schedules/checkin%0A").status_code == 404
+
+
 def test_api_upcoming_sent_and_optouts(api, reminders, redis, twilio, fake_twilio):
     send_first_checkin(reminders, redis)
     [upcoming] = api.get("/api/reminders/upcoming").json["reminders"]

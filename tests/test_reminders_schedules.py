@@ -66,6 +66,12 @@ def test_steps_must_be_in_order_and_names_plain():
         parse_schedule({**schedule(), "name": "Check In!"})
 
 
+@pytest.mark.parametrize("name", ["test\n", "\ntest", "test\r\n", "te\nst", "test "])
+def test_a_schedule_name_is_the_whole_string_with_no_newline_before_or_after(name):
+    with pytest.raises(ScheduleError, match="name"):
+        parse_schedule({**schedule(), "name": name})
+
+
 @pytest.mark.parametrize(("number", "zone"), [
     ("+12125550123", "America/New_York"),
     ("+14155550123", "America/Los_Angeles"),

@@ -144,6 +144,29 @@ def test_guesses_at_many_accounts_from_one_address_lock_that_address_only(behind
     assert log_in(behind_proxy, address="198.51.100.9").status_code == 302
 
 
+@pytest.fixture
+def behind_two_proxies(settings, redis):
+    """A CDN in front of the load balancer: each appends the address it was reached from (HOTLINE_PROXY_COUNT=2)."""
+    return create_app(services=build_services(settings.with_(trust_proxy=True, proxy_count=2))).test_client()
+
+
+def test_behind_two_proxies_failed_logins_count_per_client_address_not_per_cdn_node(behind_two_proxies, nurse):
+    # X-Forwarded-For as the load balancer passes it on: the client (as the CDN saw it), then the CDN node.
+    for n in range(20):
+        log_in(behind_two_proxies, f"user{n}", "wrong password!", address="203.0.113.7, 10.0.0.2")
+    assert log_in(behind_two_proxies, address="203.0.113.7, 10.0.0.2").status_code == 429
+    # Another client through the same CDN node is not that address; nor can the first one pretend to be
+    # someone else by sending its own X-Forwarded-For, which the CDN appends to.
+    assert log_in(behind_two_proxies, address="198.51.100.9, 10.0.0.2").status_code == 302
+    assert log_in(behind_two_proxies, address="198.51.100.9, 203.0.113.7, 10.0.0.2").status_code == 429
+
+
+def test_behind_one_proxy_a_forwarded_for_the_client_wrote_itself_is_not_its_address(behind_proxy, nurse):
+    for n in range(20):
+        log_in(behind_proxy, f"user{n}", "wrong password!", address=f"192.0.2.{n}, 203.0.113.7")
+    assert log_in(behind_proxy, address="203.0.113.7").status_code == 429
+
+
 @pytest.mark.parametrize(("username", "address"), [
     ("a" * 60_000, "203.0.113.7"),             # the review's attack: a 60 KB username per request
     ("nurse.kim", "203.0.113." + "7" * 8_000),  # a client that reaches the trusting app directly sets any address
@@ -205,7 +228,7 @@ def test_a_copied_session_cookie_stops_working_when_the_session_ends(
     elif ending == "her password is reset":
         staff_cli(settings, monkeypatch, "add", nurse, "--reset", "--password", "a brand new password")
     else:
-        redis.hdel("hl:staff:accounts", nurse)  # as the review did: there is no command for it yet
+        staff_cli(settings, monkeypatch, "remove", nurse, "--yes")
     response = copy.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
     assert client.get("/staff/").status_code == 302
@@ -296,6 +319,109 @@ def test_staff_cli_creates_an_account_and_a_token(settings, redis, monkeypatch):
     result = runner.invoke(main, ["staff", "token", "Coordinator"])
     token = result.output.strip().splitlines()[-1]
     assert StaffTokens(redis).who(token) == "Coordinator"
+
+
+# --- Ending access: revoking API tokens, token expiry, removing an account ------------------------------
+
+
+@pytest.fixture
+def admin_cli(settings, redis, monkeypatch):
+    """`hotline staff ...` as an administrator types it, against the test Redis."""
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    runner = CliRunner()
+    return lambda *args, **kw: runner.invoke(main, ["staff", *args], **kw)
+
+
+def opens_the_api(client, token: str) -> bool:
+    response = client.get("/api/schedules", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code in (200, 401)
+    return response.status_code == 200
+
+
+def new_token(admin_cli, *args: str) -> str:
+    result = admin_cli("token", *args)
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def listed(admin_cli) -> list[str]:
+    result = admin_cli("tokens")
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_a_revoked_token_no_longer_opens_the_api_and_the_others_still_do(client, admin_cli, redis):
+    kims = [new_token(admin_cli, "kim"), new_token(admin_cli, "create", "kim")]
+    lees = new_token(admin_cli, "lee")
+    assert all(opens_the_api(client, t) for t in [*kims, lees])
+
+    [line] = [line for line in listed(admin_cli) if " lee " in f" {line} "]
+    result = admin_cli("token", "revoke", line.split()[0])  # one token, by the id the list shows
+    assert result.exit_code == 0 and "revoked 1 token" in result.output
+    assert not opens_the_api(client, lees) and all(opens_the_api(client, t) for t in kims)
+
+    result = admin_cli("token", "revoke", "--name", "kim")  # every token of a person
+    assert result.exit_code == 0 and "revoked 2 token" in result.output
+    assert not any(opens_the_api(client, t) for t in kims)
+    assert redis.hlen("hl:staff:tokens") == 0
+
+
+@pytest.mark.parametrize("args", [(), ("0123456789ab",), ("--name", "nobody")])
+def test_revoking_nothing_says_so_and_creates_no_token_named_revoke(admin_cli, redis, args):
+    result = admin_cli("token", "revoke", *args)
+    assert result.exit_code != 0
+    assert redis.hlen("hl:staff:tokens") == 0
+
+
+def test_the_token_list_shows_each_tokens_owner_expiry_and_last_use_but_never_a_token(client, admin_cli):
+    used, unused = new_token(admin_cli, "kim"), new_token(admin_cli, "lee", "--days", "30")
+    assert opens_the_api(client, used)
+    lines = listed(admin_cli)
+    text = "\n".join(lines)
+    assert used not in text and unused not in text and used[4:16] not in text
+    [kim] = [line for line in lines if " kim " in f" {line} "]
+    [lee] = [line for line in lines if " lee " in f" {line} "]
+    assert "never expires" in kim and "last used never" not in kim and "last used 20" in kim
+    assert "expires 20" in lee and "last used never" in lee
+
+
+def test_a_token_made_to_last_some_days_stops_working_after_them(client, admin_cli, monkeypatch):
+    import hotline.store.staff_tokens as staff_tokens
+
+    token = new_token(admin_cli, "agency-nurse", "--days", "7")
+    assert opens_the_api(client, token)
+    now = time.time()
+    monkeypatch.setattr(staff_tokens.time, "time", lambda: now + 7 * 86400 + 60)
+    assert not opens_the_api(client, token)
+    assert "expired" in "\n".join(listed(admin_cli))
+
+
+def test_a_token_kept_before_tokens_had_an_expiry_still_works_and_is_listed(client, admin_cli, redis):
+    import hashlib
+
+    token = "hlt_made-by-an-earlier-version-of-the-hotline"
+    redis.hset("hl:staff:tokens", hashlib.sha256(token.encode()).hexdigest(), "Nurse Kim")
+    assert opens_the_api(client, token)
+    assert any("Nurse Kim" in line and "never expires" in line for line in listed(admin_cli))
+
+
+def test_removing_a_staff_member_deletes_the_account_ends_its_sessions_and_revokes_their_tokens(
+        app, client, admin_cli, redis, nurses):
+    token, other = new_token(admin_cli, "nurse.kim"), new_token(admin_cli, "nurse.lee")
+    browser = app.test_client()
+    assert log_in(browser).status_code == 302
+    result = admin_cli("remove", "nurse.kim", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "nurse.kim" in result.output and "1 API token" in result.output
+    assert StaffAccounts(redis).usernames() == ["nurse.lee"]
+    assert browser.get("/staff/").status_code == 302
+    assert log_in(client, "nurse.kim", "correct horse battery").status_code == 401
+    assert not opens_the_api(client, token) and opens_the_api(client, other)
+    assert admin_cli("remove", "nurse.kim", "--yes").exit_code != 0  # nothing left to remove: said, not silent
 
 
 def test_a_conversation_page_shows_that_a_picture_or_video_came(client, services, nurse, twilio):

@@ -7,6 +7,7 @@ API or CLI): a broken one is refused with a message naming the step and the fix.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import string
 from collections.abc import Mapping
@@ -19,11 +20,14 @@ import yaml
 
 from hotline.channels.segments import MAX_SEGMENTS, non_gsm7_characters, segment_count
 
+log = logging.getLogger(__name__)
+
 UNITS = {"minute": 1, "hour": 60, "day": 24 * 60, "week": 7 * 24 * 60}
 PLACEHOLDERS = {"baby_name", "emergency"}
 # Worst-case values for the length check: a long name and a long emergency number.
 SAMPLE_VALUES = {"baby_name": "x" * 30, "emergency": "0" * 15}
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# \Z, not $: $ also matches before a final newline, and "checkin\n" would pass for "checkin".
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 LANGUAGES = ("en", "es")
 SCHEDULES_KEY = "hl:schedules"
 
@@ -213,11 +217,12 @@ class ScheduleStore:
     def get(self, name: str) -> ReminderSchedule | None:
         raw = self.redis.hget(SCHEDULES_KEY, name)
         if raw:
-            return parse_schedule(json.loads(raw))
+            return _stored(name, raw)
         return self.shipped().get(name)
 
     def all(self) -> list[ReminderSchedule]:
-        stored = {k.decode(): parse_schedule(json.loads(v)) for k, v in self.redis.hgetall(SCHEDULES_KEY).items()}
+        read = {k.decode(): _stored(k.decode(), v) for k, v in self.redis.hgetall(SCHEDULES_KEY).items()}
+        stored = {name: schedule for name, schedule in read.items() if schedule is not None}
         return [stored.get(n) or s for n, s in self.shipped().items()] + [
             s for n, s in sorted(stored.items()) if n not in self.shipped()]
 
@@ -237,3 +242,14 @@ class ScheduleStore:
 
     def delete(self, name: str) -> None:
         self.redis.hdel(SCHEDULES_KEY, name)
+
+
+def _stored(name: str, raw: bytes) -> ReminderSchedule | None:
+    """A schedule kept in Redis, or None when it no longer passes the checks (saved before a check was added,
+    like the name "checkin\\n" that passed for "checkin"): left out, so every other schedule still works and
+    its enrollments wait as for a deleted schedule."""
+    try:
+        return parse_schedule(json.loads(raw))
+    except (ScheduleError, json.JSONDecodeError) as error:
+        log.warning("schedule %r in Redis is ignored: %s", name, error)
+        return None

@@ -14,7 +14,7 @@ KEY = "hl:staff:accounts"
 # Username -> session generation. A session keeps the generation it began in and is good only while the
 # account exists with that generation: raising it ends every session of the account at once.
 SESSIONS = "hl:staff:sessions"
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")  # \Z: $ would let a final newline through
 MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
 
@@ -65,6 +65,11 @@ class StaffAccounts:
     def end_sessions(self, username: str) -> None:
         """End every session of the account, in every browser (logging out does this)."""
         self.redis.hincrby(SESSIONS, username, 1)
+
+    def remove(self, username: str) -> bool:
+        """Delete an account, which ends its sessions (they are good only while it exists); False when there
+        was none."""
+        return bool(self.redis.hdel(KEY, username.strip().lower()))
 
     def usernames(self) -> list[str]:
         return sorted(k.decode() for k in self.redis.hkeys(KEY))
