@@ -125,7 +125,6 @@ class Lexicon:
         self._by_word: dict[str, list[_Entry]] = {}
         self._by_stem: list[tuple[str, str, tuple[_Test, ...], bool]] = []
         self._by_number: list[_Entry] = []
-        self.words: set[str] = set()
         for label, pattern in entries:
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
@@ -136,9 +135,6 @@ class Lexicon:
                 self._by_stem.append((stem, label, tests, gapped))
             if first.number:
                 self._by_number.append((label, tests, gapped))
-            for test in tests:
-                self.words |= {w for w in test.exact if w.isalpha()}
-                self.words |= {s for s in test.stems if len(s) >= 7}
         self._cache: dict[str, list[_Entry]] = {}
 
     def _starting_with(self, token: str) -> list[_Entry]:

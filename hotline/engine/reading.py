@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,6 @@ class Reading:
     temperature_c: float | None = None
     temperature_site: str | None = None  # rectal | armpit | forehead | ear | mouth
     minutes: int | None = None  # how long an episode has been going on, when said ("for 10 minutes")
-    language: str | None = None
     shaking_findings: frozenset[str] = frozenset()
     negators: tuple[tuple[int, int], ...] = ()  # token spans of the words that denied something ("no", "sin")
 
@@ -263,7 +263,7 @@ class Reader:
             words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []))
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at),
-                       self._language(words), self.shaking, tuple(sorted(set(negators))))
+                       self.shaking, tuple(sorted(set(negators))))
 
     @staticmethod
     def _inside_longer(trigger: Hit, hits: list[Hit], idioms: list[tuple[int, int]], longest_at: list[int]) -> bool:
@@ -521,13 +521,6 @@ class Reader:
                     return int(float(_clean(words, i - 1)))
         return None
 
-    @staticmethod
-    def _language(words: tuple[str, ...]) -> str | None:
-        spanish = sum(w in _SPANISH for w in words)
-        english = sum(w in _ENGLISH for w in words)
-        if spanish == english == 0:
-            return None
-        return "es" if spanish > english else "en"
 
 
 _KNOWN_WORDS = frozenset(
@@ -559,17 +552,7 @@ def load_reader(path: Path) -> Reader:
     return Reader(data or {}, source=str(path))
 
 
-@dataclass
-class _Cache:
-    readers: dict[Path, Reader] = field(default_factory=dict)
-
-
-_CACHE = _Cache()
-
-
+@lru_cache(maxsize=1)
 def shipped_reader() -> Reader:
     """The reader built from the vocabulary that ships in this repository's flows/."""
-    path = Path(__file__).resolve().parents[2] / "flows" / "findings.yaml"
-    if path not in _CACHE.readers:
-        _CACHE.readers[path] = load_reader(path)
-    return _CACHE.readers[path]
+    return load_reader(Path(__file__).resolve().parents[2] / "flows" / "findings.yaml")
