@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hotline.engine.levels import Level
+from hotline.engine.lexicon import Lexicon
 from hotline.engine.protocol import Facts, ProtocolError, parse_protocol
 from hotline.engine.reading import Reader, VocabularyError
 
@@ -44,7 +45,9 @@ def test_unless_keeps_a_rule_from_firing() -> None:
 
 
 @pytest.mark.parametrize(("vocabulary", "message"), [
-    ({"findings": {"x": {"kind": "sign", "en": ["(bad)"]}}}, "is not a word"),
+    ({"findings": {"x": {"kind": "sign", "en": ["b@d"]}}}, "is not a word"),
+    ({"findings": {"x": {"kind": "sign", "en": ["(open"]}}}, "groups are written (a b|c)"),
+    ({"findings": {"x": {"kind": "sign", "en": ["she is|he is blue"]}}}, "write alternatives of several words"),
     ({"findings": {"x": {"kind": "sign", "en": ["~2 word"]}}}, "starts with a word"),
     ({"findings": {"x": {"kind": "thing", "en": ["word"]}}}, "kind must be one of"),
     ({"findings": {"x": {"kind": "sign"}}}, "lists no words"),
@@ -54,3 +57,12 @@ def test_a_broken_vocabulary_is_refused_with_the_finding_named(vocabulary, messa
     with pytest.raises(VocabularyError) as error:
         Reader(vocabulary, source="flows/findings.yaml")
     assert "flows/findings.yaml" in str(error.value) and message in str(error.value)
+
+
+def test_a_group_offers_alternatives_of_several_words() -> None:
+    lexicon = Lexicon([("cyanosis", "(she is|hes|baby is) ~1 blue"), ("x", "wakes for (feeds|to eat)?")])
+    found = lambda text: [(h.label, h.start, h.end) for h in lexicon.find(tuple(text.split()))]  # noqa: E731
+    assert found("she is blue") == [("cyanosis", 0, 3)]
+    assert found("hes so blue") == [("cyanosis", 0, 3)]
+    assert found("is blue") == [] and found("she blue") == []
+    assert ("x", 0, 4) in found("wakes for to eat") and found("wakes for") == [("x", 0, 2)]

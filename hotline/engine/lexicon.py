@@ -5,6 +5,10 @@ A pattern is a phrase of token tests separated by spaces:
     word          exactly this token               shak*     a token starting with "shak"
     a|b|c         any of these (each may be a stem) word?     this token, or nothing
     #             any number                       ~3        up to 3 tokens that are not punctuation
+    (a b|c)       any of these phrases             (a b|c)?  one of them, or nothing
+
+`|` joins single tokens: "i was|im" is "i" then "was" or "im". Alternatives of several words need a
+group: "(i was|im|i am) shaking". A group is expanded into one pattern per alternative before matching.
 
 Patterns are indexed by their first token, so matching a message costs a dictionary look-up per token
 plus the few patterns that can start there, whatever the size of the vocabulary.
@@ -44,6 +48,28 @@ class _Test:
         return bool(self.stems) and token.startswith(self.stems)
 
 
+def expand(pattern: str) -> list[str]:
+    """The plain patterns a pattern with groups stands for: "(she is|hes) blue" -> "she is blue", "hes blue"."""
+    open_at = pattern.find("(")
+    if open_at < 0:
+        if ")" in pattern:
+            raise PatternError(f"{pattern!r}: a ')' without its '('")
+        return [pattern]
+    close_at = pattern.find(")", open_at)
+    if close_at < 0 or "(" in pattern[open_at + 1:close_at]:
+        raise PatternError(f"{pattern!r}: groups are written (a b|c) and are not nested")
+    optional = pattern[close_at + 1:close_at + 2] == "?"
+    head, rest = pattern[:open_at], pattern[close_at + (2 if optional else 1):]
+    if head and not head.endswith(" ") or rest and not rest.startswith(" "):
+        raise PatternError(f"{pattern!r}: a group stands apart from the words around it")
+    alternatives = [a.strip() for a in pattern[open_at + 1:close_at].split("|")]
+    if any(not a for a in alternatives):
+        raise PatternError(f"{pattern!r}: an empty alternative in a group (use (a|b)? for 'or nothing')")
+    if optional:
+        alternatives.append("")
+    return [expanded for a in alternatives for expanded in expand(" ".join(f"{head}{a}{rest}".split()))]
+
+
 def _parse(pattern: str) -> tuple[_Test, ...]:
     tests: list[_Test] = []
     for part in pattern.split():
@@ -69,11 +95,23 @@ def _parse(pattern: str) -> tuple[_Test, ...]:
             else:
                 exact.add(alternative)
         tests.append(_Test(frozenset(exact), tuple(stems), optional=optional))
+    _no_split_phrases(pattern)
     if not tests or tests[0].gap or tests[0].optional:
         raise PatternError(f"{pattern!r}: a pattern starts with a word (not a gap or an optional word)")
     if tests[-1].gap:
         raise PatternError(f"{pattern!r}: a pattern cannot end with a gap")
     return tuple(tests)
+
+
+def _no_split_phrases(pattern: str) -> None:
+    """Refuse what reads as alternatives of several words written without a group: "i was|im|i am shaking"
+    or "she is|he is blue" (a word repeated across neighbouring tokens), which would match something else."""
+    parts = [part.rstrip("?") for part in pattern.split()]
+    for left, right in zip(parts, parts[1:]):
+        if "|" in left or "|" in right:
+            if set(left.split("|")) & set(right.split("|")):
+                raise PatternError(f"{pattern!r}: '|' joins single words; write alternatives of several words "
+                                   f"as a group, e.g. (she is|he is)")
 
 
 def _match_simple(tests: tuple[_Test, ...], words: tuple[str, ...], i: int) -> int | None:
@@ -125,7 +163,7 @@ class Lexicon:
         self._by_word: dict[str, list[_Entry]] = {}
         self._by_stem: list[tuple[str, str, tuple[_Test, ...], bool]] = []
         self._by_number: list[_Entry] = []
-        for label, pattern in entries:
+        for label, pattern in ((label, plain) for label, written in entries for plain in expand(written)):
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
             first = tests[0]

@@ -133,6 +133,9 @@ _ENGLISH = frozenset("the my is are has have his her she he it its and but with 
                      "fever not no yes i im a an for".split())
 
 
+_PATTERN_MARKS = str.maketrans({"|": " ", "(": " ", ")": " ", "?": " "})
+
+
 def _clean(words: tuple[str, ...], i: int) -> str:
     return words[i] if 0 <= i < len(words) else ""
 
@@ -203,9 +206,9 @@ class Reader:
         keys = {str(k) for k in vocabulary.get("spelling_keys") or () if len(str(k)) >= 7}
         self.misspellings = {str(wrong): str(right) for right, wrongs in (vocabulary.get("misspellings") or {}).items()
                              for wrong in wrongs or () if str(wrong) != str(right)}
-        every_word = {w for _, p in entries + trigger_entries for w in p.replace("|", " ").split() if w.isalpha()}
-        stems = {w[:-1] for _, p in entries + trigger_entries for w in p.replace("|", " ").split()
-                 if w.endswith("*") and len(w) >= 5}
+        written = [w for _, p in entries + trigger_entries for w in p.translate(_PATTERN_MARKS).split()]
+        every_word = {w for w in written if w.isalpha()}
+        stems = {w[:-1] for w in written if w.endswith("*") and len(w) >= 5}
         self.speller = Speller(keys, known=_SPANISH | _ENGLISH | every_word | set(_AGE_UNITS) | _KNOWN_WORDS,
                                stems=stems)
 
