@@ -232,20 +232,19 @@ class Reader:
         idiom_spans = [(h.start, h.end) for h in hits if self.kinds[h.label] == "idiom"]
         hits = [h for h in hits if self.kinds[h.label] != "idiom"]
         # A trigger inside a longer finding is part of it ("not" in "not breathing", "no" in "no wet diaper");
-        # one that starts inside an idiom is no trigger ("not sure if she has a fever": doubt, not denial).
+        # one that starts inside an idiom is no trigger ("not sure if she has a fever": doubt, not denial),
         longest_at = [0] * (len(words) + 1)  # per token: the longest finding span covering it
-        idiom_at = [False] * (len(words) + 1)
         for h in hits:
             for i in range(h.start, h.end):
                 longest_at[i] = max(longest_at[i], h.end - h.start)
         for start, end in idiom_spans:
             for i in range(start, end):
-                idiom_at[i] = True
                 longest_at[i] = max(longest_at[i], end - start)
         triggers = [t for t in self._longest_per_label(list(self.trigger_lexicon.find(words)))
                     if not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS]
-        triggers = [t for t in triggers
-                    if not self._inside_longer(t, hits, idiom_spans, longest_at) and not idiom_at[t.start]]
+        # A trigger that contains a whole idiom says more than it ("la ropa digo" holds "la ropa"): it stays.
+        triggers = [t for t in triggers if not self._inside_longer(t, hits, idiom_spans, longest_at)
+                    and not any(s <= t.start < e and not (s == t.start and t.end > e) for s, e in idiom_spans)]
         starts = [t.start for t in triggers]
         closers = self._closers(words)
         negators: list[tuple[int, int]] = []
