@@ -143,6 +143,23 @@ def test_an_emergency_reply_starts_with_the_instruction_even_for_a_new_number(pa
     assert reply.split("\n")[0].startswith("Call 911 now")
 
 
+@pytest.mark.parametrize("later", ["ok she's pink again now", "should I still go?", "1", "ya está mejor"])
+def test_after_an_emergency_a_later_message_is_reminded_and_never_reassured(parent, later):
+    parent.text("her lips are blue and she's not breathing right")
+    reply = parent.text(later)
+    first = reply.split("\n")[0]
+    assert "911" in first and ("emergency" in first or "emergencia" in first), reply
+    assert "No treatment is needed" not in reply and "normal" not in first, reply
+    assert "could not find an answer" not in reply
+
+
+def test_after_an_urgent_answer_keywords_are_answered_as_keywords(parent):
+    parent.text("my 3 week old feels hot and his legs shake")
+    assert parent.text("thanks").startswith("You're welcome")
+    assert "How can I help?" in parent.text("menu") and "today" not in parent.text("menu").split("\n")[0]
+    assert "doctor should see your baby today" in parent.text("is this normal?").split("\n")[0]
+
+
 def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(parent, redis):
     reply = parent.text("my 2 month old's leg keeps shaking and she feels hot")
     assert URGENT in reply

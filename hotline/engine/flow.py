@@ -24,7 +24,8 @@ GUIDANCE_FILE = "guidance.yaml"
 REQUIRED_MESSAGES = (
     "welcome", "welcome_back", "help", "stopped", "started", "not_understood", "no_match", "language_set",
     "choices_intro", "menu_hint", "level_emergency", "level_urgent", "level_soon", "level_home",
-    "worse_watch", "error", "slow_down", "thanks", "acknowledged", "media_received",
+    "worse_watch", "error", "slow_down", "thanks", "acknowledged", "media_received", "still_emergency",
+    "still_urgent",
 )
 
 

@@ -133,6 +133,9 @@ _ENGLISH = frozenset("the my is are has have his her she he it its and but with 
                      "fever not no yes i im a an for".split())
 
 
+_BABY_WORDS = frozenset({"baby", "babys", "babies", "bby", "newborn", "newborns", "infant", "bebe", "bebes", "bebito",
+                         "bebita", "nene", "nena"})
+_MY = frozenset({"my", "our", "mi", "mis", "nuestro", "nuestra"})
 _PATTERN_MARKS = str.maketrans({"|": " ", "(": " ", ")": " ", "?": " "})
 
 
@@ -245,6 +248,9 @@ class Reader:
         # A trigger that contains a whole idiom says more than it ("la ropa digo" holds "la ropa"): it stays.
         triggers = [t for t in triggers if not self._inside_longer(t, hits, idiom_spans, longest_at)
                     and not any(s <= t.start < e and not (s == t.start and t.end > e) for s, e in idiom_spans)]
+        # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
+        # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
+        triggers = [t for t in triggers if not self._names_the_baby(t, words)]
         starts = [t.start for t in triggers]
         closers = self._closers(words)
         negators: list[tuple[int, int]] = []
@@ -266,6 +272,12 @@ class Reader:
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at),
                        self.shaking, tuple(sorted(set(negators))))
+
+    def _names_the_baby(self, trigger: Hit, words: tuple[str, ...]) -> bool:
+        """Whether a trigger that stops at the baby holds "my baby" ("my baby's arms" read by "my ~1 arms"):
+        then it is about the baby. "her dad" or "my niece's baby" are still someone else."""
+        return bool(self.triggers[trigger.label].stops) and any(
+            words[i] in _BABY_WORDS and words[i - 1] in _MY for i in range(max(trigger.start, 1), trigger.end))
 
     @staticmethod
     def _inside_longer(trigger: Hit, hits: list[Hit], idioms: list[tuple[int, int]], longest_at: list[int]) -> bool:

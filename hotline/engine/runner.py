@@ -85,6 +85,7 @@ class Reply:
     sections: tuple[str, ...] = ()
     kind: str = "info"  # welcome | emergency | level | guidance | prompt | info | keyword
     message: str | None = None  # the flow message this text is ("not_understood", "menu_hint", ...)
+    passage: str | None = None  # the guidance passage this text is (flows/guidance.yaml)
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ class _Run:
         for pid in passage_ids:
             passage = self.flow.passages[pid]
             text = passage.in_language(self.language).replace("{emergency}", self.context.emergency_number)
-            self.replies.append(Reply(text, sections=(passage.section,), kind="guidance"))
+            self.replies.append(Reply(text, sections=(passage.section,), kind="guidance", passage=pid))
             if passage.section not in self.state.sections:
                 self.state = replace(self.state, sections=(*self.state.sections, passage.section))
 
@@ -389,6 +390,40 @@ def _answering_passages(flow: Flow, screening: Screening, language: str) -> list
 def advance(flow: Flow, state: State | None, text: str, context: Context | None = None) -> Turn:
     """Handle one inbound message and say what should happen next."""
     context = context or Context()
+    turn = _advance(flow, state, text, context)
+    return _keep_earned_level(flow, state, turn, context, normalize(text or ""))
+
+
+# Passages that reassure ("this is normal, no treatment is needed"): never said after an urgent or emergency
+# assessment in the same conversation, whatever the later message asks.
+_REASSURING = ("normal-",)
+
+
+_KEYWORDS = MENU_WORDS | BACK_WORDS | set(LANGUAGE_WORDS) | HELP_WORDS | STOP_WORDS | START_WORDS - {"yes"}
+
+
+def _keep_earned_level(flow: Flow, before: State | None, turn: Turn, context: Context, norm: str) -> Turn:
+    """A conversation that has earned an urgent or emergency level keeps it: a later message that says the
+    baby seems better, asks something else or is not understood is first reminded of what is still needed
+    (CLINICAL-RULES: an emergency described, then said to be over, is still an emergency). Keywords
+    (STOP, HELP, MENU, thanks) and a turn that states a level itself are left as they are."""
+    earned = Level(before.level) if before is not None and before.level is not None else Level.HOME
+    if before is None or before.step is None or earned < Level.URGENT or context.opted_out or norm in _KEYWORDS:
+        return turn
+    if any(r.kind in ("level", "keyword") for r in turn.replies) or not turn.replies or any(
+            isinstance(e, (OptOut, OptIn, CheckinReply)) for e in turn.effects):
+        return turn
+    language = turn.state.language
+    reminder = flow.message(f"still_{earned.label}", language).replace("{emergency}", context.emergency_number)
+    kept = [r for r in turn.replies if not (r.passage or "").startswith(_REASSURING)]
+    if kept and kept[0].message in ("no_match", "not_understood"):
+        kept = kept[1:]
+    state = replace(turn.state, level=int(max(earned, Level(turn.state.level or 0))))
+    return replace(turn, replies=(Reply(reminder, kind="level", message=f"still_{earned.label}"), *kept),
+                   state=state)
+
+
+def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Turn:
     text = text or ""
     norm = normalize(text)
     fresh = state is None or state.step is None
