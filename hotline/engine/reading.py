@@ -184,9 +184,10 @@ class Reader:
         self.triggers: dict[str, _Trigger] = {}
         trigger_entries: list[tuple[str, str]] = []
         for name, spec in context.items():
-            if name in ("terminators", "negation_terminators"):
+            if name in ("terminators", "negation_terminators", "historical_terminators"):
                 continue
-            assertion = name.split("_after")[0].removesuffix("_opening").removesuffix("_correction").removesuffix("_me")
+            assertion = spec.get("assertion") or \
+                name.split("_after")[0].removesuffix("_opening").removesuffix("_correction").removesuffix("_me")
             if assertion not in _PRECEDENCE:
                 raise VocabularyError(f"{source}: context {name!r} is not one of {', '.join(_PRECEDENCE)}")
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
@@ -199,6 +200,7 @@ class Reader:
         self.negation_terminators = self._phrases(context.get("negation_terminators") or {})
         self._terminators_by_first = self._by_first(self.terminators)
         self._negation_by_first = self._by_first(self.negation_terminators)
+        self._historical_by_first = self._by_first(self._phrases(context.get("historical_terminators") or {}))
         try:
             self.lexicon = Lexicon(entries)
             self.trigger_lexicon = Lexicon(trigger_entries)
@@ -251,6 +253,9 @@ class Reader:
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
         triggers = [t for t in triggers if not self._names_the_baby(t, words)]
+        # A trigger inside a longer one of another kind is part of it ("isnt" in "isnt blue anymore").
+        triggers = [t for t in triggers if not any(o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start
+                                                   for o in triggers)]
         starts = [t.start for t in triggers]
         closers = self._closers(words)
         negators: list[tuple[int, int]] = []
@@ -323,23 +328,25 @@ class Reader:
                 kept.append(hit)
         return kept
 
-    def _closers(self, words: tuple[str, ...]) -> tuple[list[bool], list[bool], list[bool]]:
-        """Per token: does it close every scope, a comma-breaking scope, or a negation's scope?"""
+    def _closers(self, words: tuple[str, ...]) -> tuple[list[bool], ...]:
+        """Per token: does it close every scope, a comma-breaking scope, a negation's scope, or the scope of
+        something said of the past (a verb in the present: "born last month and she has a fever")?"""
         n = len(words)
-        closes, comma, negation = [False] * n, [False] * n, [False] * n
+        closes, comma, negation, past = [False] * n, [False] * n, [False] * n, [False] * n
         for i, word in enumerate(words):
             if word in BREAKS:
                 closes[i] = word != ","
                 comma[i] = True
-        for by_first, marks in ((self._terminators_by_first, closes), (self._negation_by_first, negation)):
+        for by_first, marks in ((self._terminators_by_first, closes), (self._negation_by_first, negation),
+                                (self._historical_by_first, past)):
             for i in range(n):
                 phrases = by_first.get(words[i])
                 if phrases and any(tuple(words[i:i + len(p)]) == p for p in phrases):
                     marks[i] = True
-        return closes, comma, negation
+        return closes, comma, negation, past
 
     def _assertion(self, hit: Hit, triggers: list[Hit], words: tuple[str, ...],
-                   closers: tuple[list[bool], list[bool], list[bool]], negators: list[tuple[int, int]]) -> str:
+                   closers: tuple[list[bool], ...], negators: list[tuple[int, int]]) -> str:
         best: str | None = None
         best_span = (0, 0)
         for trigger in triggers:
@@ -363,15 +370,17 @@ class Reader:
         return best or "present"
 
     @staticmethod
-    def _reaches(start: int, end: int, spec: _Trigger, closers: tuple[list[bool], list[bool], list[bool]],
+    def _reaches(start: int, end: int, spec: _Trigger, closers: tuple[list[bool], ...],
                  words: tuple[str, ...]) -> bool:
         """Whether nothing between token start and end closes the trigger's scope."""
         if end - start > spec.scope:
             return False
-        closes, comma, negation = closers
+        closes, comma, negation, past = closers
         is_negation = spec.assertion == "negated"
+        is_past = spec.assertion == "historical" and spec.direction == "forward"
         if not spec.crosses_breaks and any(closes[i] or (comma[i] and spec.breaks_at_comma)
-                                           or (is_negation and negation[i]) for i in range(start, end)):
+                                           or (is_negation and negation[i]) or (is_past and past[i])
+                                           for i in range(start, end)):
             return False
         return not (spec.stops and any(tuple(words[i:i + len(p)]) == p for i in range(start, end) for p in spec.stops))
 
@@ -447,6 +456,8 @@ class Reader:
                     _clean(words, i - 4)[:1].isdigit():
                 return float(_clean(words, i - 4)) + 0.5, i - 4  # "2 1/2 weeks"
             return float(before), i - 1
+        if before == "a" and _clean(words, i - 2) == "half":
+            return 0.5, i - 2  # "half a year"
         if before in ("a", "an", "one", "un", "una", "uno") and i >= 1 and (
                 _clean(words, i + 1) in ("old", "de", "y", "and") or _clean(words, i - 2) in _AGE_LEADS or i == 1):
             half = _clean(words, i + 1) in ("y", "and") and _clean(words, i + 2) in ("medio", "half", "a")
@@ -484,7 +495,8 @@ class Reader:
                 continue  # a time, "10:38"
             value = float(word)
             after = _clean(words, i + 1)
-            if after in _AGE_UNITS or after in ("min", "mins", "minutes", "minutos", "hours", "hrs", "horas",
+            temperature_like = "." in word or 34.0 <= value <= 43.0 or 90.0 <= value <= 110.0
+            if (after in _AGE_UNITS and not (len(after) == 1 and temperature_like)) or after in ("min", "mins", "minutes", "minutos", "hours", "hrs", "horas",
                                                 "times", "veces", "%", "pm", "am", "oz", "ml", "lbs", "pounds",
                                                 "kg", "percent", "cups", "coffees", "seconds", "secs", "segundos"):
                 continue
@@ -497,7 +509,10 @@ class Reader:
             if unit == "°":
                 unit = _clean(words, i + 2) if _clean(words, i + 2) in ("f", "c") else ""
             decimal = "." in word
-            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or (
+            # "101 under the arm", "38 axila": where it was taken says it is a temperature.
+            site_after = set(words[i + 1:i + 4]) & (set(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}) or (
+                _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
+            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or bool(site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
             celsius: float | None = None
             if unit == "c" or (not unit and 34.0 <= value <= 43.0):
