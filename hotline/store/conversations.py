@@ -13,6 +13,10 @@ Keys (all prefixed `hl:`):
                         its transcript: every write drops those older than the retention period
   reply:{message_sid}   the reply already given to this inbound message (Twilio retries), 1 day
   reply:tok:{token}     the same, keyed by I-Twilio-Idempotency-Token
+  keyword:{message_sid} an opt-out or opt-in word (STOP, START, YES...) already handled: the time it was, kept
+                        for the retention period. Twilio signs no timestamp, so a captured signed STOP or START
+                        is valid for ever; once its reply (above) has expired, this is what refuses a replay of
+                        it (no reply, no effect) instead of letting it undo a later opt-out or opt-in
   ref:{ref}             the number behind a page's reference (NumberRefs): a conversation page finds its
                         number with one GET, not by hashing every number; expires with the transcript
 
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
-# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref ("" = none)
+# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref, keyword ("" = none)
 # ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
 #       optout ("set" | "del" | ""), now, language, number, entries...
 _COMMIT = """
@@ -44,6 +48,8 @@ local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if KEYS[6] ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then return 2 end
 if KEYS[7] ~= '' and redis.call('EXISTS', KEYS[7]) == 1 then return 2 end
+-- An opt-out or opt-in word handled before, whose reply has expired: a replay, refused.
+if KEYS[9] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then return 3 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'language', ARGV[8], 'last_seen', ARGV[7])
 redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[7])
@@ -61,6 +67,7 @@ redis.call('EXPIRE', KEYS[5], ARGV[4])
 if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[9], 'EX', ARGV[4]) end
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
 if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
+if KEYS[9] ~= '' then redis.call('SET', KEYS[9], ARGV[7], 'EX', ARGV[4]) end
 return 1
 """
 
@@ -132,18 +139,22 @@ class ConversationStore:
         optout: str = "",
         message_sid: str = "",
         token: str = "",
+        keyword: bool = False,
     ) -> str:
-        """Write a handled message atomically. Returns 'ok', 'conflict' (session changed) or 'duplicate'."""
+        """Write a handled message atomically. Returns 'ok', 'conflict' (session changed), 'duplicate' (already
+        answered: the reply is kept) or 'replayed' (`keyword`: an opt-out or opt-in word whose MessageSid was
+        handled before, over a day ago; nothing is written)."""
         session, contact, transcript = self._keys(number)
         now = time.time()
         keys = [session, contact, transcript, "hl:optouts", "hl:conversations",
                 f"hl:reply:{message_sid}" if message_sid else "",
-                f"hl:reply:tok:{token}" if token else "", self.ref_key(number)]
+                f"hl:reply:tok:{token}" if token else "", self.ref_key(number),
+                f"hl:keyword:{message_sid}" if keyword and message_sid else ""]
         args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
                               json.dumps(list(reply)), optout, f"{now:.3f}", language, number]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
         result = self._commit(keys=keys, args=args)
-        return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]
+        return {1: "ok", 0: "conflict", 2: "duplicate", 3: "replayed"}[int(result)]
 
     # --- staff reads --------------------------------------------------------------------------
 
