@@ -114,7 +114,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         turn = advance(flow, state, inbound.text, context)
         if recent > RATE_LIMIT and not _emergency(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.
-            # The messages are still kept; an emergency is never held back.
+            # The messages are still kept, up to the flood limit; an emergency is never held back.
             return _rate_limited(services, inbound, loaded, recent, turn.state.language, keyword)
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
@@ -136,6 +136,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             message_sid=inbound.message_sid,
             token=inbound.idempotency_token,
             keyword=keyword,
+            # Past the flood limit texts are answered but not stored; staff must still see these.
+            keep=_emergency(turn) or bool(turn.assessment and turn.assessment.level >= Level.URGENT),
         )
         if result == "ok":
             apply_reminder_effects(services, inbound, turn, checkin)
