@@ -112,9 +112,10 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
                           media=inbound.media)
         turn = advance(flow, state, inbound.text, context)
-        if recent > RATE_LIMIT and not _emergency(turn):
+        if recent > RATE_LIMIT and not _emergency(turn) and not _opt_change(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.
-            # The messages are still kept, up to the flood limit; an emergency is never held back.
+            # The messages are still kept, up to the flood limit; an emergency is never held back, and a STOP
+            # or START is always honoured (and confirmed).
             return _rate_limited(services, inbound, loaded, recent, turn.state.language, keyword)
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
@@ -158,6 +159,10 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
 
 def _emergency(turn: Turn) -> bool:
     return turn.screening is not None and turn.screening.level is Level.EMERGENCY
+
+
+def _opt_change(turn: Turn) -> bool:
+    return any(isinstance(effect, OptOut | OptIn) for effect in turn.effects)
 
 
 def _replayed(services: Services, inbound: Inbound) -> Handled:
