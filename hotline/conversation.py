@@ -13,7 +13,7 @@ import phonenumbers
 
 from hotline.channels.sms import render_sms
 from hotline.engine.levels import Level
-from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance
+from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance, opt_keyword
 from hotline.services import Services
 from hotline.store.conversations import Loaded
 
@@ -94,6 +94,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
 
     store = services.conversations
+    keyword = opt_keyword(inbound.text)
     for attempt in range(MAX_ATTEMPTS):
         loaded = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token, count=attempt == 0)
         if loaded.previous_reply is not None:
@@ -111,10 +112,11 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
                           media=inbound.media)
         turn = advance(flow, state, inbound.text, context)
-        if recent > RATE_LIMIT and not _emergency(turn):
+        if recent > RATE_LIMIT and not _emergency(turn) and not _opt_change(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.
-            # The messages are still kept; an emergency is never held back.
-            return _rate_limited(services, inbound, loaded, recent, turn.state.language)
+            # The messages are still kept, up to the flood limit; an emergency is never held back, and a STOP
+            # or START is always honoured (and confirmed).
+            return _rate_limited(services, inbound, loaded, recent, turn.state.language, keyword)
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
         if inbound.media:
@@ -134,6 +136,9 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             optout=optout,
             message_sid=inbound.message_sid,
             token=inbound.idempotency_token,
+            keyword=keyword,
+            # Past the flood limit texts are answered but not stored; staff must still see these.
+            keep=_emergency(turn) or bool(turn.assessment and turn.assessment.level >= Level.URGENT),
         )
         if result == "ok":
             apply_reminder_effects(services, inbound, turn, checkin)
@@ -143,6 +148,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         if result == "duplicate":
             again = store.load(inbound.number, inbound.message_sid, inbound.idempotency_token)
             return Handled(again.previous_reply or messages)
+        if result == "replayed":
+            return _replayed(services, inbound)
         # conflict: another message for this number was saved meanwhile; run again on its state,
         # after a short random pause so racing webhooks stop colliding.
         time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -154,7 +161,20 @@ def _emergency(turn: Turn) -> bool:
     return turn.screening is not None and turn.screening.level is Level.EMERGENCY
 
 
-def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: int, language: str) -> Handled:
+def _opt_change(turn: Turn) -> bool:
+    return any(isinstance(effect, OptOut | OptIn) for effect in turn.effects)
+
+
+def _replayed(services: Services, inbound: Inbound) -> Handled:
+    """A STOP, START or YES handled more than a day ago, sent again: a replay of a captured signed request
+    (Twilio's own retries come within the day its reply is kept). It is refused with no reply and no effect, so
+    it can never undo a later opt-out or opt-in (docs/redis-keys.md, hl:keyword)."""
+    log.warning("refused a replayed opt-out or opt-in message for %s", services.refs.of(inbound.number))
+    return Handled(())
+
+
+def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: int, language: str,
+                  keyword: bool) -> Handled:
     flow = services.flow
     messages: tuple[str, ...] = ()
     if recent == RATE_LIMIT + 1:
@@ -165,11 +185,13 @@ def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: 
                                          "rate_limited": True}]
     entries += [{"dir": "out", "channel": inbound.channel, "text": m} for m in messages]
     # The session is written back unchanged: compare-and-set against itself, so nothing races.
-    services.conversations.commit(
+    result = services.conversations.commit(
         inbound.number, expected_session=loaded.session_raw, new_session=loaded.session_raw or "{}",
         language=language, reply=messages, entries=entries,
-        message_sid=inbound.message_sid, token=inbound.idempotency_token,
+        message_sid=inbound.message_sid, token=inbound.idempotency_token, keyword=keyword,
     )
+    if result == "replayed":
+        return _replayed(services, inbound)
     return Handled(messages)
 
 

@@ -33,7 +33,7 @@ def forget_number(services: Services, number: str, *, include_opt_out: bool = Fa
         pipe.llen(f"hl:transcript:{number}")
         pipe.delete(f"hl:transcript:{number}")
         pipe.zrem("hl:conversations", number)
-        pipe.delete(f"hl:rate:{number}", checkin_key(number))
+        pipe.delete(f"hl:rate:{number}", f"hl:flood:{number}", checkin_key(number))
         pipe.delete(f"hl:ref:{services.refs.of(number)}")
         session, contact, transcript_len, _, listed, _, _ = pipe.execute()
     removed["conversation session"] = int(session)

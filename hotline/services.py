@@ -49,7 +49,9 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         sender=build_sender(settings, connection, refs),
         flow=flow or load_flow(settings.flows_dir),
         conversations=ConversationStore(
-            connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs
+            connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
+            flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
+            max_entries=settings.transcript_max_entries,
         ),
         reminders=Reminders(settings, connection, refs=refs),
         refs=refs,

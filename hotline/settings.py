@@ -90,6 +90,11 @@ class Settings:
     flows_dir: Path = ROOT / "flows"
     session_ttl_seconds: int = 24 * 3600
     transcript_retention_days: int = 90
+    # A flood from one number is stored up to a cap per window (the rest only counted), and a transcript keeps
+    # at most its newest entries: what one number can make the hotline keep is bounded.
+    flood_store_limit: int = 60
+    flood_window_seconds: int = 3600
+    transcript_max_entries: int = 1000
     default_region: str = "US"
     default_timezone: str = "America/New_York"
     quiet_hours_start: tuple[int, int] = (21, 0)
@@ -162,6 +167,9 @@ class Settings:
         take("HOTLINE_FLOWS_DIR", "flows_dir", Path)
         take("HOTLINE_SESSION_TTL_HOURS", "session_ttl_seconds", lambda v: int(float(v) * 3600))
         take("HOTLINE_TRANSCRIPT_RETENTION_DAYS", "transcript_retention_days", _int)
+        take("HOTLINE_FLOOD_STORE_LIMIT", "flood_store_limit", _positive(int))
+        take("HOTLINE_FLOOD_WINDOW_MINUTES", "flood_window_seconds", lambda v: _positive(int)(v) * 60)
+        take("HOTLINE_TRANSCRIPT_MAX_ENTRIES", "transcript_max_entries", _positive(int))
         take("HOTLINE_DEFAULT_REGION", "default_region", str.upper)
         take("HOTLINE_DEFAULT_TIMEZONE", "default_timezone", _zone)
         take("HOTLINE_QUIET_HOURS_START", "quiet_hours_start", _hour_minute)

@@ -78,6 +78,8 @@ class DocumentedKey:
             return int(services.conversations.retention_ttl)
         if "HOTLINE_SESSION_TTL_HOURS" in self.lifetime:
             return int(services.settings.session_ttl_seconds)
+        if "HOTLINE_FLOOD_WINDOW_MINUTES" in self.lifetime:
+            return int(services.settings.flood_window_seconds)
         found = re.search(r"(\d+) (second|minute|hour|day)s?", self.lifetime)
         if found:
             return int(found[1]) * {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[found[2]]

@@ -492,6 +492,16 @@ def test_a_flood_gets_one_slow_down_then_silence_while_others_and_emergencies_ar
     assert parent.text("menu")  # after a pause, answered again
 
 
+def test_a_stop_or_start_in_a_flood_is_still_honoured_and_confirmed(parent, redis):
+    replies = [parent.text(f"hello {i}") for i in range(17)]
+    assert replies[-1] == ""  # past the rate limit: silence
+    assert "no more texts" in parent.text("STOP")
+    assert redis.hexists("hl:optouts", PARENT)
+    assert "Welcome back" in parent.text("START")
+    assert not redis.hexists("hl:optouts", PARENT)
+    assert parent.text("hello again") == ""  # and the flood is still held back
+
+
 def test_an_answer_that_also_reports_a_red_flag_says_the_level_at_once(parent, redis):
     parent.conversation("hi", "4", "2")  # 3 to 6 months
     reply = parent.text("no but she threw up twice")  # answers "danger?" and reports vomiting

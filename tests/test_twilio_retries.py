@@ -35,3 +35,80 @@ def test_replaying_a_call_step_three_times_changes_nothing_twice(twilio, redis, 
         assert twilio.post(gather, twilio.voice_params(call_sid, PARENT, Digits="1")).data == first
     assert redis.llen(f"hl:transcript:{PARENT}") == entries
     assert redis.get(f"hl:call:{call_sid}") == state
+
+
+# --- Replays by someone else, after the de-duplication window (security review F18) ---------------------
+# Twilio's signature carries no timestamp: a captured signed request stays valid for ever. Twilio's own retries
+# come within the day a reply is kept (hl:reply:<MessageSid>); a STOP, START or YES that comes again after
+# that is a replay, and must not change whether the number is opted out.
+
+OPTED = "+12025550166"
+
+
+def opted_out(redis) -> bool:  # type: ignore[no-untyped-def]
+    return bool(redis.hexists("hl:optouts", OPTED))
+
+
+def the_day_passes(redis) -> None:  # type: ignore[no-untyped-def]
+    """Twilio's retries are over: every reply kept for them has expired (simulated: deleted)."""
+    for key in redis.scan_iter(match="hl:reply:*"):
+        assert 0 < redis.ttl(key) <= 24 * 3600
+        redis.delete(key)
+
+
+def test_a_start_replayed_after_the_window_does_not_undo_a_later_stop(twilio, redis, services):
+    reply_texts(twilio.sms("hi", OPTED))
+    reply_texts(twilio.sms("STOP", OPTED))
+    captured = twilio.sms_params("START", OPTED)  # what someone who saw the request kept
+    assert "Welcome back" in "".join(reply_texts(twilio.post("/twilio/sms", captured)))
+    assert "no more texts" in "".join(reply_texts(twilio.sms("STOP", OPTED)))
+    stopped_at = redis.hget("hl:optouts", OPTED)
+    entries = redis.llen(f"hl:transcript:{OPTED}")
+    the_day_passes(redis)
+
+    replayed = twilio.post("/twilio/sms", captured)
+    assert reply_texts(replayed) == []  # 200, nothing said
+    assert opted_out(redis) and redis.hget("hl:optouts", OPTED) == stopped_at
+    assert redis.llen(f"hl:transcript:{OPTED}") == entries
+    # ...and so for the whole retention period, though nothing it keeps names the number.
+    record = f"hl:keyword:{captured['MessageSid']}"
+    assert 24 * 3600 < redis.ttl(record) <= services.conversations.retention_ttl
+    assert OPTED.encode() not in redis.get(record)
+
+    # The parent's own START, a new message, still opts back in.
+    assert "Welcome back" in "".join(reply_texts(twilio.sms("START", OPTED)))
+    assert not opted_out(redis)
+
+
+def test_a_yes_sent_before_a_stop_and_replayed_after_it_does_not_opt_back_in(twilio, redis):
+    # YES to the check-in offer enrolls; after a STOP, YES is also a word that opts back in.
+    for body in ["hi", "5"]:  # the menu's "Check-in texts"
+        reply_texts(twilio.sms(body, OPTED))
+    captured = twilio.sms_params("YES", OPTED)
+    assert "check-in tomorrow" in "".join(reply_texts(twilio.post("/twilio/sms", captured)))
+    reply_texts(twilio.sms("STOP", OPTED))
+    the_day_passes(redis)
+
+    assert reply_texts(twilio.post("/twilio/sms", captured)) == []
+    assert opted_out(redis)
+
+
+def test_a_stop_replayed_after_the_window_does_not_undo_a_later_start(twilio, redis):
+    reply_texts(twilio.sms("hi", OPTED))
+    captured = twilio.sms_params("STOP", OPTED)
+    reply_texts(twilio.post("/twilio/sms", captured))
+    assert "Welcome back" in "".join(reply_texts(twilio.sms("START", OPTED)))
+    the_day_passes(redis)
+
+    assert reply_texts(twilio.post("/twilio/sms", captured)) == []
+    assert not opted_out(redis)
+    assert "1 Is this normal?" in "".join(reply_texts(twilio.sms("menu", OPTED)))
+
+
+def test_a_retried_stop_within_the_window_still_gets_its_first_answer(twilio, redis):
+    reply_texts(twilio.sms("hi", OPTED))
+    captured = twilio.sms_params("STOP", OPTED)
+    first = reply_texts(twilio.post("/twilio/sms", captured))
+    assert "no more texts" in "".join(first)
+    assert reply_texts(twilio.post("/twilio/sms", captured)) == first  # Twilio's retry: the same answer
+    assert opted_out(redis)

@@ -184,6 +184,13 @@ def normalize(text: str) -> str:
     return " ".join(plain.split())
 
 
+def opt_keyword(text: str) -> bool:
+    """Whether a message is one of the words that opt out or back in (STOP, START, YES...), whatever state it
+    arrives in: "YES" to the check-in offer opts a number back in when it comes after a STOP. Such a message
+    is remembered by its MessageSid, so a replay of it changes nothing (docs/redis-keys.md)."""
+    return normalize(text) in STOP_WORDS | START_WORDS
+
+
 @dataclass
 class _Run:
     """One message being handled: accumulates replies and effects, then becomes a Turn."""

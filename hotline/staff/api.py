@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from hotline.conversation import sender_number
 from hotline.privacy import mask_number
 from hotline.services import Services
+from hotline.store.conversations import NotStored
 from hotline.store.staff_tokens import StaffTokens
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -64,14 +65,20 @@ def conversation() -> Any:
     assessments = [e for e in transcript if e.get("dir") == "assessment"]
     messages = [e for e in transcript if e.get("dir") in ("in", "out")]
     latest = assessments[-1] if assessments else None
+    contact = store.contact(e164)
+    not_stored = NotStored.of(contact)
     return jsonify(
         number=e164,
         ref=svc.refs.of(e164),
         opted_out=store.is_opted_out(e164),
-        language=store.contact(e164).get("language"),
+        language=contact.get("language"),
         assessment=({k: latest[k] for k in ("level", "flags", "sections", "at")} if latest else None),
         assessments=assessments,
         transcript=messages,
+        # What the transcript is missing: texts of a flood past the limit, and its oldest entries past the maximum.
+        texts_not_stored=not_stored.flood_texts,
+        last_text_not_stored_at=not_stored.last_flood_text_at,
+        older_entries_removed=not_stored.trimmed_entries,
     )
 
 

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
 
 SESSION_HOURS = 8
+PAGE_ENTRIES = 200  # the newest transcript entries a conversation page shows (the API returns them all)
 LEVEL_ORDER = {"emergency": 0, "urgent": 1, "soon": 2, "home": 3, None: 4}
 
 
@@ -257,12 +258,16 @@ def _conversation_page(ref: str, *, reveal: bool) -> str:
         log.info("staff %s revealed the number of %s", session["staff"], ref)
     entries = store.transcript(number)
     assessments = [e for e in entries if e.get("dir") == "assessment"]
+    shown = entries[-PAGE_ENTRIES:]
     return render_template(
         "staff/conversation.html",
         ref=ref,
         number=number if reveal else mask_number(number),
         revealed=reveal,
-        entries=entries,
+        entries=shown,
+        hidden=len(entries) - len(shown),
+        not_stored=store.not_stored(number),
+        store=store,
         assessment=assessments[-1] if assessments else None,
         opted_out=store.is_opted_out(number),
         sections=_section_titles(),

@@ -80,7 +80,8 @@ def document() -> dict[str, Any]:
         "paths": {
             "/api/openapi.json": {"get": _op("This document", _json({"type": "object"}))},
             "/api/conversations/lookup": {"post": _op(
-                "A parent's conversation (transcript, assessments, opt-out), by the number in the body: "
+                "A parent's conversation (transcript, assessments, opt-out, and how many texts of a flood and "
+                "older entries were not kept), by the number in the body: "
                 "never in the URL, which access logs keep", _json(listing), 400, 404,
                 body={"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["number"], "properties": {"number": {"type": "string"}}}}}})},

@@ -29,7 +29,8 @@ CALL_TTL = 4 * 3600
 SUMMARY_TTL = 24 * 3600
 
 # KEYS: call, reply, transcript, contact, conversations, ref ("" = none)
-# ARGV: expected ("" = none), new_state, call_ttl, reply, retention_ttl, now, language, number, entries...
+# ARGV: expected ("" = none), new_state, call_ttl, reply, retention_ttl, now, language, number, max_entries,
+#       entries...
 _COMMIT = """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
@@ -45,8 +46,14 @@ if ARGV[8] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[6]) - tonumber(ARGV[5])))
   redis.call('EXPIRE', KEYS[5], ARGV[5])
   if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[8], 'EX', ARGV[5]) end
-  if #ARGV > 8 then
-    redis.call('RPUSH', KEYS[3], unpack(ARGV, 9))
+  if #ARGV > 9 then
+    -- As conversations.py: the transcript keeps its newest max_entries, and counts those removed.
+    local length = redis.call('RPUSH', KEYS[3], unpack(ARGV, 10))
+    local most = tonumber(ARGV[9])
+    if length > most then
+      redis.call('LTRIM', KEYS[3], -most, -1)
+      redis.call('HINCRBY', KEYS[4], 'trimmed', length - most)
+    end
     redis.call('EXPIRE', KEYS[3], ARGV[5])
   end
 end
@@ -103,7 +110,7 @@ class CallStore:
         keys = [f"hl:call:{call_sid}", f"hl:call:{call_sid}:reply:{n}", transcript, contact, "hl:conversations",
                 self.conversations.ref_key(number)]
         args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
-                              language, number]
+                              language, number, self.conversations.max_entries]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
         result = self._commit(keys=keys, args=args)
         return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]

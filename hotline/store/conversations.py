@@ -6,13 +6,23 @@ racing for one number never corrupt its session: the loser runs the engine again
 
 Keys (all prefixed `hl:`):
   session:{number}      the engine's State as JSON; expires after the inactivity TTL
-  contact:{number}      hash: language, first_seen, last_seen; expires after the retention period
-  transcript:{number}   list of JSON entries (in, out, assessment); expires after the retention period
+  contact:{number}      hash: language, first_seen, last_seen, and what the transcript is missing (dropped,
+                        dropped_at: texts of a flood not stored; trimmed: oldest entries removed); expires after
+                        the retention period
+  transcript:{number}   list of JSON entries (in, out, assessment), the newest `max_entries` of them; expires
+                        after the retention period
+  flood:{number}        texts from the number in the current flood window: past `flood_limit`, a text is
+                        answered as usual but not stored (only counted in contact:dropped), unless it is an
+                        emergency or urgent; expires with the window
   optouts               hash number -> time of STOP
   conversations         sorted set number -> last activity (for staff views); a member lives as long as
                         its transcript: every write drops those older than the retention period
   reply:{message_sid}   the reply already given to this inbound message (Twilio retries), 1 day
   reply:tok:{token}     the same, keyed by I-Twilio-Idempotency-Token
+  keyword:{message_sid} an opt-out or opt-in word (STOP, START, YES...) already handled: the time it was, kept
+                        for the retention period. Twilio signs no timestamp, so a captured signed STOP or START
+                        is valid for ever; once its reply (above) has expired, this is what refuses a replay of
+                        it (no reply, no effect) instead of letting it undo a later opt-out or opt-in
   ref:{ref}             the number behind a page's reference (NumberRefs): a conversation page finds its
                         number with one GET, not by hashing every number; expires with the transcript
 
@@ -36,21 +46,38 @@ if TYPE_CHECKING:
 REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
-# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref ("" = none)
+# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref, keyword ("" = none),
+#       flood
 # ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
-#       optout ("set" | "del" | ""), now, language, number, entries...
+#       optout ("set" | "del" | ""), now, language, number, flood_limit, flood_window, max_entries,
+#       keep ("1": store even past the flood limit), entries...
 _COMMIT = """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if KEYS[6] ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then return 2 end
 if KEYS[7] ~= '' and redis.call('EXISTS', KEYS[7]) == 1 then return 2 end
+-- An opt-out or opt-in word handled before, whose reply has expired: a replay, refused.
+if KEYS[9] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then return 3 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'language', ARGV[8], 'last_seen', ARGV[7])
 redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-if #ARGV > 9 then
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, 10))
-  redis.call('EXPIRE', KEYS[3], ARGV[4])
+if #ARGV > 13 then
+  -- A flood is stored up to flood_limit texts a window, then only counted ('keep': emergencies, urgent ones).
+  local texts = redis.call('INCR', KEYS[10])
+  if texts == 1 then redis.call('EXPIRE', KEYS[10], ARGV[11]) end
+  if texts <= tonumber(ARGV[10]) or ARGV[13] == '1' then
+    local length = redis.call('RPUSH', KEYS[3], unpack(ARGV, 14))
+    local most = tonumber(ARGV[12])
+    if length > most then
+      redis.call('LTRIM', KEYS[3], -most, -1)
+      redis.call('HINCRBY', KEYS[2], 'trimmed', length - most)
+    end
+    redis.call('EXPIRE', KEYS[3], ARGV[4])
+  else
+    redis.call('HINCRBY', KEYS[2], 'dropped', 1)
+    redis.call('HSET', KEYS[2], 'dropped_at', ARGV[7])
+  end
 end
 if ARGV[6] == 'set' then redis.call('HSET', KEYS[4], ARGV[9], ARGV[7]) end
 if ARGV[6] == 'del' then redis.call('HDEL', KEYS[4], ARGV[9]) end
@@ -61,8 +88,24 @@ redis.call('EXPIRE', KEYS[5], ARGV[4])
 if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[9], 'EX', ARGV[4]) end
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
 if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
+if KEYS[9] ~= '' then redis.call('SET', KEYS[9], ARGV[7], 'EX', ARGV[4]) end
 return 1
 """
+
+
+@dataclass(frozen=True)
+class NotStored:
+    """What a number's transcript is missing, for staff: texts of a flood past the limit (how many, and when the
+    last one came), and the oldest entries removed when the transcript reached its maximum length."""
+
+    flood_texts: int = 0
+    last_flood_text_at: float | None = None
+    trimmed_entries: int = 0
+
+    @classmethod
+    def of(cls, contact: dict[str, str]) -> NotStored:
+        at = contact.get("dropped_at")
+        return cls(int(contact.get("dropped", 0)), float(at) if at else None, int(contact.get("trimmed", 0)))
 
 
 @dataclass(frozen=True)
@@ -79,11 +122,15 @@ class Loaded:
 
 class ConversationStore:
     def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int,
-                 refs: NumberRefs | None = None) -> None:
+                 refs: NumberRefs | None = None, *, flood_limit: int = 60, flood_window: int = 3600,
+                 max_entries: int = 1000) -> None:
         self.redis = connection
         self.session_ttl = session_ttl
         self.retention_ttl = retention_days * 24 * 3600
         self.refs = refs  # None: writes keep no ref -> number key (a store that only reads)
+        self.flood_limit = flood_limit  # texts stored per number per flood window (settings: HOTLINE_FLOOD_*)
+        self.flood_window = flood_window
+        self.max_entries = max_entries  # the newest entries a transcript keeps (HOTLINE_TRANSCRIPT_MAX_ENTRIES)
         self._commit = connection.register_script(_COMMIT)
 
     def ref_key(self, number: str) -> str:
@@ -132,18 +179,27 @@ class ConversationStore:
         optout: str = "",
         message_sid: str = "",
         token: str = "",
+        keyword: bool = False,
+        keep: bool = False,
     ) -> str:
-        """Write a handled message atomically. Returns 'ok', 'conflict' (session changed) or 'duplicate'."""
+        """Write a handled message atomically. Returns 'ok', 'conflict' (session changed), 'duplicate' (already
+        answered: the reply is kept) or 'replayed' (`keyword`: an opt-out or opt-in word whose MessageSid was
+        handled before, over a day ago; nothing is written).
+
+        Past the flood limit the entries are not stored, only counted, unless `keep` (an emergency or urgent
+        assessment, which staff must see); everything else (session, opt-out, reply) is written as usual."""
         session, contact, transcript = self._keys(number)
         now = time.time()
         keys = [session, contact, transcript, "hl:optouts", "hl:conversations",
                 f"hl:reply:{message_sid}" if message_sid else "",
-                f"hl:reply:tok:{token}" if token else "", self.ref_key(number)]
+                f"hl:reply:tok:{token}" if token else "", self.ref_key(number),
+                f"hl:keyword:{message_sid}" if keyword and message_sid else "", f"hl:flood:{number}"]
         args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
-                              json.dumps(list(reply)), optout, f"{now:.3f}", language, number]
+                              json.dumps(list(reply)), optout, f"{now:.3f}", language, number,
+                              self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0"]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
         result = self._commit(keys=keys, args=args)
-        return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]
+        return {1: "ok", 0: "conflict", 2: "duplicate", 3: "replayed"}[int(result)]
 
     # --- staff reads --------------------------------------------------------------------------
 
@@ -154,6 +210,9 @@ class ConversationStore:
     def contact(self, number: str) -> dict[str, str]:
         _, contact, _ = self._keys(number)
         return {k.decode(): v.decode() for k, v in self.redis.hgetall(contact).items()}
+
+    def not_stored(self, number: str) -> NotStored:
+        return NotStored.of(self.contact(number))
 
     def is_opted_out(self, number: str) -> bool:
         return bool(self.redis.hexists("hl:optouts", number))
