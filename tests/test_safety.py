@@ -441,7 +441,9 @@ def test_the_thermometer_decides_fever_either_way(text: str, is_fever: bool) -> 
         ("20 dias de nacido", 20),
         ("un mes y medio", 45),
         ("tiene un año", 365),
-        ("born at 35 weeks, now 5 weeks old", 35),
+        ("born at 39 weeks, now 5 weeks old", 35),
+        ("born at 35 weeks, now 5 weeks old", 0),  # early: the corrected age (5 weeks - 5 weeks early) is the safer one
+        ("my son was born at 32 weeks, he is 4 months now", 64),
         ("2 months old, born 3 weeks early", 60),
         ("my 3 month old and her 4 year old brother", 90),  # the youngest wins
     ],

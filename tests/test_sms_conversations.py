@@ -160,6 +160,11 @@ def test_after_an_urgent_answer_keywords_are_answered_as_keywords(parent):
     assert "doctor should see your baby today" in parent.text("is this normal?").split("\n")[0]
 
 
+def test_a_corrected_age_raises_the_level_of_what_was_already_said(parent):
+    assert "next day or two" in parent.text("my son is 5 months, he's got 38.3 this morning, no shaking, just cranky")
+    assert "seen by a doctor today" in parent.text("omg sorry typo, 5 WEEKS not months").split("\n")[0]
+
+
 def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(parent, redis):
     reply = parent.text("my 2 month old's leg keeps shaking and she feels hot")
     assert URGENT in reply

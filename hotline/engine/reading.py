@@ -89,6 +89,7 @@ class _Trigger:
     clause_start: bool = False  # only at the start of a sentence ("Two weeks ago she..." but not "started 2 weeks ago")
     stops: frozenset[tuple[str, ...]] = frozenset()  # words that end this trigger's scope besides the common ones
     crosses_breaks: bool = False  # a correction reaches back over "!!" ("purple!! oh wait, it's the blueberry")
+    voids: frozenset[tuple[str, ...]] = frozenset()  # words that, in its words or its scope, cancel it
 
 
 _AGE_UNITS = {
@@ -106,7 +107,8 @@ _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "la
 _DURATION_AFTER = {"ago", "later", "straight", "apart"}
 _UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning"}
 _OVER = {"over", "past", "older", "mas", "more", "after", "beyond"}
-_CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "ajustada"}
+_CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "corregidos", "ajustada", "ajustado"}
+_TERM_WEEKS = 40
 _GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las"}
 _NEWBORN = {"newborn", "newborns", "nb"}
 _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "baby", "bby", "my", "mi", "our", "now",
@@ -192,7 +194,8 @@ class Reader:
                 raise VocabularyError(f"{source}: context {name!r} is not one of {', '.join(_PRECEDENCE)}")
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
                                            bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
-                                           self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")))
+                                           self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")),
+                                           self._phrases(spec.get("voids") or {}))
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
                     trigger_entries.append((name, str(pattern)))
@@ -252,7 +255,7 @@ class Reader:
                     and not any(s <= t.start < e and not (s == t.start and t.end > e) for s, e in idiom_spans)]
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
-        triggers = [t for t in triggers if not self._names_the_baby(t, words)]
+        triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)]
         # A trigger inside a longer one of another kind is part of it ("isnt" in "isnt blue anymore").
         triggers = [t for t in triggers if not any(o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start
                                                    for o in triggers)]
@@ -277,6 +280,16 @@ class Reader:
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at),
                        self.shaking, tuple(sorted(set(negators))))
+
+    def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
+        """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
+        is the baby in the parent's care)."""
+        spec = self.triggers[trigger.label]
+        if not spec.voids:
+            return False
+        start, end = (trigger.start, trigger.end + spec.scope) if spec.direction == "forward" else (
+            max(0, trigger.start - spec.scope), trigger.end)
+        return any(tuple(words[i:i + len(p)]) == p for i in range(start, min(end, len(words))) for p in spec.voids)
 
     def _names_the_baby(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether a trigger that stops at the baby holds "my baby" ("my baby's arms" read by "my ~1 arms"):
@@ -390,6 +403,7 @@ class Reader:
         elsewhere = [(f.start, f.end) for f in found if f.assertion == "other_person"]
         ages: list[int] = []
         corrected: list[int] = []
+        preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
         for i, word in enumerate(words):
             unit = _AGE_UNITS.get(word)
@@ -404,6 +418,11 @@ class Reader:
                 continue
             value, first = number
             before = _clean(words, first - 1)
+            gestation = before in _GESTATION_BEFORE and _clean(words, first - 2) in (
+                "born", "nacio", "nacida", "nacido", "las", "at") or unit == 7 and value >= 24 and _clean(words, i + 1) in (
+                "gestation", "weeker", "gestational")
+            if gestation and unit == 7 and 22 <= value < 37:
+                preterm_weeks = value
             like_age = before == "like" and _clean(words, first - 2) in ("is", "shes", "hes")
             if before in _DURATION_BEFORE and not like_age:
                 continue
@@ -445,7 +464,11 @@ class Reader:
             return None
         if corrected:
             return min(corrected)
-        return min(stated) if stated else min(ages)
+        age = min(stated) if stated else min(ages)
+        if preterm_weeks is not None:
+            # Born early: the younger, corrected age is the safer one for every age rule.
+            age = max(0, age - int((_TERM_WEEKS - preterm_weeks) * 7))
+        return age
 
     @staticmethod
     def _number_before(words: tuple[str, ...], i: int) -> tuple[float, int] | None:

@@ -133,7 +133,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
                          reader: Reader | None = None, protocol: Protocol | None = None) -> Screening:
     """Screen one message. `age_days`, `temperature_c` and `known` (findings said earlier): what the
     conversation already knows; the message may state a new age, which wins, or deny a known finding.
-    Flags in `already` (raised earlier in the conversation) are not reported again.
+    Flags in `already` (raised earlier in the conversation) are not reported again unless a new age raises them.
     `Screening.age_days` reports only what this message says."""
     reader = reader or READER
     protocol = protocol or PROTOCOL
@@ -144,7 +144,9 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     age = facts.age_days
     by_flag: dict[str, set[str]] = {}
     for rule in decision.rules:
-        if rule.flag not in already:
+        # A flag raised before is not reported again, unless a new age makes it more serious ("sorry, 5 WEEKS
+        # not months": the fever of a 5-month-old is for the pediatrician, that of a 5-week-old is urgent).
+        if rule.flag not in already or flag_level(rule.flag, age) > flag_level(rule.flag, age_days):
             by_flag.setdefault(rule.flag, set()).update(rule.any | rule.all)
     evidence = _evidence(reading, by_flag)
     findings = sorted((Finding(flag, flag_level(flag, age), evidence[flag]) for flag in by_flag),
