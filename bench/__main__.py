@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import engine, redis_cost, staff_pages, startup, webhooks
+from bench import engine, imports, redis_cost, staff_pages, startup, webhooks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -51,6 +51,10 @@ def main() -> int:
         print(f"\nstaff pages with {p['enrollments']:,} enrollments ({p['ended']} ended on an error), median ms:")
         for path, ms in p["median_ms"].items():
             print(f"  {path:<40} {ms:>7.1f}")
+    if not only or "imports" in only:
+        print()
+        figures["imports"] = i = imports.run()
+        imports.show(i)
     extra = Path(__file__).resolve().parent / "reminders.py"
     if extra.exists() and (not only or "reminders" in only):
         from bench import reminders  # type: ignore[attr-defined]

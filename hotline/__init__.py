@@ -11,10 +11,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.services import Services, build_services
 from hotline.settings import Settings, server_secret
+from hotline.uploads import HotlineRequest, raise_upload_limit
 
 log = logging.getLogger("hotline")
 
 MAX_REQUEST_BYTES = 64 * 1024  # Twilio's webhook forms are a few KB; anything far larger is not Twilio.
+# Only the CSV imports take more (hotline/uploads.py: a view declares it with @accepts_upload).
 
 # The staff pages load their one stylesheet and their scripts from /static and run nothing inline, so an
 # injected <script>, style or event handler is refused even if escaping ever fails; no site may frame them.
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     app = Flask(__name__)
+    app.request_class = HotlineRequest
     app.config.update(
         SECRET_KEY=server_secret(settings),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -76,6 +79,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from hotline.staff.dashboard import bp as dashboard
     from hotline.webhooks import bp as webhooks
 
+    # A view that takes a larger upload (the CSV imports) says so; this must run before the CSRF check below,
+    # which parses the form, and before_request hooks run in the order they are registered.
+    app.before_request(raise_upload_limit)
     # Every dashboard form carries a CSRF token; Twilio webhooks are signed and the API uses bearer tokens.
     csrf = CSRFProtect(app)
     csrf.exempt(webhooks)

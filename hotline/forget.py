@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import redis
 
+from hotline.reminders.import_jobs import ImportJobs
 from hotline.reminders.store import checkin_key
 from hotline.sender import OUTBOX_KEY
 from hotline.services import Services
@@ -42,6 +43,7 @@ def forget_number(services: Services, number: str, *, include_opt_out: bool = Fa
     removed["conversation list entry"] = int(listed)
 
     removed["enrollments"] = services.reminders.enrollments.forget(number)
+    removed["imports waiting for a worker"] = ImportJobs(services.reminders).forget(number)
 
     callbacks = 0
     for callback_id in [i.decode() for i in r.zrange("hl:callbacks", 0, -1)]:

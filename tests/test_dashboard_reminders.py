@@ -12,6 +12,7 @@ import pytest
 from hotline.channels.segments import encoding, segment_count
 from hotline.reminders.store import ENDED
 from hotline.store.staff_accounts import StaffAccounts
+from tests.support.reminders import run_worker
 
 STOP_EN = "Checking in: how is the shaking today? Reply 1 better, 2 same, 3 worse. Text STOP to stop."
 STOP_ES = "¿Cómo sigue el temblor? Responda 1 mejor, 2 igual, 3 peor. STOP para salir."
@@ -244,7 +245,7 @@ def upload(staff, content: bytes, schedule: str = "checkin", name: str = "parent
         "csrf_token": staff.token, "schedule": schedule, "file": (io.BytesIO(content), name)})
 
 
-def test_a_csv_import_reports_bad_rows_by_line_and_counts_the_rest(staff, services):
+def test_a_csv_import_reports_bad_rows_by_line_and_counts_the_rest(staff, services, redis, env):
     services.reminders.enroll("+12025550199", "checkin")
     csv = (b"number,language,timezone\n"
            b"+12025550123,en,\n"
@@ -255,8 +256,9 @@ def test_a_csv_import_reports_bad_rows_by_line_and_counts_the_rest(staff, servic
            b"+12025550199,en,\n"
            b"(202) 555-0126,es,America/Chicago\n")
     response = upload(staff, csv)
-    assert response.status_code == 200
-    page = text_of(response)
+    assert response.status_code == 303  # to the import's own page, which follows the background job
+    run_worker(redis)
+    page = text_of(staff.get(response.headers["Location"]))
     assert "parents.csv: 2 imported, 1 already enrolled, 3 row(s) with problems." in page
     assert "3 'not a number' is not a valid phone number" in page
     assert "5 language must be one of en, es, got 'fr'" in page
@@ -266,18 +268,21 @@ def test_a_csv_import_reports_bad_rows_by_line_and_counts_the_rest(staff, servic
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "Choose a CSV file first"),
-    (b"phone_no,lang\n+12025550123,en\n", "the first line must be a header with a 'number' column"),
+    (b"phone_no,lang\n+12025550123,en\n", "The first line must be a header with a 'number' column"),
+    (b"number\n", "The file has no rows to import"),
     ("number\n+12025550123\n".encode("utf-16"), "The file must be saved as CSV UTF-8"),
 ])
-def test_a_csv_that_cannot_be_read_is_explained(staff, content, message):
+def test_a_csv_that_cannot_be_read_is_explained_at_once(staff, content, message):
     response = upload(staff, content)
+    assert response.status_code == 400
     assert message in text_of(response)
 
 
-def test_an_upload_that_is_too_large_gets_a_readable_page(staff):
-    response = upload(staff, b"number\n" + b"+12025550123\n" * 6000)
+def test_an_upload_that_is_too_large_gets_a_readable_page_with_the_limit(staff):
+    response = upload(staff, b"number\n" + b"+12025550123\n" * 170_000)  # 2.1 MB
     assert response.status_code == 413
-    assert "Split the file into smaller files" in text_of(response)
+    assert "The file is larger than 2 MB" in text_of(response)
+    assert "split it into smaller files" in text_of(response)
 
 
 # --- overview and CSRF -----------------------------------------------------------------------------------
@@ -334,13 +339,15 @@ def test_the_reminder_pages_are_in_the_navigation(staff):
                       "Simulator"]
 
 
-def test_the_api_imports_a_csv_larger_than_the_webhook_size_cap(client, redis):
+def test_the_api_imports_a_csv_larger_than_the_webhook_size_cap(client, redis, env):
     from hotline.store.staff_tokens import StaffTokens
 
     token = StaffTokens(redis).create("coordinator")
     rows = "\n".join(f"+1202555{n:04d}" for n in range(100, 200))
     body = "number\n" + rows + "\n" + "#" * 100_000 + "\n"  # well over 64 KB
+    headers = {"Authorization": f"Bearer {token}"}
     response = client.post("/api/enrollments/import", data=body.encode(),
-                           headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
-    assert response.status_code == 200, response.data
-    assert response.get_json()["imported"] == 100
+                           headers={**headers, "Content-Type": "text/csv"})
+    assert response.status_code == 202, response.data
+    run_worker(redis)
+    assert client.get(response.headers["Location"], headers=headers).get_json()["imported"] == 100

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from hotline.reminders.import_jobs import ImportJobs
 from hotline.sender import ConsoleOutbox
 from hotline.store.staff_accounts import StaffAccounts
 from tests.support.reminders import run_worker
@@ -127,7 +128,8 @@ def keys_holding(redis, number: str) -> list[str]:  # type: ignore[no-untyped-de
 
 
 def everything_a_parent_can_do(services, twilio, redis, fake_twilio) -> None:  # type: ignore[no-untyped-def]
-    """Text, enroll, get a check-in, call (a callback request, the advice by text), then STOP."""
+    """Text, enroll, get a check-in, call (a callback request, the advice by text), be in a staff import still
+    waiting for a worker, then STOP."""
     for body in ["hi", "4", "1", "2", "1", "2"]:
         reply_texts(twilio.sms(body, PARENT))
     zone = ZoneInfo("America/New_York")
@@ -143,6 +145,8 @@ def everything_a_parent_can_do(services, twilio, redis, fake_twilio) -> None:  #
     summary.press("2")
     run_worker(redis)
     assert len(fake_twilio.bodies_to(PARENT)) == 2  # the check-in and the advice by text went out
+    # Staff import a CSV file she is in, which no worker has taken yet.
+    ImportJobs(services.reminders).start(f"number\n+12025550100\n{PARENT}\n".encode(), "checkin", "parents.csv")
     ConsoleOutbox(redis, services.refs).send(PARENT, "a text in development, without Twilio")
     reply_texts(twilio.sms("STOP", PARENT))
 

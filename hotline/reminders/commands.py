@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 import yaml
 
 from hotline.privacy import mask_number
+from hotline.reminders.imports import ImportRefused, ImportReport, check_csv
 from hotline.reminders.schedules import ScheduleError, parse_schedule
 from hotline.reminders.service import EnrollmentError, Reminders
 from hotline.reminders.store import ACTIVE
@@ -124,20 +126,27 @@ def enroll(number: str, schedule: str, language: str, zone: str | None, baby_nam
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--schedule", default="checkin", show_default=True, help="For rows without a schedule column.")
 def import_(file: Path, schedule: str) -> None:
-    """Enroll every row of a CSV (header: number[,schedule,language,timezone,baby_name])."""
+    """Enroll every row of a CSV (header: number[,schedule,language,timezone,baby_name]).
+
+    The same checks and the same batched import as the dashboard's and the API's background job, run
+    here and now, with a progress bar; any size (the 2 MB limit is the web's).
+    """
     reminders = _reminders()
-    if reminders.schedules.get(schedule) is None:
-        raise click.ClickException(f"no schedule named '{schedule}'")
     try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file}: not UTF-8 text") from None
+        text = check_csv(file.read_bytes(), schedule, reminders.schedules, max_bytes=None)
+    except ImportRefused as refused:
+        raise click.ClickException(f"{file}: {refused}") from None
+    with ExitStack() as stack:
+        bar = None
 
-    def progress(rows):  # type: ignore[no-untyped-def]
-        with click.progressbar(rows, label="Importing", file=sys.stderr) as bar:
-            yield from bar
+        def progress(report: ImportReport) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = stack.enter_context(click.progressbar(length=report.rows_total, label="Importing",
+                                                            file=sys.stderr))
+            bar.update(report.rows_done - bar.pos)
 
-    report = reminders.import_csv(text, schedule, progress=progress)
+        report = reminders.import_csv(text, schedule, progress=progress)
     click.echo(f"{report.imported} enrolled, {report.duplicates} already enrolled, {len(report.errors)} bad row(s)")
     for line, problem in report.errors:
         click.echo(f"  line {line}: {problem}")

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +17,7 @@ from rq import Queue, Retry
 
 from hotline.channels.segments import non_gsm7_characters
 from hotline.privacy import NumberRefs
+from hotline.reminders.imports import IMPORT_BATCH, ROW_ERROR, ImportReport, csv_rows
 from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
 from hotline.reminders.schedules import LANGUAGES, ReminderSchedule, ScheduleStore, render
 from hotline.reminders.store import (
@@ -67,17 +65,6 @@ class EnrollmentError(ValueError):
 class EnrollResult:
     enrollment: Enrollment
     created: bool  # False: the number was already in this schedule
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    imported: int
-    duplicates: int
-    errors: tuple[tuple[int, str], ...]  # (line number, problem)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"imported": self.imported, "duplicates": self.duplicates,
-                "errors": [{"line": line, "error": e} for line, e in self.errors]}
 
 
 def _now(now: datetime | None) -> datetime:
@@ -255,34 +242,49 @@ class Reminders:
         return self.enrollments.active_count(schedule_name)
 
     def import_csv(self, text: str, schedule_name: str = "checkin", *, now: datetime | None = None,
-                   progress: Callable[[Iterable[tuple[int, dict[str, str]]]],
-                                      Iterable[tuple[int, dict[str, str]]]] | None = None) -> ImportReport:
+                   batch: int = IMPORT_BATCH,
+                   progress: Callable[[ImportReport], None] | None = None) -> ImportReport:
         """Enroll every good row; report bad ones with their line numbers. Importing twice adds nothing.
 
-        Columns: number (required), schedule, language, timezone, baby_name.
+        Columns: number (required), schedule, language, timezone, baby_name (hotline/reminders/imports.py
+        reads the file; check_csv there refuses a file as a whole). Each row gets the checks enroll()
+        makes; `batch` rows at a time are then written in one pipelined round trip, and `progress` is
+        called with the report so far before the first batch and after each one.
         """
-        rows = list(_csv_rows(text))
+        rows = list(csv_rows(text))
         if rows and rows[0][0] == -1:
-            return ImportReport(0, 0, ((1, rows[0][1]["error"]),))
-        imported = duplicates = 0
-        errors: list[tuple[int, str]] = []
-        for line, row in (progress(rows) if progress else rows):
-            if ROW_ERROR in row:  # a line the CSV reader could not read: reported, and the import goes on
-                errors.append((line, row[ROW_ERROR]))
-                continue
-            try:
-                result = self.enroll(
-                    row.get("number", ""), row.get("schedule") or schedule_name, channel="import",
-                    language=(row.get("language") or "en").lower(), zone=row.get("timezone") or None,
-                    baby_name=row.get("baby_name") or None, now=now, restart=False)
-            except EnrollmentError as error:
-                errors.append((line, str(error)))
-                continue
-            if result.created:
-                imported += 1
-            else:
-                duplicates += 1
-        return ImportReport(imported, duplicates, tuple(errors))
+            return ImportReport(errors=[(1, rows[0][1]["error"])])
+        moment = _now(now)
+        report = ImportReport(rows_total=len(rows))
+        schedules: dict[str, ReminderSchedule | None] = {}
+        if progress:
+            progress(report)
+        for start in range(0, len(rows), max(1, batch)):
+            chunk = rows[start:start + max(1, batch)]
+            prepared: list[tuple[Enrollment, float | None]] = []
+            for line, row in chunk:
+                if ROW_ERROR in row:  # a line the CSV reader could not read: reported, and the import goes on
+                    report.errors.append((line, row[ROW_ERROR]))
+                    continue
+                name = row.get("schedule") or schedule_name
+                if name not in schedules:
+                    schedules[name] = self.schedules.get(name)
+                try:
+                    prepared.append(self._prepare(
+                        row.get("number", ""), name, "import", (row.get("language") or "en").lower(),
+                        row.get("timezone") or None, row.get("baby_name") or None, moment,
+                        schedule=schedules[name]))
+                except EnrollmentError as error:
+                    report.errors.append((line, str(error)))
+            for created, _ in self.enrollments.add_many(prepared):  # kept as is when already enrolled
+                report.imported += created
+                report.duplicates += not created
+            report.rows_done += len(chunk)
+            if progress:
+                progress(report)
+        if report.imported:
+            self.ensure_dispatcher()
+        return report
 
     # --- check-ins ---------------------------------------------------------------------------------------
 
@@ -564,37 +566,3 @@ class Reminders:
                          "sid": entry.get("sid"), "status": entry.get("status"), "error": entry.get("error"),
                          "answer": entry.get("answer")})
         return rows
-
-
-HEADER_ALIASES = {"phone": "number", "phone_number": "number", "to": "number", "tz": "timezone",
-                  "lang": "language", "name": "baby_name"}
-
-
-ROW_ERROR = "\x00error"  # the key of a row that could not be read (no CSV header names a column so)
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each data row; (-1, {"error": ...}) when the header is unusable, and
-    (line, {ROW_ERROR: ...}) for a line the reader refuses (a field over csv.field_size_limit)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header: list[str] | None = None
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield reader.line_num, {ROW_ERROR: f"this line cannot be read ({error}): is a field too long?"}
-            continue
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        if header is None:
-            header = [HEADER_ALIASES.get(h, h) for h in (re.sub(r"\s+", "_", f.strip().lower()) for f in fields)]
-            if "number" not in header:
-                yield -1, {"error": "the first line must be a header with a 'number' column "
-                                    "(optional: schedule, language, timezone, baby_name)"}
-                return
-            continue
-        padded = fields + [""] * (len(header) - len(fields))
-        yield line, {name: value.strip() for name, value in zip(header, padded, strict=False)}

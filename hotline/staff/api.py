@@ -13,6 +13,7 @@ from hotline.privacy import mask_number
 from hotline.services import Services
 from hotline.store.conversations import NotStored
 from hotline.store.staff_tokens import StaffTokens
+from hotline.uploads import size_label
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -23,6 +24,17 @@ def services() -> Services:
 
 def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=message, **extra), status
+
+
+# What a route says when its request is over its limit; other parts of the app add theirs (endpoint -> message).
+TOO_LARGE_MESSAGES: dict[str, str] = {}
+
+
+@bp.errorhandler(413)
+def too_large(_error: Exception) -> Any:
+    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return problem(413, TOO_LARGE_MESSAGES.get(request.endpoint or "")
+                   or f"the request is larger than {size_label(limit)}, the most this route takes")
 
 
 def staff_token_required(view: Callable[..., Any]) -> Callable[..., Any]:

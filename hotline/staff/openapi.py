@@ -70,10 +70,27 @@ def document() -> dict[str, Any]:
                     "active_enrollments": {"type": "integer"}, "shipped": {"type": "boolean"}}}]},
                 "Enrollment": enrollment,
                 "EnrollmentInput": enrollment_input,
-                "ImportReport": {"type": "object", "properties": {
-                    "imported": {"type": "integer"}, "duplicates": {"type": "integer"},
-                    "errors": {"type": "array", "items": {"type": "object", "properties": {
-                        "line": {"type": "integer"}, "error": {"type": "string"}}}}}},
+                "ImportStarted": {"type": "object", "required": ["id", "status", "status_url"], "properties": {
+                    "id": {"type": "string", "pattern": "^imp-[0-9a-f]{32}$"}, "status": {"const": "queued"},
+                    "status_url": {"type": "string", "description": "GET it for the progress, then the report"}}},
+                "ImportStatus": {"type": "object", "properties": {
+                    "id": {"type": "string"},
+                    "status": {"enum": ["queued", "running", "finished", "failed"]},
+                    "filename": {"type": "string"}, "schedule": {"type": "string"},
+                    "rows_total": {"type": ["integer", "null"], "description": "null until a worker has read the file"},
+                    "rows_done": {"type": "integer"},
+                    "imported": {"type": "integer"},
+                    "duplicates": {"type": "integer", "description": "already enrolled"},
+                    "error_count": {"type": "integer", "description": "bad rows so far (all of them)"},
+                    "errors": {"type": "array", "maxItems": 100, "description": "the first 100 bad rows",
+                               "items": {"type": "object", "properties": {
+                                   "line": {"type": "integer", "description": "line in the file (1 is the header)"},
+                                   "error": {"type": "string"}}}},
+                    "failure": {"type": ["string", "null"], "description": "why a failed import stopped"},
+                    "enqueued_at": {"type": ["string", "null"], "format": "date-time"},
+                    "started_at": {"type": ["string", "null"], "format": "date-time"},
+                    "ended_at": {"type": ["string", "null"], "format": "date-time"},
+                    "seconds": {"type": ["number", "null"], "description": "how long the worker took"}}},
             },
         },
         "security": [{"staff": []}],
@@ -117,13 +134,21 @@ def document() -> dict[str, Any]:
             "/api/enrollments/{id}/cancel": {"post": _op("Cancel an enrollment", _json(_ref("Enrollment")),
                                                          404, 409, params=[_path("id")])},
             "/api/enrollments/import": {"post": _op(
-                "Import a CSV (header: number[,schedule,language,timezone,baby_name]); idempotent",
-                _json(_ref("ImportReport")), 400, 404,
+                "Import a CSV of up to 2 MB (header: number[,schedule,language,timezone,baby_name]); idempotent. "
+                "The file is checked as a whole at once (400: not CSV UTF-8, no 'number' column, no rows; 404: no "
+                "such schedule; 413: over 2 MB), then a background job imports it: GET status_url (also in "
+                "Location) for its progress and report",
+                _json(_ref("ImportStarted"), "Accepted: the import is queued"), 400, 404, 413, code="202",
                 body={"required": True, "content": {
-                    "text/csv": {"schema": {"type": "string"}},
+                    "text/csv": {"schema": {"type": "string", "maxLength": 2 * 1024 * 1024}},
                     "multipart/form-data": {"schema": {"type": "object", "properties": {
                         "file": {"type": "string", "format": "binary"}}}}}},
-                params=[{"name": "schedule", "in": "query", "schema": {"type": "string", "default": "checkin"}}])},
+                params=[{"name": "schedule", "in": "query", "schema": {"type": "string", "default": "checkin"},
+                         "description": "for rows without a schedule column"}])},
+            "/api/enrollments/import/{import_id}": {"get": _op(
+                "An import's progress (rows done of rows_total, counts and bad rows so far), then its report "
+                "(status finished or failed); kept for a day", _json(_ref("ImportStatus")), 404,
+                params=[_path("import_id")])},
             "/api/reminders/upcoming": {"get": _op("Next reminder of each active enrollment, soonest first",
                                                    _json(listing), params=[LIMIT])},
             "/api/reminders/sent": {"get": _op("Sent reminders with delivery status and answers, newest first",

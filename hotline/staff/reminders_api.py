@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
+from hotline.reminders.import_jobs import ImportJobs
+from hotline.reminders.imports import MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES, TOO_LARGE, ImportRefused
 from hotline.reminders.schedules import ScheduleError, parse_schedule
 from hotline.reminders.service import EnrollmentError
 from hotline.reminders.store import ACTIVE
-from hotline.staff.api import bp, problem, services, staff_token_required
-
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
+from hotline.staff.api import TOO_LARGE_MESSAGES, bp, problem, services, staff_token_required
+from hotline.uploads import accepts_upload
 
 
 def _limit() -> int:
@@ -177,27 +178,37 @@ def cancel_enrollment(eid: str) -> Any:
 
 
 @bp.post("/enrollments/import")
+@accepts_upload(MAX_IMPORT_REQUEST_BYTES)  # the token is checked before anything reads the body
 @staff_token_required
 def import_enrollments() -> Any:
-    """A CSV file (text/csv body or multipart 'file'): good rows are enrolled, bad ones reported by line."""
-    # Imports may be larger than the app-wide 64 KB cap meant for webhooks (the body is read lazily).
-    request.max_content_length = MAX_IMPORT_BYTES + 64 * 1024
+    """A CSV file (text/csv body or multipart 'file'), checked as a whole at once, then imported by a
+    background job: 202 with the URL to GET for its progress and report."""
     upload = request.files.get("file")
     raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.get_data(cache=False)
     if not raw:
         return problem(400, "send a CSV file: a text/csv body or a multipart field named 'file'")
-    if len(raw) > MAX_IMPORT_BYTES:
-        return problem(400, "the file is larger than 2 MB; split it")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return problem(400, "the file must be UTF-8 text")
-    reminders = services().reminders
-    schedule = request.args.get("schedule", "checkin")
-    if reminders.schedules.get(schedule) is None:
-        return problem(404, f"no schedule named '{schedule}'")
-    report = reminders.import_csv(text, schedule)
-    return jsonify(report.to_dict())
+        import_id = ImportJobs(services().reminders).start(
+            raw, request.args.get("schedule", "checkin"), (upload.filename if upload else "") or "")
+    except ImportRefused as refused:
+        return problem(refused.status, str(refused))
+    where = url_for("api.import_status", import_id=import_id)
+    response = jsonify(id=import_id, status="queued", status_url=where)
+    response.headers["Location"] = where
+    return response, 202
+
+
+@bp.get("/enrollments/import/<import_id>")
+@staff_token_required
+def import_status(import_id: str) -> Any:
+    """An import's progress (rows done of all rows, counts, bad rows so far), then its report."""
+    job = ImportJobs(services().reminders).status(import_id)
+    if job is None:
+        return problem(404, f"no import {import_id} (an import's report is kept for a day)")
+    return jsonify(job.to_dict())
+
+
+TOO_LARGE_MESSAGES["api.import_enrollments"] = TOO_LARGE
 
 
 # --- reminders and opt-outs -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from hotline.channels.segments import (
     GSM7_BASIC,
@@ -23,6 +23,8 @@ from hotline.channels.segments import (
     segment_count,
 )
 from hotline.privacy import mask_number
+from hotline.reminders.import_jobs import ImportJobs
+from hotline.reminders.imports import COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES, TOO_LARGE, ImportRefused
 from hotline.reminders.schedules import (
     LANGUAGES,
     SAMPLE_VALUES,
@@ -35,12 +37,13 @@ from hotline.reminders.schedules import (
 from hotline.reminders.service import EnrollmentError
 from hotline.reminders.store import ACTIVE, DUE
 from hotline.staff.dashboard import NAV_ITEMS, OVERVIEW_PANELS, bp, local_time, services
-from hotline.staff.reminders_api import MAX_IMPORT_BYTES
+from hotline.uploads import accepts_upload, size_label
 
 UNIT_LABELS = {"minute": "minutes", "hour": "hours", "day": "days", "week": "weeks"}
 LANGUAGE_LABELS = {"en": "English", "es": "Spanish"}
 FAILED_STATUSES = {"failed", "undelivered", "unknown"}
 ENROLLMENT_ROWS = 200
+IMPORT_REFRESH_SECONDS = 1
 
 
 def _offset_label(minutes: int | None) -> str:
@@ -273,8 +276,7 @@ def _problem_count() -> int:
 
 
 def _enrollments_page(*, form: dict[str, str] | None = None, error: str | None = None,
-                      report: dict[str, Any] | None = None, import_error: str | None = None,
-                      status: int = 200) -> Any:
+                      import_error: str | None = None, status: int = 200) -> Any:
     reminders = services().reminders
     schedule_filter = request.args.get("schedule", "")
     status_filter = request.args.get("status", "")
@@ -290,7 +292,7 @@ def _enrollments_page(*, form: dict[str, str] | None = None, error: str | None =
     return render_template(
         "staff/enrollments.html", enrollments=found, total=total, due=_due_times([e.id for e in found]),
         upcoming=_upcoming(), problems=_delivery_problems(), schedules=reminders.schedules.all(),
-        form=form or {"schedule": "checkin", "language": "en"}, error=error, report=report,
+        form=form or {"schedule": "checkin", "language": "en"}, error=error,
         import_error=import_error, languages=LANGUAGE_LABELS, schedule_filter=schedule_filter,
         status_filter=status_filter, zone=services().settings.default_timezone,
     ), status
@@ -322,31 +324,42 @@ def enrollment_add() -> Any:
     return redirect(url_for("staff.enrollments"))
 
 
+def _staff_session() -> bool:
+    # The CSRF check parses the form before the blueprint's login check runs: only a signed staff session
+    # gets the import's larger limit, so nobody else makes the server read 2 MB. require_login still
+    # checks the session in full before the view runs.
+    return bool(session.get("staff"))
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + "."
+
+
 @bp.post("/enrollments/import")
+@accepts_upload(MAX_IMPORT_REQUEST_BYTES, only_if=_staff_session)
 def enrollment_import() -> Any:
-    # Imports may be larger than the app-wide 64 KB cap meant for webhooks (the body is read lazily).
-    request.max_content_length = MAX_IMPORT_BYTES + 64 * 1024
+    """Check the file at once, then import it in the background: the import's own page shows how far it is."""
     upload = request.files.get("file")
-    schedule = request.form.get("schedule") or "checkin"
     raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else b""
-    problem = None
     if not raw:
-        problem = "Choose a CSV file first (its first line names the columns: number, then optionally " \
-                  "schedule, language, timezone, baby_name)."
-    elif len(raw) > MAX_IMPORT_BYTES:
-        problem = "The file is larger than 2 MB; split it into smaller files."
-    elif services().reminders.schedules.get(schedule) is None:
-        problem = f"There is no schedule named '{schedule}'."
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            problem = "The file must be saved as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")."
-    if problem:
-        return _enrollments_page(import_error=problem, status=400)
-    report = services().reminders.import_csv(text, schedule).to_dict()
-    report["filename"] = upload.filename if upload else ""
-    return _enrollments_page(report=report)
+        return _enrollments_page(status=400, import_error=(
+            f"Choose a CSV file first (its first line names the columns: {COLUMNS})."))
+    try:
+        import_id = ImportJobs(services().reminders).start(raw, request.form.get("schedule") or "checkin",
+                                                           (upload.filename if upload else "") or "")
+    except ImportRefused as refused:
+        return _enrollments_page(import_error=_sentence(str(refused)), status=refused.status)
+    return redirect(url_for("staff.enrollment_import_status", import_id=import_id), 303)
+
+
+@bp.get("/enrollments/import/<import_id>")
+def enrollment_import_status(import_id: str) -> Any:
+    """How far an import is; the page refreshes itself (a meta refresh: the pages run no inline script)
+    until the import ends, then shows its report."""
+    job = ImportJobs(services().reminders).status(import_id)
+    if job is None:
+        abort(404)
+    return render_template("staff/import.html", job=job, refresh_seconds=None if job.done else IMPORT_REFRESH_SECONDS)
 
 
 @bp.post("/enrollments/<eid>/cancel")
@@ -365,8 +378,10 @@ def enrollment_cancel(eid: str) -> Any:
 
 @bp.errorhandler(413)
 def too_large(_error: Exception) -> Any:
-    limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
-    return render_template("staff/too_large.html", limit_kb=limit), 413
+    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if request.endpoint == "staff.enrollment_import" and limit >= MAX_IMPORT_BYTES:
+        return _enrollments_page(import_error=_sentence(TOO_LARGE), status=413)
+    return render_template("staff/too_large.html", limit=size_label(limit)), 413
 
 
 # --- overview panels and navigation -------------------------------------------------------------------
