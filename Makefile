@@ -27,6 +27,7 @@ browser:
 	  echo "note: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH): browser tests will skip"
 
 test: $(STAMP) browser
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -m "not soak"
 
 soak: $(STAMP)

@@ -166,10 +166,10 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
     outcome_guidance: dict[Level, tuple[str, ...]] = {}
     for level_name, pids in (data.get("outcome_guidance") or {}).items():
         try:
-            level = Level.parse(str(level_name))
+            outcome_level = Level.parse(str(level_name))
         except ValueError as error:
             raise read.fail("outcome_guidance", str(error)) from None
-        outcome_guidance[level] = tuple(check_passage(str(p), f"outcome_guidance '{level_name}'") for p in pids)
+        outcome_guidance[outcome_level] = tuple(check_passage(str(p), f"outcome_guidance '{level_name}'") for p in pids)
 
     steps: dict[str, Step] = {}
     for step_id, raw in raw_steps.items():
@@ -250,7 +250,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
             where = f"example {number} ('{raw.get('name', '')}'), turn {t}"
             if "say" not in turn:
                 raise read.fail(where, "needs 'say'")
-            level = None
+            level: Level | None = None
             if turn.get("level"):
                 try:
                     level = Level.parse(str(turn["level"]))

@@ -274,7 +274,9 @@ class Reader:
         found = tuple(Found(f.finding, "present", f.start, f.end)
                       if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother else f for f in found)
         age = self._age(words, found)
-        near = lambda i: triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]  # noqa: E731
+        def near(i: int) -> list[Hit]:
+            return triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]
+
         temperature, site = self._temperature(
             words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []))
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]

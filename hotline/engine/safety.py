@@ -12,7 +12,7 @@ unknown age is the younger band.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
@@ -100,8 +100,8 @@ def _evidence(reading: Reading, decision_flags: dict[str, set[str]]) -> dict[str
     return out
 
 
-def _order(reading: Reading):  # type: ignore[no-untyped-def]
-    first = {}
+def _order(reading: Reading) -> Callable[[str], int]:
+    first: dict[str, int] = {}
     for f in reading.findings:
         first.setdefault(f.finding, f.start)
     return lambda name: first.get(name, 10**6)
