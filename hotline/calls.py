@@ -35,7 +35,6 @@ from hotline.channels.voice import (
     speech_parts,
     spoken_key,
 )
-from hotline.conversation import sender_number
 from hotline.engine.flow import Flow
 from hotline.engine.levels import Level
 from hotline.engine.records import JsonRecord
@@ -54,6 +53,7 @@ from hotline.engine.runner import (
     normalize,
 )
 from hotline.engine.safety import screen_for_red_flags
+from hotline.phone import sender_number
 from hotline.services import Services
 from hotline.settings import Settings
 from hotline.store.calls import Callback, CallStore

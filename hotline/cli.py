@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import click
 
+from hotline.dev import settings_with_dev_redis
 from hotline.settings import Settings, SettingsError
 
 
@@ -159,11 +160,11 @@ def flows_rules() -> None:
 @click.confirmation_option(prompt="Erase everything kept about this number?")
 def forget(number: str, include_opt_out: bool) -> None:
     """Erase a number's conversations, transcripts, enrollments, callbacks and texts, and say what went."""
-    from hotline.conversation import sender_number
     from hotline.forget import forget_number
+    from hotline.phone import sender_number
     from hotline.services import build_services
 
-    settings = _settings_with_dev_redis()
+    settings = settings_with_dev_redis()
     e164 = sender_number(number, settings.default_region)
     if not e164:
         raise click.ClickException(f"'{number}' is not a phone number; use E.164, e.g. +15551234567")
@@ -193,7 +194,7 @@ def staff_add(username: str, reset: bool, password: str) -> None:
     from hotline.store.staff_accounts import AccountError, StaffAccounts
 
     try:
-        StaffAccounts(connect_redis(_settings_with_dev_redis())).add(username, password, replace=reset)
+        StaffAccounts(connect_redis(settings_with_dev_redis())).add(username, password, replace=reset)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     ended = " Its sessions have ended: every browser logs in again." if reset else ""
@@ -209,7 +210,7 @@ def staff_remove(username: str) -> None:
     from hotline.store.staff_accounts import StaffAccounts
     from hotline.store.staff_tokens import StaffTokens
 
-    connection = connect_redis(_settings_with_dev_redis())
+    connection = connect_redis(settings_with_dev_redis())
     username = username.strip().lower()
     removed = StaffAccounts(connection).remove(username)
     tokens = StaffTokens(connection)
@@ -247,7 +248,7 @@ def staff_token_create(name: str, days: int | None) -> None:
     from hotline.services import connect_redis
     from hotline.store.staff_tokens import StaffTokens
 
-    token = StaffTokens(connect_redis(_settings_with_dev_redis())).create(name, days=days)
+    token = StaffTokens(connect_redis(settings_with_dev_redis())).create(name, days=days)
     lasts = f"it stops working in {days} day(s)" if days else "it works until revoked"
     click.echo(f"API token for {name} (keep it secret; it is not shown again; {lasts}):\n{token}")
 
@@ -262,7 +263,7 @@ def staff_token_revoke(token_ids: tuple[str, ...], name: str | None) -> None:
 
     if bool(token_ids) == bool(name):
         raise click.UsageError("give the ids of the tokens to revoke (see `hotline staff tokens`), or --name NAME")
-    tokens = StaffTokens(connect_redis(_settings_with_dev_redis()))
+    tokens = StaffTokens(connect_redis(settings_with_dev_redis()))
     if name:
         revoked = tokens.revoke(name)
     else:
@@ -284,7 +285,7 @@ def staff_tokens() -> None:
     from hotline.store.staff_tokens import StaffTokens
 
     now = time.time()
-    listed = StaffTokens(connect_redis(_settings_with_dev_redis())).all()
+    listed = StaffTokens(connect_redis(settings_with_dev_redis())).all()
     if not listed:
         click.echo("no API tokens")
     for token in listed:
@@ -296,19 +297,6 @@ def staff_tokens() -> None:
 
 def _when(moment: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)) if moment is not None else "never"
-
-
-def _settings_with_dev_redis() -> Settings:
-    """Settings whose REDIS_URL falls back to the Redis a running `hotline dev` started."""
-    from hotline.dev import DevState
-
-    settings = load_settings()
-    if not settings.redis_url:
-        state = DevState.read(settings)
-        if not state:
-            raise click.ClickException("REDIS_URL is not set and no `hotline dev` is running.")
-        settings = settings.with_(redis_url=state.redis_url)
-    return settings
 
 
 def _add_reminder_commands() -> None:

@@ -215,3 +215,21 @@ Hotline is running.
 Try it without a phone, in another terminal:  .venv/bin/hotline simulate
 Press Ctrl-C to stop everything.
 """
+
+
+def settings_with_dev_redis() -> Settings:
+    """Settings whose REDIS_URL falls back to the Redis a running `hotline dev` started (for the CLI)."""
+    import click
+
+    from hotline.settings import SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    if not settings.redis_url:
+        state = DevState.read(settings)
+        if not state:
+            raise click.ClickException("REDIS_URL is not set and no `hotline dev` is running.")
+        settings = settings.with_(redis_url=state.redis_url)
+    return settings

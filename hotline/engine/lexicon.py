@@ -107,7 +107,7 @@ def _no_split_phrases(pattern: str) -> None:
     """Refuse what reads as alternatives of several words written without a group: "i was|im|i am shaking"
     or "she is|he is blue" (a word repeated across neighbouring tokens), which would match something else."""
     parts = [part.rstrip("?") for part in pattern.split()]
-    for left, right in zip(parts, parts[1:]):
+    for left, right in zip(parts, parts[1:], strict=False):
         if "|" in left or "|" in right:
             if set(left.split("|")) & set(right.split("|")):
                 raise PatternError(f"{pattern!r}: '|' joins single words; write alternatives of several words "

@@ -124,6 +124,8 @@ _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": 
           "rectum": "rectal", "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
           "arm": "armpit", "brazo": "armpit", "forehead": "forehead", "frente": "forehead", "temporal": "forehead",
           "ear": "ear", "oido": "ear", "oral": "mouth", "mouth": "mouth", "boca": "mouth"}
+# Sites that, right after a number, say it is a temperature ("101 axila"); "arm" or "mouth" alone do not.
+_SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom"}
 
@@ -257,8 +259,8 @@ class Reader:
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)]
         # A trigger inside a longer one of another kind is part of it ("isnt" in "isnt blue anymore").
-        triggers = [t for t in triggers if not any(o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start
-                                                   for o in triggers)]
+        triggers = [t for t in triggers if not any(
+            o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start for o in triggers)]
         starts = [t.start for t in triggers]
         closers = self._closers(words)
         negators: list[tuple[int, int]] = []
@@ -420,9 +422,9 @@ class Reader:
                 continue
             value, first = number
             before = _clean(words, first - 1)
-            gestation = before in _GESTATION_BEFORE and _clean(words, first - 2) in (
-                "born", "nacio", "nacida", "nacido", "las", "at") or unit == 7 and value >= 24 and _clean(words, i + 1) in (
-                "gestation", "weeker", "gestational")
+            gestation = (before in _GESTATION_BEFORE and _clean(words, first - 2) in (
+                "born", "nacio", "nacida", "nacido", "las", "at")) or (
+                unit == 7 and value >= 24 and _clean(words, i + 1) in ("gestation", "weeker", "gestational"))
             if gestation and unit == 7 and 22 <= value < 37:
                 preterm_weeks = value
             like_age = before == "like" and _clean(words, first - 2) in ("is", "shes", "hes")
@@ -521,7 +523,8 @@ class Reader:
             value = float(word)
             after = _clean(words, i + 1)
             temperature_like = "." in word or 34.0 <= value <= 43.0 or 90.0 <= value <= 110.0
-            if (after in _AGE_UNITS and not (len(after) == 1 and temperature_like)) or after in ("min", "mins", "minutes", "minutos", "hours", "hrs", "horas",
+            if (after in _AGE_UNITS and not (len(after) == 1 and temperature_like)) or after in (
+                    "min", "mins", "minutes", "minutos", "hours", "hrs", "horas",
                                                 "times", "veces", "%", "pm", "am", "oz", "ml", "lbs", "pounds",
                                                 "kg", "percent", "cups", "coffees", "seconds", "secs", "segundos"):
                 continue
@@ -535,9 +538,10 @@ class Reader:
                 unit = _clean(words, i + 2) if _clean(words, i + 2) in ("f", "c") else ""
             decimal = "." in word
             # "101 under the arm", "38 axila": where it was taken says it is a temperature.
-            site_after = set(words[i + 1:i + 4]) & (set(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}) or (
+            site_after = bool(set(words[i + 1:i + 4]) & _SITES_NAMED) or (
                 _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
-            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or bool(site_after) or (
+            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or (
+                site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
             celsius: float | None = None
             if unit == "c" or (not unit and 34.0 <= value <= 43.0):

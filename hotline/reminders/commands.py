@@ -18,10 +18,10 @@ from hotline.reminders.store import ACTIVE
 
 
 def _reminders() -> Reminders:
-    from hotline.cli import _settings_with_dev_redis
+    from hotline.dev import settings_with_dev_redis
     from hotline.services import connect_redis
 
-    settings = _settings_with_dev_redis()
+    settings = settings_with_dev_redis()
     return Reminders(settings, connect_redis(settings))
 
 

@@ -165,7 +165,7 @@ class ImportJobs:
         A file a worker is already importing has been read: an enrollment it makes after this is erased by
         running `hotline forget` again.
         """
-        from hotline.conversation import normalize_number  # conversation.py imports the reminders
+        from hotline.phone import normalize_number
 
         region = self.reminders.settings.default_region
         last_digits = number[-7:]

@@ -151,7 +151,7 @@ class Reminders:
                  baby_name: str | None, moment: datetime, trusted: bool = False,
                  schedule: ReminderSchedule | None = None) -> tuple[Enrollment, float | None]:
         """The checked enrollment and its first wake-up; raises EnrollmentError with the reason."""
-        from hotline.conversation import E164, normalize_number  # conversation.py itself uses this service
+        from hotline.phone import E164, normalize_number
 
         number = raw_number if trusted and E164.match(raw_number) else normalize_number(
             raw_number, self.settings.default_region)

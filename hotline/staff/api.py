@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from hotline.conversation import sender_number
+from hotline.phone import sender_number
 from hotline.privacy import mask_number
 from hotline.services import Services
 from hotline.store.conversations import NotStored

@@ -25,7 +25,8 @@ from flask import (
     url_for,
 )
 
-from hotline.conversation import Inbound, handle_inbound, sender_number
+from hotline.conversation import Inbound, handle_inbound
+from hotline.phone import sender_number
 from hotline.privacy import mask_number
 from hotline.sender import ConsoleOutbox
 from hotline.services import Services
