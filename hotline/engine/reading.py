@@ -244,7 +244,9 @@ class Reader:
         # A trigger inside a longer finding is part of it ("not" in "not breathing", "no" in "no wet diaper");
         # one that starts inside an idiom is no trigger ("not sure if she has a fever": doubt, not denial),
         longest_at = [0] * (len(words) + 1)  # per token: the longest finding span covering it
-        for h in hits:
+        # (A question's words hold its triggers: "at what temperature should I worry about a fever" asks.)
+        signs = [h for h in hits if self.kinds[h.label] != "question"]
+        for h in signs:
             for i in range(h.start, h.end):
                 longest_at[i] = max(longest_at[i], h.end - h.start)
         for start, end in idiom_spans:
@@ -253,7 +255,7 @@ class Reader:
         triggers = [t for t in self._longest_per_label(list(self.trigger_lexicon.find(words)))
                     if not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS]
         # A trigger that contains a whole idiom says more than it ("la ropa digo" holds "la ropa"): it stays.
-        triggers = [t for t in triggers if not self._inside_longer(t, hits, idiom_spans, longest_at)
+        triggers = [t for t in triggers if not self._inside_longer(t, signs, idiom_spans, longest_at)
                     and not any(s <= t.start < e and not (s == t.start and t.end > e) for s, e in idiom_spans)]
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
@@ -427,6 +429,12 @@ class Reader:
                 unit == 7 and value >= 24 and _clean(words, i + 1) in ("gestation", "weeker", "gestational"))
             if gestation and unit == 7 and 22 <= value < 37:
                 preterm_weeks = value
+            if _clean(words, i + 1) in ("early", "premature", "prematuro", "prematura", "antes") and unit in (7, 30) and \
+                    {"born", "nacio", "nacida", "nacido", "was", "came"} & set(words[max(0, first - 3):first]):
+                born_at = max(22.0, _TERM_WEEKS - value * unit / 7)  # "born 2 months early"
+                if born_at < 37:  # 37 weeks and later is term: no correction
+                    preterm_weeks = born_at
+                continue
             like_age = before == "like" and _clean(words, first - 2) in ("is", "shes", "hes")
             if before in _DURATION_BEFORE and not like_age:
                 continue

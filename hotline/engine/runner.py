@@ -343,8 +343,11 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
             for word in choice.words[lang]:
                 target = normalize(word)
                 # A one-letter answer ("y", "n") counts only as the whole message: "y" is also Spanish "and".
-                contained = not exact_only and len(target) > 1 and re.search(
-                    rf"(?<!\w){re.escape(target)}(?!\w)", norm)
+                # A short answer word counts at the start or the end of a longer message ("yes she is",
+                # "creo que sí"), not inside a sentence ("me preguntaron si tomo...": "si" is "if" there).
+                contained = not exact_only and len(target) > 1 and (
+                    re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm) if len(target) > 4 else
+                    (norm.startswith(target + " ") or norm.endswith(" " + target)))
                 if (norm == target or contained) and len(target) >= min_length:
                     score = len(target) + (100 if norm == target else 0)
                     if best is None or score > best[0]:
