@@ -429,8 +429,9 @@ class Reader:
                 unit == 7 and value >= 24 and _clean(words, i + 1) in ("gestation", "weeker", "gestational"))
             if gestation and unit == 7 and 22 <= value < 37:
                 preterm_weeks = value
-            if _clean(words, i + 1) in ("early", "premature", "prematuro", "prematura", "antes") and unit in (7, 30) and \
-                    {"born", "nacio", "nacida", "nacido", "was", "came"} & set(words[max(0, first - 3):first]):
+            early = _clean(words, i + 1) in ("early", "premature", "prematuro", "prematura", "antes")
+            if early and unit in (7, 30) and {"born", "nacio", "nacida", "nacido", "was", "came"} & set(
+                    words[max(0, first - 3):first]):
                 born_at = max(22.0, _TERM_WEEKS - value * unit / 7)  # "born 2 months early"
                 if born_at < 37:  # 37 weeks and later is term: no correction
                     preterm_weeks = born_at
