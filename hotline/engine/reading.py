@@ -126,6 +126,8 @@ _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": 
           "ear": "ear", "oido": "ear", "oral": "mouth", "mouth": "mouth", "boca": "mouth"}
 # Sites that, right after a number, say it is a temperature ("101 axila"); "arm" or "mouth" alone do not.
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
+_READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "spiked", "tiene", "tenia", "marca",
+                            "marco", "llego", "subio"})
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom"}
 
@@ -320,6 +322,11 @@ class Reader:
             inside = [o for o in hits[max(0, index - _WINDOW):index + _WINDOW] if o is not hit
                       and o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start]
             if any(self.kinds[o.label] == "idiom" or hit.label in self.hides[o.label] for o in inside):
+                continue
+            # A finding also hides what starts inside its words ("feet look kinda grayish blue": the blue that
+            # "look ~2 blue" reads is the feet's, though the phrases overlap rather than nest).
+            if any(o is not hit and o.start < hit.start < o.end and hit.label in self.hides[o.label]
+                   for o in hits[max(0, index - _WINDOW):index + _WINDOW]):
                 continue
             if self.kinds[hit.label] != "idiom" and any(
                     self.kinds[o.label] == "idiom" and o.start <= hit.start and hit.end <= o.end
@@ -549,7 +556,9 @@ class Reader:
             # "101 under the arm", "38 axila": where it was taken says it is a temperature.
             site_after = bool(set(words[i + 1:i + 4]) & _SITES_NAMED) or (
                 _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
-            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or (
+            # "has had 101 since yesterday", "running 102", "tiene 38": a reading said as what the baby has.
+            led = _clean(words, i - 1) in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)
+            near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or led or (
                 site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
             celsius: float | None = None
@@ -583,6 +592,9 @@ class Reader:
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
                 if _clean(words, i + 1) in ("ago",) or _clean(words, i - 2) in ("hace",):
+                    continue
+                # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
+                if _clean(words, i - 2) in ("after", "despues", "every", "cada", "in", "en", "within"):
                     continue
                 if sentence[i] in shaking_sentences:
                     return int(float(_clean(words, i - 1)))

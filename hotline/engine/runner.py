@@ -369,6 +369,7 @@ MAX_PASSAGES = 2
 # Findings that do not describe the baby by themselves (a menu word such as "normal" still answers a menu).
 _NOT_DESCRIPTIVE = frozenset({"well", "awake_responsive", "unexplained", "breastfeeding"})
 _GENERIC = "normal-common"  # what "shaking" alone explains
+_IF_EMERGENCY = "rule-if-emergency"  # what to do if an emergency sign ever happens
 
 
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
@@ -385,6 +386,8 @@ def _answering_passages(flow: Flow, screening: Screening, language: str) -> list
             flag = _FLAG_OF_FINDING.get(finding)
             if flag and flag in flow.red_flags:
                 chosen.insert(1 if chosen and not chosen[0].startswith("normal") else 0, flow.red_flags[flag])
+            if flag and FLAG_LEVELS.get(flag) is Level.EMERGENCY and _IF_EMERGENCY in flow.passages:
+                chosen.insert(0, _IF_EMERGENCY)  # "what if he turns blue?": the rule comes first
     chosen = list(dict.fromkeys(chosen))
     denied = {flow.red_flags[f] for f in screening.denied if f in flow.red_flags}
     if not chosen or chosen == [_GENERIC]:
@@ -579,7 +582,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     #    already earned more), answered from what it says and asks, and the one question whose answer
     #    could still change the level is asked.
     if screening.clinical and step.is_question and not fresh and screening.reading is not None and not (
-            screening.reading.present - {"baby"}):
+            screening.reading.present - {"baby"}) and not screening.reading.asserted("hypothetical"):
         # Only denials or an age ("no fever" while asked whether holding stops it): kept, not an answer.
         run.say("noted")
         run.prompt(step)
