@@ -153,7 +153,9 @@ class Hit:
     end: int
 
 
-_Entry = tuple[str, tuple["_Test", ...], bool]  # label, its tests, whether it has gaps or optional words
+# label, its tests, whether it has gaps or optional words, and the words it cannot match without: for each
+# later test that must match a plain word, the words it accepts (a message with none of them is skipped).
+_Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...]]
 
 
 class Lexicon:
@@ -161,18 +163,20 @@ class Lexicon:
 
     def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
         self._by_word: dict[str, list[_Entry]] = {}
-        self._by_stem: list[tuple[str, str, tuple[_Test, ...], bool]] = []
+        self._by_stem: list[tuple[str, _Entry]] = []
         self._by_number: list[_Entry] = []
         for label, pattern in ((label, plain) for label, written in entries for plain in expand(written)):
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
+            needs = tuple(t.exact for t in tests[1:] if t.exact and not (t.stems or t.number or t.optional or t.gap))
+            entry = (label, tests, gapped, needs)
             first = tests[0]
             for word in first.exact:
-                self._by_word.setdefault(word, []).append((label, tests, gapped))
+                self._by_word.setdefault(word, []).append(entry)
             for stem in first.stems:
-                self._by_stem.append((stem, label, tests, gapped))
+                self._by_stem.append((stem, entry))
             if first.number:
-                self._by_number.append((label, tests, gapped))
+                self._by_number.append(entry)
         self._cache: dict[str, list[_Entry]] = {}
 
     def _starting_with(self, token: str) -> list[_Entry]:
@@ -181,18 +185,21 @@ class Lexicon:
         found = self._cache.get(token)
         if found is None:
             found = list(self._by_word.get(token, ()))
-            found += [(label, tests, gapped) for stem, label, tests, gapped in self._by_stem if token.startswith(stem)]
+            found += [entry for stem, entry in self._by_stem if token.startswith(stem)]
             if len(self._cache) < 50_000:
                 self._cache[token] = found
         return found
 
     def find(self, words: tuple[str, ...]) -> Iterator[Hit]:
         """Every match, longest first at each position."""
+        present = frozenset(words)
         for i, token in enumerate(words):
             if token in BREAKS:
                 continue
             hits = []
-            for label, tests, gapped in self._starting_with(token):
+            for label, tests, gapped, needs in self._starting_with(token):
+                if needs and any(present.isdisjoint(words_ok) for words_ok in needs):
+                    continue  # a word the pattern cannot do without is nowhere in the message
                 end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
                 if end is not None:
                     hits.append(Hit(label, i, end))

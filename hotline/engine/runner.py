@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from hotline.engine.flow import Choice, Flow, Step
 from hotline.engine.levels import Level
@@ -174,6 +175,7 @@ class Turn:
 # --- The runner --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # the flow's own words (choices, keywords) are normalized on every message
 def normalize(text: str) -> str:
     """Lowercase, accents, punctuation and invisible format characters (soft hyphen, zero-width space:
     Unicode category Cf) removed, spaces collapsed: for matching keywords and answers ("S\u200bTOP" is STOP)."""
