@@ -98,6 +98,8 @@ class Decision:
 class Protocol:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
+        # Findings that count even when said to be over: those of the rules that call the emergency number.
+        self.lasting = frozenset(f for r in self.rules if r.level is Level.EMERGENCY for f in r.any | r.all)
         self.flag_levels: dict[str, Level] = {}
         for rule in self.rules:
             self.flag_levels[rule.flag] = max(self.flag_levels.get(rule.flag, rule.level), rule.level)
@@ -111,12 +113,13 @@ class Protocol:
 
 
 def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,
-             site: str | None = None, known: Iterable[str] = ()) -> Facts:
+             site: str | None = None, known: Iterable[str] = (), lasting: frozenset[str] = frozenset()) -> Facts:
     """The protocol's facts from one message's reading, with what the conversation already knew."""
     age = reading.age_days if reading.age_days is not None else age_days
     temperature = reading.temperature_c if reading.temperature_c is not None else temperature_c
     site = reading.temperature_site or site
-    present = set(reading.present) | set(known)
+    resolved = {f.finding for f in reading.findings if f.assertion == "resolved"} & lasting
+    present = set(reading.present) | set(known) | resolved
     if reading.shaking:
         present.add("shaking")
     threshold = FEVER_ARMPIT_NEWBORN_C if site == "armpit" and age is not None and age < 30 else FEVER_C
@@ -134,7 +137,7 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is
     # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.
     # (A seizure weeks or months ago, checked since, is history: no level of its own.)
-    over = {f.finding for f in reading.findings if f.assertion == "earlier"}
+    over = {f.finding for f in reading.findings if f.assertion == "earlier"} | resolved
     present -= {f.finding for f in reading.findings
                 if f.assertion == "historical" and f.finding in SEIZURE_FAMILY} - set(reading.present)
     now = {f.finding for f in reading.findings if f.assertion == "present"}

@@ -24,9 +24,11 @@ from typing import Any
 from hotline.engine.lexicon import Hit, Lexicon, PatternError
 from hotline.engine.text import BREAKS, Speller, Tokens, tokenize
 
-ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier")
+ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier", "resolved")
 # Which trigger wins when several reach one finding: the one that most clearly takes it out of "now, this baby".
-_PRECEDENCE = {"other_person": 0, "hypothetical": 1, "negated": 2, "earlier": 3, "historical": 4}
+# "resolved": it happened and has just stopped ("it went away", "ya no está morada"). It counts only for the
+# signs whose rules call the emergency number (flows/protocol.yaml): an emergency said to be over is still one.
+_PRECEDENCE = {"other_person": 0, "hypothetical": 1, "negated": 2, "resolved": 3, "earlier": 4, "historical": 5}
 KINDS = ("sign", "context", "question", "idiom")
 _SHORT_MESSAGE = 4  # words
 # Assertions that do not take the breastfeeding mother's medicine away from the baby ("my wife is on...",
@@ -122,7 +124,8 @@ _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre"
 _STRONG_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "says", "reads", "read"}
 _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": "rectal", "recto": "rectal",
           "rectum": "rectal", "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
-          "arm": "armpit", "brazo": "armpit", "forehead": "forehead", "frente": "forehead", "temporal": "forehead",
+          "arm": "armpit", "brazo": "armpit", "sobaco": "armpit", "sobaquito": "armpit",
+          "forehead": "forehead", "frente": "forehead", "temporal": "forehead",
           "ear": "ear", "oido": "ear", "oral": "mouth", "mouth": "mouth", "boca": "mouth"}
 # Sites that, right after a number, say it is a temperature ("101 axila"); "arm" or "mouth" alone do not.
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
@@ -557,7 +560,8 @@ class Reader:
             site_after = bool(set(words[i + 1:i + 4]) & _SITES_NAMED) or (
                 _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
             # "has had 101 since yesterday", "running 102", "tiene 38": a reading said as what the baby has.
-            led = _clean(words, i - 1) in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)
+            led = (_clean(words, i - 1) in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)) or (
+                _clean(words, i - 1) in ("its", "now") and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0))
             near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or led or (
                 site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))

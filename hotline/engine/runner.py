@@ -372,6 +372,8 @@ MAX_PASSAGES = 2
 _NOT_DESCRIPTIVE = frozenset({"well", "awake_responsive", "unexplained", "breastfeeding"})
 _GENERIC = "normal-common"  # what "shaking" alone explains
 _IF_EMERGENCY = "rule-if-emergency"  # what to do if an emergency sign ever happens
+_REASSURING_FINDINGS = frozenset({"eating_ok", "well", "breathing_ok", "awake_responsive", "wakes_normally",
+                                  "temperature_normal"})
 
 
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
@@ -553,6 +555,11 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
+    # "sí, come bien y moja pañales" at "is your baby struggling to breathe...?": the yes belongs to the
+    # reassurance that follows it (the parent answers what they thought was asked), not to the red flags.
+    if choice is not None and choice.flags and screening.level is None and screening.reading is not None and \
+            screening.reading.present & _REASSURING_FINDINGS and len(norm.split()) > 2:
+        choice = None
     asked = {flag for c in step.choices for flag in c.flags}
     if choice is None and asked and asked <= set(screening.denied):
         # "no fever" or "temp 37.1" answers the fever question: the answer that reports nothing.

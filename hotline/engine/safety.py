@@ -122,8 +122,10 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     kinds = READER.kinds
     denied = reading.asserted("negated") - reading.present
     kept = [f for f in known if f not in denied]
-    new = [("seizure_earlier" if f.assertion == "earlier" and f.finding in SEIZURE_FAMILY else f.finding)
-           for f in reading.findings if f.assertion in ("present", "earlier")
+    lasting = PROTOCOL.lasting
+    new = [("seizure_earlier" if f.assertion in ("earlier", "resolved") and f.finding in SEIZURE_FAMILY else f.finding)
+           for f in reading.findings if (f.assertion in ("present", "earlier") or (
+               f.assertion == "resolved" and f.finding in lasting))
            and kinds.get(f.finding) in _REMEMBERED_KINDS and f.finding != "baby"]
     return tuple(dict.fromkeys((*kept, *new)))[-40:]
 
@@ -139,7 +141,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     protocol = protocol or PROTOCOL
     reading = reader.read((text or "")[:MAX_READ_CHARS])
     still = tuple(f for f in known if f not in reading.asserted("negated") - reading.present)
-    facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, known=still)
+    facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, known=still, lasting=protocol.lasting)
     decision: Decision = protocol.decide(facts)
     age = facts.age_days
     by_flag: dict[str, set[str]] = {}

@@ -75,6 +75,15 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
     """A number said in words starting at words[i]: (digits, words used), or None."""
     value, used, seen = 0, 0, False
     j = i
+    # Digit by digit, as thermometers are read aloud: "one oh four point one" is 104.1.
+    if words[j] == "one" and j + 2 < len(words) and words[j + 1] in ("oh", "o", "zero") and \
+            words[j + 2] in _UNITS and _UNITS[words[j + 2]] < 10:
+        value, j, seen = 100 + _UNITS[words[j + 2]], j + 3, True
+        digits = str(value)
+        if j + 1 < len(words) and words[j] in _POINT and words[j + 1] in _UNITS and _UNITS[words[j + 1]] < 10:
+            digits += "." + str(_UNITS[words[j + 1]])
+            j += 2
+        return digits, j - i
     if j < len(words) and words[j] in {"a", "one", "un"} and j + 1 < len(words) and words[j + 1] in _HUNDRED:
         j += 1
     if j < len(words) and words[j] in _HUNDRED:
