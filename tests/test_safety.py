@@ -670,3 +670,29 @@ def test_invisible_characters_inside_a_word_do_not_hide_a_red_flag(hidden: str, 
 ])
 def test_hedged_and_corrected_ages_read_as_the_safer_band(text: str, days: int) -> None:
     assert screen_for_red_flags(text).age_days == days
+
+
+def test_the_reading_grows_linearly_with_a_chain_of_denials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Security review F13: "sin fiebre ni vomito ni ..." once cost time quadratic in its length. Counted in
+    work done (pattern attempts and scope checks), not in seconds: the timing lives in `make bench`."""
+    from hotline.engine import lexicon, reading
+
+    calls = {"n": 0}
+
+    def counting(function):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(lexicon, "_match", counting(lexicon._match))
+    monkeypatch.setattr(lexicon, "_match_simple", counting(lexicon._match_simple))
+    monkeypatch.setattr(reading.Reader, "_reaches", staticmethod(counting(reading.Reader._reaches)))
+
+    def work(repeats: int) -> int:
+        calls["n"] = 0
+        screen_for_red_flags("tiene 3 semanas, " + "sin fiebre ni vomito ni diarrea ni tos, " * repeats)
+        return calls["n"]
+
+    small, large = work(40), work(80)
+    assert large <= 2.3 * small, (small, large)
