@@ -26,6 +26,7 @@ from rq.worker import HerokuWorker
 
 import hotline.reminders.service  # noqa: F401  (preloaded for the work-horses)
 import hotline.sender  # noqa: F401
+import workers.cases  # noqa: F401
 import workers.reminders  # noqa: F401
 import workers.summary  # noqa: F401
 from workers.base import InlineWorker, PromptExit
