@@ -21,6 +21,7 @@ nobody texts a number that opted out. docs/on-call.md has the set-up.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -281,8 +282,9 @@ class Cases:
         level = (case.level or "unassessed").upper()
         if round_ == 0:
             return f"Hotline: new {level} case {case.id}. {self.link(case.id)}"
-        minutes = round(self.settings.escalate_after_seconds * round_ / 60)
-        return f"Hotline: {level} case {case.id} unclaimed for {minutes} min. {self.link(case.id)}"
+        waited = max(0.0, time.time() - case.opened_at)
+        since = f"{int(waited)} s" if waited < 60 else f"{round(waited / 60)} min"
+        return f"Hotline: {level} case {case.id} unclaimed for {since}. {self.link(case.id)}"
 
     def alert(self, case_id: str, round_: int) -> str:
         """Text the on-call number(s) of this round, at most once each, unless the case was claimed or closed;

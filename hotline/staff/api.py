@@ -105,5 +105,8 @@ def callbacks() -> Any:
     return jsonify(callbacks=listed)
 
 
+# Staff cases: the inbox's API (hotline/cases.py).
+import hotline.staff.cases_api  # noqa: E402,F401
+
 # Reminder schedules, enrollments, reminders and opt-outs (and /api/openapi.json) live in their own module.
 from hotline.staff import reminders_api  # noqa: E402,F401
