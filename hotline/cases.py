@@ -216,10 +216,13 @@ class Cases:
         try:
             sent = self.sender.send(number, text)
         except PermanentSendError as error:
+            self.store.event(case_id, what="reply not sent", detail=f"Twilio error {error.code}", by=by)
             if error.code == 21610:  # the carrier has the number as unsubscribed
                 raise CaseError(OPTED_OUT) from None
             raise CaseError(f"Twilio refused the text (error {error.code}); it was not sent.", 502) from None
-        except TransientSendError:
+        except TransientSendError as error:
+            self.store.event(case_id, what="reply not sent", detail=f"Twilio unreachable ({error.code or 'network'})",
+                             by=by)
             raise CaseError("Could not reach Twilio, so the text was not sent. Please try again.", 503) from None
         parts, enc = segment_count(text), encoding(text)
         self.store.record_sent(

@@ -535,3 +535,28 @@ def test_on_call_settings_are_checked_at_start():
         Settings.from_env({"HOTLINE_CLAIM_TIMEOUT_MINUTES": "0"}, dotenv=NO_DOTENV)
     with pytest.raises(SettingsError, match="HOTLINE_ESCALATE_AFTER_MINUTES: expected a number of minutes"):
         Settings.from_env({"HOTLINE_ESCALATE_AFTER_MINUTES": "ten"}, dotenv=NO_DOTENV)
+
+
+def test_twilio_refusing_a_reply_is_explained_and_recorded(services, twilio, api, fake_twilio):
+    reply_texts(twilio.sms("my baby is having a seizure", PARENT))
+    case = only_case(services)
+    api.post(f"/api/cases/{case.id}/claim")
+    fake_twilio.fail_next(21610)  # the carrier has the number as unsubscribed
+    refused = api.post(f"/api/cases/{case.id}/reply", json={"text": "Nurse Kim here."})
+    assert refused.status_code == 409 and "opted out" in refused.json["error"]
+    fake_twilio.fail_next(20500)
+    unreachable = api.post(f"/api/cases/{case.id}/reply", json={"text": "Nurse Kim here."})
+    assert unreachable.status_code == 503 and "was not sent" in unreachable.json["error"]
+    assert [h["detail"] for h in services.cases.store.history(case.id) if h["what"] == "reply not sent"] == [
+        "Twilio error 21610", "Twilio unreachable (20500)"]
+    assert not [e for e in services.conversations.transcript(PARENT) if e["dir"] == "staff"]
+
+
+def test_a_case_that_expired_under_its_open_key_does_not_stop_a_new_one(services, twilio, redis):
+    reply_texts(twilio.sms("my baby is having a seizure", PARENT))
+    old = only_case(services)
+    redis.delete(f"hl:case:{old.id}")  # its retention period is over
+    reply_texts(twilio.sms("she is having a seizure again", PARENT))
+    new = only_case(services)
+    assert new.id != old.id and redis.get(f"hl:case:open:{PARENT}") == new.id.encode()
+    assert 0 < redis.ttl(f"hl:case:open:{PARENT}") <= services.conversations.retention_ttl

@@ -8,15 +8,14 @@ import re
 
 import pytest
 
+from tests import test_dashboard_browser as dashboard
 from tests.support.signed import reply_texts
-from tests.test_dashboard_browser import (  # noqa: F401  (the browser, server and logged-in page fixtures)
-    browser,
-    csp_violations,
-    live_server,
-    log_in,
-    page,
-    shot,
-)
+
+# The dashboard tests' fixtures: a headless Chromium, the app on a live server, a logged-in page that fails the test
+# on any Content-Security-Policy violation.
+browser, live_server, page, csp_violations = dashboard.browser, dashboard.live_server, dashboard.page, \
+    dashboard.csp_violations
+log_in, shot = dashboard.log_in, dashboard.shot
 
 ONCALL = ("+15557650001",)
 PARENT = "+12025550171"
@@ -31,7 +30,10 @@ def settings(settings):  # type: ignore[no-untyped-def]
 def listening(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until the page's live feed is connected (its first event has come), and mark the document: a reload
     would lose the mark."""
-    page.wait_for_function("document.getElementById('live').dataset.state !== undefined")
+    from playwright.sync_api import expect
+
+    # A locator, not wait_for_function: its polling evaluates a string, which the pages' CSP refuses.
+    expect(page.locator("#live")).to_have_attribute("data-state", re.compile(r"^(streaming|polling)$"))
     page.evaluate("window.__sameDocument = true")
 
 

@@ -38,6 +38,7 @@ from hotline.store.cases import CLAIMED, CLOSED_STATUS, Case
 LIVE_STREAMS = 2  # pages a web process streams to at once (each holds a thread: the Procfile runs 4 a process)
 STREAM_SECONDS = 15.0  # then the response ends and the browser reconnects at once, with Last-Event-ID
 POLL_MS = 2000  # a page that found no stream free asks again this often
+INBOX_ROWS = 200  # open cases the inbox lists (the most serious and oldest); it says how many more there are
 KEEPALIVE_SECONDS = 1.0  # an idle stream writes a comment this often, so a closed tab frees its thread soon
 _streams = threading.BoundedSemaphore(LIVE_STREAMS)
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}\Z")
@@ -65,9 +66,8 @@ def live_feed() -> dict[str, Any]:
 
 def _inbox_context() -> dict[str, Any]:
     store = _store()
-    cases = store.open_cases(200)
-    return {"cases": cases, "counts": {"open": len(cases), "waiting": sum(c.status != CLAIMED for c in cases)},
-            "reasons": REASONS, "me": session.get("staff")}
+    return {"cases": store.open_cases(INBOX_ROWS), "counts": store.counts(), "reasons": REASONS,
+            "me": session.get("staff")}
 
 
 @bp.get("/inbox")
@@ -116,7 +116,8 @@ def _live_context(case: Case) -> dict[str, Any]:
     return {
         "case": case, "me": me, "mine": mine, "opted_out": opted_out, "can_text": not blocked, "blocked": blocked,
         "entries": shown, "hidden": len(entries) - len(shown), "history": _store().history(case.id)[-50:],
-        "statuses": {sid: (STATUS_WORDS.get(s, s or "sending"), e) for sid, (s, e) in _store().statuses(sids).items()},
+        "statuses": {sid: (STATUS_WORDS.get(status, status or "sending"), error)
+                     for sid, (status, error) in _store().statuses(sids).items()},
         "ref": svc.refs.of(case.number), "reasons": REASONS,
         "claim_minutes": round(svc.settings.claim_timeout_seconds / 60),
     }
