@@ -123,7 +123,7 @@ class Cases:
     # --- opening ---------------------------------------------------------------------------------------
 
     def open(self, number: str, *, level: str, flags: tuple[str, ...] = (), reason: str,
-             event: str = "") -> tuple[str, bool]:
+             event: str = "", none_open: bool = False) -> tuple[str, bool]:
         """Open a case for the number, or fold into its open one; a new case's first alert is queued with it."""
 
         def enqueue_alert(case_id: str, pipe: redis.client.Pipeline) -> None:
@@ -133,7 +133,7 @@ class Cases:
                                pipeline=pipe)
 
         case_id, created = self.store.open(number, ref=self.refs.of(number), level=level, flags=flags,
-                                           reason=reason, enqueue=enqueue_alert, event=event)
+                                           reason=reason, enqueue=enqueue_alert, event=event, none_open=none_open)
         if created:
             log.info("case %s opened (%s, %s) for %s", case_id, level or "no level", reason, self.refs.of(number))
         return case_id, created
@@ -161,7 +161,8 @@ class Cases:
                                      kind="emergency", to=holder)
                 return
         if serious or worse:
-            self.open(number, level=level, flags=flags, reason=reason, event="message")
+            self.open(number, level=level, flags=flags, reason=reason, event="message",
+                      none_open=not (loaded.open_case or loaded.claim))
 
     def after_call(self, number: str, *, level: str | None, flags: tuple[str, ...] = (),
                    callback: bool = False) -> None:

@@ -436,16 +436,20 @@ class CaseStore:
         return case_id.decode(), holder.decode(), bool(int(raised))
 
     def open(self, number: str, *, ref: str, level: str, flags: tuple[str, ...], reason: str,
-             enqueue: Callable[[str, redis.client.Pipeline], None], event: str = "") -> tuple[str, bool]:
+             enqueue: Callable[[str, redis.client.Pipeline], None], event: str = "",
+             none_open: bool = False) -> tuple[str, bool]:
         """The number's open case, folded into, or a new one: (case id, created). `enqueue(case_id, pipeline)`
         queues the alert job inside the transaction that creates the case, so the job exists if and only if the
-        case does: a crash can lose neither, and a racing message from the same number cannot open a second."""
+        case does: a crash can lose neither, and a racing message from the same number cannot open a second.
+        `none_open`: the caller has just read that the number has no open case (skip the first fold)."""
         with self.redis.pipeline() as pipe:
             while True:
-                folded = self.fold(number, level=level, flags=flags, reason=reason, event=event,
-                                   message=event == "message")
-                if folded is not None:
-                    return folded[0], False
+                if not none_open:
+                    folded = self.fold(number, level=level, flags=flags, reason=reason, event=event,
+                                       message=event == "message")
+                    if folded is not None:
+                        return folded[0], False
+                none_open = False
                 try:
                     pipe.watch(open_key(number))
                     if pipe.get(open_key(number)) is not None:
