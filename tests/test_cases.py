@@ -560,3 +560,36 @@ def test_a_case_that_expired_under_its_open_key_does_not_stop_a_new_one(services
     new = only_case(services)
     assert new.id != old.id and redis.get(f"hl:case:open:{PARENT}") == new.id.encode()
     assert 0 < redis.ttl(f"hl:case:open:{PARENT}") <= services.conversations.retention_ttl
+
+
+def test_the_inbox_rows_claim_hand_back_and_close(services, twilio, nurse, fake_twilio):
+    reply_texts(twilio.sms("my baby is having a seizure", PARENT))
+    case = only_case(services)
+    page = nurse.get("/staff/inbox")
+    token = csrf_from(page.data)
+    assert f'aria-label="Claim case {case.id}"' in page.data.decode()
+    claimed = nurse.post(f"/staff/cases/{case.id}/claim", data={"csrf_token": token, "back": "inbox"})
+    assert claimed.headers["Location"].endswith("/staff/inbox")
+    html = nurse.get("/staff/inbox").data.decode()
+    assert f'aria-label="Hand back case {case.id}"' in html and f'aria-label="Open case {case.id} to reply"' in html
+    assert "<td>You</td>" in html
+    back = nurse.post(f"/staff/cases/{case.id}/release", data={"csrf_token": token, "back": "inbox"})
+    assert back.headers["Location"].endswith("/staff/inbox")
+    assert "handed back" in nurse.get("/staff/inbox").data.decode()
+    closed = nurse.post(f"/staff/cases/{case.id}/close", data={"csrf_token": token})
+    assert closed.headers["Location"].endswith("/staff/inbox")
+    html = nurse.get("/staff/inbox").data.decode()
+    assert "No open cases." in html and f"Case {case.id}</a>" in html.split("Closed recently")[1]
+
+
+def test_the_live_feed_requests_never_write_the_session_cookie(services, twilio, nurse, monkeypatch):
+    """They run beside page loads with the page's cookie: written back, an old copy would bring back a flash
+    message already shown (found by the browser test)."""
+    import hotline.staff.cases_pages as pages
+
+    monkeypatch.setattr(pages, "STREAM_SECONDS", 0.1)
+    reply_texts(twilio.sms("my baby is having a seizure", PARENT))
+    case = only_case(services)
+    for path in ["/staff/cases/feed", "/staff/inbox/rows", f"/staff/cases/{case.id}/live"]:
+        assert "Set-Cookie" not in nurse.get(path).headers, path
+    assert "Set-Cookie" in nurse.get("/staff/inbox").headers  # pages still refresh it

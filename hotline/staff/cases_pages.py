@@ -29,6 +29,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 
 from hotline.cases import OPTED_OUT, REASONS, CaseError
 from hotline.channels.segments import GSM7_BASIC, GSM7_EXTENDED, MAX_SEGMENTS, encoding, segment_count
@@ -48,6 +49,26 @@ STATUS_WORDS = {"queued": "sending", "accepted": "sending", "sending": "sending"
 
 def _store() -> Any:
     return services().cases.store
+
+
+class _LiveSessions(SecureCookieSessionInterface):
+    """The live feed's requests (the event stream, and the fragments a page fetches when an event comes) run beside
+    page loads, with the cookie the page had. Flask writes a permanent session's cookie on every response; from
+    these, an old copy (a flash message already shown, say) would overwrite the newer one. They never write it."""
+
+    def should_set_cookie(self, app: Any, session: Any) -> bool:
+        if request.endpoint in LIVE_ENDPOINTS:
+            return False
+        return bool(super().should_set_cookie(app, session))
+
+
+LIVE_ENDPOINTS = {"staff.case_feed", "staff.inbox_rows", "staff.case_live"}
+
+
+@bp.record_once
+def _live_sessions(state: Any) -> None:
+    if type(state.app.session_interface) is SecureCookieSessionInterface:  # Flask's own: keep any other as it is
+        state.app.session_interface = _LiveSessions()
 
 
 @bp.app_context_processor
