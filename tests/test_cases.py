@@ -254,6 +254,8 @@ def test_while_claimed_the_bot_is_silent_but_the_screen_still_answers_an_emergen
     staff = [e for e in services.conversations.transcript(PARENT) if e["dir"] == "staff"]
     assert [(e["by"], e["text"], e["sid"]) for e in staff] == [
         ("nurse.kim", "This is nurse Kim. Please wake her gently.", sent.json["sid"])]
+    looked_up = api.post("/api/conversations/lookup", json={"number": PARENT}).json["transcript"]
+    assert [(e["dir"], e["by"]) for e in looked_up if e["dir"] == "staff"] == [("staff", "nurse.kim")]
 
     # An emergency while claimed: the emergency instruction at once, the case raised, the nurse alerted live.
     reply = reply_texts(twilio.sms("her lips are turning blue", PARENT))

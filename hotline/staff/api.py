@@ -63,7 +63,7 @@ def conversation() -> Any:
     if not transcript and not store.contact(e164):
         return problem(404, "no conversation with this number (or it has expired)")
     assessments = [e for e in transcript if e.get("dir") == "assessment"]
-    messages = [e for e in transcript if e.get("dir") in ("in", "out")]
+    messages = [e for e in transcript if e.get("dir") in ("in", "out", "staff")]  # staff: a nurse's text
     latest = assessments[-1] if assessments else None
     contact = store.contact(e164)
     not_stored = NotStored.of(contact)
