@@ -203,6 +203,7 @@ def handle_call(event: CallEvent, services: Services) -> str:
         )
         if result == "ok":
             _apply(answer, event, services, store)
+            _open_case(answer, services)
             return answer.twiml
         if result == "duplicate":
             again = store.load(event.call_sid, event.n)
@@ -234,6 +235,22 @@ def _entries(answer: Answer) -> list[dict[str, object]]:
     if answer.assessment:
         entries.append({"dir": "assessment", "channel": "voice", **answer.assessment})
     return entries
+
+
+def _open_case(answer: Answer, services: Services) -> None:
+    """A call assessed urgent or emergency, or a callback request, opens (or updates) the number's staff case,
+    which alerts on-call staff (hotline/cases.py)."""
+    assessment = answer.assessment or {}
+    callback = any(isinstance(effect, RequestCallback) for effect in answer.effects)
+    level = str(assessment.get("level") or "")
+    if not callback and level not in (Level.URGENT.label, Level.EMERGENCY.label):
+        return
+    try:
+        flags = tuple(str(flag) for flag in assessment.get("flags") or ())  # type: ignore[attr-defined]
+        services.cases.after_call(answer.state.number, level=level or answer.state.level, flags=flags,
+                                  callback=callback)
+    except Exception:  # the caller has their answer already
+        log.exception("could not open a case for a call")
 
 
 def _apply(answer: Answer, event: CallEvent, services: Services, store: CallStore) -> None:

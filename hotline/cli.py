@@ -295,6 +295,46 @@ def staff_tokens() -> None:
                    f"last used {_when(token.last_used)}")
 
 
+@main.group()
+def cases() -> None:
+    """Staff cases: conversations a nurse should see (docs/on-call.md)."""
+
+
+@cases.command("list")
+@click.option("--closed", is_flag=True, help="The cases closed most recently instead of the open ones.")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="As JSON, as GET /api/cases gives it (numbers masked).")
+def cases_list(closed: bool, limit: int, as_json: bool) -> None:
+    """Open cases, most serious and oldest first: id, level, who has it, masked number, when opened, why."""
+    import json
+
+    from hotline.privacy import mask_number
+    from hotline.services import build_services
+
+    services = build_services(settings_with_dev_redis())
+    store = services.cases.store
+    found = store.closed_cases(limit) if closed else store.open_cases(limit)
+    if as_json:
+        click.echo(json.dumps([{
+            "id": c.id, "number": mask_number(c.number), "level": c.level or None, "flags": list(c.flags),
+            "reasons": list(c.reasons), "status": c.status, "opened_at": c.opened_at,
+            "claimed_by": c.claimed_by or None, "closed_at": c.closed_at, "closed_by": c.closed_by or None,
+            "link": services.cases.link(c.id)} for c in found], indent=2))
+        return
+    if not found:
+        click.echo("no closed cases" if closed else "no open cases")
+        return
+    for c in found:
+        who = (f"closed by {c.closed_by} {_when(c.closed_at)}" if closed
+               else f"claimed by {c.claimed_by}" if c.claimed_by else "waiting")
+        click.echo(f"{c.id:>6}  {(c.level or 'unassessed').upper():<10}  {mask_number(c.number):<14}  "
+                   f"opened {_when(c.opened_at):<20}  {who:<28}  {','.join(c.reasons):<14}  "
+                   f"{services.cases.link(c.id)}")
+    if not closed:
+        counts = store.counts()
+        click.echo(f"{counts['open']} open, {counts['waiting']} waiting for a nurse")
+
+
 def _when(moment: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment)) if moment is not None else "never"
 

@@ -82,13 +82,17 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             if enrollment is not None:
                 state = State(language=enrollment.language)
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
-                          media=inbound.media)
+                          media=inbound.media, claimed=bool(loaded.claim))
         turn = advance(flow, state, inbound.text, context)
         if recent > RATE_LIMIT and not _emergency(turn) and not _opt_change(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.
             # The messages are still kept, up to the flood limit; an emergency is never held back, and a STOP
             # or START is always honoured (and confirmed).
-            return _rate_limited(services, inbound, loaded, recent, turn.state.language, keyword)
+            handled = _rate_limited(services, inbound, loaded, recent, turn.state.language, keyword,
+                                    quiet=bool(loaded.claim))
+            if loaded.open_case or loaded.claim:
+                apply_case_effects(services, inbound, loaded, None)  # staff still see it come in, live
+            return handled
         messages = render_sms(turn, flow.message("choices_intro", turn.state.language))
         entries: list[dict[str, object]] = [{"dir": "in", "channel": inbound.channel, "text": inbound.text}]
         if inbound.media:
@@ -114,6 +118,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         )
         if result == "ok":
             apply_reminder_effects(services, inbound, turn, checkin)
+            apply_case_effects(services, inbound, loaded, turn)
             if turn.assessment and turn.assessment.level >= Level.URGENT:
                 log.info("assessment %s for %s", turn.assessment.level.label, services.refs.of(inbound.number))
             return Handled(messages, turn)
@@ -146,10 +151,10 @@ def _replayed(services: Services, inbound: Inbound) -> Handled:
 
 
 def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: int, language: str,
-                  keyword: bool) -> Handled:
+                  keyword: bool, quiet: bool = False) -> Handled:
     flow = services.flow
     messages: tuple[str, ...] = ()
-    if recent == RATE_LIMIT + 1:
+    if recent == RATE_LIMIT + 1 and not quiet:  # quiet: a nurse has the conversation, the bot says nothing
         log.warning("rate limit reached for %s", services.refs.of(inbound.number))
         text = flow.message("slow_down", language).replace("{emergency}", services.settings.emergency_number)
         messages = (text,)
@@ -178,6 +183,15 @@ def apply_reminder_effects(services: Services, inbound: Inbound, turn: Turn, che
                 services.reminders.answer_checkin(inbound.number, checkin, effect.answer)
         except Exception:  # the parent's reply is already saved: never turn it into an error message
             log.exception("could not apply %s for %s", type(effect).__name__, services.refs.of(inbound.number))
+
+
+def apply_case_effects(services: Services, inbound: Inbound, loaded: Loaded, turn: Turn | None) -> None:
+    """Open or update the number's staff case (an urgent or emergency assessment, a check-in answered "worse",
+    any message while it has one), which alerts on-call staff and feeds the inbox live (hotline/cases.py)."""
+    try:
+        services.cases.after_inbound(inbound.number, loaded, turn)
+    except Exception:  # the parent's reply is already saved: never turn it into an error message
+        log.exception("could not open or update the case for %s", services.refs.of(inbound.number))
 
 
 def fallback_messages(services: Services, text: str) -> tuple[str, ...]:

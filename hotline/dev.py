@@ -157,7 +157,7 @@ def run_dev(settings: Settings) -> int:
         worker = subprocess.Popen(
             [str(bin_dir / "rq"), "worker", "--url", redis_url, "--with-scheduler",
              "-w", "workers.worker.HotlineWorker", "--maintenance-interval", "60", "--logging_level", "WARNING",
-             settings.queue_name],
+             f"{settings.queue_name}-alerts", settings.queue_name],  # on-call alerts first (hotline/cases.py)
             env=env, start_new_session=True,
         )
         children.append(worker)

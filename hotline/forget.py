@@ -74,6 +74,8 @@ def forget_number(services: Services, number: str, *, include_opt_out: bool = Fa
             outbox += int(r.lrem(OUTBOX_KEY, 0, raw))
     removed["outbox texts"] = outbox
 
+    removed["staff cases"] = services.cases.store.forget(number)
+
     if include_opt_out:
         removed["opt-out"] = int(r.hdel("hl:optouts", number))
     return removed

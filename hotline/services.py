@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
+from hotline.cases import Cases, build_cases
 from hotline.engine.flow import Flow, load_flow
 from hotline.privacy import NumberRefs
 from hotline.reminders.service import Reminders
@@ -25,6 +26,7 @@ class Services:
     conversations: ConversationStore
     reminders: Reminders
     refs: NumberRefs  # what log lines and page URLs call a number
+    cases: Cases  # the staff inbox: cases, on-call alerts, claims and staff replies
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -42,17 +44,21 @@ def connect_redis(settings: Settings) -> redis.Redis:
 def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
     connection = connection or connect_redis(settings)
     refs = NumberRefs.for_settings(settings)
+    sender = build_sender(settings, connection, refs)
+    flow = flow or load_flow(settings.flows_dir)
+    conversations = ConversationStore(
+        connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
+        flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
+        max_entries=settings.transcript_max_entries,
+    )
     return Services(
         settings=settings,
         redis=connection,
         queue=Queue(settings.queue_name, connection=connection),
-        sender=build_sender(settings, connection, refs),
-        flow=flow or load_flow(settings.flows_dir),
-        conversations=ConversationStore(
-            connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
-            flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
-            max_entries=settings.transcript_max_entries,
-        ),
+        sender=sender,
+        flow=flow,
+        conversations=conversations,
         reminders=Reminders(settings, connection, refs=refs),
         refs=refs,
+        cases=build_cases(settings, connection, sender, refs, conversations, flow),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -59,6 +60,30 @@ def _hours_range(value: str) -> tuple[tuple[int, int], tuple[int, int]]:
     return _hour_minute(start), _hour_minute(end)
 
 
+_E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")
+
+
+def _numbers(value: str) -> tuple[str, ...]:
+    """Comma-separated E.164 numbers, in order, each once."""
+    numbers = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [n for n in numbers if not _E164.match(n)]
+    if bad:
+        raise ValueError(f"expected E.164 numbers separated by commas (+15551234567,+15557654321); "
+                         f"not E.164: {', '.join(repr(b) for b in bad)}")
+    return tuple(dict.fromkeys(numbers))
+
+
+def _minutes(value: str) -> float:
+    """Minutes (a decimal allowed: 0.5) as seconds, more than 0."""
+    try:
+        minutes = float(value.strip())
+    except ValueError:
+        raise ValueError(f"expected a number of minutes, got {value!r}") from None
+    if not minutes > 0 or minutes == float("inf"):
+        raise ValueError(f"must be more than 0 minutes, got {value!r}")
+    return minutes * 60
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value.strip())
@@ -110,6 +135,11 @@ class Settings:
     reminder_claim_stale_seconds: float = 120.0
     reminder_batch: int = 200
     reminder_send_threads: int = 4
+    # A nurse in the loop (docs/on-call.md): who is texted when a case opens, when to alert again, and how long a
+    # claim lasts without a word from staff.
+    oncall_numbers: tuple[str, ...] = ()
+    escalate_after_seconds: float = 600.0
+    claim_timeout_seconds: float = 1800.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -181,6 +211,9 @@ class Settings:
         take("HOTLINE_REMINDER_CLAIM_STALE_SECONDS", "reminder_claim_stale_seconds", _positive(float))
         take("HOTLINE_REMINDER_BATCH", "reminder_batch", _positive(int))
         take("HOTLINE_REMINDER_SEND_THREADS", "reminder_send_threads", _positive(int))
+        take("HOTLINE_ONCALL_NUMBERS", "oncall_numbers", _numbers)
+        take("HOTLINE_ESCALATE_AFTER_MINUTES", "escalate_after_seconds", _minutes)
+        take("HOTLINE_CLAIM_TIMEOUT_MINUTES", "claim_timeout_seconds", _minutes)
         take("HOTLINE_VOICE_EN", "voice_en")
         take("HOTLINE_VOICE_ES", "voice_es")
 

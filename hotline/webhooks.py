@@ -110,8 +110,9 @@ def message_status() -> Response:
     sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
     if sid and status:
         try:
-            services().reminders.enrollments.record_status(
-                sid[:64], status[:20], (form.get("ErrorCode") or "")[:10], time.time())
+            args = sid[:64], status[:20], (form.get("ErrorCode") or "")[:10], time.time()
+            if services().reminders.enrollments.record_status(*args) == "unknown":
+                services().cases.record_status(*args)  # a staff reply, a note to a parent or an on-call alert
         except Exception:  # Redis down: the status is lost, but Twilio is never answered with a 5xx
             log.exception("could not record a message status")
     return twiml(twiml_messages(()))

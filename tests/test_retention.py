@@ -128,8 +128,8 @@ def keys_holding(redis, number: str) -> list[str]:  # type: ignore[no-untyped-de
 
 
 def everything_a_parent_can_do(services, twilio, redis, fake_twilio) -> None:  # type: ignore[no-untyped-def]
-    """Text, enroll, get a check-in, call (a callback request, the advice by text), be in a staff import still
-    waiting for a worker, then STOP."""
+    """Text, enroll, get a check-in, call (a callback request, the advice by text), have a nurse claim the case
+    the call opened and reply, be in a staff import still waiting for a worker, then STOP."""
     for body in ["hi", "4", "1", "2", "1", "2"]:
         reply_texts(twilio.sms(body, PARENT))
     zone = ZoneInfo("America/New_York")
@@ -145,6 +145,9 @@ def everything_a_parent_can_do(services, twilio, redis, fake_twilio) -> None:  #
     summary.press("2")
     run_worker(redis)
     assert len(fake_twilio.bodies_to(PARENT)) == 2  # the check-in and the advice by text went out
+    [case] = services.cases.store.open_cases()  # the emergency on the phone opened a staff case
+    services.cases.claim(case.id, "nurse.kim")
+    services.cases.reply(case.id, "nurse.kim", "This is nurse Kim from the hotline. How is your baby now?")
     # Staff import a CSV file she is in, which no worker has taken yet.
     ImportJobs(services.reminders).start(f"number\n+12025550100\n{PARENT}\n".encode(), "checkin", "parents.csv")
     ConsoleOutbox(redis, services.refs).send(PARENT, "a text in development, without Twilio")

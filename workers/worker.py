@@ -27,6 +27,7 @@ from rq.worker import HerokuWorker
 import hotline.conversation  # noqa: F401  (preloaded for the work-horses; imports check numbers with it)
 import hotline.reminders.service  # noqa: F401
 import hotline.sender  # noqa: F401
+import workers.cases  # noqa: F401
 import workers.imports  # noqa: F401
 import workers.reminders  # noqa: F401
 import workers.summary  # noqa: F401

@@ -158,6 +158,7 @@ class Context:
     opted_out: bool = False
     checkin: bool = False  # a check-in text was sent and this is the first message since
     media: int = 0  # pictures or videos attached to the message (MMS)
+    claimed: bool = False  # a nurse has taken this conversation over: screen, then say nothing unless an emergency
 
 
 @dataclass(frozen=True)
@@ -491,6 +492,14 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.say("menu_hint")
         if context.checkin:
             run.effects.append(CheckinReply("worse"))
+        return run.turn(screening)
+
+    # 2b. A nurse has this conversation (the staff inbox): the message is for her, and the hotline says nothing.
+    #     The screen above still ran first (an emergency is answered at once, whoever has the conversation); what it
+    #     read is kept, and a red flag is recorded so staff see it. STOP and START were handled before.
+    if context.claimed:
+        if screening.level is not None:
+            run.effects.append(RecordAssessment(Assessment(screening.level, screening.flags, ())))
         return run.turn(screening)
 
     # 3. The first message after a check-in text is read as its answer when it can be:

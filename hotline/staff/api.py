@@ -75,7 +75,7 @@ def conversation() -> Any:
     if not transcript and not store.contact(e164):
         return problem(404, "no conversation with this number (or it has expired)")
     assessments = [e for e in transcript if e.get("dir") == "assessment"]
-    messages = [e for e in transcript if e.get("dir") in ("in", "out")]
+    messages = [e for e in transcript if e.get("dir") in ("in", "out", "staff")]  # staff: a nurse's text
     latest = assessments[-1] if assessments else None
     contact = store.contact(e164)
     not_stored = NotStored.of(contact)
@@ -116,6 +116,9 @@ def callbacks() -> Any:
                        "ref": ref})
     return jsonify(callbacks=listed)
 
+
+# Staff cases: the inbox's API (hotline/cases.py).
+import hotline.staff.cases_api  # noqa: E402,F401
 
 # Reminder schedules, enrollments, reminders and opt-outs (and /api/openapi.json) live in their own module.
 from hotline.staff import reminders_api  # noqa: E402,F401

@@ -440,5 +440,8 @@ NAV_ITEMS.insert(2, ("staff.callbacks", "Callbacks"))
 OVERVIEW_PANELS["callbacks"] = _callbacks_panel
 
 
+# Staff cases: the inbox, each case's page and the live feed (nav item, overview panel).
+import hotline.staff.cases_pages  # noqa: E402,F401
+
 # Reminder schedules, enrollments and upcoming reminders (pages, overview panels, nav items).
 from hotline.staff import reminders_pages  # noqa: E402,F401

@@ -154,5 +154,47 @@ def document() -> dict[str, Any]:
             "/api/reminders/sent": {"get": _op("Sent reminders with delivery status and answers, newest first",
                                                _json(listing), params=[LIMIT])},
             "/api/optouts": {"get": _op("Numbers that texted STOP", _json(listing))},
+            **_case_paths(),
         },
+    }
+
+
+def _case_paths() -> dict[str, Any]:
+    """The staff cases' routes (hotline/staff/cases_api.py; docs/on-call.md)."""
+    case = {"type": "object", "properties": {
+        "id": {"type": "string"}, "number": {"type": "string", "description": "masked, e.g. +1*******567"},
+        "ref": {"type": "string"}, "level": {"enum": ["emergency", "urgent", "soon", "home", None]},
+        "flags": {"type": "array", "items": {"type": "string"}},
+        "reasons": {"type": "array", "items": {"enum": ["sms", "voice", "callback", "checkin"]}},
+        "status": {"enum": ["open", "claimed", "closed"]}, "opened_at": {"type": "number"},
+        "claimed_by": {"type": ["string", "null"]}, "claimed_at": {"type": ["number", "null"]},
+        "last_staff_at": {"type": ["number", "null"]}, "last_message_at": {"type": ["number", "null"]},
+        "closed_at": {"type": ["number", "null"]}, "closed_by": {"type": ["string", "null"]},
+        "opted_out": {"type": "boolean", "description": "texted STOP: nobody can text the number"},
+        "link": {"type": "string", "description": "the case's page on the dashboard"}}}
+    one = _json({"type": "object", "properties": {"case": case}})
+    case_id = [_path("case_id")]
+    return {
+        "/api/cases": {"get": _op(
+            "Open cases, most serious and oldest first (status=closed: those closed most recently), with how many "
+            "are open and how many nobody has claimed", _json({"type": "object", "properties": {
+                "cases": {"type": "array", "items": case}, "open": {"type": "integer"},
+                "waiting": {"type": "integer"}}}), 400,
+            params=[{"name": "status", "in": "query", "schema": {"enum": ["open", "closed"]}}, LIMIT])},
+        "/api/cases/{case_id}/claim": {"post": _op(
+            "Claim a case: the bot stays silent on that number (the safety screen still answers an emergency) "
+            "until hand back, close, or HOTLINE_CLAIM_TIMEOUT_MINUTES without a staff action", one, 404, 409,
+            params=case_id)},
+        "/api/cases/{case_id}/reply": {"post": _op(
+            "Text the parent as the staff member who has the case claimed (at most 3 SMS parts); refused (409) "
+            "when the number has opted out", _json({"type": "object", "properties": {
+                "sid": {"type": "string"}, "status": {"type": "string"}, "parts": {"type": "integer"},
+                "encoding": {"enum": ["GSM-7", "UCS-2"]}, "case": case}}, "Sent"), 400, 404, 409, 502, 503,
+            body={"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}},
+            params=case_id, code="201")},
+        "/api/cases/{case_id}/release": {"post": _op(
+            "Hand the conversation back to the bot (the parent gets a short note)", one, 404, 409, params=case_id)},
+        "/api/cases/{case_id}/close": {"post": _op("Close a case (a claim on it ends too)", one, 404, 409,
+                                                   params=case_id)},
     }

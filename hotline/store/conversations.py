@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from hotline.reminders.store import checkin_key
+from hotline.store.cases import claim_key, open_key
 
 if TYPE_CHECKING:
     from hotline.privacy import NumberRefs
@@ -118,6 +119,8 @@ class Loaded:
     previous_reply: tuple[str, ...] | None  # set when this exact message was already answered
     pending_checkin: str | None = None  # a check-in text awaiting its answer ("enrollment:offset")
     recent_messages: int = 0  # inbound messages from this number in the current rate window
+    open_case: str | None = None  # the number's open case (hotline/cases.py), if any
+    claim: str | None = None  # "{case}|{staff}|{token}" while a nurse has the conversation: the bot stays silent
 
 
 class ConversationStore:
@@ -152,11 +155,12 @@ class ConversationStore:
             pipe.get(f"hl:reply:{message_sid}" if message_sid else "hl:reply:-")
             pipe.get(f"hl:reply:tok:{token}" if token else "hl:reply:tok:-")
             pipe.get(checkin_key(number))
+            pipe.mget(open_key(number), claim_key(number))  # a staff case on this number (hotline/cases.py)
             if count:
                 # SET NX EX opens the window once; INCR keeps its expiry.
                 pipe.set(f"hl:rate:{number}", 0, ex=RATE_WINDOW_SECONDS, nx=True)
                 pipe.incr(f"hl:rate:{number}")
-            raw, known, opted_out, by_sid, by_token, checkin, *rate = pipe.execute()
+            raw, known, opted_out, by_sid, by_token, checkin, (case, claim), *rate = pipe.execute()
         previous = by_sid or by_token
         return Loaded(
             session_raw=raw.decode() if raw else "",
@@ -165,6 +169,8 @@ class ConversationStore:
             previous_reply=tuple(json.loads(previous)) if previous else None,
             pending_checkin=checkin.decode() if checkin else None,
             recent_messages=int(rate[-1]) if rate else 0,
+            open_case=case.decode() if case else None,
+            claim=claim.decode() if claim else None,
         )
 
     def commit(

@@ -23,6 +23,10 @@ def worker_env(monkeypatch, settings: Settings, **extra: str) -> dict[str, str]:
         "PUBLIC_BASE_URL": settings.public_base_url or "",
         "HOTLINE_SECRET_KEY": settings.secret_key or "",  # log lines name numbers as the web app does
         "HOTLINE_SENDS_PER_SECOND": "0",
+        # On-call alerts and claim timers (hotline/cases.py), as the web app has them.
+        "HOTLINE_ONCALL_NUMBERS": ",".join(settings.oncall_numbers),
+        "HOTLINE_ESCALATE_AFTER_MINUTES": repr(settings.escalate_after_seconds / 60),
+        "HOTLINE_CLAIM_TIMEOUT_MINUTES": repr(settings.claim_timeout_seconds / 60),
         **extra,
     }
     for name, value in env.items():
