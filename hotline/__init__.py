@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import timedelta
 
@@ -12,6 +13,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from hotline.services import Services, build_services
 from hotline.settings import Settings, server_secret
 from hotline.uploads import HotlineRequest, raise_upload_limit
+
+# Modules that add routes to the staff blueprints (hotline/staff/pages.py, api_base.py), in navigation order.
+STAFF_ROUTES = ("hotline.staff.dashboard", "hotline.staff.cases_pages", "hotline.staff.reminders_pages",
+                "hotline.staff.api", "hotline.staff.cases_api", "hotline.staff.reminders_api")
 
 log = logging.getLogger("hotline")
 
@@ -75,8 +80,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 
-    from hotline.staff.api import bp as api
-    from hotline.staff.dashboard import bp as dashboard
+    # The staff blueprints and the modules that add routes to them, in one place (this order is the navigation's).
+    for module in STAFF_ROUTES:
+        importlib.import_module(module)
+    from hotline.staff.api_base import bp as api
+    from hotline.staff.pages import bp as dashboard
     from hotline.webhooks import bp as webhooks
 
     # A view that takes a larger upload (the CSV imports) says so; this must run before the CSRF check below,

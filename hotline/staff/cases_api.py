@@ -13,7 +13,7 @@ from flask import g, jsonify, request
 
 from hotline.cases import CaseError
 from hotline.privacy import mask_number
-from hotline.staff.api import bp, problem, services, staff_token_required
+from hotline.staff.api_base import bp, problem, services, staff_token_required
 from hotline.store.cases import Case
 
 

@@ -33,7 +33,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from hotline.cases import OPTED_OUT, REASONS, CaseError
 from hotline.channels.segments import GSM7_BASIC, GSM7_EXTENDED, MAX_SEGMENTS, encoding, segment_count
-from hotline.staff.dashboard import NAV_ITEMS, OVERVIEW_PANELS, PAGE_ENTRIES, bp, services
+from hotline.staff.pages import NAV_ITEMS, OVERVIEW_PANELS, PAGE_ENTRIES, bp, services
 from hotline.store.cases import CLAIMED, CLOSED_STATUS, Case
 
 LIVE_STREAMS = 2  # pages a web process streams to at once (each holds a thread: the Procfile runs 4 a process)

@@ -7,13 +7,11 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -29,21 +27,14 @@ from hotline.conversation import Inbound, handle_inbound
 from hotline.phone import sender_number
 from hotline.privacy import mask_number
 from hotline.sender import ConsoleOutbox
-from hotline.services import Services
+from hotline.staff.pages import NAV_ITEMS, OVERVIEW_PANELS, PAGE_ENTRIES, bp, services
 from hotline.store.audit import RevealAudit
 from hotline.store.staff_accounts import MAX_USERNAME, LoginThrottle, StaffAccounts
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="../templates")
-
 SESSION_HOURS = 8
-PAGE_ENTRIES = 200  # the newest transcript entries a conversation page shows (the API returns them all)
 LEVEL_ORDER = {"emergency": 0, "urgent": 1, "soon": 2, "home": 3, None: 4}
-
-
-def services() -> Services:
-    return current_app.extensions["hotline"]  # type: ignore[no-any-return]
 
 
 def login_throttle() -> LoginThrottle:
@@ -72,29 +63,9 @@ def _session_still_valid(user: str) -> bool:
     return generation is not None and session.get("staff_generation") == generation
 
 
-# The pages in the top navigation; other parts of the app add theirs (endpoint, label).
-NAV_ITEMS: list[tuple[str, str]] = [
-    ("staff.overview", "Overview"),
-    ("staff.conversations", "Conversations"),
-    ("staff.opt_outs", "Opt-outs"),
-    ("staff.outbox", "Outbox"),
-    ("staff.simulator", "Simulator"),
-]
-
-
 @bp.app_context_processor
 def inject() -> dict[str, Any]:
     return {"staff_user": session.get("staff"), "mask": mask_number, "nav_items": NAV_ITEMS}
-
-
-def local_time(timestamp: float | str | None) -> str:
-    if timestamp in (None, ""):
-        return ""
-    zone = ZoneInfo(services().settings.default_timezone)
-    return datetime.fromtimestamp(float(timestamp), zone).strftime("%b %d, %H:%M")
-
-
-bp.add_app_template_filter(local_time, "local_time")
 
 
 # --- Login --------------------------------------------------------------------------------------
@@ -211,10 +182,6 @@ def overview() -> str:
     counts = {level: sum(1 for r in today if r["level"] == level) for level in ("emergency", "urgent", "soon", "home")}
     panels = {name: provider() for name, provider in OVERVIEW_PANELS.items()}
     return render_template("staff/overview.html", rows=today, counts=counts, panels=panels)
-
-
-# Other parts (reminders, callbacks) add panels to the overview: name -> callable returning a dict.
-OVERVIEW_PANELS: dict[str, Callable[[], dict[str, Any]]] = {}
 
 
 # --- Conversations ------------------------------------------------------------------------------
@@ -438,10 +405,3 @@ def _callbacks_panel() -> dict[str, Any]:
 
 NAV_ITEMS.insert(2, ("staff.callbacks", "Callbacks"))
 OVERVIEW_PANELS["callbacks"] = _callbacks_panel
-
-
-# Staff cases: the inbox, each case's page and the live feed (nav item, overview panel).
-import hotline.staff.cases_pages  # noqa: E402,F401
-
-# Reminder schedules, enrollments and upcoming reminders (pages, overview panels, nav items).
-from hotline.staff import reminders_pages  # noqa: E402,F401

@@ -15,7 +15,7 @@ from hotline.reminders.imports import MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES
 from hotline.reminders.schedules import ScheduleError, parse_schedule
 from hotline.reminders.service import EnrollmentError
 from hotline.reminders.store import ACTIVE
-from hotline.staff.api import TOO_LARGE_MESSAGES, bp, problem, services, staff_token_required
+from hotline.staff.api_base import TOO_LARGE_MESSAGES, bp, problem, services, staff_token_required
 from hotline.uploads import accepts_upload
 
 

@@ -36,7 +36,7 @@ from hotline.reminders.schedules import (
 )
 from hotline.reminders.service import EnrollmentError
 from hotline.reminders.store import ACTIVE, DUE
-from hotline.staff.dashboard import NAV_ITEMS, OVERVIEW_PANELS, bp, local_time, services
+from hotline.staff.pages import NAV_ITEMS, OVERVIEW_PANELS, bp, local_time, services
 from hotline.uploads import accepts_upload, size_label
 
 UNIT_LABELS = {"minute": "minutes", "hour": "hours", "day": "days", "week": "weeks"}
