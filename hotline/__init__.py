@@ -82,6 +82,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         proxies = settings.proxy_count
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=0, x_prefix=0)
+    if settings.access_log:
+        from hotline.access_log import AccessLogMiddleware
+
+        app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 
