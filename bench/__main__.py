@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import engine, imports, redis_cost, staff_pages, startup, webhooks
+from bench import engine, imports, inprocess, redis_cost, servers, staff_pages, startup, webhooks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -33,16 +33,32 @@ def main() -> int:
         figures["redis"] = r = redis_cost.run()
         print(f"redis: {r['round_trips_per_webhook']:.2f} round trips and {r['commands_per_webhook']:.1f} "
               f"commands per SMS webhook ({r['webhooks']} webhooks)")
+    if not only or "inprocess" in only:
+        figures["inprocess"] = ip = inprocess.run()
+        print(f"\nSMS webhook in-process (Flask app called directly, production settings, real Redis, "
+              f"{ip['distinct_callers']:,} callers a run): {ip['cpu_ms_per_request']:.3f} ms CPU a request "
+              f"(runs {', '.join(f'{v:.3f}' for v in ip['cpu_ms_runs'])}); where it goes, ms a request:")
+        for name, ms in ip["split_ms"].items():
+            print(f"  {ms:6.3f}  {name}")
     if not only or "webhooks" in only:
-        rows = webhooks.run()
-        figures["webhooks"] = rows
-        print("\nSMS webhooks under gunicorn (2 workers x 4 threads, as the Procfile), medians of 3 runs")
-        print(f"{'conc':>4} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} "
-              f"{'p99 ms':>7} {'cpu ms/req':>10}")
-        for row in rows:
-            print(f"{row['concurrency']:>4} {row['requests']:>8.0f} {row['errors']:>6} {row['rps']:>7.0f} "
-                  f"{row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} {row['p99_ms']:>7.1f} "
-                  f"{row['server_cpu_ms_per_request']:>10.2f}")
+        figures["webhooks"] = rows = webhooks.run()
+        print(f"\nSMS webhooks under the Procfile's web line ({webhooks.procfile_web()}),\n"
+              "hotline and the stateless reference app (bench/reference_app.py) interleaved, medians of 3 runs")
+        print(f"{'app':<10}{'conc':>4} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} "
+              f"{'p99 ms':>7} {'cpu ms/req':>10} {'callers':>7}")
+        for name in ("hotline", "reference"):
+            for row in rows[name]:
+                print(f"{name:<10}{row['concurrency']:>4} {row['requests']:>8.0f} {row['errors']:>6} "
+                      f"{row['rps']:>7.0f} {row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} {row['p99_ms']:>7.1f} "
+                      f"{row['server_cpu_ms_per_request']:>10.2f} {row['distinct_callers']:>7.0f}")
+        pairs = zip(rows["hotline"], rows["reference"], strict=True)
+        ratios = " / ".join(f"{h['rps'] / r['rps']:.2f}" for h, r in pairs)
+        print(f"hotline req/s as a ratio of the reference's at c=1/8/32: {ratios}")
+    if not only or "servers" in only:
+        figures["servers"] = compared = servers.compare()
+        print("\nServer comparison (python -m bench servers: each line as the Procfile's web line; one run each,"
+              " cpu = server CPU ms a request, median over c=1/8/32; ratio = hotline / reference req/s)")
+        print(servers.table(compared))
     if not only or "startup" in only:
         figures["startup"] = s = startup.run()
         print(f"\nstart-up: `hotline dev` to first answered webhook in {s['seconds_to_first_webhook']:.2f} s")

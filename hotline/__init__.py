@@ -6,7 +6,8 @@ import importlib
 import logging
 from datetime import timedelta
 
-from flask import Flask, Response, jsonify, redirect, url_for
+from flask import Flask, Request, Response, jsonify, redirect, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -46,6 +47,17 @@ def security_headers(settings: Settings) -> dict[str, str]:
     return headers
 
 
+class StaffSessions(SecureCookieSessionInterface):
+    """Sessions are the staff's: a Twilio webhook (/twilio/*) neither reads nor sets a cookie, so none is
+    opened for it (no signing serializer built, no cookie parsed, nothing to save) and it gets Flask's null
+    session, as an app without a secret key would."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/twilio/"):
+            return None
+        return super().open_session(app, request)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """The one place where things are wired: settings -> services -> blueprints."""
     settings = settings or (services.settings if services else Settings.from_env())
@@ -54,6 +66,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app = Flask(__name__)
     app.request_class = HotlineRequest
+    app.session_interface = StaffSessions()
     app.config.update(
         SECRET_KEY=server_secret(settings),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -77,6 +90,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         proxies = settings.proxy_count
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=0, x_prefix=0)
+    if settings.access_log:
+        from hotline.access_log import AccessLogMiddleware
+
+        app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if not settings.validate_signatures:
         log.warning("Twilio signature validation is OFF (development only): anyone can post to /twilio/*")
 
@@ -98,12 +115,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(api)
     app.register_blueprint(dashboard)
 
-    headers = security_headers(settings)
+    headers = [(name.lower(), name, value) for name, value in security_headers(settings).items()]
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
+        # Each header unless the view set its own: one pass over the response's headers, not one per name.
+        present = {name.lower() for name in response.headers.keys()}
+        for lower, name, value in headers:
+            if lower not in present:
+                response.headers.add(name, value)
         return response
 
     @app.get("/")

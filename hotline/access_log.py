@@ -1,4 +1,10 @@
-"""gunicorn's access log, kept free of phone numbers and of lines a client can forge (the Procfile uses it).
+"""The web access log, off by default, kept free of phone numbers and of lines a client can forge.
+
+Production writes no line per request (it costs CPU on every webhook; the app logs what matters, never a
+number). An operator who wants one sets HOTLINE_ACCESS_LOG=true: `create_app` then wraps the app in
+AccessLogMiddleware, which writes `METHOD /path STATUS 12ms` to standard output under any server (the
+Procfile's granian has no hotline logger of its own). AccessLog is the same record for gunicorn
+(`--access-logfile - --logger-class hotline.access_log.AccessLog`), as `hotline dev` and older Procfiles ran.
 
 An access record is made of what the client sent. A path with a number in it (a script still asking for
 a conversation by its number in the URL) would put the number in the log; a URL-encoded newline would end
@@ -8,7 +14,11 @@ the record and start a line of the client's choosing, such as a fake audit entry
 from __future__ import annotations
 
 import re
-from typing import Any
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from gunicorn.glogging import Logger
 
@@ -46,3 +56,32 @@ class AccessLog(Logger):  # type: ignore[misc]
     """`--logger-class hotline.access_log.AccessLog`: gunicorn's logger with private access records."""
 
     atoms_wrapper_class = PrivateAtoms
+
+
+class AccessLogMiddleware:
+    """WSGI middleware writing one private record per request, `METHOD PATH STATUS Nms` (the format the
+    Procfile's gunicorn line used: method, path without the query string, status, milliseconds)."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], stream: IO[str] | None = None) -> None:
+        self.app = app
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status = ["-"]
+
+        def record_status(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status[0] = code.split(" ", 1)[0]
+            return start_response(code, headers, exc_info)
+
+        try:
+            return self.app(environ, record_status)
+        finally:
+            ms = int((time.perf_counter() - started) * 1000)
+            path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+            line = f"{private(environ.get('REQUEST_METHOD', '-'))} {private(path)} {status[0]} {ms}ms\n"
+            stream = self.stream or sys.stdout
+            with self.lock:
+                stream.write(line)
+                stream.flush()

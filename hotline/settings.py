@@ -107,6 +107,7 @@ class Settings:
     secret_key: str | None = None
     emergency_number: str = "911"
     validate_signatures: bool = True
+    access_log: bool = False  # one private line per web request on stdout (hotline.access_log)
     trust_proxy: bool = False
     proxy_count: int = 1
     host: str = "127.0.0.1"
@@ -189,6 +190,7 @@ class Settings:
         take("HOTLINE_SECRET_KEY", "secret_key")
         take("HOTLINE_EMERGENCY_NUMBER", "emergency_number")
         take("HOTLINE_VALIDATE_SIGNATURES", "validate_signatures", _bool)
+        take("HOTLINE_ACCESS_LOG", "access_log", _bool)
         take("HOTLINE_TRUST_PROXY", "trust_proxy", _bool)
         take("HOTLINE_PROXY_COUNT", "proxy_count", _positive(int))
         take("HOTLINE_HOST", "host")

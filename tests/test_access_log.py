@@ -1,4 +1,5 @@
-"""The web process as the Procfile runs it: no phone number in any of its logs, and no log line a URL can forge."""
+"""The web process as the Procfile runs it: no access line per request unless the operator turns the access log
+on, no phone number in any of its logs, and no log line a URL can forge."""
 
 from __future__ import annotations
 
@@ -22,15 +23,15 @@ from tests.support.signed import new_sid
 
 ROOT = Path(__file__).resolve().parent.parent
 PARENT = "+15551230101"
-# One access record: the Procfile's format, '%(m)s %(U)s %(s)s %(M)sms'.
+# One access record: method, path without the query string, status, milliseconds (hotline.access_log).
 RECORD = re.compile(r"^[A-Z]+ /.* \d{3} \d+ms$")
 
 
 def procfile_web_command() -> str:
     [line] = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")]
     command = line.removeprefix("web:").strip()
-    assert "--bind 0.0.0.0:$PORT" in command
-    return command.replace("--bind 0.0.0.0:$PORT", "--bind 127.0.0.1:$PORT")  # loopback only, for a test
+    assert "0.0.0.0" in command and "$PORT" in command
+    return command.replace("0.0.0.0", "127.0.0.1")  # loopback only, for a test
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Web:
     stdout: Path
     stderr: Path
     started: int = 0  # access records written before the test's own requests
+    preamble: int = 0  # lines on stdout before them (the server's own start-up lines)
 
     def request(self, method: str, path: str, body: dict | None = None, token: str | None = None,
                 **headers: str) -> int:
@@ -64,32 +66,72 @@ class Web:
         return self.stdout.read_text() + self.stderr.read_text()
 
 
-@pytest.fixture
-def web(redis_server, redis, tmp_path) -> Iterator[Web]:
-    """gunicorn started with the Procfile's own web line, in production, its output kept in files."""
+# gunicorn with the same private record, as an operator who runs gunicorn instead turns its access log on.
+GUNICORN = ("gunicorn --bind 127.0.0.1:$PORT --workers 1 --threads 2 --access-logfile - "
+            "--logger-class hotline.access_log.AccessLog --access-logformat '%(m)s %(U)s %(s)s %(M)sms' "
+            "'hotline:create_app()'")
+
+
+def start_web(redis_server, tmp_path, command: str | None = None, **extra_env: str) -> tuple[Web, subprocess.Popen]:
+    """The Procfile's own web line (or `command`), in production, its output kept in files."""
     port = free_port()
-    env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY="1", GUNICORN_THREADS="2", HOTLINE_ENV="production",
+    env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY="1", HOTLINE_ENV="production",
                REDIS_URL=redis_server.url, TWILIO_AUTH_TOKEN=AUTH_TOKEN, HOTLINE_SECRET_KEY="access-log-test",
-               PUBLIC_BASE_URL=PUBLIC_BASE_URL, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+               PUBLIC_BASE_URL=PUBLIC_BASE_URL, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               **extra_env)
     web = Web(port, tmp_path / "stdout", tmp_path / "stderr")
     with web.stdout.open("wb") as out, web.stderr.open("wb") as err:
-        process = subprocess.Popen(["sh", "-c", "exec " + procfile_web_command()], env=env, cwd=tmp_path,
+        process = subprocess.Popen(["sh", "-c", "exec " + (command or procfile_web_command())], env=env, cwd=tmp_path,
                                    stdout=out, stderr=err)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if web.request("GET", "/healthz") == 200:
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(web.stderr.read_text()) from None
+            time.sleep(0.1)
+    return web, process
+
+
+@pytest.fixture(params=["procfile", "gunicorn"])
+def web(request, redis_server, redis, tmp_path) -> Iterator[Web]:
+    """The Procfile's web line with the access log turned on, as an operator turns it on; or gunicorn with
+    hotline.access_log.AccessLog."""
+    if request.param == "procfile":
+        web, process = start_web(redis_server, tmp_path, HOTLINE_ACCESS_LOG="true")
+    else:
+        web, process = start_web(redis_server, tmp_path, GUNICORN)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if web.request("GET", "/healthz") == 200:
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, web.stderr.read_text()
-                time.sleep(0.1)
         web.logged(1)
         web.started = len(web.records())
+        web.preamble = len(web.stdout.read_text().splitlines())
         yield web
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_by_default_the_web_process_writes_no_line_per_request_but_still_logs_what_matters(
+        redis_server, redis, tmp_path):
+    web, process = start_web(redis_server, tmp_path)
+    try:
+        assert signed_sms(web, "my 5 week old is shaking and has a fever of 38.5", PARENT) == 200
+        for _ in range(5):
+            assert web.request("GET", "/healthz") == 200
+        deadline = time.monotonic() + 10
+        while "assessment urgent for n_" not in web.stderr.read_text() + web.stdout.read_text():
+            assert time.monotonic() < deadline, "the app's own log line never came"
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    logged = web.stdout.read_text() + web.stderr.read_text()
+    assert web.records() == [], "an access record was written without HOTLINE_ACCESS_LOG"
+    assert "/healthz" not in logged and "/twilio/sms" not in logged
+    assert PARENT not in logged and PARENT[2:] not in logged
 
 
 def signed_sms(web: Web, body: str, number: str) -> int:
@@ -135,6 +177,6 @@ def test_a_url_encoded_line_break_cannot_forge_a_line_in_the_access_log(web, sep
     logged = web.logged(1)
     access = web.stdout.read_text()
     assert "\x1b" not in access
-    lines = access.splitlines()  # every line break Python knows: \n, \r, \x85, \u2028 ...
+    lines = access.splitlines()[web.preamble:]  # every line break Python knows: \n, \r, \x85, \u2028 ...
     assert not [line for line in lines if line.startswith(FORGED[:23])], logged
     assert all(RECORD.match(line) for line in lines), lines

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hotline.channels.segments import fits
@@ -33,3 +36,35 @@ def twiml_messages(messages: tuple[str, ...] | list[str]) -> MessagingResponse:
     for text in messages:
         response.message(text)
     return response
+
+
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_SURROGATE = re.compile("[\ud800-\udfff]")  # ElementTree writes these as character references: left to it
+
+
+def _escape(text: str) -> str:
+    # What ElementTree does to element text: &, < and > only (quotes stay as they are in text).
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def twiml_reply(messages: Sequence[str]) -> str:
+    """The TwiML document `str(twiml_messages(messages))` is, character for character, written without
+    building twilio's verb objects and an ElementTree per webhook (tests/test_sms_twiml.py compares them)."""
+    if not messages:
+        return XML_DECLARATION + "<Response />"
+    parts = [XML_DECLARATION, "<Response>"]
+    for text in messages:
+        if not text:
+            parts.append("<Message />")  # twilio's builder sets no text for an empty body
+        elif _SURROGATE.search(text):
+            return str(twiml_messages(messages))
+        else:
+            parts += ("<Message>", _escape(text), "</Message>")
+    parts.append("</Response>")
+    return "".join(parts)
