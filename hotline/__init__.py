@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, Request, Response, jsonify, redirect, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -56,6 +56,16 @@ class StaffSessions(SecureCookieSessionInterface):
         if request.path.startswith("/twilio/"):
             return None
         return super().open_session(app, request)
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        # The live feed's requests run beside page loads with the cookie the page had: they never write it.
+        from flask import request as current
+
+        from hotline.staff.pages import COOKIE_QUIET_ENDPOINTS
+
+        if current.endpoint in COOKIE_QUIET_ENDPOINTS:
+            return False
+        return bool(super().should_set_cookie(app, session))
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

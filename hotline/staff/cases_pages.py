@@ -29,11 +29,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 
 from hotline.cases import OPTED_OUT, REASONS, CaseError
 from hotline.channels.segments import GSM7_BASIC, GSM7_EXTENDED, MAX_SEGMENTS, encoding, segment_count
-from hotline.staff.pages import NAV_ITEMS, OVERVIEW_PANELS, PAGE_ENTRIES, bp, services
+from hotline.staff.pages import COOKIE_QUIET_ENDPOINTS, NAV_ITEMS, OVERVIEW_PANELS, PAGE_ENTRIES, bp, services
 from hotline.store.cases import CLAIMED, CLOSED_STATUS, Case
 
 LIVE_STREAMS = 2  # pages a web process streams to at once (each holds a thread: the Procfile runs 4 a process)
@@ -51,24 +50,10 @@ def _store() -> Any:
     return services().cases.store
 
 
-class _LiveSessions(SecureCookieSessionInterface):
-    """The live feed's requests (the event stream, and the fragments a page fetches when an event comes) run beside
-    page loads, with the cookie the page had. Flask writes a permanent session's cookie on every response; from
-    these, an old copy (a flash message already shown, say) would overwrite the newer one. They never write it."""
-
-    def should_set_cookie(self, app: Any, session: Any) -> bool:
-        if request.endpoint in LIVE_ENDPOINTS:
-            return False
-        return bool(super().should_set_cookie(app, session))
-
-
+# The live feed's requests (the event stream, and the fragments a page fetches when an event comes) run beside
+# page loads, with the cookie the page had; they never write it back (an old copy would overwrite a newer one).
 LIVE_ENDPOINTS = {"staff.case_feed", "staff.inbox_rows", "staff.case_live"}
-
-
-@bp.record_once
-def _live_sessions(state: Any) -> None:
-    if type(state.app.session_interface) is SecureCookieSessionInterface:  # Flask's own: keep any other as it is
-        state.app.session_interface = _LiveSessions()
+COOKIE_QUIET_ENDPOINTS.update(LIVE_ENDPOINTS)
 
 
 @bp.app_context_processor

@@ -26,6 +26,9 @@ NAV_ITEMS: list[tuple[str, str]] = [
     ("staff.simulator", "Simulator"),
 ]
 
+# Endpoints whose responses never write the session cookie (the live feed's requests); see hotline.StaffSessions.
+COOKIE_QUIET_ENDPOINTS: set[str] = set()
+
 # The overview's cards beyond the conversations; other parts of the app add theirs (name -> data).
 OVERVIEW_PANELS: dict[str, Callable[[], dict[str, Any]]] = {}
 
