@@ -311,3 +311,114 @@ def test_the_staff_pages_run_under_their_content_security_policy_without_a_viola
     assert page.evaluate("window.__ran === undefined")
     assert [v.split()[0] for v in csp_violations] == ["script-src-elem"]
     csp_violations.clear()
+
+
+# --- The security review's XSS, session and redirect attempts that held, in the browser (tests/test_security_held.py
+# has the same attacks through the test client) ------------------------------------------------------------------
+
+
+def _seed_markup(services, twilio, redis) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Markup everywhere the review put it: a parent's texts and speech, a schedule, a baby's name, the outbox,
+    a recording link, a CSV report and its file name, a token's name in the reveal list. Each payload leaves a
+    trace if it ever runs: window.__pwned, a dialog, or a request for /pwned-* (made even where the page's
+    Content-Security-Policy stops the script)."""
+    import json as json_lib
+
+    from hotline.reminders.import_jobs import ImportJobs
+    from hotline.reminders.schedules import parse_schedule
+    from hotline.sender import OUTBOX_KEY
+    from hotline.store.audit import RevealAudit
+    from tests.support.reminders import run_worker
+    from tests.test_security_held import PARENT, XSS, csv_bytes
+    from tests.test_voice import Call, in_language
+
+    for payload in XSS:
+        twilio.sms(f"{payload} she is having a seizure", PARENT)
+    in_language(Call(twilio, PARENT), "en").say("<img src=/pwned-speech onerror=alert(1)> she is having a seizure")
+    caller = Call(twilio, "+15551230102")
+    in_language(caller, "en").answers("4", "3", "1")
+    caller.press("1")
+    caller.recorded('https://evil.example/"><img src=/pwned-recording onerror=alert(1)>')
+    services.reminders.schedules.save(parse_schedule({
+        "name": "xss", "description": "<img src=/pwned-description onerror=alert(1)> {{7*7}}",
+        "steps": [{"after": "1 day", "text": {"en": "</textarea><img src=/pwned-en onerror=alert(1)> STOP to stop",
+                                               "es": '"><svg onload=alert(1)><img src=/pwned-es> STOP'}}]}))
+    services.reminders.enroll("+12025550141", "xss", baby_name="<img src=/pwned-b onerror=x>")
+    for payload in XSS:
+        redis.lpush(OUTBOX_KEY, json_lib.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
+    import_id = ImportJobs(services.reminders).start(
+        csv_bytes([["number", "schedule", "timezone"], ["<img src=/pwned-csv onerror=alert(1)>", "checkin", ""],
+                   ["+12025550151", "<script>window.__pwned=1</script>", ""],
+                   ["+12025550152", "checkin", "</textarea><img src=/pwned-tz onerror=alert(1)>"]]),
+        "checkin", "<img src=/pwned-filename onerror=alert(1)>.csv")
+    run_worker(redis)
+    RevealAudit(redis).record("<img src=/pwned-token onerror=alert(1)>", services.refs.of(PARENT), via="api callbacks")
+    return {"conversation": f"/staff/conversations/{services.refs.of(PARENT)}",
+            "import": f"/staff/enrollments/import/{import_id}"}
+
+
+def test_stored_and_reflected_markup_never_runs_in_the_browser(page, services, twilio, redis, env):
+    from urllib.parse import quote, urlsplit
+
+    from tests.test_security_held import XSS
+
+    paths = _seed_markup(services, twilio, redis)
+    ran: list[str] = []
+    page.on("dialog", lambda dialog: (ran.append(f"dialog {dialog.message}"), dialog.dismiss()))
+    # What an injected <img src=/pwned-...> would fetch (the pages' own URLs may carry the text in a query).
+    page.on("request", lambda request: ran.append(request.url) if urlsplit(request.url).path.startswith("/pwned")
+            or "evil.example" in urlsplit(request.url).netloc else None)
+    log_in(page)
+    page.goto("/staff/simulator")
+    for payload in XSS[:3]:
+        page.get_by_label("Message").fill(payload)
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_load_state()
+    reflected = [f"/staff/conversations?q={quote(XSS[1])}", f"/staff/{quote(XSS[1])}",
+                 f"/staff/conversations/{quote(XSS[0])}", f"/staff/simulator?mode={quote(XSS[2])}",
+                 f"/staff/enrollments?schedule={quote(XSS[1])}&status={quote(XSS[0])}"]
+    for path in ["/staff/", "/staff/conversations", paths["conversation"], "reveal", "/staff/callbacks",
+                 "/staff/outbox", "/staff/schedules", "/staff/schedules/xss", "/staff/enrollments", paths["import"],
+                 "/staff/reveals", "/staff/simulator", *reflected]:
+        if path == "reveal":  # the same conversation with its number shown
+            page.get_by_role("button", name="Show the full number").click()
+            page.wait_for_load_state()
+        else:
+            page.goto(path)
+        # The review hovered every cell, link and label: any handler an injection added would fire now.
+        page.evaluate("""() => { for (const el of document.querySelectorAll("td, a, span, p, li, button, h1")) {
+                                   for (const type of ["mouseover", "mouseenter", "focus", "click"]) {
+                                     if (type === "click" && el.closest("a, button, form")) continue;
+                                     el.dispatchEvent(new Event(type, {bubbles: true})); } } }""")
+        page.wait_for_timeout(50)
+        assert page.evaluate("typeof window.__pwned") == "undefined", path
+        assert ran == [], (path, ran)
+    page.goto(paths["conversation"])
+    for payload in XSS:  # each shown, as the parent typed it
+        assert page.locator(".bubble.in", has_text=f"{payload} she is having a seizure").count() >= 1, payload
+    page.goto("/staff/callbacks")
+    link = page.get_by_role("link", name="Recording (12 s)")
+    assert link.get_attribute("href") == 'https://evil.example/"><img src=/pwned-recording onerror=alert(1)>'
+    shot(page, "markup-as-text")
+
+
+def test_the_browser_keeps_the_session_cookie_from_scripts_and_other_sites(page):
+    log_in(page)
+    [cookie] = page.context.cookies()
+    assert cookie["name"] == "session" and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie") == ""  # no script on the page can read it
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/staff/..//evil.example", "/staff@evil.example",
+                                    "/staff\\evil.example", "/staff/../\\evil.example/", "/staff/\t//evil.example",
+                                    "/staff/..///evil.example", "javascript:alert(1)"])
+def test_after_login_the_browser_stays_on_the_site_whatever_next_says(page, live_server, target):
+    from urllib.parse import quote, urlsplit
+
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    page.goto(f"/staff/login?next={quote(target, safe='')}")
+    page.get_by_label("Username").fill("nurse.kim")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/staff/login" not in url)
+    assert urlsplit(page.url).netloc == urlsplit(live_server).netloc, page.url
