@@ -6,7 +6,9 @@ import re
 
 import phonenumbers
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")  # \Z: $ would let a final newline through
+# ASCII digits only ([0-9], not \d, which takes any script's digits: "+1２０２..." would be a second number for
+# the same phone); \Z, not $, which would let a final newline through.
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 
 
 def sender_number(raw: str, default_region: str) -> str:

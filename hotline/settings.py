@@ -60,7 +60,7 @@ def _hours_range(value: str) -> tuple[tuple[int, int], tuple[int, int]]:
     return _hour_minute(start), _hour_minute(end)
 
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")  # ASCII digits only, as hotline.phone.E164
 
 
 def _numbers(value: str) -> tuple[str, ...]:
