@@ -312,6 +312,8 @@ class _Call:
         return State.from_json(self.state.engine) or State(step=self.flow.start, language=self.language)
 
     def context(self) -> Context:
+        # STOP is an SMS opt-out: a parent who texted STOP and then calls is still answered on the call (the
+        # engine's opted_out means "send nothing"). What a call would text is checked in can_text().
         return Context(emergency_number=self.emergency, known_contact=True, opted_out=False)
 
     def can_text(self) -> bool:
