@@ -7,6 +7,7 @@ metric that missed its threshold in tests/evaluation/thresholds.yaml. Only aggre
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,22 @@ def test_triage_meets_the_thresholds_of_the_set(folder: Path, redis_server: Redi
     print("\n" + format_summary(summary, failed))
     if failed:
         pytest.fail(f"set {folder.name}: {len(failed)} threshold(s) missed:\n" + "\n".join(failed), pytrace=False)
+
+
+@pytest.mark.parametrize("folder", [f for f in set_dirs() if f.name != "sealed"], ids=lambda folder: folder.name)
+def test_each_conversation_holds_its_levels_when_played_on_the_other_channel(folder: Path,
+                                                                             redis_server: RedisServer) -> None:
+    """The same conversations, texted instead of said and said instead of texted: the one engine behind both
+    channels keeps every emergency turn and (within 0.02) the turn accuracy the set's gates ask for."""
+    eval_set = load_set(folder)
+    if not eval_set.conversations:
+        pytest.skip(f"{folder.name} has no conversations")
+    flipped = dataclasses.replace(eval_set, messages=(), conversations=tuple(
+        dataclasses.replace(c, channel="voice" if c.channel == "sms" else "sms") for c in eval_set.conversations))
+    with hotline_services(redis_server.url) as services:
+        summary = summarize(play_set(services, flipped))
+    gates = load_thresholds(folder.name)
+    assert summary.conversation_emergency_missed <= gates["conversation_emergency_missed_max"], (
+        f"{folder.name} on the other channel: {summary.conversation_emergency_missed} emergency turns missed")
+    assert summary.conversation_turn_accuracy >= gates["conversation_turn_accuracy_min"] - 0.02, (
+        f"{folder.name} on the other channel: turn accuracy {summary.conversation_turn_accuracy:.3f}")
