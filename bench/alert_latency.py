@@ -34,8 +34,8 @@ import redis
 from rq import Worker
 from twilio.request_validator import RequestValidator
 
+from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
-from tests.support.fake_twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -32,7 +32,7 @@ def _commands(connection: redis.Redis) -> int:
 
 
 def run(numbers: int = 200) -> dict[str, float]:
-    from tests.support.signed import SignedTwilio
+    from hotline.devtools.signed import SignedTwilio
 
     with RedisServer(port=free_port()) as server:
         settings = Settings(env="test", redis_url=server.url, twilio_auth_token=AUTH_TOKEN,

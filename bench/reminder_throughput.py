@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import redis
 from rq import Queue, Worker
 
+from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.reminders.service import Reminders
 from hotline.settings import Settings
-from tests.support.fake_twilio import FakeTwilio
 from workers.base import InlineWorker as SimpleWorker  # RQ's SimpleWorker, exiting promptly
 
 ACCOUNT, TOKEN = "AC" + "0" * 31 + "1", "bench-token"

@@ -25,10 +25,10 @@ from pathlib import Path
 import redis
 from rq import Queue
 
+from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.reminders.service import Reminders
 from hotline.settings import Settings
-from tests.support.fake_twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, TOKEN = "AC" + "0" * 31 + "3", "bench-token"

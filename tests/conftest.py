@@ -8,11 +8,11 @@ import pytest
 import redis as redis_lib
 
 from hotline import create_app
+from hotline.devtools.fake_twilio import FakeTwilio
+from hotline.devtools.signed import SignedTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.services import Services, build_services
 from hotline.settings import Settings
-from tests.support.fake_twilio import FakeTwilio
-from tests.support.signed import SignedTwilio
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from hotline.devtools.signed import new_sid
 from hotline.redis_server import free_port
 from hotline.store.staff_tokens import StaffTokens
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.support.signed import new_sid
 
 ROOT = Path(__file__).resolve().parent.parent
 PARENT = "+15551230101"

@@ -22,6 +22,7 @@ from rq.job import Job
 
 from hotline.cases import CaseError, alert_targets, check_reply_text
 from hotline.cli import main
+from hotline.devtools.signed import reply_texts
 from hotline.engine.flow import load_flow
 from hotline.engine.runner import Context, RecordAssessment, State, advance
 from hotline.settings import Settings, SettingsError
@@ -29,7 +30,6 @@ from hotline.store.cases import AUDIT, FEED
 from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.reminders import run_worker
-from tests.support.signed import reply_texts
 from tests.test_staff_access import csrf_from, log_in
 from tests.test_voice import Call, in_language
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from hotline.devtools.signed import reply_texts
 from tests import test_dashboard_browser as dashboard
-from tests.support.signed import reply_texts
 
 # The dashboard tests' fixtures: a headless Chromium, the app on a live server, a logged-in page that fails the test
 # on any Content-Security-Policy violation.

@@ -12,11 +12,11 @@ import time
 import pytest
 
 from hotline import create_app
+from hotline.devtools.signed import SignedTwilio, new_sid, reply_texts
 from hotline.services import build_services
 from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.support.signed import SignedTwilio, new_sid, reply_texts
 from tests.test_staff_access import log_in
 
 FLOODER = "+12025559999"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from hotline.cli import main
-from tests.support.signed import new_sid, reply_texts
+from hotline.devtools.signed import new_sid, reply_texts
 
 PARENT = "+12025550177"
 OTHER = "+12025550178"

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import pytest
 import trustme
 
+from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.sender import ConsoleOutbox, PermanentSendError, TransientSendError, TwilioSender
 from hotline.settings import Settings, SettingsError
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
-from tests.support.fake_twilio import FakeTwilio
 
 
 def test_signed_sms_webhook_answers_well_formed_twiml(twilio):
@@ -56,7 +56,7 @@ def test_behind_a_tls_proxy_the_public_https_url_is_validated(services):
     services.settings = settings
     app = create_app(services=services)
     client = app.test_client()
-    from tests.support.signed import SignedTwilio
+    from hotline.devtools.signed import SignedTwilio
 
     signer = SignedTwilio(client, AUTH_TOKEN, "https://hotline.example.org", settings.twilio_account_sid or "")
     params = signer.sms_params("hi", "+15551230001")
@@ -74,7 +74,7 @@ def test_behind_a_trusted_proxy_a_signature_for_the_clients_own_host_header_is_r
     # The review's F16: a webhook Twilio signed for another app on the same account, replayed with that app's
     # Host. Without PUBLIC_BASE_URL the signed URL may come from the proxy's X-Forwarded-Host, never from Host.
     from hotline import create_app
-    from tests.support.signed import SignedTwilio
+    from hotline.devtools.signed import SignedTwilio
 
     services.settings = services.settings.with_(public_base_url=None, trust_proxy=True)
     client = create_app(services=services).test_client()
@@ -115,7 +115,7 @@ def test_production_needs_the_public_url_or_a_trusted_proxy_to_know_what_twilio_
 def test_behind_trusted_proxies_the_signed_url_is_the_one_the_outermost_proxy_reports(
         services, proxies, forwarded, status):
     from hotline import create_app
-    from tests.support.signed import SignedTwilio
+    from hotline.devtools.signed import SignedTwilio
 
     services.settings = services.settings.with_(public_base_url=None, trust_proxy=True, proxy_count=proxies)
     client = create_app(services=services).test_client()

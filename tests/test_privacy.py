@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.support.signed import reply_texts
+from hotline.devtools.signed import reply_texts
 
 PARENT = "+12025550147"
 SECRET_TEXTS = ["my daughter Emma has a fever of 38.9 and is 6 weeks old", "she is having a seizure",
@@ -71,8 +71,8 @@ def test_a_full_phone_call_and_reminder_sends_log_no_number_text_or_token(settin
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from hotline.devtools.signed import new_sid
     from tests.support.reminders import run_worker, worker_env
-    from tests.support.signed import new_sid
 
     call = new_sid("CA")
     voice = [("/twilio/voice", {}), ("/twilio/voice/gather?n=1", {"Digits": "1"}),

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hotline import create_app
+from hotline.devtools.signed import SignedTwilio, new_sid, reply_texts
 from hotline.redis_server import RedisServer, free_port
 from hotline.services import build_services
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.support.signed import SignedTwilio, new_sid, reply_texts
 
 PARENT = "+15551230001"
 

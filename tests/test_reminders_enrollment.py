@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from hotline.devtools.signed import reply_texts
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.reminders import local, run_worker
-from tests.support.signed import reply_texts
 
 PARENT = "+12125550123"
 

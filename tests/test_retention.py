@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from hotline.devtools.signed import reply_texts
 from hotline.reminders.import_jobs import ImportJobs
 from hotline.sender import ConsoleOutbox
 from hotline.store.staff_accounts import StaffAccounts
 from tests.support.reminders import run_worker
-from tests.support.signed import reply_texts
 from tests.test_staff_access import csrf_from, log_in
 from tests.test_voice import Call, in_language
 

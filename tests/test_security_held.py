@@ -34,6 +34,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
+from hotline.devtools.signed import SignedTwilio, new_sid, reply_texts
 from hotline.sender import OUTBOX_KEY
 from hotline.services import build_services
 from hotline.store.audit import RevealAudit
@@ -41,7 +42,6 @@ from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.support.reminders import run_worker
-from tests.support.signed import SignedTwilio, new_sid, reply_texts
 from tests.test_staff_access import csrf_from, log_in
 from tests.test_voice import Call, in_language
 

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from hotline import create_app
+from hotline.devtools.signed import SignedTwilio, reply_texts
 from hotline.services import build_services
 from hotline.store.staff_tokens import StaffTokens
-from tests.support.signed import SignedTwilio, reply_texts
 
 PARENT = "+15551230001"
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
+from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.reminders.schedules import parse_schedule
 from hotline.reminders.service import Reminders
 from hotline.settings import Settings
-from tests.support.fake_twilio import FakeTwilio
 
 # Each scenario waits up to 5 minutes for its texts; the suite-wide 120 s timeout is for ordinary tests.
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(900)]

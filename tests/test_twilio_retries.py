@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.signed import new_sid, reply_texts
+from hotline.devtools.signed import new_sid, reply_texts
 
 PARENT = "+12025550163"
 

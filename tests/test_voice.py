@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline import calls, create_app
+from hotline.devtools.signed import SignedTwilio, new_sid
 from hotline.services import build_services
 from hotline.store.calls import CALL_TTL
 from hotline.store.staff_tokens import StaffTokens
-from tests.support.signed import SignedTwilio, new_sid
 from tests.support.twiml import check_voice_twiml
 from workers.base import InlineWorker
 

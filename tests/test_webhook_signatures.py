@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from hotline.devtools.signed import SignedTwilio, reply_texts
 from hotline.webhooks import expected_signature
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.support.signed import SignedTwilio, reply_texts
 
 names = st.text(alphabet=string.ascii_letters + string.digits + "_", min_size=1, max_size=20)
 # Any text a form can hold (werkzeug replaces undecodable bytes, so never a lone surrogate).

@@ -1,6 +1,6 @@
 """Plays a set through the real signed webhooks (SMS and voice) and reads what the hotline recorded.
 
-The only fake is Twilio's side: requests signed exactly as Twilio signs them (tests/support/signed.py). The app,
+The only fake is Twilio's side: requests signed exactly as Twilio signs them (hotline/devtools/signed.py). The app,
 the engine, the stores and Redis are the real ones. What is read back per input:
   - the assessments recorded in the transcript (`hl:transcript:{number}`) by that one webhook;
   - the reply as the parent gets it: the <Message> bodies (SMS) or the <Say> texts (voice) of the TwiML answer.
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from hotline import create_app
+from hotline.devtools.signed import SignedTwilio, new_sid
 from hotline.services import Services, build_services
 from hotline.settings import Settings
 from tests.evaluation.replies import Boilerplate
 from tests.evaluation.sets import RANK, Conversation, EvalSet, Message
-from tests.support.signed import SignedTwilio, new_sid
 
 ACCOUNT_SID = "AC" + "0" * 31 + "2"
 AUTH_TOKEN = "evaluation-auth-token-0123456789"
