@@ -66,3 +66,15 @@ def test_a_group_offers_alternatives_of_several_words() -> None:
     assert found("hes so blue") == [("cyanosis", 0, 3)]
     assert found("is blue") == [] and found("she blue") == []
     assert ("x", 0, 4) in found("wakes for to eat") and found("wakes for") == [("x", 0, 2)]
+
+
+def test_a_situation_said_earlier_does_not_excuse_a_sign_said_now() -> None:
+    protocol = parse_protocol(rule(any=["seizure"], unless=["startle"], level="emergency"), "p", KNOWN)
+    # "she startled" an hour ago, "now her arms and legs are jerking": the sign is new, the excuse is old.
+    assert protocol.decide(Facts(frozenset({"seizure", "startle"}), here=frozenset({"seizure"}))).level \
+        is Level.EMERGENCY
+    # Both in this message: the startle explains it.
+    assert protocol.decide(Facts(frozenset({"seizure", "startle"}), here=frozenset({"seizure", "startle"}))).level \
+        is None
+    # The sign only remembered, the excuse with it: as before.
+    assert protocol.decide(Facts(frozenset({"seizure", "startle"}), here=frozenset())).level is None

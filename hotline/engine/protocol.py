@@ -46,6 +46,10 @@ class Facts:
     # Situations mentioned in any way but denied ("his mom says his eyes roll when he falls asleep"): an
     # `unless` reads these too, so a look-alike explained in the message does not fire a rule.
     mentioned: frozenset[str] = frozenset()
+    # What this message itself says is present (`present` adds what the conversation said before). A rule whose
+    # sign this message states is excused only by a situation this message states ("kicking on his play mat"
+    # an hour ago does not explain "his arms and legs are jerking and it won't stop" now).
+    here: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,10 @@ class Rule:
         present = facts.present
         if self.any and not (self.any & present):
             return False
-        if not self.all <= present or self.unless & (present | facts.mentioned):
+        if not self.all <= present:
+            return False
+        said_now = facts.here is not None and bool((self.any | self.all) & facts.here)
+        if self.unless & ((facts.here if said_now and facts.here is not None else present) | facts.mentioned):
             return False
         if self.age is not None and not self.age.holds(facts.age_days):
             return False
@@ -145,7 +152,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
         present -= set(SEIZURE_FAMILY)
         present.add("seizure_earlier")
     mentioned = frozenset(f.finding for f in reading.findings if f.assertion != "negated")
-    return Facts(frozenset(present), age, temperature, mentioned)
+    here = frozenset(reading.present) | (resolved & lasting)
+    return Facts(frozenset(present), age, temperature, mentioned, here)
 
 
 def _bound(value: Any, where: str) -> _Bound | None:
