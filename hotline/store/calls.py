@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import redis
 
-from hotline.store.conversations import ConversationStore
+from hotline.store.conversations import APPEND_TRIMMED, ConversationStore
 
 CALL_TTL = 4 * 3600
 SUMMARY_TTL = 24 * 3600
@@ -31,7 +31,7 @@ SUMMARY_TTL = 24 * 3600
 # KEYS: call, reply, transcript, contact, conversations, ref ("" = none)
 # ARGV: expected ("" = none), new_state, call_ttl, reply, retention_ttl, now, language, number, max_entries,
 #       entries...
-_COMMIT = """
+_COMMIT = APPEND_TRIMMED + """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
@@ -47,14 +47,7 @@ if ARGV[8] ~= '' then
   redis.call('EXPIRE', KEYS[5], ARGV[5])
   if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[8], 'EX', ARGV[5]) end
   if #ARGV > 9 then
-    -- As conversations.py: the transcript keeps its newest max_entries, and counts those removed.
-    local length = redis.call('RPUSH', KEYS[3], unpack(ARGV, 10))
-    local most = tonumber(ARGV[9])
-    if length > most then
-      redis.call('LTRIM', KEYS[3], -most, -1)
-      redis.call('HINCRBY', KEYS[4], 'trimmed', length - most)
-    end
-    redis.call('EXPIRE', KEYS[3], ARGV[5])
+    append_trimmed(KEYS[3], KEYS[4], 10, ARGV[9], ARGV[5])
   end
 end
 return 1

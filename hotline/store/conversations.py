@@ -52,7 +52,21 @@ RATE_WINDOW_SECONDS = 60
 # ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
 #       optout ("set" | "del" | ""), now, language, number, flood_limit, flood_window, max_entries,
 #       keep ("1": store even past the flood limit), entries...
-_COMMIT = """
+# Lua shared by the scripts that write a transcript (this one, and a call's in hotline/store/calls.py): append
+# the entries, keep the newest `most`, count those removed in the contact hash, renew the list's lifetime.
+APPEND_TRIMMED = """
+local function append_trimmed(list, contact, entries_from, most, ttl)
+  local length = redis.call('RPUSH', list, unpack(ARGV, entries_from))
+  most = tonumber(most)
+  if length > most then
+    redis.call('LTRIM', list, -most, -1)
+    redis.call('HINCRBY', contact, 'trimmed', length - most)
+  end
+  redis.call('EXPIRE', list, ttl)
+end
+"""
+
+_COMMIT = APPEND_TRIMMED + """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if KEYS[6] ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then return 2 end
@@ -68,13 +82,7 @@ if #ARGV > 13 then
   local texts = redis.call('INCR', KEYS[10])
   if texts == 1 then redis.call('EXPIRE', KEYS[10], ARGV[11]) end
   if texts <= tonumber(ARGV[10]) or ARGV[13] == '1' then
-    local length = redis.call('RPUSH', KEYS[3], unpack(ARGV, 14))
-    local most = tonumber(ARGV[12])
-    if length > most then
-      redis.call('LTRIM', KEYS[3], -most, -1)
-      redis.call('HINCRBY', KEYS[2], 'trimmed', length - most)
-    end
-    redis.call('EXPIRE', KEYS[3], ARGV[4])
+    append_trimmed(KEYS[3], KEYS[2], 14, ARGV[12], ARGV[4])
   else
     redis.call('HINCRBY', KEYS[2], 'dropped', 1)
     redis.call('HSET', KEYS[2], 'dropped_at', ARGV[7])
