@@ -7,6 +7,8 @@ import re
 import shutil
 import threading
 import time
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,22 @@ CHROMIUM = find_chromium()
 if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); CI always runs these",
                 allow_module_level=True)
+
+
+def zone_where_it_is_morning() -> str:
+    """A fixed-offset IANA zone where the local time is now between 08:00 and 09:00.
+
+    A reminder two hours after enrolling is due "today" there, outside quiet hours, whatever the hour of the
+    run (at 00:02 UTC it is 19:02 in New York: two hours later falls in quiet hours, so tomorrow).
+    """
+    offset = (8 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..+11
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # the Etc/ names count west as positive
+
+
+@pytest.fixture
+def settings(settings):
+    """The hotline's day and quiet hours in a zone where it is morning, so no page depends on the hour of the run."""
+    return replace(settings, default_timezone=zone_where_it_is_morning())
 
 
 @pytest.fixture
@@ -189,6 +207,7 @@ def test_a_coordinator_creates_a_schedule_enrolls_a_number_and_sees_its_reminder
     page.get_by_role("link", name="Enrollments").click()
     page.get_by_label("Phone number").fill("+12025550123")
     page.get_by_label("Schedule", exact=True).select_option("fever-followup")
+    page.get_by_label("Time zone (optional)").fill(zone_where_it_is_morning())
     page.get_by_role("button", name="Enroll").click()
     expect(page.get_by_role("status")).to_contain_text("Enrolled +1*******123 in 'fever-followup'. First reminder:")
     upcoming = page.locator("section", has=page.get_by_role("heading", name="Upcoming reminders"))
