@@ -696,3 +696,40 @@ def test_the_reading_grows_linearly_with_a_chain_of_denials(monkeypatch: pytest.
 
     small, large = work(40), work(80)
     assert large <= 2.3 * small, (small, large)
+
+
+# --- Hedges, holding and clock times ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "im not sure about his lips its dark in here they might be kind of dark bluish i cant tell",
+    "is he blue or is it the light?",
+    "she might be breathing weird, her ribs could be sucking in",
+])
+def test_a_sign_said_with_a_hedge_is_still_reported(text: str) -> None:
+    """CLINICAL-RULES: when in doubt, the safer answer. A guess at a name stays a worry."""
+    assert screen_for_red_flags(text).level is Level.EMERGENCY, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize("text", ["could it be a seizure? he startles when the door slams", "might be a seizure idk"])
+def test_a_guess_at_a_diagnosis_is_a_worry_not_a_report(text: str) -> None:
+    assert screen_for_red_flags(text).level is not Level.EMERGENCY, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Seven minutes by the clock, held the whole time: an episode of 5 minutes or more (Seizure-FA).
+    ("it started at two ten and its two seventeen now and shes still shaking, ive had her in my arms the whole "
+     "time it doesnt stop", Level.EMERGENCY),
+    ("empezó a las 3 y 5 y ya son las 3 y 20 y sigue temblando aunque la tengo en mis brazos", Level.EMERGENCY),
+    # Two minutes: holding does not stop it, a doctor today; not yet the 5 minutes.
+    ("started at 2:10 its 2:12 now and still shaking even when i hold him", Level.URGENT),
+])
+def test_how_long_an_episode_has_lasted_is_read_from_clock_times(text: str, level: Level) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+def test_where_the_parent_holds_the_baby_is_not_the_parents_body() -> None:
+    held = screen_for_red_flags("shes shaking in my arms and it doesnt stop when i hold her")
+    assert "not_stopping_when_held" in held.flags, describe("held", held)
+    own = screen_for_red_flags("my arms are shaking from holding him all night")
+    assert own.level is None, describe("own", own)

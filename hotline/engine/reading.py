@@ -92,6 +92,7 @@ class _Trigger:
     stops: frozenset[tuple[str, ...]] = frozenset()  # words that end this trigger's scope besides the common ones
     crosses_breaks: bool = False  # a correction reaches back over "!!" ("purple!! oh wait, it's the blueberry")
     voids: frozenset[tuple[str, ...]] = frozenset()  # words that, in its words or its scope, cancel it
+    only: frozenset[str] = frozenset()  # the findings it applies to (empty: all)
 
 
 _AGE_UNITS = {
@@ -202,7 +203,9 @@ class Reader:
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
                                            bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
                                            self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")),
-                                           self._phrases(spec.get("voids") or {}))
+                                           self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()))
+            for finding in self.triggers[name].only - set(self.kinds):
+                raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
                     trigger_entries.append((name, str(pattern)))
@@ -294,13 +297,15 @@ class Reader:
 
     def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
-        is the baby in the parent's care)."""
+        is the baby in the parent's care), or take it in ("she's shaking in my arms" is not the parent's arms)."""
         spec = self.triggers[trigger.label]
         if not spec.voids:
             return False
         start, end = (trigger.start, trigger.end + spec.scope) if spec.direction == "forward" else (
             max(0, trigger.start - spec.scope), trigger.end)
-        return any(tuple(words[i:i + len(p)]) == p for i in range(start, min(end, len(words))) for p in spec.voids)
+        # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
+        return any(tuple(words[i:i + len(p)]) == p for p in spec.voids
+                   for i in range(max(0, start - len(p) + 1), min(end, len(words))))
 
     def _names_the_baby(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether a trigger that stops at the baby holds "my baby" ("my baby's arms" read by "my ~1 arms"):
@@ -382,6 +387,8 @@ class Reader:
             if trigger.end < hit.start - _MAX_SCOPE or trigger.start > hit.end + _MAX_SCOPE:
                 continue
             spec = self.triggers[trigger.label]
+            if spec.only and hit.label not in spec.only:
+                continue
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
@@ -602,7 +609,43 @@ class Reader:
                     continue
                 if sentence[i] in shaking_sentences:
                     return int(float(_clean(words, i - 1)))
+        return _elapsed_by_clock(words) if shaking_at else None
+
+
+_STARTED = frozenset(("started", "began", "start", "since", "empezo", "comenzo", "desde"))
+_NOW = frozenset(("now", "its", "it is", "ahora", "son"))
+
+
+def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
+    """A clock time starting at word i and the index after it: "2:10", "2 10" (spoken "two ten"), "3 y 20"."""
+    hour = words[i] if i < len(words) else ""
+    if not (hour.isdigit() and 1 <= int(hour) <= 12):
         return None
+    j = i + 1 + (i + 1 < len(words) and words[i + 1] in (":", "y"))
+    minute = words[j] if j < len(words) else ""
+    if not (minute.isdigit() and len(minute) <= 2 and int(minute) < 60 and (len(minute) == 2 or j > i + 1)):
+        return None
+    return int(hour) * 60 + int(minute), j + 1
+
+
+def _elapsed_by_clock(words: tuple[str, ...]) -> int | None:
+    """Minutes between a start time and the time now, both said by the clock ("it started at 2:10 and it's
+    2:17 now", "empezó a las 3 y 5 y ya son las 3 y 20"): how long an episode has gone on."""
+    for i in range(len(words)):
+        if words[i] not in _STARTED:
+            continue
+        for k in range(i + 1, min(i + 4, len(words))):
+            start = _clock(words, k)
+            if start is None:
+                continue
+            for m in range(start[1], min(start[1] + 6, len(words))):
+                if words[m] in _NOW or (m and words[m - 1] in _NOW):
+                    now = _clock(words, m + 1) or (_clock(words, m + 2) if words[m + 1:m + 2] == ("las",) else None)
+                    if now is not None:
+                        elapsed = (now[0] - start[0]) % 720
+                        return elapsed if 0 < elapsed <= 180 else None
+            break
+    return None
 
 
 
