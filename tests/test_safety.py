@@ -733,3 +733,14 @@ def test_where_the_parent_holds_the_baby_is_not_the_parents_body() -> None:
     assert "not_stopping_when_held" in held.flags, describe("held", held)
     own = screen_for_red_flags("my arms are shaking from holding him all night")
     assert own.level is None, describe("own", own)
+
+
+@pytest.mark.parametrize(("text", "denied"), [("no, fiebre no", "fever"), ("vómito tampoco", "vomiting")])
+def test_a_denial_said_last_in_its_clause_denies(text: str, denied: str) -> None:
+    screening = screen_for_red_flags(text)
+    assert screening.level is None and denied in screening.denied, describe(text, screening)
+
+
+def test_a_no_in_the_middle_belongs_to_what_follows() -> None:
+    text = "tiembla no se le quita cuando la cargo"
+    assert "not_stopping_when_held" in screen_for_red_flags(text).flags, describe(text, screen_for_red_flags(text))

@@ -165,6 +165,21 @@ def test_a_corrected_age_raises_the_level_of_what_was_already_said(parent):
     assert "seen by a doctor today" in parent.text("omg sorry typo, 5 WEEKS not months").split("\n")[0]
 
 
+@pytest.mark.parametrize(("first", "answer", "level_word", "yes", "emergency"), [
+    ("my 3 wk old keeps jerking in her sleep, is that normal", "yeah it stops when I hold her", HOME, "yes", EMERGENCY),
+    ("mi bebé de 2 semanas tiembla antes de comer", "sí, cuando come se le quita", HOME_ES, "sí", EMERGENCY_ES),
+])
+def test_a_yes_followed_by_when_the_shaking_happens_is_not_a_yes_to_the_red_flags(  # type: ignore[no-untyped-def]
+        parent, first, answer, level_word, yes, emergency):
+    """The parent answers what they thought was asked ("does it stop when...?"), not "is your baby struggling to
+    breathe, blue, not waking or jerking all over?": the red-flag question is asked again, and no 911."""
+    assert "1 " in parent.text(first)  # the red-flag question, answered 1 Yes / 2 No
+    reply = parent.text(answer)
+    assert EMERGENCY not in reply and EMERGENCY_ES not in reply and level_word in reply
+    assert "?" in reply.split("\n\n")[-1]  # asked again
+    assert emergency in parent.text(yes)  # a plain yes to the question asked again is the emergency
+
+
 def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(parent, redis):
     reply = parent.text("my 2 month old's leg keeps shaking and she feels hot")
     assert URGENT in reply

@@ -93,6 +93,7 @@ class _Trigger:
     crosses_breaks: bool = False  # a correction reaches back over "!!" ("purple!! oh wait, it's the blueberry")
     voids: frozenset[tuple[str, ...]] = frozenset()  # words that, in its words or its scope, cancel it
     only: frozenset[str] = frozenset()  # the findings it applies to (empty: all)
+    at_end: bool = False  # only at the end of a clause ("fiebre no." but not "tiembla no se le quita")
 
 
 _AGE_UNITS = {
@@ -203,7 +204,8 @@ class Reader:
             self.triggers[name] = _Trigger(assertion, spec.get("direction", "forward"), int(spec.get("scope", 6)),
                                            bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
                                            self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")),
-                                           self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()))
+                                           self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()),
+                                           bool(spec.get("at_end")))
             for finding in self.triggers[name].only - set(self.kinds):
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -261,7 +263,8 @@ class Reader:
             for i in range(start, end):
                 longest_at[i] = max(longest_at[i], end - start)
         triggers = [t for t in self._longest_per_label(list(self.trigger_lexicon.find(words)))
-                    if not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS]
+                    if (not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS)
+                    and (not self.triggers[t.label].at_end or t.end == len(words) or words[t.end] in BREAKS)]
         # A trigger that contains a whole idiom says more than it ("la ropa digo" holds "la ropa"): it stays.
         triggers = [t for t in triggers if not self._inside_longer(t, signs, idiom_spans, longest_at)
                     and not any(s <= t.start < e and not (s == t.start and t.end > e) for s, e in idiom_spans)]

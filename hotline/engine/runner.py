@@ -375,6 +375,11 @@ _GENERIC = "normal-common"  # what "shaking" alone explains
 _IF_EMERGENCY = "rule-if-emergency"  # what to do if an emergency sign ever happens
 _REASSURING_FINDINGS = frozenset({"eating_ok", "well", "breathing_ok", "awake_responsive", "wakes_normally",
                                   "temperature_normal"})
+# What explains ordinary shaking ("yes, it stops when she eats", "yeah, mostly as she drifts off"): said after
+# a yes at the red-flag question, the yes answers when the shaking happens, not the red flags.
+_EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falling_asleep", "sleep", "startle",
+                                  "excitement", "crying", "tired", "stretching", "hiccups", "chin_quiver",
+                                  "shivering", "tantrum", "brief", "occasional"})
 
 
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
@@ -564,10 +569,11 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
-    # "sí, come bien y moja pañales" at "is your baby struggling to breathe...?": the yes belongs to the
-    # reassurance that follows it (the parent answers what they thought was asked), not to the red flags.
+    # "sí, come bien y moja pañales" or "yes, it stops when I hold her" at "is your baby struggling to
+    # breathe...?": the yes belongs to what follows it (the parent answers what they thought was asked), not
+    # to the red flags. The message is read as free text and the red-flag question is asked again.
     if choice is not None and choice.flags and screening.level is None and screening.reading is not None and \
-            screening.reading.present & _REASSURING_FINDINGS and len(norm.split()) > 2:
+            screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS) and len(norm.split()) > 2:
         choice = None
     asked = {flag for c in step.choices for flag in c.flags}
     if choice is None and asked and asked <= set(screening.denied):
