@@ -744,3 +744,25 @@ def test_a_denial_said_last_in_its_clause_denies(text: str, denied: str) -> None
 def test_a_no_in_the_middle_belongs_to_what_follows() -> None:
     text = "tiembla no se le quita cuando la cargo"
     assert "not_stopping_when_held" in screen_for_red_flags(text).flags, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "celsius"), [("her forehead thermometer says 100 point 6", 38.1),
+                                               ("tiene 38 punto cinco", 38.5)])
+def test_a_decimal_said_after_typed_digits_is_read(text: str, celsius: float) -> None:
+    assert screen_for_red_flags(text).temperature_c == pytest.approx(celsius, abs=0.05)
+
+
+@pytest.mark.parametrize("text", ["EMERGENCIA bebe temblando no para", "emergency my baby is shaking and wont stop"])
+def test_emergency_said_first_is_the_parents_word(text: str) -> None:
+    assert screen_for_red_flags(text).level is Level.EMERGENCY
+
+
+@pytest.mark.parametrize("text", [
+    "La semana pasada tuvo fiebre y la llevamos al doctor, ya está bien desde hace 4 días",
+    "She had a fever of 38.5 last week, we went to the ER, she's been totally fine for 5 days now",
+    "su hermanito tiene fiebre pero el bebé no tiene nada, tiene dos meses",
+    "ya se me bajó la fiebre a mí, gracias",
+])
+def test_a_past_fever_or_someone_elses_is_not_this_babys_now(text: str) -> None:
+    screening = screen_for_red_flags(text)
+    assert screening.level is None, describe(text, screening)

@@ -180,6 +180,24 @@ def test_a_yes_followed_by_when_the_shaking_happens_is_not_a_yes_to_the_red_flag
     assert emergency in parent.text(yes)  # a plain yes to the question asked again is the emergency
 
 
+@pytest.mark.parametrize(("age", "level_word"), [("she's 4 months, not shaking, just fussy", SOON), ("2", SOON),
+                                               ("6 weeks", URGENT)])
+def test_a_fever_at_an_unknown_age_is_decided_when_the_age_is_given(parent, redis, age, level_word):
+    """Unknown is the worse answer until the age comes; then the fever is what the age makes it, said at once."""
+    assert URGENT in parent.text("temp 38.2 on the forehead thing")
+    reply = parent.text(age)
+    if level_word == SOON:
+        assert SOON in reply.split("\n")[0] and session(redis)["level"] == 1
+    else:  # under 3 months the fever stays urgent: nothing to revise
+        assert SOON not in reply and session(redis)["level"] == 2
+
+
+def test_an_armpit_reading_is_judged_again_when_the_age_is_corrected(parent):
+    """37.6 under the arm is no fever at 3 months, but under 1 month an armpit 37.2 C is (CLINICAL-RULES)."""
+    assert HOME in parent.text("she's 3 months, her legs shake when she cries, temp 37.6 under the arm")
+    assert URGENT in parent.text("oops I meant 3 weeks not 3 months").split("\n")[0]
+
+
 def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(parent, redis):
     reply = parent.text("my 2 month old's leg keeps shaking and she feels hot")
     assert URGENT in reply

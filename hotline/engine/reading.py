@@ -282,8 +282,9 @@ class Reader:
             words, closers, negators), h.start, h.end) for h in hits)
         # "EMERGENCY" alone is the parent's word that it is one; in a longer message the word is usually
         # something else ("emergency diaper run"), unless the message says it plainly ("this is an emergency").
+        # Said first, as a heading ("EMERGENCIA bebé temblando no para"), it is the parent's word too.
         if sum(w not in BREAKS for w in words) > _SHORT_MESSAGE:
-            found = tuple(f for f in found if f.finding != "emergency_said" or f.end - f.start > 1)
+            found = tuple(f for f in found if f.finding != "emergency_said" or f.end - f.start > 1 or f.start == 0)
         # The breastfeeding mother's medicine is the baby's finding, whoever writes ("my wife is on...").
         # So is it in a question about it ("can my medication make her shaky?"): she takes it now.
         found = tuple(Found(f.finding, "present", f.start, f.end)
@@ -456,7 +457,8 @@ class Reader:
                 if born_at < 37:  # 37 weeks and later is term: no correction
                     preterm_weeks = born_at
                 continue
-            like_age = before == "like" and _clean(words, first - 2) in ("is", "shes", "hes")
+            # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
+            like_age = before in ("like", "about", "around") and _clean(words, first - 2) in ("is", "shes", "hes")
             if before in _DURATION_BEFORE and not like_age:
                 continue
             if _clean(words, i + 1) in _DURATION_AFTER or _clean(words, i + 1) == "ago":
@@ -486,7 +488,8 @@ class Reader:
                 days -= 1
             elif hedge_words & _OVER:
                 days += 1
-            around = {_clean(words, i + 1), _clean(words, i + 2), _clean(words, first - 1), _clean(words, i + 3)}
+            around = {_clean(words, i + 1), _clean(words, i + 2), _clean(words, i + 3),
+                      *(_clean(words, first - k) for k in range(1, 5))}  # "her corrected age is about 6 weeks"
             if around & _CORRECTED:
                 corrected.append(days)
             if _clean(words, i + 1) in ("old", "o", "olds", "de", "nacid", "nacida", "nacido") or \

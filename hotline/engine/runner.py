@@ -94,9 +94,14 @@ class Assessment:
     level: Level
     flags: tuple[str, ...]
     sections: tuple[str, ...]
+    revised: bool = False  # replaces a level given while the age was unknown (see _Run.regrade_for_age)
 
     def to_dict(self) -> dict[str, object]:
-        return {"level": self.level.label, "flags": list(self.flags), "sections": list(self.sections)}
+        record: dict[str, object] = {"level": self.level.label, "flags": list(self.flags),
+                                     "sections": list(self.sections)}
+        if self.revised:
+            record["revised"] = True
+        return record
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,7 @@ class State(JsonRecord):
     turns: int = 0
     findings: tuple[str, ...] = ()  # what the parent has said is true of the baby now (flows/findings.yaml)
     temperature_c: float | None = None  # the last thermometer reading given
+    temperature_site: str | None = None  # where it was taken ("armpit": a lower fever line under 1 month)
 
 
 
@@ -258,13 +264,24 @@ class _Run:
         if step_id == self.flow.check_start and self.state.level is not None and not self._in_check():
             self.state = replace(self.state, flags=(), level=None, findings=())
 
-    def announce_level(self) -> None:
+    def announce_level(self, *, revised: bool = False) -> None:
         """Say the level the flags found so far warrant (assuming the worst for what is unknown)."""
         level = self.level()
         self.replies.append(Reply(self.message(f"level_{level.label}"), kind="level"))
         self.guidance(self._explaining_passages(level))
         self.state = replace(self.state, level=int(level))
-        self.effects.append(RecordAssessment(Assessment(level, self.state.flags, self.state.sections)))
+        self.effects.append(RecordAssessment(Assessment(level, self.state.flags, self.state.sections, revised)))
+
+    def regrade_for_age(self, before_age: int | None) -> None:
+        """A level given while the age was unknown assumed the younger band (unknown is the worse answer);
+        once the age is known the flags are what that age makes them: a fever of 38.2 at unknown age was
+        urgent, at "4 months y medio" it is soon. Said at once, and recorded. An emergency is never regraded."""
+        if before_age is not None or self.state.age_days is None or self.state.level is None:
+            return
+        earned = Level(self.state.level)
+        if earned >= Level.EMERGENCY or self.level() >= earned:
+            return
+        self.announce_level(revised=True)
 
     def _in_check(self) -> bool:
         current = self.flow.steps.get(self.state.step or "")
@@ -481,11 +498,15 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     # ("she fell and hit her head", then "she just threw up"), an age given once is not asked again, and a
     # later denial updates. Only flags this message raises anew are reported.
     screening = screen_for_red_flags(text, age_days=run.state.age_days, temperature_c=run.state.temperature_c,
+                                     temperature_site=run.state.temperature_site,
                                      known=run.state.findings, already=run.state.flags)
     if screening.reading is not None:
+        new_reading = screening.temperature_c is not None
         run.state = replace(run.state, findings=remembered(run.state.findings, screening),
-                            temperature_c=screening.temperature_c if screening.temperature_c is not None
-                            else run.state.temperature_c)
+                            temperature_c=screening.temperature_c if new_reading else run.state.temperature_c,
+                            temperature_site=screening.reading.temperature_site if new_reading
+                            else run.state.temperature_site)
+    before_age = run.state.age_days
     if screening.age_days is not None:
         run.state = replace(run.state, age_days=screening.age_days)
     if screening.denied:
@@ -582,6 +603,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
             run.state = replace(run.state, age_days=choice.age_days)
+        if screening.level is None:
+            run.regrade_for_age(before_age)
         run.clean_slate_for(choice.next)
         run.add_flags((*choice.flags, *screening.flags))
         if screening.level is not None and not run._resolve(choice.next).outcome:

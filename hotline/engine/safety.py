@@ -131,6 +131,7 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
 
 
 def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_c: float | None = None,
+                         temperature_site: str | None = None,
                          known: tuple[str, ...] = (), already: tuple[str, ...] = (),
                          reader: Reader | None = None, protocol: Protocol | None = None) -> Screening:
     """Screen one message. `age_days`, `temperature_c` and `known` (findings said earlier): what the
@@ -141,7 +142,8 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     protocol = protocol or PROTOCOL
     reading = reader.read((text or "")[:MAX_READ_CHARS])
     still = tuple(f for f in known if f not in reading.asserted("negated") - reading.present)
-    facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, known=still, lasting=protocol.lasting)
+    facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, site=temperature_site, known=still,
+                     lasting=protocol.lasting)
     decision: Decision = protocol.decide(facts)
     age = facts.age_days
     by_flag: dict[str, set[str]] = {}

@@ -120,6 +120,12 @@ def _numbers_in_words(words: list[str]) -> list[str]:
         if found:
             out.append(found[0])
             i += found[1]
+        elif out and out[-1].isdigit() and words[i] in _POINT and i + 1 < len(words) and (
+                len(words[i + 1]) == 1 and words[i + 1].isdigit()
+                or words[i + 1] in _UNITS and _UNITS[words[i + 1]] < 10):
+            # "100 point 6", "38 punto cinco": the digits typed, the decimal said.
+            out[-1] += "." + (words[i + 1] if words[i + 1].isdigit() else str(_UNITS[words[i + 1]]))
+            i += 2
         else:
             out.append(words[i])
             i += 1

@@ -39,6 +39,7 @@ class Heard:
     level: str  # the highest assessment level recorded for this input; "none" without an assessment
     sections: bool  # that assessment names article sections (the guidance is traced to the source)
     reply: str  # what the parent reads or hears
+    revised: bool = False  # the level replaces one given while the baby's age was unknown
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Hotline:
         if not assessments:
             return Heard("none", False, reply)
         top = max(assessments, key=lambda a: RANK.get(str(a.get("level")), 0))
-        return Heard(str(top.get("level")), bool(top.get("sections")), reply)
+        return Heard(str(top.get("level")), bool(top.get("sections")), reply, bool(top.get("revised")))
 
     def sms(self, number: str, text: str) -> Heard:
         start = self.transcript_length(number)
@@ -169,7 +170,9 @@ def play_conversation(hotline: Hotline, conversation: Conversation) -> PlayedCon
     turns = []
     for turn in conversation.turns:
         heard = call.say(turn.say) if call else hotline.sms(number, turn.say)
-        held = max(held, heard.level, key=RANK.__getitem__)
+        # What the hotline holds only goes up, except when the age it had to assume arrives (devset README:
+        # a fever at an unknown age is decided when the age is given).
+        held = heard.level if heard.revised else max(held, heard.level, key=RANK.__getitem__)
         turns.append(PlayedTurn(turn.say, turn.expect, held, heard.reply))
     return PlayedConversation(conversation, tuple(turns))
 
