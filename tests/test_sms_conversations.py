@@ -188,6 +188,8 @@ def test_a_fever_at_an_unknown_age_is_decided_when_the_age_is_given(parent, redi
     reply = parent.text(age)
     if level_word == SOON:
         assert SOON in reply.split("\n")[0] and session(redis)["level"] == 1
+        # One timing in one reply: not "in the next day or two" beside "as soon as you can", nor shaking advice.
+        assert "as soon as you can" not in reply and "Shaking together with a fever" not in reply
     else:  # under 3 months the fever stays urgent: nothing to revise
         assert SOON not in reply and session(redis)["level"] == 2
 

@@ -329,8 +329,16 @@ class _Run:
         ranked = sorted(self.state.flags, key=lambda f: -flag_level(f, self.state.age_days))
         top = [f for f in ranked if flag_level(f, self.state.age_days) == level]
         if top:  # the two most serious flags' passages ("medicine" and "more often" both explain "soon")
-            return list(dict.fromkeys(self.flow.red_flags[f] for f in top))[:2]
+            return list(dict.fromkeys(self._passage_for(f) for f in top))[:2]
         return list(self.flow.outcome_guidance.get(level, ()))
+
+    def _passage_for(self, flag: str) -> str:
+        """The flag's passage; a fever the age makes "soon" (3 months or older, no shaking) has its own, which
+        does not say "as soon as you can" beside "in the next day or two"."""
+        if flag == "fever" and flag_level(flag, self.state.age_days) is Level.SOON and \
+                OLDER_FEVER_PASSAGE in self.flow.passages:
+            return OLDER_FEVER_PASSAGE
+        return self.flow.red_flags[flag]
 
     def answer_first(self) -> None:
         """In a first message that describes the baby, the answer comes before the welcome: the level and
@@ -390,6 +398,7 @@ MAX_PASSAGES = 2
 _NOT_DESCRIPTIVE = frozenset({"well", "awake_responsive", "unexplained", "breastfeeding"})
 _GENERIC = "normal-common"  # what "shaking" alone explains
 _IF_EMERGENCY = "rule-if-emergency"  # what to do if an emergency sign ever happens
+OLDER_FEVER_PASSAGE = "rule-fever-older"
 _REASSURING_FINDINGS = frozenset({"eating_ok", "well", "breathing_ok", "awake_responsive", "wakes_normally",
                                   "temperature_normal"})
 # What explains ordinary shaking ("yes, it stops when she eats", "yeah, mostly as she drifts off"): said after
@@ -416,7 +425,9 @@ def _answering_passages(flow: Flow, screening: Screening, language: str) -> list
             if flag and FLAG_LEVELS.get(flag) is Level.EMERGENCY and _IF_EMERGENCY in flow.passages:
                 chosen.insert(0, _IF_EMERGENCY)  # "what if he turns blue?": the rule comes first
     chosen = list(dict.fromkeys(chosen))
-    denied = {flow.red_flags[f] for f in screening.denied if f in flow.red_flags}
+    # A denied flag's passages, its kinds included ("no fever": nor the fever-with-shaking passage).
+    denied = {pid for f in screening.denied for flag, pid in flow.red_flags.items()
+              if flag == f or flag.startswith(f"{f}_")}
     if not chosen or chosen == [_GENERIC]:
         # Nothing more specific: the free-text search, except advice for older babies to a younger one.
         found = flow.index.best(screening.searchable, language)
