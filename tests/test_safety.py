@@ -766,3 +766,27 @@ def test_emergency_said_first_is_the_parents_word(text: str) -> None:
 def test_a_past_fever_or_someone_elses_is_not_this_babys_now(text: str) -> None:
     screening = screen_for_red_flags(text)
     assert screening.level is None, describe(text, screening)
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A reading said as what the baby has is reported even inside a question about fevers.
+    ("at what temperature should i worry hers is 101 and shes 5 weeks", Level.URGENT),
+    ("what temperature is a fever for a baby she has 38.5", Level.URGENT),
+    ("what if he has 102", None),  # still a question
+    ("what's a fever like, what temperature is a fever for a baby", None),
+    # A correction: the reading after "no wait" is the one.
+    ("temp 97?? no wait 96.3 shes 9 days old and wont warm up", Level.URGENT),
+    # Red and stiff while straining to poop is the ordinary kind.
+    ("he was pooping and went all red in the face and stiff and his legs were shaking, then he pooped", None),
+])
+def test_readings_questions_and_corrections_are_told_apart(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize("text", [
+    "se le abren mucho las narices al respirar y el pecho se le mete para adentro",
+    "there's like a pause where she doesn't breathe and then she gasps",
+    "um my daughter's arms and legs are jerking at the same time and i'm holding her and it's not stopping",
+])
+def test_emergencies_said_by_what_the_parent_sees(text: str) -> None:
+    assert screen_for_red_flags(text).level is Level.EMERGENCY, describe(text, screen_for_red_flags(text))

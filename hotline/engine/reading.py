@@ -133,6 +133,7 @@ _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": 
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
 _READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "spiked", "tiene", "tenia", "marca",
                             "marco", "llego", "subio"})
+_READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby", "babys", "ella", "el", "bebe"})
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom"}
 
@@ -145,6 +146,7 @@ _ENGLISH = frozenset("the my is are has have his her she he it its and but with 
 
 
 _BABY_WORDS = frozenset({"baby", "babys", "babies", "bby", "newborn", "newborns", "infant", "bebe", "bebes", "bebito",
+                         "daughters", "sons",  # "my daughter's arms": the baby's, not the parent's
                          "bebita", "nene", "nena"})
 _MY = frozenset({"my", "our", "mi", "mis", "nuestro", "nuestra"})
 _PATTERN_MARKS = str.maketrans({"|": " ", "(": " ", ")": " ", "?": " "})
@@ -585,7 +587,13 @@ class Reader:
             elif unit == "f" or (not unit and 90.0 <= value <= 110.0):
                 if 85.0 <= value <= 112.0 and (near or unit):
                     celsius = round((value - 32) * 5 / 9, 1)
-            if celsius is not None and assertion(i) in ("present", "earlier"):
+            # A reading said as what the baby has now is reported even inside a question ("at what temperature
+            # should I worry, hers is 101", "what temperature is a fever she has 38.5").
+            said_now = _clean(words, i - 1) in _READING_LEADS | {"is", "at", "es", "esta"} and \
+                _clean(words, i - 2) in _READING_SUBJECTS and \
+                not {"if", "si", "cuando", "when"} & {_clean(words, i - k) for k in range(3, 6)}
+            if celsius is not None and (assertion(i) in ("present", "earlier") or
+                                        (said_now and assertion(i) == "hypothetical")):
                 readings.append(celsius)
         if not readings:
             return None, site
