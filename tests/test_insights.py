@@ -21,12 +21,20 @@ from hotline.insights import REPLY_BUCKETS, InsightCounters, percentile_bound
 from hotline.store.staff_accounts import StaffAccounts
 from tests.support import insights as day
 from tests.support.insights import deliver_due
+from tests.support.reminders import zone_where_it_is_morning
 from tests.test_staff_access import log_in
 from tests.test_voice import Call, in_language
 
 PARENT = "+12025550181"
 CHARTS = ("conversations-by-level", "conversations-by-channel", "sections", "levels-by-language", "reminder-funnel",
           "checkin-answers", "first-reply")
+
+
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    """The hotline's day in a zone where it is morning: a nurse's reply three hours after a case opened, in
+    tests/support/insights.py, falls on the same day whatever the hour of the run."""
+    return settings.with_(default_timezone=zone_where_it_is_morning())
 
 
 @pytest.fixture
