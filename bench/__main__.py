@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import engine, imports, inprocess, redis_cost, servers, staff_pages, startup, webhooks
+from bench import engine, imports, inprocess, insights, redis_cost, servers, staff_pages, startup, webhooks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -67,6 +67,12 @@ def main() -> int:
         print(f"\nstaff pages with {p['enrollments']:,} enrollments ({p['ended']} ended on an error), median ms:")
         for path, ms in p["median_ms"].items():
             print(f"  {path:<40} {ms:>7.1f}")
+    if not only or "insights" in only:
+        figures["insights"] = ins = insights.run()
+        print(f"\ninsights page with {ins['conversations']:,} conversations' counters over {ins['days']} days "
+              f"({ins['fields']:,} counters), median ms:")
+        for path, ms in ins["median_ms"].items():
+            print(f"  {path:<48} {ms:>7.1f}")
     if not only or "imports" in only:
         print()
         figures["imports"] = i = imports.run()

@@ -17,7 +17,8 @@ from hotline.uploads import HotlineRequest, raise_upload_limit
 
 # Modules that add routes to the staff blueprints (hotline/staff/pages.py, api_base.py), in navigation order.
 STAFF_ROUTES = ("hotline.staff.dashboard", "hotline.staff.cases_pages", "hotline.staff.reminders_pages",
-                "hotline.staff.api", "hotline.staff.cases_api", "hotline.staff.reminders_api")
+                "hotline.staff.insights_pages", "hotline.staff.api", "hotline.staff.cases_api",
+                "hotline.staff.reminders_api")
 
 log = logging.getLogger("hotline")
 

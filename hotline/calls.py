@@ -176,6 +176,7 @@ class Answer:
     spoken: list[str] = field(default_factory=list)
     assessment: dict[str, object] | None = None
     effects: list[CallEffect] = field(default_factory=list)
+    sections: tuple[str, ...] = ()  # the article sections the spoken guidance paraphrases (staff insights)
 
 
 def within_staffed_hours(settings: Settings, at: float) -> bool:
@@ -200,6 +201,7 @@ def handle_call(event: CallEvent, services: Services) -> str:
         result = store.commit(
             event.call_sid, event.n, expected=loaded.state_raw, new_state=answer.state.to_json(),
             reply=answer.twiml, number=answer.state.number, language=answer.state.language, entries=entries,
+            level=str((answer.assessment or {}).get("level") or ""), sections=answer.sections,
         )
         if result == "ok":
             _apply(answer, event, services, store)
@@ -446,6 +448,8 @@ class _Call:
     def run_engine(self, text: str) -> Answer:
         turn = advance(self.flow, self.engine_state(), text, self.context())
         answer = self.answer_turn(turn)
+        if self.understood(turn):
+            answer.sections = turn.guidance_sections
         # The engine's effects are carried out by phone as by text: "YES, send me check-ins" enrolls.
         if any(isinstance(effect, Enroll) for effect in turn.effects):
             answer.effects.append(EnrollCheckins())

@@ -33,6 +33,7 @@ from rq import Queue, Retry
 from hotline.channels.segments import MAX_SEGMENTS, encoding, segment_count
 from hotline.engine.levels import Level
 from hotline.engine.runner import CheckinReply
+from hotline.insights import InsightCounters
 from hotline.privacy import NumberRefs
 from hotline.sender import PermanentSendError, Sender, TransientSendError
 from hotline.settings import Settings
@@ -113,7 +114,8 @@ class Cases:
         self.refs = refs
         self.conversations = conversations
         self._flow = flow
-        self.store = CaseStore(connection, conversations.retention_ttl, conversations.max_entries)
+        self.store = CaseStore(connection, conversations.retention_ttl, conversations.max_entries,
+                               insights=InsightCounters.for_settings(settings))
         self.queue = Queue(alert_queue_name(settings), connection=connection)
 
     def link(self, case_id: str) -> str:

@@ -115,6 +115,9 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             keyword=keyword,
             # Past the flood limit texts are answered but not stored; staff must still see these.
             keep=_emergency(turn) or bool(turn.assessment and turn.assessment.level >= Level.URGENT),
+            channel=inbound.channel,
+            level=turn.assessment.level.label if turn.assessment else "",
+            sections=turn.guidance_sections,
         )
         if result == "ok":
             apply_reminder_effects(services, inbound, turn, checkin)
@@ -165,7 +168,7 @@ def _rate_limited(services: Services, inbound: Inbound, loaded: Loaded, recent: 
     result = services.conversations.commit(
         inbound.number, expected_session=loaded.session_raw, new_session=loaded.session_raw or "{}",
         language=language, reply=messages, entries=entries,
-        message_sid=inbound.message_sid, token=inbound.idempotency_token, keyword=keyword,
+        message_sid=inbound.message_sid, token=inbound.idempotency_token, keyword=keyword, channel=inbound.channel,
     )
     if result == "replayed":
         return _replayed(services, inbound)

@@ -9,6 +9,7 @@ from rq import Queue
 
 from hotline.cases import Cases, build_cases
 from hotline.engine.flow import Flow, load_flow
+from hotline.insights import InsightCounters
 from hotline.privacy import NumberRefs
 from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
@@ -49,7 +50,7 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
     conversations = ConversationStore(
         connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
         flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
-        max_entries=settings.transcript_max_entries,
+        max_entries=settings.transcript_max_entries, insights=InsightCounters.for_settings(settings),
     )
     return Services(
         settings=settings,

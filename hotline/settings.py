@@ -121,6 +121,9 @@ class Settings:
     flood_store_limit: int = 60
     flood_window_seconds: int = 3600
     transcript_max_entries: int = 1000
+    # The staff's insights are per-day counters that hold no number (hotline/insights.py): kept longer than
+    # transcripts, so a year can be compared with the one before.
+    insights_retention_days: int = 400
     default_region: str = "US"
     default_timezone: str = "America/New_York"
     quiet_hours_start: tuple[int, int] = (21, 0)
@@ -202,6 +205,7 @@ class Settings:
         take("HOTLINE_FLOOD_STORE_LIMIT", "flood_store_limit", _positive(int))
         take("HOTLINE_FLOOD_WINDOW_MINUTES", "flood_window_seconds", lambda v: _positive(int)(v) * 60)
         take("HOTLINE_TRANSCRIPT_MAX_ENTRIES", "transcript_max_entries", _positive(int))
+        take("HOTLINE_INSIGHTS_RETENTION_DAYS", "insights_retention_days", _positive(int))
         take("HOTLINE_DEFAULT_REGION", "default_region", str.upper)
         take("HOTLINE_DEFAULT_TIMEZONE", "default_timezone", _zone)
         take("HOTLINE_QUIET_HOURS_START", "quiet_hours_start", _hour_minute)

@@ -8,7 +8,6 @@ import shutil
 import threading
 import time
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from werkzeug.serving import make_server
 
 from hotline import create_app
 from hotline.store.staff_accounts import StaffAccounts
+from tests.support.reminders import zone_where_it_is_morning
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -32,16 +32,6 @@ CHROMIUM = find_chromium()
 if CHROMIUM is None and not os.environ.get("CI"):
     pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); CI always runs these",
                 allow_module_level=True)
-
-
-def zone_where_it_is_morning() -> str:
-    """A fixed-offset IANA zone where the local time is now between 08:00 and 09:00.
-
-    A reminder two hours after enrolling is due "today" there, outside quiet hours, whatever the hour of the
-    run (at 00:02 UTC it is 19:02 in New York: two hours later falls in quiet hours, so tomorrow).
-    """
-    offset = (8 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..+11
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # the Etc/ names count west as positive
 
 
 @pytest.fixture

@@ -335,8 +335,8 @@ def test_every_reminder_form_needs_its_csrf_token(staff, services, path, data):
 def test_the_reminder_pages_are_in_the_navigation(staff):
     nav = staff.get("/staff/").data.decode().split('<nav aria-label="Main">')[1].split("</nav>")[0]
     labels = re.findall(r">([^<]+)</a>", nav)
-    assert labels == ["Overview", "Inbox", "Conversations", "Callbacks", "Schedules", "Enrollments", "Opt-outs",
-                      "Outbox", "Simulator"]
+    assert labels == ["Overview", "Inbox", "Conversations", "Callbacks", "Schedules", "Enrollments", "Insights",
+                      "Opt-outs", "Outbox", "Simulator"]
 
 
 def test_the_api_imports_a_csv_larger_than_the_webhook_size_cap(client, redis, env):

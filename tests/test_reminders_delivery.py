@@ -271,7 +271,8 @@ def test_an_undelivered_status_keeps_its_error_code(reminders, redis, fake_twili
     twilio.status(sid, "undelivered", "30003")
     twilio.status(sid, "sent")
     assert entry(reminders, eid, 1440) | {"at": 0, "status_at": 0} == {
-        "status": "undelivered", "error": "30003", "sid": sid, "attempts": 1, "at": 0, "status_at": 0}
+        "status": "undelivered", "error": "30003", "sid": sid, "attempts": 1, "at": 0, "status_at": 0,
+        "ins": "2027-05-10|2027-05-10|checkin|staff|en"}  # where it counts for the staff's insights
 
 
 def test_an_edited_schedule_applies_to_future_steps(reminders, redis, fake_twilio):

@@ -178,6 +178,11 @@ class Turn:
     def assessment(self) -> Assessment | None:
         return next((e.assessment for e in self.effects if isinstance(e, RecordAssessment)), None)
 
+    @property
+    def guidance_sections(self) -> tuple[str, ...]:
+        """The article sections this turn's guidance paraphrases, each once, in the order they were given."""
+        return tuple(dict.fromkeys(s for r in self.replies if r.kind == "guidance" for s in r.sections))
+
 
 # --- The runner --------------------------------------------------------------------------------
 

@@ -32,6 +32,18 @@ LANGUAGES = ("en", "es")
 SCHEDULES_KEY = "hl:schedules"
 
 
+def offset_label(minutes: int | None) -> str:
+    """A step's offset as staff read it: 1440 -> "1 day", 90 -> "90 minutes"."""
+    if minutes is None:
+        return ""
+    for unit in ("week", "day", "hour", "minute"):
+        size = UNITS[unit]
+        if minutes % size == 0:
+            amount = minutes // size
+            return f"{amount} {unit}{'' if amount == 1 else 's'}"
+    return f"{minutes} minutes"
+
+
 class ScheduleError(ValueError):
     """A schedule is not valid; the message says which part and how to fix it."""
 

@@ -16,6 +16,7 @@ import redis
 from rq import Queue, Retry
 
 from hotline.channels.segments import non_gsm7_characters
+from hotline.insights import InsightCounters
 from hotline.privacy import NumberRefs
 from hotline.reminders.imports import IMPORT_BATCH, ROW_ERROR, ImportReport, csv_rows
 from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
@@ -119,7 +120,7 @@ class Reminders:
         self.redis = connection
         self.queue = queue or Queue(settings.queue_name, connection=connection)
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
-        self.enrollments = EnrollmentStore(connection)
+        self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings))
         self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
 
     # --- enrollment -----------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ Keys (prefix `hl:rem:`):
                       so the staff's delivery problems need no scan of every enrollment
   checkin:{number}    "id:offset" of the check-in awaiting the parent's reply
   pace:{sender}       the last reserved send slot (epoch, Redis clock) when pacing is on
+The scripts that enroll, record a send, a delivery status or an answer also count it for the staff's Insights page
+(hl:insights:r:*, hotline/insights.py), on the enrollment's day, which the log entry keeps (`ins`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+
+from hotline.insights import COUNT_REMINDER, InsightCounters
 
 P = "hl:rem:"
 
@@ -89,9 +93,10 @@ _RECORD_KEY = """
 local function record_key(id) return 'hl:rem:e:' .. math.floor(tonumber(id) / BUCKET) end
 """.replace("BUCKET", str(BUCKET))
 
-# KEYS: idx, due, seq, active counts   ARGV: number, record (JSON), due ('' = none), mode (keep|restart),
-# schedule
-_ENROLL = _RECORD_KEY + """
+# KEYS: idx, due, seq, active counts
+# ARGV: number, record (JSON), due ('' = none), mode (keep|restart), schedule, insights cohort ('' = not counted),
+#       insights ttl
+_ENROLL = _RECORD_KEY + COUNT_REMINDER + """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then
   local rec = redis.call('HGET', record_key(existing), existing)
@@ -102,6 +107,7 @@ redis.call('HSET', record_key(id), id, ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], id)
 redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
 if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], id) end
+count_reminder(ARGV[6], 'enr', '', ARGV[7])
 return {1, id}
 """
 
@@ -171,13 +177,14 @@ return {'held', entry, redis.call('GET', KEYS[3]) or ''}
 # extra SCRIPT EXISTS round trip in redis-py).
 # KEYS: record, due, log, sid index, sent, checkin ('' when the schedule has no check-in)
 # ARGV: id, expected k, new k, status, next due ('' = none), entry (JSON), ref, sent at, sid TTL,
-#       sent keep, checkin TTL
-_SENT = """
+#       sent keep, checkin TTL, insights cohort ('' = not counted), insights ttl
+_SENT = COUNT_REMINDER + """
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[6])
 redis.call('SET', KEYS[4], ARGV[7], 'EX', tonumber(ARGV[9]))
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[7])
 redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -tonumber(ARGV[10]) - 1)
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[7], 'EX', tonumber(ARGV[11])) end
+count_reminder(ARGV[12], 'sent', ':' .. ARGV[3], ARGV[13])
 """ + _MOVE_ON.replace("@DUE@", "5").replace("@REASON@", "")
 
 # Replace a claim only if it still holds the value read (one run takes over a stale claim).
@@ -199,8 +206,10 @@ redis.call('SET', KEYS[1], string.format('%.6f', slot), 'EX', 60)
 return string.format('%.6f', slot - now)
 """
 
-# KEYS: sid index  ARGV: status, error code, now, rank table (JSON)
-_STATUS = """
+# The first report that a reminder was delivered (or read) counts it for the staff's insights, on its enrollment's
+# day (the sent record's `ins`, hotline/insights.py).
+# KEYS: sid index  ARGV: status, error code, now, rank table (JSON), insights ttl
+_STATUS = COUNT_REMINDER + """
 local ref = redis.call('GET', KEYS[1])
 if not ref then return 0 end
 local sep = string.find(ref, ':')
@@ -212,11 +221,30 @@ local entry = raw and cjson.decode(raw) or {}
 local current = ranks[entry['status'] or 'claimed'] or 0
 local new = ranks[ARGV[1]]
 if not new or new <= current then return 1 end
+if (ARGV[1] == 'delivered' or ARGV[1] == 'read') and entry['status'] ~= 'delivered' and entry['status'] ~= 'read' then
+  count_reminder(entry['ins'], 'dlv', ':' .. offset, ARGV[5])
+end
 entry['status'] = ARGV[1]
 entry['status_at'] = tonumber(ARGV[3])
 if ARGV[2] ~= '' then entry['error'] = ARGV[2] end
 redis.call('HSET', log_key, offset, cjson.encode(entry))
 return 2
+"""
+
+# A check-in's answer: the next message is ordinary again; the first answer is kept on the step's record and
+# counted for the staff's insights on its enrollment's day. KEYS: checkin, log  ARGV: offset, answer, now,
+# insights ttl. Returns 1 when the answer was kept, 0 when there was no record or it already had one.
+_ANSWER = COUNT_REMINDER + """
+redis.call('DEL', KEYS[1])
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+if entry['answer'] then return 0 end
+entry['answer'] = ARGV[2]
+entry['answered_at'] = tonumber(ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(entry))
+count_reminder(entry['ins'], 'ans', ':' .. ARGV[1] .. ':' .. ARGV[2], ARGV[4])
+return 1
 """
 
 
@@ -256,8 +284,9 @@ class Enrollment:
 
 
 class EnrollmentStore:
-    def __init__(self, connection: redis.Redis) -> None:
+    def __init__(self, connection: redis.Redis, insights: InsightCounters | None = None) -> None:
         self.redis = connection
+        self.insights = insights  # None: nothing is counted for the staff's insights (hotline/insights.py)
         self._enroll = connection.register_script(_ENROLL)
         self._advance = connection.register_script(_ADVANCE)
         self._wake = connection.register_script(_WAKE)
@@ -267,15 +296,25 @@ class EnrollmentStore:
         self._take_over = connection.register_script(_TAKE_OVER)
         self._sent = connection.register_script(_SENT)
         self._slot = connection.register_script(_SLOT)
+        self._answer = connection.register_script(_ANSWER)
+
+    def _cohort(self, enrollment: Enrollment) -> tuple[str, int]:
+        """Where the enrollment's reminders count for the staff's insights ("" when nothing is counted), and the
+        counters' lifetime."""
+        if self.insights is None:
+            return "", 0
+        return (self.insights.cohort(enrollment.enrolled_at, enrollment.schedule, enrollment.channel,
+                                     enrollment.language), self.insights.ttl_seconds)
 
     # --- enrollments ------------------------------------------------------------------------------
 
     def add(self, enrollment: Enrollment, due: float | None, *, restart: bool) -> tuple[bool, str]:
         """Enroll atomically; (False, existing id) when the number is already in the schedule."""
+        cohort, ttl = self._cohort(enrollment)
         created, eid = self._enroll(
             keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq", ACTIVE_COUNTS],
             args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
-                  "restart" if restart else "keep", enrollment.schedule])
+                  "restart" if restart else "keep", enrollment.schedule, cohort, ttl])
         return bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)
 
     def add_many(self, items: list[tuple[Enrollment, float | None]]) -> list[tuple[bool, str]]:
@@ -284,9 +323,10 @@ class EnrollmentStore:
             return []
         with self.redis.pipeline(transaction=False) as pipe:
             for enrollment, due in items:
+                cohort, ttl = self._cohort(enrollment)
                 self._enroll(keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq", ACTIVE_COUNTS],
                              args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
-                                   "keep", enrollment.schedule], client=pipe)
+                                   "keep", enrollment.schedule, cohort, ttl], client=pipe)
             replies = pipe.execute()
         return [(bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)) for created, eid in replies]
 
@@ -484,14 +524,19 @@ class EnrollmentStore:
 
     def record_sent_and_advance(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool,
                                 next_due: float | None) -> None:
-        """The MessageSid, the sent record and the move to the next step (or completion): one round trip."""
+        """The MessageSid, the sent record and the move to the next step (or completion): one round trip. The same
+        script counts the text as sent for the staff's insights, on its enrollment's day; the record keeps that day
+        and the enrollment's dimensions (`ins`) for its delivery status and its answer."""
         ref = f"{enrollment.id}:{offset}"
+        cohort, ttl = self._cohort(enrollment)
+        if cohort:
+            entry = {**entry, "ins": cohort}
         self._sent(
             keys=[record_key(enrollment.id), DUE, P + f"log:{enrollment.id}", P + f"sid:{entry['sid']}", SENT,
                   checkin_key(enrollment.number) if checkin else ""],
             args=[enrollment.id, str(enrollment.last_offset), str(offset), ACTIVE if next_due else COMPLETED,
                   "" if next_due is None else f"{next_due:.3f}", json.dumps(entry, separators=(",", ":")), ref,
-                  entry["at"], SID_TTL, SENT_KEEP, CHECKIN_TTL])
+                  entry["at"], SID_TTL, SENT_KEEP, CHECKIN_TTL, cohort, ttl])
 
     def _record_sent(self, pipe: Any, enrollment: Enrollment, offset: int, entry: dict[str, Any],
                      checkin: bool) -> None:
@@ -514,7 +559,8 @@ class EnrollmentStore:
     def record_status(self, sid: str, status: str, error_code: str, now: float) -> str:
         """'unknown' (not a reminder), 'kept' (duplicate or older news) or 'updated'."""
         result = self._status(keys=[P + f"sid:{sid}"],
-                              args=[status, error_code, f"{now:.3f}", json.dumps(STATUS_RANK)])
+                              args=[status, error_code, f"{now:.3f}", json.dumps(STATUS_RANK),
+                                    self.insights.ttl_seconds if self.insights else 0])
         return {0: "unknown", 1: "kept", 2: "updated"}[int(result)]
 
     # --- check-in replies ---------------------------------------------------------------------------
@@ -523,12 +569,13 @@ class EnrollmentStore:
         raw = self.redis.get(checkin_key(number))
         return raw.decode() if raw else None
 
-    def answer_checkin(self, number: str, ref: str, answer: str) -> None:
-        """Keep the parent's answer on the check-in it answers; the next message is ordinary again."""
-        self.redis.delete(checkin_key(number))
+    def answer_checkin(self, number: str, ref: str, answer: str) -> bool:
+        """Keep the parent's first answer on the check-in it answers (and count it for the staff's insights); the
+        next message is ordinary again. One round trip. False when the step has no record or already an answer."""
         eid, _, offset = ref.partition(":")
-        entry = self.log(eid, int(offset))
-        if entry:
-            entry["answer"] = answer
-            entry["answered_at"] = round(time.time(), 3)
-            self.write_log(eid, int(offset), entry)
+        if not is_enrollment_id(eid) or re.fullmatch(r"-?[0-9]{1,9}", offset) is None:
+            self.redis.delete(checkin_key(number))
+            return False
+        return bool(self._answer(keys=[checkin_key(number), P + f"log:{eid}"],
+                                 args=[str(int(offset)), answer, f"{time.time():.3f}",
+                                       self.insights.ttl_seconds if self.insights else 0]))

@@ -28,9 +28,9 @@ from hotline.reminders.imports import COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_REQU
 from hotline.reminders.schedules import (
     LANGUAGES,
     SAMPLE_VALUES,
-    UNITS,
     ReminderSchedule,
     ScheduleError,
+    offset_label,
     parse_schedule,
     render,
 )
@@ -46,18 +46,7 @@ ENROLLMENT_ROWS = 200
 IMPORT_REFRESH_SECONDS = 1
 
 
-def _offset_label(minutes: int | None) -> str:
-    if minutes is None:
-        return ""
-    for unit in ("week", "day", "hour", "minute"):
-        size = UNITS[unit]
-        if minutes % size == 0:
-            amount = minutes // size
-            return f"{amount} {unit}{'' if amount == 1 else 's'}"
-    return f"{minutes} minutes"
-
-
-bp.add_app_template_filter(_offset_label, "offset_label")
+bp.add_app_template_filter(offset_label, "offset_label")
 
 
 def _text_info(text: str, language: str) -> dict[str, Any]:

@@ -23,15 +23,16 @@ from dataclasses import dataclass
 
 import redis
 
+from hotline.insights import COUNT_CONVERSATION, sections_argument
 from hotline.store.conversations import APPEND_TRIMMED, ConversationStore
 
 CALL_TTL = 4 * 3600
 SUMMARY_TTL = 24 * 3600
 
-# KEYS: call, reply, transcript, contact, conversations, ref ("" = none)
+# KEYS: call, reply, transcript, contact, conversations, ref ("" = none), insights (today's counters, "" = none)
 # ARGV: expected ("" = none), new_state, call_ttl, reply, retention_ttl, now, language, number, max_entries,
-#       entries...
-_COMMIT = APPEND_TRIMMED + """
+#       insights ttl, day, level ("" = no assessment), sections (comma-separated), entries...
+_COMMIT = APPEND_TRIMMED + COUNT_CONVERSATION + """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
@@ -46,8 +47,12 @@ if ARGV[8] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[6]) - tonumber(ARGV[5])))
   redis.call('EXPIRE', KEYS[5], ARGV[5])
   if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[8], 'EX', ARGV[5]) end
-  if #ARGV > 9 then
-    append_trimmed(KEYS[3], KEYS[4], 10, ARGV[9], ARGV[5])
+  if KEYS[7] ~= '' then
+    count_conversation(KEYS[4], KEYS[7], ARGV[11], 'voice', ARGV[12], ARGV[7], ARGV[10])
+    count_sections(KEYS[4], KEYS[7], 'voice', ARGV[7], ARGV[13], ARGV[10])
+  end
+  if #ARGV > 13 then
+    append_trimmed(KEYS[3], KEYS[4], 14, ARGV[9], ARGV[5])
   end
 end
 return 1
@@ -95,15 +100,21 @@ class CallStore:
         return LoadedCall(raw.decode() if raw else "", reply.decode() if reply else None)
 
     def commit(self, call_sid: str, n: int, *, expected: str, new_state: str, reply: str, number: str,
-               language: str, entries: list[dict[str, object]]) -> str:
-        """Save the call's new state and answer; returns 'ok', 'conflict' or 'duplicate'."""
+               language: str, entries: list[dict[str, object]], level: str = "",
+               sections: tuple[str, ...] = ()) -> str:
+        """Save the call's new state and answer; returns 'ok', 'conflict' or 'duplicate'. With a number, the same
+        script counts the call for the staff's insights, as a text's commit does (hotline/insights.py)."""
         # The conversation's own key names, so calls and texts share one transcript per number.
         _, contact, transcript = ConversationStore._keys(number or "-")
         now = time.time()
         keys = [f"hl:call:{call_sid}", f"hl:call:{call_sid}:reply:{n}", transcript, contact, "hl:conversations",
                 self.conversations.ref_key(number)]
+        insights = self.conversations.insights
+        day = insights.day(now) if insights else ""
+        keys.append(insights.key(day) if insights else "")
         args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
-                              language, number, self.conversations.max_entries]
+                              language, number, self.conversations.max_entries,
+                              insights.ttl_seconds if insights else 0, day, level, sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
         result = self._commit(keys=keys, args=args)
         return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import redis
 
+from hotline.insights import REPLY_BUCKETS, InsightCounters, bucket_name
 from hotline.store.audit import KEEP_SECONDS as AUDIT_KEEP_SECONDS
 
 P = "hl:case:"
@@ -55,6 +56,10 @@ RANKS = {"emergency": 5, "urgent": 4, "": 3, "soon": 2, "home": 1}
 SYSTEM = "hotline"  # who the hotline's own actions are recorded as
 STATUS_RANK = {"accepted": 1, "queued": 1, "scheduled": 1, "sending": 2, "sent": 3, "delivered": 4,
                "undelivered": 4, "failed": 4, "read": 5}
+
+
+# The first-reply histogram's finite bounds, for the script (a wait over the last one counts as "inf").
+REPLY_BOUNDS = ",".join(bucket_name(bound) for bound in REPLY_BUCKETS if bound != float("inf"))
 
 
 def open_key(number: str) -> str:
@@ -199,9 +204,11 @@ return {'ok', number}
 """
 
 # A text a nurse (or the hotline, for a note) sent for a case: into the parent's transcript, with its delivery
-# status kept by MessageSid.
-# KEYS: case, transcript, contact, msg status key ("" = none). ARGV: by, now, retention, audit_min, entry (JSON),
-#       max entries, what, detail, kind (reply | note)
+# status kept by MessageSid. A case's first reply from a nurse is counted for the staff's insights: how long after
+# the case opened, in the histogram's bucket, by the channel that opened it and the parent's language.
+# KEYS: case, transcript, contact, msg status key ("" = none), insights (today's counters, "" = none).
+# ARGV: by, now, retention, audit_min, entry (JSON), max entries, what, detail, kind (reply | note),
+#       insights ttl, bucket bounds (seconds, ascending, comma-separated)
 _SENT = _RECORD + """
 local length = redis.call('RPUSH', KEYS[2], ARGV[5])
 local most = tonumber(ARGV[6])
@@ -216,6 +223,18 @@ if KEYS[4] ~= '' then
 end
 record(ARGV[7], ARGV[8])
 feed(ARGV[9])
+if ARGV[9] == 'reply' and KEYS[5] ~= '' and redis.call('HSETNX', case_key, 'first_reply_at', now) == 1 then
+  local waited = tonumber(now) - tonumber(redis.call('HGET', case_key, 'opened_at') or now)
+  local bucket = 'inf'
+  for bound in string.gmatch(ARGV[11], '[^,]+') do
+    if waited <= tonumber(bound) then bucket = bound break end
+  end
+  local began = string.match(redis.call('HGET', case_key, 'reasons') or '', '^[^,]*')
+  local channel = ((began == 'voice' or began == 'callback') and 'voice') or 'sms'
+  local language = redis.call('HGET', KEYS[3], 'language') or 'en'
+  redis.call('HINCRBY', KEYS[5], 'reply:' .. channel .. ':' .. language .. ':' .. bucket, 1)
+  redis.call('EXPIRE', KEYS[5], ARGV[10])
+end
 touch()
 return 1
 """
@@ -402,8 +421,9 @@ class Outcome:
 
 class CaseStore:
     def __init__(self, connection: redis.Redis, retention_seconds: int, max_entries: int = 1000,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, insights: InsightCounters | None = None) -> None:
         self.redis = connection
+        self.insights = insights  # None: first replies are not counted for the staff's insights
         self.retention = int(retention_seconds)
         self.max_entries = max_entries
         self.clock = clock
@@ -500,9 +520,13 @@ class CaseStore:
     def record_sent(self, case_id: str, number: str, *, by: str, entry: dict[str, object], sid: str, what: str,
                     detail: str, kind: str) -> None:
         now = self.clock()
-        keys = [P + case_id, f"hl:transcript:{number}", f"hl:contact:{number}", f"{P}msg:{sid}" if sid else ""]
-        self._sent(keys=keys, args=[*self._common(by), json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False),
-                                    self.max_entries, what, detail, kind])
+        keys = [P + case_id, f"hl:transcript:{number}", f"hl:contact:{number}", f"{P}msg:{sid}" if sid else "",
+                self.insights.key(self.insights.day(now)) if self.insights else ""]
+        common = self._common(by)
+        common[1] = f"{now:.3f}"  # the same moment as the transcript entry's
+        self._sent(keys=keys, args=[*common, json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False),
+                                    self.max_entries, what, detail, kind,
+                                    self.insights.ttl_seconds if self.insights else 0, REPLY_BOUNDS])
 
     def release(self, case_id: str, by: str) -> Outcome:
         result = [part.decode() for part in self._release(keys=[P + case_id], args=self._common(by))]

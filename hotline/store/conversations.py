@@ -25,6 +25,8 @@ Keys (all prefixed `hl:`):
                         it (no reply, no effect) instead of letting it undo a later opt-out or opt-in
   ref:{ref}             the number behind a page's reference (NumberRefs): a conversation page finds its
                         number with one GET, not by hashing every number; expires with the transcript
+  insights:{day}        the day's counts for the staff's Insights page, written by the same script
+                        (hotline/insights.py): no number in them
 
 Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
 """
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from hotline.insights import COUNT_CONVERSATION, InsightCounters, sections_argument
 from hotline.reminders.store import checkin_key
 from hotline.store.cases import claim_key, open_key
 
@@ -48,10 +51,11 @@ REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
 # KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref, keyword ("" = none),
-#       flood
+#       flood, insights (today's counters, "" = none)
 # ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
 #       optout ("set" | "del" | ""), now, language, number, flood_limit, flood_window, max_entries,
-#       keep ("1": store even past the flood limit), entries...
+#       keep ("1": store even past the flood limit), insights ttl, day, channel, level ("" = no assessment),
+#       sections (comma-separated), entries...
 # Lua shared by the scripts that write a transcript (this one, and a call's in hotline/store/calls.py): append
 # the entries, keep the newest `most`, count those removed in the contact hash, renew the list's lifetime.
 APPEND_TRIMMED = """
@@ -66,7 +70,7 @@ local function append_trimmed(list, contact, entries_from, most, ttl)
 end
 """
 
-_COMMIT = APPEND_TRIMMED + """
+_COMMIT = APPEND_TRIMMED + COUNT_CONVERSATION + """
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if KEYS[6] ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then return 2 end
@@ -77,16 +81,20 @@ redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'language', ARGV[8], 'last_seen', ARGV[7])
 redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-if #ARGV > 13 then
+if #ARGV > 18 then
   -- A flood is stored up to flood_limit texts a window, then only counted ('keep': emergencies, urgent ones).
   local texts = redis.call('INCR', KEYS[10])
   if texts == 1 then redis.call('EXPIRE', KEYS[10], ARGV[11]) end
   if texts <= tonumber(ARGV[10]) or ARGV[13] == '1' then
-    append_trimmed(KEYS[3], KEYS[2], 14, ARGV[12], ARGV[4])
+    append_trimmed(KEYS[3], KEYS[2], 19, ARGV[12], ARGV[4])
   else
     redis.call('HINCRBY', KEYS[2], 'dropped', 1)
     redis.call('HSET', KEYS[2], 'dropped_at', ARGV[7])
   end
+end
+if KEYS[11] ~= '' then
+  count_conversation(KEYS[2], KEYS[11], ARGV[15], ARGV[16], ARGV[17], ARGV[8], ARGV[14])
+  count_sections(KEYS[2], KEYS[11], ARGV[16], ARGV[8], ARGV[18], ARGV[14])
 end
 if ARGV[6] == 'set' then redis.call('HSET', KEYS[4], ARGV[9], ARGV[7]) end
 if ARGV[6] == 'del' then redis.call('HDEL', KEYS[4], ARGV[9]) end
@@ -134,7 +142,7 @@ class Loaded:
 class ConversationStore:
     def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int,
                  refs: NumberRefs | None = None, *, flood_limit: int = 60, flood_window: int = 3600,
-                 max_entries: int = 1000) -> None:
+                 max_entries: int = 1000, insights: InsightCounters | None = None) -> None:
         self.redis = connection
         self.session_ttl = session_ttl
         self.retention_ttl = retention_days * 24 * 3600
@@ -142,6 +150,7 @@ class ConversationStore:
         self.flood_limit = flood_limit  # texts stored per number per flood window (settings: HOTLINE_FLOOD_*)
         self.flood_window = flood_window
         self.max_entries = max_entries  # the newest entries a transcript keeps (HOTLINE_TRANSCRIPT_MAX_ENTRIES)
+        self.insights = insights  # None: writes count nothing for the staff's insights (hotline/insights.py)
         self._commit = connection.register_script(_COMMIT)
 
     def ref_key(self, number: str) -> str:
@@ -195,22 +204,32 @@ class ConversationStore:
         token: str = "",
         keyword: bool = False,
         keep: bool = False,
+        channel: str = "sms",
+        level: str = "",
+        sections: tuple[str, ...] = (),
     ) -> str:
         """Write a handled message atomically. Returns 'ok', 'conflict' (session changed), 'duplicate' (already
         answered: the reply is kept) or 'replayed' (`keyword`: an opt-out or opt-in word whose MessageSid was
         handled before, over a day ago; nothing is written).
 
         Past the flood limit the entries are not stored, only counted, unless `keep` (an emergency or urgent
-        assessment, which staff must see); everything else (session, opt-out, reply) is written as usual."""
+        assessment, which staff must see); everything else (session, opt-out, reply) is written as usual.
+
+        The same script counts the message for the staff's insights (hotline/insights.py): the number's conversation
+        of the day, at `level` if this message was assessed, and the article `sections` its reply drew on."""
         session, contact, transcript = self._keys(number)
         now = time.time()
         keys = [session, contact, transcript, "hl:optouts", "hl:conversations",
                 f"hl:reply:{message_sid}" if message_sid else "",
                 f"hl:reply:tok:{token}" if token else "", self.ref_key(number),
                 f"hl:keyword:{message_sid}" if keyword and message_sid else "", f"hl:flood:{number}"]
+        day = self.insights.day(now) if self.insights else ""
+        keys.append(self.insights.key(day) if self.insights else "")
         args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
                               json.dumps(list(reply)), optout, f"{now:.3f}", language, number,
-                              self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0"]
+                              self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0",
+                              self.insights.ttl_seconds if self.insights else 0, day, channel, level,
+                              sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
         result = self._commit(keys=keys, args=args)
         return {1: "ok", 0: "conflict", 2: "duplicate", 3: "replayed"}[int(result)]

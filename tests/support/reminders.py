@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from rq import Queue, Worker
@@ -23,6 +23,8 @@ def worker_env(monkeypatch, settings: Settings, **extra: str) -> dict[str, str]:
         "PUBLIC_BASE_URL": settings.public_base_url or "",
         "HOTLINE_SECRET_KEY": settings.secret_key or "",  # log lines name numbers as the web app does
         "HOTLINE_SENDS_PER_SECOND": "0",
+        # The hotline's day, as the web app has it: the insights count a reminder on its enrollment's day.
+        "HOTLINE_DEFAULT_TIMEZONE": settings.default_timezone,
         # On-call alerts and claim timers (hotline/cases.py), as the web app has them.
         "HOTLINE_ONCALL_NUMBERS": ",".join(settings.oncall_numbers),
         "HOTLINE_ESCALATE_AFTER_MINUTES": repr(settings.escalate_after_seconds / 60),
@@ -38,6 +40,17 @@ def run_worker(redis, queue_name: str = "hotline") -> None:  # type: ignore[no-u
     """A real RQ worker, in this process, until the queue is empty."""
     queue = Queue(queue_name, connection=redis)
     InlineWorker([queue], connection=redis).work(burst=True, with_scheduler=True)
+
+
+def zone_where_it_is_morning() -> str:
+    """A fixed-offset IANA zone where the local time is now between 08:00 and 09:00.
+
+    A reminder two hours after enrolling is due "today" there, outside quiet hours, whatever the hour of the
+    run (at 00:02 UTC it is 19:02 in New York: two hours later falls in quiet hours, so tomorrow); and what
+    happens in the next few hours happens on the same day there.
+    """
+    offset = (8 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..+11
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # the Etc/ names count west as positive
 
 
 def local(zone: str, *args: int) -> datetime:
