@@ -202,6 +202,8 @@ def handle_call(event: CallEvent, services: Services) -> str:
             reply=answer.twiml, number=answer.state.number, language=answer.state.language, entries=entries,
         )
         if result == "ok":
+            if answer.assessment:
+                services.metrics.assessed(str(answer.assessment.get("level")), "voice")
             _apply(answer, event, services, store)
             _open_case(answer, services)
             return answer.twiml
