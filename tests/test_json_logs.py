@@ -4,9 +4,15 @@ duration and number reference a log shipper needs, and the same privacy as the t
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from tests.support.web import WebLine, signed_sms, start_web_line
+from rq import Queue
+
+from tests.support.web import ROOT, WebLine, signed_sms, start_web_line
 
 PARENT = "+15551230101"
 URGENT = "my 5 week old Emma is shaking and has a fever of 38.5"
@@ -51,3 +57,14 @@ def test_json_lines_carry_request_id_route_status_duration_and_the_number_s_refe
     logged = web.stdout.read_text() + web.stderr.read_text()
     assert PARENT not in logged and PARENT[2:] not in logged
     assert "Emma" not in logged and "fever" not in logged
+
+
+def test_a_worker_s_lines_are_json_too(redis, env, tmp_path):
+    Queue("hotline", connection=redis).enqueue("workers.reminders.dispatch", now=1.0)
+    worker = subprocess.run(
+        [str(Path(sys.executable).parent / "rq"), "worker", "--burst", "-w", "workers.worker.HotlineWorker", "--url",
+         env["REDIS_URL"], "--logging_level", "INFO", "hotline"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **env, "HOTLINE_LOG_FORMAT": "json", "HOTLINE_DATA_DIR": str(tmp_path / "var")})
+    assert worker.returncode == 0, worker.stderr
+    lines = [json.loads(line) for line in (worker.stdout + worker.stderr).splitlines() if line.strip()]
+    assert any(line["logger"] == "rq.worker" and "Job OK" in line["message"] for line in lines)

@@ -284,3 +284,19 @@ def test_a_metrics_folder_that_cannot_be_made_is_reported_and_the_hotline_still_
     signer = SignedTwilio(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
     assert reply_texts(signer.sms("hi", PARENT))
     assert "HOTLINE_METRICS_DIR" in caplog.text and "cannot use" in caplog.text
+
+
+@pytest.mark.parametrize(("written", "bind"), [("127.0.0.1:9464", ("127.0.0.1", 9464)), (":9464", ("0.0.0.0", 9464)),
+                                               ("[::1]:9464", ("::1", 9464))])
+def test_the_metrics_address_is_read_as_host_and_port(written, bind):
+    from hotline.settings import Settings
+
+    assert Settings._parse({"HOTLINE_METRICS_BIND": written}).metrics_bind == bind
+
+
+@pytest.mark.parametrize("written", ["9464", "localhost", "host:http", "host:70000"])
+def test_a_metrics_address_without_a_port_stops_the_start_with_the_variable_named(written):
+    from hotline.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="HOTLINE_METRICS_BIND: expected HOST:PORT"):
+        Settings._parse({"HOTLINE_METRICS_BIND": written})
