@@ -300,3 +300,24 @@ def test_a_metrics_address_without_a_port_stops_the_start_with_the_variable_name
 
     with pytest.raises(SettingsError, match="HOTLINE_METRICS_BIND: expected HOST:PORT"):
         Settings._parse({"HOTLINE_METRICS_BIND": written})
+
+
+def test_on_call_alerts_sent_by_a_worker_process_are_counted_with_their_latency(settings, redis, fake_twilio,
+                                                                                  monkeypatch):
+    from tests.support.reminders import worker_env
+
+    oncall = settings.with_(oncall_numbers=("+15550001111",))
+    app = create_app(services=build_services(oncall))
+    token = StaffTokens(redis).create("prometheus")
+    signer = SignedTwilio(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
+    before = scrape(app.test_client(), token)
+    reply_texts(signer.sms(URGENT, PARENT))  # an urgent assessment opens a case, which queues its first alert
+    assert value(scrape(app.test_client(), token), "hotline_queue_jobs", queue="hotline-alerts") == 1
+
+    env = worker_env(monkeypatch, oncall)
+    run_production_worker({**env, "HOTLINE_DATA_DIR": str(settings.data_dir)})
+    assert [m.to for m in fake_twilio.messages] == ["+15550001111"]
+    after = scrape(app.test_client(), token)
+    assert moved(before, after, "hotline_oncall_alerts_total", outcome="sent") == 1
+    assert moved(before, after, "hotline_oncall_alert_latency_seconds_count") == 1
+    assert value(after, "hotline_queue_jobs", queue="hotline-alerts") == 0
