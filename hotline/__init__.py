@@ -6,11 +6,14 @@ import importlib
 import logging
 from datetime import timedelta
 
-from flask import Flask, Request, Response, jsonify, redirect, url_for
+import redis
+from flask import Flask, Request, Response, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hotline.logs import RequestLog, configure_logging, note_route
+from hotline.metrics import WebhookTimer, exposition, scrape_registry, serve
 from hotline.services import Services, build_services
 from hotline.settings import Settings, server_secret
 from hotline.uploads import HotlineRequest, raise_upload_limit
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """The one place where things are wired: settings -> services -> blueprints."""
     settings = settings or (services.settings if services else Settings.from_env())
     services = services or build_services(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
 
     app = Flask(__name__)
     app.request_class = HotlineRequest
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services.reminders.ensure_dispatcher()
     except Exception:  # Redis not up yet: the next enrollment starts it
         log.warning("could not start the reminder dispatcher; it starts with the next enrollment")
+    app.wsgi_app = WebhookTimer(app.wsgi_app, services.metrics)  # type: ignore[method-assign]
     if settings.trust_proxy:
         # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http. And the
         # client's address, which failed logins are counted by, is the one the proxy puts in X-Forwarded-For.
@@ -101,7 +105,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         proxies = settings.proxy_count
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=0, x_prefix=0)
-    if settings.access_log:
+    if settings.log_format == "json":
+        app.wsgi_app = RequestLog(app.wsgi_app, records=settings.access_log)  # type: ignore[method-assign]
+    elif settings.access_log:
         from hotline.access_log import AccessLogMiddleware
 
         app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
@@ -115,6 +121,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from hotline.staff.pages import bp as dashboard
     from hotline.webhooks import bp as webhooks
 
+    if settings.log_format == "json":
+        app.before_request(note_route)  # first, so a request refused by a later hook still has its route
     # A view that takes a larger upload (the CSV imports) says so; this must run before the CSRF check below,
     # which parses the form, and before_request hooks run in the order they are registered.
     app.before_request(raise_upload_limit)
@@ -145,8 +153,41 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     def healthz():  # type: ignore[no-untyped-def]
         try:
             services.redis.ping()
-        except Exception:  # any failure to reach Redis is "down" for a health check
+        except Exception as error:  # any failure to reach Redis is "down" for a health check
+            if isinstance(error, redis.RedisError):
+                services.metrics.redis_error("healthz")
             return jsonify(status="unavailable", redis="down"), 503
         return jsonify(status="ok", redis="up")
 
+    add_metrics_endpoint(app, services)
     return app
+
+
+def add_metrics_endpoint(app: Flask, services: Services) -> None:
+    """Every process's counts and RQ's queues in Prometheus' text format: on HOTLINE_METRICS_BIND when set (no
+    token: keep that address private), else at /metrics on the app's own port, for a staff API token."""
+    from hotline.cases import alert_queue_name
+    from hotline.metrics import directory
+    from hotline.staff.api_base import problem, staff_token_required
+
+    settings = services.settings
+    registry = scrape_registry(directory() or settings.metrics_directory, services.redis,
+                               (alert_queue_name(settings), settings.queue_name),
+                               on_redis_error=lambda: services.metrics.redis_error("scrape"))
+    if settings.metrics_bind:
+        app.extensions["hotline_metrics_server"] = serve(settings.metrics_bind, registry)
+        return
+
+    @staff_token_required
+    def scrape() -> Response:
+        body, content_type = exposition(registry, request.headers.get("Accept", ""))
+        return Response(body, content_type=content_type)
+
+    @app.get("/metrics")
+    def metrics():  # type: ignore[no-untyped-def]
+        try:
+            return scrape()
+        except redis.RedisError:  # the token is checked in Redis
+            services.metrics.redis_error("scrape")
+            return problem(503, "Redis is unreachable, so the staff token cannot be checked; set "
+                                "HOTLINE_METRICS_BIND to scrape the metrics without one")

@@ -204,6 +204,8 @@ def handle_call(event: CallEvent, services: Services) -> str:
             level=str((answer.assessment or {}).get("level") or ""), sections=answer.sections,
         )
         if result == "ok":
+            if answer.assessment:
+                services.metrics.assessed(str(answer.assessment.get("level")), "voice")
             _apply(answer, event, services, store)
             _open_case(answer, services)
             return answer.twiml

@@ -34,6 +34,8 @@ from hotline.channels.segments import MAX_SEGMENTS, encoding, segment_count
 from hotline.engine.levels import Level
 from hotline.engine.runner import CheckinReply
 from hotline.insights import InsightCounters
+from hotline.metrics import Metrics
+from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
 from hotline.sender import PermanentSendError, Sender, TransientSendError
 from hotline.settings import Settings
@@ -107,8 +109,9 @@ def check_reply_text(text: str) -> str:
 
 class Cases:
     def __init__(self, settings: Settings, connection: redis.Redis, sender: Sender, refs: NumberRefs,
-                 conversations: ConversationStore, flow: Callable[[], Flow]) -> None:
+                 conversations: ConversationStore, flow: Callable[[], Flow], metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or configure_metrics(settings.metrics_directory)
         self.redis = connection
         self.sender = sender
         self.refs = refs
@@ -322,12 +325,17 @@ class Cases:
                 message = self.sender.send(numbers[index], text)
             except TransientSendError:
                 self.store.release_alert(case_id, round_, index)
+                self.metrics.alert("retried")
                 raise  # RQ's Retry runs the job again; numbers already texted this round are not texted twice
             except PermanentSendError as error:
                 log.warning("case %s: alert to on-call %d refused: %s", case_id, index + 1, error.code)
                 self.store.alert_sent(case_id, round_, index, "", f"{who}: refused ({error.code})")
+                self.metrics.alert("refused")
                 continue
             self.store.alert_sent(case_id, round_, index, message.sid, f"{who}, {message.sid}")
+            self.metrics.alert("sent")
+            if round_ == 0 and sent == 0:
+                self.metrics.first_alert_sent(time.time() - case.opened_at)
             sent += 1
         log.info("case %s: round %d alert sent to %d on-call number(s)", case_id, round_, sent)
         return "sent" if sent else "already-sent"
@@ -356,7 +364,8 @@ class Cases:
 
 
 def build_cases(settings: Settings, connection: redis.Redis, sender: Sender, refs: NumberRefs,
-                conversations: ConversationStore, flow: Flow | Callable[[], Flow] | None = None) -> Cases:
+                conversations: ConversationStore, flow: Flow | Callable[[], Flow] | None = None,
+                metrics: Metrics | None = None) -> Cases:
     """Cases wired to the hotline's sender; the flow (for the notes to parents) is loaded when first needed."""
     from hotline.engine.flow import Flow, load_flow
 
@@ -367,4 +376,4 @@ def build_cases(settings: Settings, connection: redis.Redis, sender: Sender, ref
             loaded.append(flow() if callable(flow) else load_flow(settings.flows_dir))
         return loaded[0]
 
-    return Cases(settings, connection, sender, refs, conversations, get_flow)
+    return Cases(settings, connection, sender, refs, conversations, get_flow, metrics)

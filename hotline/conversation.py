@@ -63,6 +63,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
         # No number we can keep a conversation for: answer statelessly, save nothing.
         turn = advance(flow, None, inbound.text, Context(emergency_number=settings.emergency_number,
                                                          media=inbound.media))
+        if turn.assessment:
+            services.metrics.assessed(turn.assessment.level.label, inbound.channel)
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
 
     store = services.conversations
@@ -120,6 +122,8 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             sections=turn.guidance_sections,
         )
         if result == "ok":
+            if turn.assessment:
+                services.metrics.assessed(turn.assessment.level.label, inbound.channel)
             apply_reminder_effects(services, inbound, turn, checkin)
             apply_case_effects(services, inbound, loaded, turn)
             if turn.assessment and turn.assessment.level >= Level.URGENT:
@@ -197,16 +201,22 @@ def apply_case_effects(services: Services, inbound: Inbound, loaded: Loaded, tur
         log.exception("could not open or update the case for %s", services.refs.of(inbound.number))
 
 
-def fallback_messages(services: Services, text: str) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Fallback:
+    messages: tuple[str, ...]
+    emergency: bool  # the emergency reply, rather than the apology
+
+
+def fallback_messages(services: Services, text: str) -> Fallback:
     """When saving failed (Redis down...): still catch an emergency, else apologise with the number."""
     flow = services.flow
     emergency = services.settings.emergency_number
     try:
         turn = advance(flow, None, text, Context(emergency_number=emergency, known_contact=True))
         if turn.assessment and turn.assessment.level is Level.EMERGENCY:
-            return render_sms(turn, flow.message("choices_intro", turn.state.language))
+            return Fallback(render_sms(turn, flow.message("choices_intro", turn.state.language)), True)
         language = turn.state.language
     except Exception:  # the engine itself failed: the fixed sentence below still helps
         log.exception("engine failed in fallback")
         language = "en"
-    return (flow.message("error", language).replace("{emergency}", emergency),)
+    return Fallback((flow.message("error", language).replace("{emergency}", emergency),), False)

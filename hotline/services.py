@@ -10,6 +10,7 @@ from rq import Queue
 from hotline.cases import Cases, build_cases
 from hotline.engine.flow import Flow, load_flow
 from hotline.insights import InsightCounters
+from hotline.metrics import Metrics, configure
 from hotline.privacy import NumberRefs
 from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
@@ -28,6 +29,7 @@ class Services:
     reminders: Reminders
     refs: NumberRefs  # what log lines and page URLs call a number
     cases: Cases  # the staff inbox: cases, on-call alerts, claims and staff replies
+    metrics: Metrics  # counted here, added up with every other process's at /metrics (hotline/metrics.py)
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -44,6 +46,7 @@ def connect_redis(settings: Settings) -> redis.Redis:
 
 def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
     connection = connection or connect_redis(settings)
+    metrics = configure(settings.metrics_directory)
     refs = NumberRefs.for_settings(settings)
     sender = build_sender(settings, connection, refs)
     flow = flow or load_flow(settings.flows_dir)
@@ -59,7 +62,8 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         sender=sender,
         flow=flow,
         conversations=conversations,
-        reminders=Reminders(settings, connection, refs=refs),
+        reminders=Reminders(settings, connection, refs=refs, metrics=metrics),
         refs=refs,
-        cases=build_cases(settings, connection, sender, refs, conversations, flow),
+        cases=build_cases(settings, connection, sender, refs, conversations, flow, metrics=metrics),
+        metrics=metrics,
     )

@@ -84,6 +84,20 @@ def _minutes(value: str) -> float:
     return minutes * 60
 
 
+def _bind(value: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets: [::1]:9464), or :PORT for every interface."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:9464, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def _log_format(value: str) -> str:
+    if value.strip().lower() not in ("text", "json"):
+        raise ValueError(f"expected text or json, got {value!r}")
+    return value.strip().lower()
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value.strip())
@@ -108,6 +122,11 @@ class Settings:
     emergency_number: str = "911"
     validate_signatures: bool = True
     access_log: bool = False  # one private line per web request on stdout (hotline.access_log)
+    log_format: str = "text"  # or "json": one JSON object per line (hotline.logs)
+    # Prometheus metrics (hotline.metrics): the folder every process counts in (None: data_dir/metrics), and
+    # an address of their own to serve them on, without a token (None: /metrics on the app's port, with one).
+    metrics_dir: Path | None = None
+    metrics_bind: tuple[str, int] | None = None
     trust_proxy: bool = False
     proxy_count: int = 1
     host: str = "127.0.0.1"
@@ -149,6 +168,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def metrics_directory(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def twilio_configured(self) -> bool:
@@ -194,6 +217,9 @@ class Settings:
         take("HOTLINE_EMERGENCY_NUMBER", "emergency_number")
         take("HOTLINE_VALIDATE_SIGNATURES", "validate_signatures", _bool)
         take("HOTLINE_ACCESS_LOG", "access_log", _bool)
+        take("HOTLINE_LOG_FORMAT", "log_format", _log_format)
+        take("HOTLINE_METRICS_DIR", "metrics_dir", Path)
+        take("HOTLINE_METRICS_BIND", "metrics_bind", _bind)
         take("HOTLINE_TRUST_PROXY", "trust_proxy", _bool)
         take("HOTLINE_PROXY_COUNT", "proxy_count", _positive(int))
         take("HOTLINE_HOST", "host")

@@ -10,11 +10,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import redis
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from hotline.channels.sms import twiml_reply
 from hotline.conversation import Inbound, fallback_messages, handle_inbound
+from hotline.logs import note_number
 from hotline.services import Services
 
 log = logging.getLogger(__name__)
@@ -111,12 +113,17 @@ def twiml(document: object) -> Response:
 def inbound_sms() -> Response:
     svc = services()
     inbound = Inbound.from_sms(request.form, request.headers, svc.settings.default_region)
+    note_number(svc.refs, inbound.number)
     try:
         messages = handle_inbound(inbound, svc).messages
-    except Exception:
+    except Exception as error:
         # A parent never hears an application error: log it (no number, no text) and answer safely.
         log.exception("inbound SMS failed; answered with the fallback")
-        messages = fallback_messages(svc, inbound.text)
+        if isinstance(error, redis.RedisError):
+            svc.metrics.redis_error("sms")
+        fallback = fallback_messages(svc, inbound.text)
+        svc.metrics.outage_answer("sms", "emergency" if fallback.emergency else "apology")
+        messages = fallback.messages
     return twiml(twiml_reply(messages))
 
 
@@ -127,12 +134,18 @@ def message_status() -> Response:
     form = request.form
     sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
     if sid and status:
+        svc = services()
         try:
             args = sid[:64], status[:20], (form.get("ErrorCode") or "")[:10], time.time()
-            if services().reminders.enrollments.record_status(*args) == "unknown":
-                services().cases.record_status(*args)  # a staff reply, a note to a parent or an on-call alert
-        except Exception:  # Redis down: the status is lost, but Twilio is never answered with a 5xx
+            recorded = svc.reminders.enrollments.record_status(*args)
+            if recorded == "unknown":
+                svc.cases.record_status(*args)  # a staff reply, a note to a parent or an on-call alert
+            elif recorded == "updated":
+                svc.metrics.reminder_status(args[1])
+        except Exception as error:  # Redis down: the status is lost, but Twilio is never answered with a 5xx
             log.exception("could not record a message status")
+            if isinstance(error, redis.RedisError):
+                svc.metrics.redis_error("status")
     return twiml(twiml_reply(()))
 
 
@@ -145,9 +158,13 @@ def _call(kind: str) -> Response:
     svc = services()
     try:
         event = CallEvent.from_twilio(kind, request.form, request.args, svc.settings.default_region)
+        note_number(svc.refs, event.number)
         return twiml(handle_call(event, svc))
-    except Exception:
+    except Exception as error:
         log.exception("voice webhook %s failed; answered with the apology", kind)
+        if isinstance(error, redis.RedisError):
+            svc.metrics.redis_error("voice")
+        svc.metrics.outage_answer("voice", "apology")
         return twiml(call_apology(svc))
 
 

@@ -1,4 +1,5 @@
-"""Staff access: every page and API route needs a login or a token, except Twilio's webhooks and /healthz."""
+"""Staff access: every page and API route needs a login or a token (the API and /metrics), except Twilio's webhooks
+and /healthz."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 
 PUBLIC = {"/healthz", "/staff/login"}
+TOKEN_ROUTES = {"/metrics"}  # besides /api/*: Prometheus scrapes with a staff token
 
 
 def concrete(rule: str) -> str:
@@ -38,7 +40,7 @@ def test_every_route_requires_authentication_except_signed_webhooks_and_healthz(
                 assert response.status_code == 403, f"{method} {rule.rule} must demand a Twilio signature"
             elif rule.rule in PUBLIC:
                 assert response.status_code in (200, 400, 401), f"{method} {rule.rule}"
-            elif rule.rule.startswith("/api/"):
+            elif rule.rule.startswith("/api/") or rule.rule in TOKEN_ROUTES:
                 assert response.status_code == 401, f"{method} {rule.rule} must demand a staff token"
             elif method == "GET":
                 assert response.status_code == 302, f"{method} {rule.rule} must redirect to the login"

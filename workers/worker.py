@@ -31,22 +31,29 @@ import workers.cases  # noqa: F401
 import workers.imports  # noqa: F401
 import workers.reminders  # noqa: F401
 import workers.summary  # noqa: F401
+from hotline import metrics
 from workers.base import InlineWorker, PromptExit
 
 __all__ = ["HotlineWorker", "InlineWorker"]
 
 
 def _warm_up() -> None:
-    """Load what the twilio client imports lazily on first use, and the shipped schedules."""
+    """Load what the twilio client imports lazily on first use, and the shipped schedules; open the metrics
+    directory (its files are the work-horses' to share) and set the log format."""
     from twilio.rest import Client
 
     client = Client("AC" + "0" * 32, "warm-up")
     client.api.v2010.account.messages  # noqa: B018  (imports the Messages resource modules)
     try:
+        from hotline.logs import configure_logging
         from hotline.reminders.schedules import ScheduleStore
         from hotline.settings import Settings
 
-        ScheduleStore(None, Settings.from_env().flows_dir / "schedules").shipped()  # type: ignore[arg-type]
+        settings = Settings.from_env()
+        ScheduleStore(None, settings.flows_dir / "schedules").shipped()  # type: ignore[arg-type]
+        metrics.configure(settings.metrics_directory)
+        if settings.log_format == "json":
+            configure_logging(settings)  # before rq's CLI sets up its own text handlers, so it sets up none
     except Exception:  # a broken environment is reported by the first job, with its context
         pass
 
@@ -91,6 +98,10 @@ class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
                     pass
             self._wait_for_redis(error)
 
+    def main_work_horse(self, job, queue) -> None:  # type: ignore[no-untyped-def]
+        metrics.name_work_horse()  # count into this worker's horse files, not into a new set per job
+        super().main_work_horse(job, queue)
+
     def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         try:
             super().heartbeat(*args, **kwargs)
@@ -105,6 +116,9 @@ class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
 
     def _wait_for_redis(self, error: Exception) -> None:
         self.log.warning("Worker %s: Redis unreachable (%s); waiting for it", self.name, type(error).__name__)
+        counted = metrics.current()
+        if counted is not None:
+            counted.redis_error("worker")
         delay = 0.5
         while True:
             time.sleep(delay)

@@ -17,6 +17,8 @@ from rq import Queue, Retry
 
 from hotline.channels.segments import non_gsm7_characters
 from hotline.insights import InsightCounters
+from hotline.metrics import Metrics
+from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
 from hotline.reminders.imports import IMPORT_BATCH, ROW_ERROR, ImportReport, csv_rows
 from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
@@ -114,8 +116,9 @@ def find_sent(sender: Sender, to: str, body: str, since: float) -> FoundMessage 
 
 class Reminders:
     def __init__(self, settings: Settings, connection: redis.Redis, queue: Queue | None = None,
-                 refs: NumberRefs | None = None) -> None:
+                 refs: NumberRefs | None = None, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or configure_metrics(settings.metrics_directory)
         self.refs = refs or NumberRefs.for_settings(settings)
         self.redis = connection
         self.queue = queue or Queue(settings.queue_name, connection=connection)
@@ -350,7 +353,9 @@ class Reminders:
         Returns what happened (for tests and logs): sent, not_due, quiet, opted_out, duplicate, busy,
         reconciled, retry, gave_up, ended, completed, inactive.
         """
-        return self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
+        outcome = self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
+        self.metrics.reminder(outcome)
+        return outcome
 
     def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
                      sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:
@@ -378,6 +383,7 @@ class Reminders:
                     log.exception("reminder enrollment %s: delivery failed", eid)
                     outcome = "error"
                 outcomes[outcome] += 1
+                self.metrics.reminder(outcome)
 
         threads = max(1, min(threads, len(ids)))
         if threads == 1 or sender_factory is None:
@@ -413,6 +419,8 @@ class Reminders:
         for step in planned.skipped:
             self.enrollments.write_log(eid, step.offset_minutes, {"status": "skipped", "error": "late",
                                                                   "at": moment.timestamp()})
+        # Counted once the enrollment moves past them (below), not on every look that leaves them where they are.
+        skipped_late = len(planned.skipped)
         offset = planned.step.offset_minutes
         if planned.due > moment:
             self.enrollments.wake_at(eid, planned.due.timestamp())
@@ -423,6 +431,7 @@ class Reminders:
             return "quiet"
 
         def move_on(status: str = ACTIVE, reason: str = "") -> None:
+            self.metrics.reminder("late", skipped_late)
             after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
             final = status if (after or status != ACTIVE) else COMPLETED
             self.enrollments.advance(enrollment, offset, final, reason,
@@ -474,6 +483,7 @@ class Reminders:
                 log.warning("reconciled an abandoned claim on reminder %s:%s (not resent)", eid, offset)
                 return "reconciled"
             if found is not None:
+                self.metrics.reminder("late", skipped_late)
                 self.enrollments.record_sent_and_advance(
                     enrollment, offset, {"status": found.status, "sid": found.sid, "reconciled": True,
                                          "attempts": int(entry.get("attempts", 0)) + 1, "at": moment.timestamp()},
@@ -511,6 +521,7 @@ class Reminders:
             log.info("reminder enrollment %s ended: twilio error %s", eid, error.code)
             return "ended"
         # The MessageSid, the sent record and the next wake-up in one round trip.
+        self.metrics.reminder("late", skipped_late)
         self.enrollments.record_sent_and_advance(
             enrollment, offset, {"status": sent.status, "sid": sent.sid, "attempts": attempts,
                                  "at": moment.timestamp()},
