@@ -10,10 +10,13 @@ from rq import Queue
 from hotline.cases import Cases, build_cases
 from hotline.engine.flow import Flow, load_flow
 from hotline.privacy import NumberRefs
+from hotline.redis_connection import connect_redis
 from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
 from hotline.settings import Settings
 from hotline.store.conversations import ConversationStore
+
+__all__ = ["Services", "build_services", "connect_redis"]  # connect_redis: hotline/redis_connection.py
 
 
 @dataclass
@@ -29,18 +32,6 @@ class Services:
     cases: Cases  # the staff inbox: cases, on-call alerts, claims and staff replies
 
 
-def connect_redis(settings: Settings) -> redis.Redis:
-    if not settings.redis_url:
-        raise RuntimeError("REDIS_URL is not set (run `hotline dev` to start an embedded Redis)")
-    # Short timeouts: a webhook must answer Twilio within 15 s even when Redis is unreachable.
-    return redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=2.0,
-        socket_connect_timeout=1.0,
-        health_check_interval=30,
-    )
-
-
 def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
     connection = connection or connect_redis(settings)
     refs = NumberRefs.for_settings(settings)
@@ -49,7 +40,7 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
     conversations = ConversationStore(
         connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
         flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
-        max_entries=settings.transcript_max_entries,
+        max_entries=settings.transcript_max_entries, wait_replicas=settings.replicas_to_wait_for,
     )
     return Services(
         settings=settings,
