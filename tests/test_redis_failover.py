@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,16 +29,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis as redis_lib
 
 from hotline import create_app
 from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.devtools.signed import SignedTwilio, reply_texts
-from hotline.redis_connection import connect_redis
+from hotline.redis_connection import WORKER_RETRIES, connect_redis
 from hotline.reminders.schedules import parse_schedule
 from hotline.reminders.service import Reminders
 from hotline.services import build_services
 from hotline.settings import Settings
-from tests.support.sentinel import MASTER, SentinelTopology
+from tests.support.sentinel import SentinelTopology
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, TOKEN = "AC" + "0" * 31 + "3", "failover-token"
@@ -61,7 +63,7 @@ CHECKIN = "Failover check-in for {baby_name}. Reply 1, 2 or 3. Text STOP to stop
 class Figures:
     """What one failover looked like from the outside."""
 
-    without_primary: float = 0.0  # SIGKILL -> the sentinels name a new primary that takes writes
+    without_primary: float = 0.0  # SIGKILL -> the first write through the sentinels succeeds (probed every 50 ms)
     until_normal_answer: float = 0.0  # SIGKILL -> the first webhook answered normally again
     webhooks: Counter[str] = field(default_factory=Counter)  # during that time: "outage", "normal", or a status
 
@@ -121,7 +123,9 @@ def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _enroll(settings: Settings, count: int) -> tuple[Reminders, list[str]]:
-    reminders = Reminders(settings, connect_redis(settings))
+    # The test's own reads and writes wait out Redis being unavailable, as a worker does: on a loaded machine a
+    # stalled Redis can make the sentinels fail over once more than planned, and that must not fail the test.
+    reminders = Reminders(settings, connect_redis(settings, retries=WORKER_RETRIES))
     reminders.schedules.save(parse_schedule({"name": "failover", "description": "failover test", "steps": [
         {"after": "1 minute", "text": {"en": CHECKIN, "es": CHECKIN}}]}))
     numbers = [f"+1212{3000000 + i:07d}" for i in range(count)]
@@ -146,10 +150,41 @@ def _arrived(fake: FakeTwilio) -> Counter[str]:
         return Counter(m.to for m in fake.messages)
 
 
-def _fail_over(topology: SentinelTopology, signer: SignedTwilio, parents: Iterator[str]) -> Figures:
+class WriteProbe:
+    """Writes through the sentinels every 50 ms, without retries, and keeps when each write that succeeded began
+    and ended: the time without a primary as the app sees it, to within 50 ms."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.connection = connect_redis(settings, retries=0)
+        self.successes: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            began = time.monotonic()
+            try:
+                self.connection.set("hl:test:probe", "x")
+                self.successes.append((began, time.monotonic()))
+            except redis_lib.RedisError:
+                pass
+            self.stop.wait(0.05)
+
+    def first_write_after(self, moment: float) -> float:
+        """When the first write begun after `moment` succeeded."""
+        _wait_for("a write after the crash", lambda: any(b > moment for b, _ in self.successes), [])
+        self.stop.set()
+        self.thread.join(timeout=10)
+        return min(ended for began, ended in self.successes if began > moment)
+
+
+def _fail_over(topology: SentinelTopology, settings: Settings, signer: SignedTwilio,
+               parents: Iterator[str]) -> Figures:
     """SIGKILL the primary while webhooks keep coming, one after another, until one is answered normally and
     the sentinels have a new primary taking writes. Every webhook must be answered 200."""
     figures = Figures()
+    probe = WriteProbe(settings)
     old, killed = topology.kill_primary()
     new_primary_at: float | None = None
     normal_at: float | None = None
@@ -166,7 +201,7 @@ def _fail_over(topology: SentinelTopology, signer: SignedTwilio, parents: Iterat
         if new_primary_at is None and topology.primary() is not old:
             _, new_primary_at = topology.wait_for_new_primary(old)
         assert time.monotonic() - killed < BACKSTOP, f"no failover: {figures.line()}"
-    figures.without_primary = new_primary_at - killed
+    figures.without_primary = probe.first_write_after(killed) - killed
     figures.until_normal_answer = normal_at - killed
     topology.restart(old)  # a supervisor brings the dead node back; the sentinels make it a replica
     return figures
@@ -192,11 +227,15 @@ def run_scenario(topology: SentinelTopology, fake: FakeTwilio, tmp_path: Path, *
             share = (round_ + 1) * len(numbers) // (failovers + 2)
             _wait_for(f"{share} check-ins sent", lambda s=share: sum(_arrived(fake).values()) >= s,  # type: ignore[misc]
                       workers)
-            figures.append(_fail_over(topology, signer, parents))
+            figures.append(_fail_over(topology, settings, signer, parents))
             print(f"\nfailover {round_ + 1}: {figures[-1].line()}", flush=True)
 
-        # The conversation carries on where it was before the crash (its state was on a replica).
-        assert "trouble breathing" in "\n".join(reply_texts(signer.sms("1", PARENT)))
+        # The conversation carries on where it was before the crash (its state was on a replica). A parent who
+        # got the outage reply (an extra failover on a loaded machine) sends the answer again.
+        deadline = time.monotonic() + BACKSTOP
+        while "went wrong" in (reply := "\n".join(reply_texts(signer.sms("1", PARENT)))):
+            assert time.monotonic() < deadline, "the outage reply, for ever"
+        assert "trouble breathing" in reply
 
         # Every enrollment's step recorded, then the workers stopped: nothing is in flight when counting.
         def all_recorded() -> bool:
@@ -227,7 +266,8 @@ def test_the_primary_killed_mid_conversation_and_mid_delivery_fails_over_with_no
         topology, fake, tmp_path):
     [figures] = run_scenario(topology, fake, tmp_path, reminders_count=40, failovers=1)
     assert figures.webhooks["outage"] + figures.webhooks["normal"] == sum(figures.webhooks.values())  # all 200
-    assert figures.webhooks["normal"] >= 1
+    # The outage reply while there was no primary (a webhook gives Redis under a second), then normal service.
+    assert figures.webhooks["outage"] >= 1 and figures.webhooks["normal"] >= 1
 
     # The `hotline` command finds the new primary through the same sentinels.
     done = subprocess.run(_hotline("staff", "tokens"), cwd=ROOT, env=_process_env(topology, fake, tmp_path),
@@ -250,4 +290,3 @@ def test_the_sentinels_name_the_primary_the_app_writes_to(topology, fake, tmp_pa
     connection.set("hl:test:where", "here")
     assert topology.primary().client().get("hl:test:where") == b"here"
     assert settings.replicas_to_wait_for == 1
-    assert MASTER == settings.redis_sentinel_master
