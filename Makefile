@@ -31,7 +31,7 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not soak"
 
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m soak -s -q --timeout 900 tests/test_soak.py
+	$(BIN)/python -m pytest -m soak -s -q --timeout 900 tests/test_soak.py tests/test_redis_failover.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

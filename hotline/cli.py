@@ -35,6 +35,33 @@ def dev() -> None:
 
 
 @main.command()
+@click.argument("queues", nargs=-1)
+@click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler (every worker should: one runs it).")
+@click.option("--maintenance-interval", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Seconds between maintenance runs (abandoned jobs, the scheduler's lock, the dispatcher).")
+@click.option("--logging-level", default="INFO", show_default=True)
+@click.option("--burst", is_flag=True, help="Quit once the queues are empty.")
+@click.option("--name", default=None, help="The worker's name (default: RQ makes one).")
+def worker(queues: tuple[str, ...], with_scheduler: bool, maintenance_interval: int, logging_level: str,
+           burst: bool, name: str | None) -> None:
+    """Run an RQ worker (workers.worker.HotlineWorker) on QUEUES (default: the alerts queue, then the hotline's),
+    connected to Redis as the web app is: REDIS_URL, over TLS with rediss://, or through Sentinel."""
+    from rq import Queue
+
+    from hotline.dev import settings_with_dev_redis
+    from hotline.redis_connection import WORKER_RETRIES, connect_redis, describe
+    from workers.worker import HotlineWorker
+
+    settings = settings_with_dev_redis()
+    connection = connect_redis(settings, retries=WORKER_RETRIES)  # RQ's loop rides out a failover
+    names = queues or (f"{settings.queue_name}-alerts", settings.queue_name)  # on-call alerts first
+    click.echo(f"worker on {', '.join(names)}; Redis: {describe(settings)}", err=True)
+    hotline_worker = HotlineWorker([Queue(n, connection=connection) for n in names], connection=connection,
+                                   name=name, maintenance_interval=maintenance_interval)
+    hotline_worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=logging_level)
+
+
+@main.command()
 @click.option("--from", "from_", default="+15551234567", show_default=True, help="The parent's phone number.")
 @click.option("--url", default=None, help="The running hotline (default: the one `hotline dev` started).")
 @click.option("--voice", is_flag=True, help="Call instead of texting: type keys or words, read what is spoken.")
@@ -45,6 +72,7 @@ def simulate(from_: str, url: str | None, voice: bool = False) -> None:
     from twilio.request_validator import RequestValidator
 
     from hotline.dev import DevState
+    from hotline.redis_connection import connect_redis
     from hotline.sender import ConsoleOutbox
 
     settings = load_settings()
@@ -54,8 +82,10 @@ def simulate(from_: str, url: str | None, voice: bool = False) -> None:
     if not token:
         raise click.ClickException("No running `hotline dev` found and TWILIO_AUTH_TOKEN is not set.")
     public = settings.public_base_url or web_url
-    redis_url = state.redis_url if state else settings.redis_url
-    connection = redis.Redis.from_url(redis_url) if redis_url else None
+    if state and state.redis_url:
+        connection: redis.Redis | None = redis.Redis.from_url(state.redis_url)
+    else:
+        connection = connect_redis(settings) if settings.redis_configured else None
     seen = {e["sid"] for e in ConsoleOutbox.read(connection)} if connection else set()
 
     def watch_outbox() -> None:

@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-
+from hotline.redis_connection import connect_redis, describe
 from hotline.redis_server import RedisServer, free_port
 from hotline.settings import Settings
 
@@ -127,14 +126,15 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
 
     try:
-        redis_url = settings.redis_url
-        if not redis_url:
+        redis_url = settings.redis_url or ""
+        if not settings.redis_configured:
             port = DEV_REDIS_PORT if not _port_taken("127.0.0.1", DEV_REDIS_PORT) else free_port()
             redis_server = RedisServer(port=port, data_dir=settings.data_dir / "redis")
             redis_server.start()
             redis_url = redis_server.url
+            settings = settings.with_(redis_url=redis_url)
         else:
-            redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+            connect_redis(settings).ping()
 
         # Without Twilio credentials, a local signing token lets `hotline simulate` sign like Twilio.
         auth_token = settings.twilio_auth_token
@@ -142,8 +142,9 @@ def run_dev(settings: Settings) -> int:
             auth_token = secrets.token_hex(16)
             _write_private(DevState.token_path(settings), auth_token + "\n")
         web_url = f"http://{settings.host}:{settings.port}"
-        env = dict(os.environ, REDIS_URL=redis_url, TWILIO_AUTH_TOKEN=auth_token,
-                   HOTLINE_ENV=settings.env, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, TWILIO_AUTH_TOKEN=auth_token, HOTLINE_ENV=settings.env, PYTHONUNBUFFERED="1")
+        if redis_url:  # with Sentinel the children read REDIS_SENTINELS from this same environment
+            env["REDIS_URL"] = redis_url
         if not settings.public_base_url:
             env["PUBLIC_BASE_URL"] = web_url
         bin_dir = Path(sys.executable).parent
@@ -155,9 +156,8 @@ def run_dev(settings: Settings) -> int:
         )
         children.append(web)
         worker = subprocess.Popen(
-            [str(bin_dir / "rq"), "worker", "--url", redis_url, "--with-scheduler",
-             "-w", "workers.worker.HotlineWorker", "--maintenance-interval", "60", "--logging_level", "WARNING",
-             f"{settings.queue_name}-alerts", settings.queue_name],  # on-call alerts first (hotline/cases.py)
+            [str(bin_dir / "hotline"), "worker", "--with-scheduler", "--maintenance-interval", "60",
+             "--logging-level", "WARNING"],  # `hotline worker`: the alerts queue first, then the hotline's
             env=env, start_new_session=True,
         )
         children.append(worker)
@@ -167,7 +167,7 @@ def run_dev(settings: Settings) -> int:
         if not _wait_for_http(f"{web_url}/healthz", timeout=20):
             print("The web app did not start; see the messages above.", file=sys.stderr)
             return 1
-        print(_banner(settings, web_url, redis_url, redis_server is not None), flush=True)
+        print(_banner(settings, web_url, describe(settings), redis_server is not None), flush=True)
 
         while not stopping:
             for child in children:
@@ -199,9 +199,9 @@ def run_dev(settings: Settings) -> int:
         DevState.token_path(settings).unlink(missing_ok=True)
 
 
-def _banner(settings: Settings, web_url: str, redis_url: str, embedded: bool) -> str:
+def _banner(settings: Settings, web_url: str, redis_where: str, embedded: bool) -> str:
     outbound = "Twilio" if settings.twilio_configured else "the console outbox (no Twilio credentials set)"
-    store = f"embedded Redis at {redis_url}, data in {settings.data_dir / 'redis'}" if embedded else redis_url
+    store = f"embedded Redis at {redis_where}, data in {settings.data_dir / 'redis'}" if embedded else redis_where
     return f"""
 Hotline is running.
   SMS webhook:     {web_url}/twilio/sms      (POST; set as "A message comes in" in the Twilio console)
@@ -227,7 +227,7 @@ def settings_with_dev_redis() -> Settings:
         settings = Settings.from_env()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    if not settings.redis_url:
+    if not settings.redis_configured:
         state = DevState.read(settings)
         if not state:
             raise click.ClickException("REDIS_URL is not set and no `hotline dev` is running.")

@@ -12,10 +12,13 @@ from hotline.engine.flow import Flow, load_flow
 from hotline.insights import InsightCounters
 from hotline.metrics import Metrics, configure
 from hotline.privacy import NumberRefs
+from hotline.redis_connection import connect_redis
 from hotline.reminders.service import Reminders
 from hotline.sender import Sender, build_sender
 from hotline.settings import Settings
 from hotline.store.conversations import ConversationStore
+
+__all__ = ["Services", "build_services", "connect_redis"]  # connect_redis: hotline/redis_connection.py
 
 
 @dataclass
@@ -32,18 +35,6 @@ class Services:
     metrics: Metrics  # counted here, added up with every other process's at /metrics (hotline/metrics.py)
 
 
-def connect_redis(settings: Settings) -> redis.Redis:
-    if not settings.redis_url:
-        raise RuntimeError("REDIS_URL is not set (run `hotline dev` to start an embedded Redis)")
-    # Short timeouts: a webhook must answer Twilio within 15 s even when Redis is unreachable.
-    return redis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=2.0,
-        socket_connect_timeout=1.0,
-        health_check_interval=30,
-    )
-
-
 def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
     connection = connection or connect_redis(settings)
     metrics = configure(settings.metrics_directory)
@@ -54,6 +45,7 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
         flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
         max_entries=settings.transcript_max_entries, insights=InsightCounters.for_settings(settings),
+        wait_replicas=settings.replicas_to_wait_for,
     )
     return Services(
         settings=settings,

@@ -96,6 +96,65 @@ def _log_format(value: str) -> str:
     if value.strip().lower() not in ("text", "json"):
         raise ValueError(f"expected text or json, got {value!r}")
     return value.strip().lower()
+def _redis_url(value: str) -> str:
+    """A redis://, rediss:// (TLS) or unix:// URL. TLS is set by HOTLINE_REDIS_CA_FILE and HOTLINE_REDIS_TLS_VERIFY,
+    never by options in the URL: redis-py would take `?ssl_cert_reqs=none` and switch verification off unseen."""
+    scheme, sep, _ = value.partition("://")
+    if not sep or scheme.lower() not in {"redis", "rediss", "unix"}:
+        raise ValueError("expected a redis://, rediss:// (TLS) or unix:// URL, like redis://localhost:6379/0")
+    query = value.partition("?")[2].lower()
+    tls_options = sorted({name for name in re.findall(r"(?:^|&)(ssl_[a-z_]+)=", query)})
+    if tls_options:
+        raise ValueError(f"TLS options in the URL ({', '.join(tls_options)}) are not read: use "
+                         "HOTLINE_REDIS_CA_FILE and HOTLINE_REDIS_TLS_VERIFY")
+    return value
+
+
+def _sentinels(value: str) -> tuple[tuple[str, int], ...]:
+    """Comma-separated host:port pairs (an IPv6 address in brackets: [::1]:26379), in order, each once."""
+    found: list[tuple[str, int]] = []
+    bad: list[str] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:([0-9]{1,5})|([A-Za-z0-9._-]+):([0-9]{1,5})", part)
+        port = int(match.group(2) or match.group(4)) if match else 0
+        if not match or not 0 < port < 65536:
+            bad.append(part)
+            continue
+        found.append((match.group(1) or match.group(3), port))
+    if bad or not found:
+        shown = ", ".join(repr(b) for b in bad) or "none given"
+        raise ValueError(f"expected host:port pairs separated by commas (10.0.0.5:26379,10.0.0.6:26379); "
+                         f"not host:port: {shown}")
+    return tuple(dict.fromkeys(found))
+
+
+TLS_VERIFY = ("full", "chain", "off")
+
+
+def _tls_verify(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered not in TLS_VERIFY:
+        raise ValueError(f"expected full, chain or off, got {value!r}")
+    return lowered
+
+
+def _readable_file(value: str) -> Path:
+    path = Path(value)
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot read {value!r} ({error.strerror})") from None
+    return path
+
+
+def _count(value: str) -> int:
+    number = int(value.strip())
+    if number < 0:
+        raise ValueError(f"must be 0 or more, got {value!r}")
+    return number
 
 
 def _zone(value: str) -> str:
@@ -112,6 +171,17 @@ class Settings:
 
     env: str = "development"
     redis_url: str | None = None
+    # TLS to REDIS_URL (rediss://): a private CA, and how much of the server's certificate is checked.
+    redis_ca_file: Path | None = None
+    redis_tls_verify: str = "full"  # full (chain and host name), chain (no host name check) or off (logged)
+    # Redis Sentinel instead of REDIS_URL: the sentinels, the primary's name there, and passwords.
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str | None = None
+    redis_sentinel_password: str | None = None
+    redis_password: str | None = None  # the primary's and replicas' password (Sentinel; else in REDIS_URL)
+    # Replicas that must have a reminder's claim before it is sent (and that a conversation's write waits for,
+    # briefly): None is 1 with Sentinel, else 0 (docs/operations.md#redis-failover).
+    redis_wait_replicas: int | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
@@ -172,6 +242,16 @@ class Settings:
     @property
     def metrics_directory(self) -> Path:
         return self.metrics_dir or self.data_dir / "metrics"
+    def redis_configured(self) -> bool:
+        """Redis is named: by REDIS_URL, or by Sentinel (REDIS_SENTINELS with REDIS_SENTINEL_MASTER)."""
+        return bool(self.redis_url or self.redis_sentinels)
+
+    @property
+    def replicas_to_wait_for(self) -> int:
+        """HOTLINE_REDIS_WAIT_REPLICAS, or when unset: 1 with Sentinel (it implies a replica), else 0."""
+        if self.redis_wait_replicas is not None:
+            return self.redis_wait_replicas
+        return 1 if self.redis_sentinels else 0
 
     @property
     def twilio_configured(self) -> bool:
@@ -206,7 +286,14 @@ class Settings:
                 problems.append(f"{name}: {error}")
 
         take("HOTLINE_ENV", "env")
-        take("REDIS_URL", "redis_url")
+        take("REDIS_URL", "redis_url", _redis_url)
+        take("HOTLINE_REDIS_CA_FILE", "redis_ca_file", _readable_file)
+        take("HOTLINE_REDIS_TLS_VERIFY", "redis_tls_verify", _tls_verify)
+        take("REDIS_SENTINELS", "redis_sentinels", _sentinels)
+        take("REDIS_SENTINEL_MASTER", "redis_sentinel_master")
+        take("REDIS_SENTINEL_PASSWORD", "redis_sentinel_password")
+        take("REDIS_PASSWORD", "redis_password")
+        take("HOTLINE_REDIS_WAIT_REPLICAS", "redis_wait_replicas", _count)
         take("TWILIO_ACCOUNT_SID", "twilio_account_sid")
         take("TWILIO_AUTH_TOKEN", "twilio_auth_token")
         take("TWILIO_FROM_NUMBER", "twilio_from_number")
@@ -249,6 +336,7 @@ class Settings:
         take("HOTLINE_VOICE_EN", "voice_en")
         take("HOTLINE_VOICE_ES", "voice_es")
 
+        problems += _redis_problems(values, kwargs)
         env = kwargs.get("env", "development")
         if env not in {"development", "production", "test"}:
             problems.append(f"HOTLINE_ENV: expected development, production or test, got {env!r}")
@@ -258,7 +346,9 @@ class Settings:
                 "HOTLINE_SECRET_KEY": "secret_key",
                 "REDIS_URL": "redis_url",
             }
-            missing = [name for name, attr in required.items() if not kwargs.get(attr)]
+            missing = [name for name, attr in required.items() if not kwargs.get(attr)
+                       and not (name == "REDIS_URL" and kwargs.get("redis_sentinels"))]
+            missing = [name if name != "REDIS_URL" else "REDIS_URL (or REDIS_SENTINELS)" for name in missing]
             if missing:
                 problems.append(
                     "production needs " + ", ".join(missing) + " (set them in the environment or .env)"
@@ -277,6 +367,38 @@ class Settings:
         if problems:
             raise SettingsError("Configuration problems:\n  - " + "\n  - ".join(problems))
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _redis_problems(values: Mapping[str, str], kwargs: Mapping[str, object]) -> list[str]:
+    """How the Redis variables fit together: one way to reach Redis, TLS settings only where TLS is used."""
+    problems: list[str] = []
+
+    def given(name: str) -> bool:
+        return bool((values.get(name) or "").strip())
+
+    url = str(kwargs.get("redis_url") or "")
+    if given("REDIS_SENTINELS") or given("REDIS_SENTINEL_MASTER"):
+        if not given("REDIS_SENTINEL_MASTER"):
+            problems.append("REDIS_SENTINELS: needs REDIS_SENTINEL_MASTER, the name the sentinels monitor the "
+                            "primary under (their `sentinel monitor NAME ...` line)")
+        if not given("REDIS_SENTINELS"):
+            problems.append("REDIS_SENTINEL_MASTER: needs REDIS_SENTINELS, the sentinels' host:port list")
+        if given("REDIS_URL"):
+            problems.append("REDIS_URL and REDIS_SENTINELS are both set: use one (REDIS_URL for one Redis or a "
+                            "managed endpoint, REDIS_SENTINELS with REDIS_SENTINEL_MASTER for Sentinel)")
+        if given("HOTLINE_REDIS_CA_FILE") or given("HOTLINE_REDIS_TLS_VERIFY"):
+            problems.append("HOTLINE_REDIS_CA_FILE/HOTLINE_REDIS_TLS_VERIFY: TLS is for a rediss:// REDIS_URL; "
+                            "connections through Sentinel are not encrypted (keep them on a private network)")
+    else:
+        for name in ("REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD"):
+            if given(name):
+                problems.append(f"{name}: is for Sentinel (REDIS_SENTINELS); with REDIS_URL, put the password in "
+                                "the URL: rediss://:PASSWORD@host:port/0")
+        tls = url.lower().startswith("rediss://")
+        if not tls and (given("HOTLINE_REDIS_CA_FILE") or given("HOTLINE_REDIS_TLS_VERIFY")):
+            problems.append("HOTLINE_REDIS_CA_FILE/HOTLINE_REDIS_TLS_VERIFY: need a rediss:// REDIS_URL (TLS); "
+                            "with redis:// they would be ignored")
+    return problems
 
 
 def server_secret(settings: Settings) -> str:

@@ -103,7 +103,8 @@ def _documented_settings() -> dict[str, str]:
 
 
 # A variable whose default can only be parsed together with another one.
-PARSED_WITH = {"HOTLINE_PROXY_COUNT": {"HOTLINE_TRUST_PROXY": "true"}}
+PARSED_WITH = {"HOTLINE_PROXY_COUNT": {"HOTLINE_TRUST_PROXY": "true"},
+               "HOTLINE_REDIS_TLS_VERIFY": {"REDIS_URL": "rediss://redis.example.org:6380/0"}}
 
 
 def test_configuration_lists_exactly_the_variables_settings_reads() -> None:

@@ -32,6 +32,7 @@ import workers.imports  # noqa: F401
 import workers.reminders  # noqa: F401
 import workers.summary  # noqa: F401
 from hotline import metrics
+from hotline.redis_connection import unavailable
 from workers.base import InlineWorker, PromptExit
 
 __all__ = ["HotlineWorker", "InlineWorker"]
@@ -59,10 +60,15 @@ def _warm_up() -> None:
 
 
 _warm_up()
-_REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # Everything imported so far lives as long as the worker: keep it out of the garbage collector's
 # scans, and out of the pages a work-horse would copy just by collecting (copy-on-write).
 gc.freeze()
+
+
+def _named(error: Exception) -> str:
+    """The error's class, and Redis' error code for a refusal (NOREPLICAS, READONLY): never a key or a value."""
+    code = str(error).split()[0] if isinstance(error, redis.ResponseError) and str(error) else ""
+    return f"{type(error).__name__} {code}".strip()
 
 
 class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
@@ -79,14 +85,16 @@ class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
     def run_maintenance_tasks(self) -> None:
         try:
             super().run_maintenance_tasks()
-        except _REDIS_DOWN as error:
+        except redis.RedisError as error:
             self._wait_for_redis(error)
         self._ensure_dispatcher()
 
     def execute_job(self, job, queue) -> None:  # type: ignore[no-untyped-def]
         try:
             super().execute_job(job, queue)
-        except _REDIS_DOWN as error:
+        except redis.RedisError as error:
+            if not unavailable(error):
+                raise
             # The work-horse's own Redis calls fail too and it ends; its job stays "started" until
             # RQ abandons it, and its reminders come back when their lease runs out (claims keep
             # every text at most once).
@@ -105,17 +113,20 @@ class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
     def heartbeat(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         try:
             super().heartbeat(*args, **kwargs)
-        except _REDIS_DOWN as error:
+        except redis.RedisError as error:
             self._wait_for_redis(error)
 
     def check_for_suspension(self, burst: bool) -> None:
         try:
             super().check_for_suspension(burst)
-        except _REDIS_DOWN as error:
+        except redis.RedisError as error:
             self._wait_for_redis(error)
 
     def _wait_for_redis(self, error: Exception) -> None:
-        self.log.warning("Worker %s: Redis unreachable (%s); waiting for it", self.name, type(error).__name__)
+        """Wait out an error that says Redis will be back (hotline.redis_connection.unavailable); raise others."""
+        if not unavailable(error):
+            raise error
+        self.log.warning("Worker %s: Redis unavailable (%s); waiting for it", self.name, _named(error))
         counted = metrics.current()
         if counted is not None:
             counted.redis_error("worker")
@@ -124,7 +135,9 @@ class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
             time.sleep(delay)
             try:
                 self.connection.ping()
-            except _REDIS_DOWN:
+            except redis.RedisError as again:
+                if not unavailable(again):
+                    raise
                 delay = min(delay * 2, 10.0)
                 continue
             self.log.warning("Worker %s: Redis is back", self.name)

@@ -54,6 +54,7 @@ DISPATCHER_KEY = "hl:rem:dispatcher"
 DELIVER = "workers.reminders.deliver"
 DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
+UNREPLICATED_RETRY_SECONDS = 5.0  # a claim no replica confirmed: looked at again this soon
 LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when matching a message's time
 
 
@@ -351,7 +352,7 @@ class Reminders:
         """Send the enrollment's due step at most once. Safe to run twice, or after a crash.
 
         Returns what happened (for tests and logs): sent, not_due, quiet, opted_out, duplicate, busy,
-        reconciled, retry, gave_up, ended, completed, inactive.
+        reconciled, retry, gave_up, ended, completed, inactive, unreplicated.
         """
         outcome = self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
         self.metrics.reminder(outcome)
@@ -445,7 +446,15 @@ class Reminders:
         # opted out (checked at send time: a step due while stopped is dropped for good), and this
         # run claims the step (SET NX). `entry` is the step's record so far.
         token = uuid.uuid4().hex[:12]
-        result, entry, held = self.enrollments.claim(eid, enrollment, offset, time.time(), token)
+        replicas = self.settings.replicas_to_wait_for
+        result, entry, held = self.enrollments.claim(eid, enrollment, offset, time.time(), token, replicas)
+        if result == "unreplicated":
+            # No replica confirmed the claim in time: a failover now could lose it, and a resend follow. Send
+            # nothing; let the claim go and look again shortly (docs/operations.md#redis-failover).
+            self.enrollments.release(eid, offset)
+            self.enrollments.wake_at(eid, moment.timestamp() + UNREPLICATED_RETRY_SECONDS)
+            log.warning("reminder %s:%s: no replica confirmed its claim; not sent yet", eid, offset)
+            return "unreplicated"
         if result == "moved":
             return "duplicate"  # another run handled this step and moved the enrollment on
         if result == "opted_out":
@@ -464,7 +473,7 @@ class Reminders:
                 return "busy"
             # A worker died (or its request failed on the network) between claiming and recording:
             # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
-            if not self.enrollments.take_over(eid, offset, held, time.time(), token):
+            if not self.enrollments.take_over(eid, offset, held, time.time(), token, replicas):
                 self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
                 return "busy"
             try:

@@ -43,6 +43,7 @@ from typing import Any
 import redis
 
 from hotline.insights import COUNT_REMINDER, InsightCounters
+from hotline.redis_connection import CLAIM_WAIT_MS
 
 P = "hl:rem:"
 
@@ -477,21 +478,41 @@ class EnrollmentStore:
 
     # --- claims and reminder records ------------------------------------------------------------------
 
-    def claim(self, eid: str, enrollment: Enrollment, offset: int, now: float,
-              token: str) -> tuple[str, dict[str, Any], bytes | None]:
-        """(result, the step's record, the claim held by another run): see _CLAIM."""
-        reply = self._claim(keys=[record_key(eid), OPTOUTS, claim_key(eid, offset), P + f"log:{eid}"],
-                            args=[eid, str(enrollment.last_offset), str(offset), f"{now:.3f}:{token}", CLAIM_TTL])
+    def claim(self, eid: str, enrollment: Enrollment, offset: int, now: float, token: str,
+              replicas: int = 0) -> tuple[str, dict[str, Any], bytes | None]:
+        """(result, the step's record, the claim held by another run): see _CLAIM. With `replicas`, the claim
+        counts only once that many replicas have it (WAIT, on the same connection): otherwise the result is
+        'unreplicated', and the claim is still held on the primary."""
+        keys = [record_key(eid), OPTOUTS, claim_key(eid, offset), P + f"log:{eid}"]
+        args = [eid, str(enrollment.last_offset), str(offset), f"{now:.3f}:{token}", CLAIM_TTL]
+        reply, acked = self._replicated(self._claim, keys, args, replicas)
         result = reply[0].decode()
+        if result == "claimed" and acked < replicas:
+            result = "unreplicated"
         entry = json.loads(reply[1]) if len(reply) > 1 and reply[1] else {}
         return result, entry, (reply[2] if len(reply) > 2 else None)
+
+    def _replicated(self, script: Any, keys: list[Any], args: list[Any], replicas: int) -> tuple[Any, int]:
+        """Run a script; with `replicas`, follow it with WAIT in the same pipeline (WAIT counts the writes of
+        its own connection). Returns the script's reply and how many replicas acknowledged."""
+        if replicas <= 0:
+            return script(keys=keys, args=args), 0
+        with self.redis.pipeline(transaction=False) as pipe:
+            script(keys=keys, args=args, client=pipe)
+            pipe.wait(replicas, CLAIM_WAIT_MS)
+            reply, acked = pipe.execute()
+        return reply, int(acked)
 
     def claimed_at(self, eid: str, offset: int) -> float | None:
         raw = self.redis.get(claim_key(eid, offset))
         return float(raw.decode().partition(":")[0]) if raw else None
 
-    def take_over(self, eid: str, offset: int, held: bytes | None, now: float, token: str) -> bool:
-        return bool(self._take_over(keys=[claim_key(eid, offset)], args=[held or b"", f"{now:.3f}:{token}"]))
+    def take_over(self, eid: str, offset: int, held: bytes | None, now: float, token: str, replicas: int = 0) -> bool:
+        """Take a stale claim over (compare-and-set); with `replicas`, True only once they have it too (a claim
+        taken but not replicated is left to go stale again)."""
+        reply, acked = self._replicated(self._take_over, [claim_key(eid, offset)],
+                                        [held or b"", f"{now:.3f}:{token}"], replicas)
+        return bool(reply) and acked >= replicas
 
     def mark_stale(self, eid: str, offset: int, token: str) -> None:
         """Keep the claim but date it 0: the next run checks Twilio before sending again."""

@@ -34,6 +34,7 @@ Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,11 +42,14 @@ from typing import TYPE_CHECKING
 import redis
 
 from hotline.insights import COUNT_CONVERSATION, InsightCounters, sections_argument
+from hotline.redis_connection import COMMIT_WAIT_MS
 from hotline.reminders.store import checkin_key
 from hotline.store.cases import claim_key, open_key
 
 if TYPE_CHECKING:
     from hotline.privacy import NumberRefs
+
+log = logging.getLogger(__name__)
 
 REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
@@ -142,7 +146,8 @@ class Loaded:
 class ConversationStore:
     def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int,
                  refs: NumberRefs | None = None, *, flood_limit: int = 60, flood_window: int = 3600,
-                 max_entries: int = 1000, insights: InsightCounters | None = None) -> None:
+                 max_entries: int = 1000, insights: InsightCounters | None = None,
+                 wait_replicas: int = 0) -> None:
         self.redis = connection
         self.session_ttl = session_ttl
         self.retention_ttl = retention_days * 24 * 3600
@@ -151,6 +156,9 @@ class ConversationStore:
         self.flood_window = flood_window
         self.max_entries = max_entries  # the newest entries a transcript keeps (HOTLINE_TRANSCRIPT_MAX_ENTRIES)
         self.insights = insights  # None: writes count nothing for the staff's insights (hotline/insights.py)
+        # With replicas (Sentinel), a commit waits up to COMMIT_WAIT_MS for this many to have it, in the same
+        # round trip, so a turn the parent was answered for survives a failover (docs/operations.md).
+        self.wait_replicas = wait_replicas
         self._commit = connection.register_script(_COMMIT)
 
     def ref_key(self, number: str) -> str:
@@ -231,7 +239,16 @@ class ConversationStore:
                               self.insights.ttl_seconds if self.insights else 0, day, channel, level,
                               sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
-        result = self._commit(keys=keys, args=args)
+        if self.wait_replicas <= 0:
+            result = self._commit(keys=keys, args=args)
+        else:
+            with self.redis.pipeline(transaction=False) as pipe:  # one connection: WAIT counts its writes
+                self._commit(keys=keys, args=args, client=pipe)
+                pipe.wait(self.wait_replicas, COMMIT_WAIT_MS)
+                result, acked = pipe.execute()
+            if int(result) == 1 and int(acked) < self.wait_replicas:
+                log.warning("a conversation write reached %d of %d replicas within %d ms (a failover now could "
+                            "lose it)", int(acked), self.wait_replicas, COMMIT_WAIT_MS)
         return {1: "ok", 0: "conflict", 2: "duplicate", 3: "replayed"}[int(result)]
 
     # --- staff reads --------------------------------------------------------------------------
