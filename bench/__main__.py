@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import engine, imports, inprocess, insights, redis_cost, servers, staff_pages, startup, webhooks
+from bench import calls, engine, imports, inprocess, insights, redis_cost, servers, staff_pages, startup, webhooks
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -40,6 +40,9 @@ def main() -> int:
               f"(runs {', '.join(f'{v:.3f}' for v in ip['cpu_ms_runs'])}); where it goes, ms a request:")
         for name, ms in ip["split_ms"].items():
             print(f"  {ms:6.3f}  {name}")
+    if not only or "voice" in only:
+        figures["voice"] = v = calls.run()
+        print(f"\n{calls.show(v)}")
     if not only or "webhooks" in only:
         figures["webhooks"] = rows = webhooks.run()
         print(f"\nSMS webhooks under the Procfile's web line ({webhooks.procfile_web()}),\n"

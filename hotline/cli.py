@@ -159,7 +159,8 @@ def flows_check() -> None:
         flow = load_flow(settings.flows_dir)
     except FlowError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{settings.flows_dir}: {len(flow.steps)} steps, {len(flow.passages)} guidance passages: OK")
+    click.echo(f"{settings.flows_dir}: {len(flow.steps)} steps, {len(flow.passages)} guidance passages, "
+               f"{len(flow.voice.phrases)} call phrases and {len(flow.voice.menus)} call menus: OK")
     results = run_examples(flow, settings.emergency_number)
     for result in results:
         mark = "ok  " if result.passed else "FAIL"

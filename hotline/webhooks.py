@@ -153,11 +153,12 @@ def message_status() -> Response:
 
 
 def _call(kind: str) -> Response:
-    from hotline.calls import CallEvent, call_apology, handle_call
+    from hotline.calls import call_apology, handle_call
+    from hotline.channels.voice import call_event
 
     svc = services()
     try:
-        event = CallEvent.from_twilio(kind, request.form, request.args, svc.settings.default_region)
+        event = call_event(kind, request.form, request.args, svc.settings.default_region)
         note_number(svc.refs, event.number)
         return twiml(handle_call(event, svc))
     except Exception as error:

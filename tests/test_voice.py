@@ -14,6 +14,7 @@ import pytest
 
 from hotline import calls, create_app
 from hotline.devtools.signed import SignedTwilio, new_sid
+from hotline.engine import call as call_machine
 from hotline.services import build_services
 from hotline.store.calls import CALL_TTL
 from hotline.store.staff_tokens import StaffTokens
@@ -359,7 +360,7 @@ def test_stop_on_a_call_is_not_an_opt_out_from_texts(call, redis):
 
 def test_a_call_has_a_maximum_number_of_steps_then_a_polite_goodbye(call):
     in_language(call, "en")
-    for _ in range(calls.MAX_STEPS - 1):
+    for _ in range(call_machine.MAX_STEPS - 1):
         call.press("*")
         assert not call.hung_up
     heard = call.press("*")
@@ -633,7 +634,7 @@ def test_a_failure_is_answered_with_a_spoken_apology_and_the_emergency_number(ca
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(calls._Call, "respond", broken)
+    monkeypatch.setattr(call_machine, "step", broken)
     heard = call.press("4")
     assert call.hung_up
     assert "went wrong" in heard and "call 911 now" in heard and "llame al 911" in heard
@@ -725,6 +726,16 @@ def test_a_caller_who_says_yes_to_check_ins_from_the_menu_is_enrolled(call, serv
     assert "Done." in heard or "Listo." in heard  # what the caller is told...
     enrolled = [e for e in services.reminders.enrollments.all() if e.number == PARENT]
     assert [(e.schedule, e.channel, e.language) for e in enrolled] == [("checkin", "voice", language)]  # ...is true
+
+
+@pytest.mark.parametrize("answers", [["5", "2"], ["check-in texts", "yes"]])
+def test_a_caller_who_texted_stop_is_not_enrolled_from_the_menu_and_is_told_why(call, services, twilio, answers):
+    """Issue 17: voice told the engine the caller had not opted out, so 5 then YES enrolled a number that texted
+    STOP (and "Done" was said). Now nothing is signed up and the caller hears how to allow texts again."""
+    twilio.sms("STOP", PARENT)
+    heard = in_language(call, "en").answers(*answers)
+    assert "cannot send check-ins" in heard and "text START" in heard and "Done." not in heard
+    assert [e for e in services.reminders.enrollments.all() if e.number == PARENT] == []
 
 
 def test_saying_it_is_not_an_emergency_is_not_taken_for_one(call, redis):

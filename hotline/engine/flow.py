@@ -1,6 +1,7 @@
 """The flow model and its loader: the loader is the flows' compiler.
 
-A broken flow fails at load time with a message that names the file, the step and the fix,
+`load_flow` reads the guidance passages, the triage flow and what a call says around it (`flows/voice.yaml`,
+`call_script.py`). A broken file fails at load time with a message that names the file, the entry and the fix,
 e.g. `flows/triage.yaml: step 'fever', choice 1 -> unknown step 'breathin' (did you mean 'breathing'?)`.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from hotline.engine.call_script import ScriptError, VoiceScript, parse_voice_script
 from hotline.engine.guidance import ContentError, Passage, parse_passages
 from hotline.engine.levels import Level
 from hotline.engine.search import PassageIndex
@@ -21,6 +23,7 @@ from hotline.engine.search import PassageIndex
 LANGUAGES = ("en", "es")
 FLOW_FILE = "triage.yaml"
 GUIDANCE_FILE = "guidance.yaml"
+VOICE_FILE = "voice.yaml"
 REQUIRED_MESSAGES = (
     "welcome", "welcome_back", "help", "stopped", "started", "not_understood", "no_match", "language_set",
     "choices_intro", "menu_hint", "level_emergency", "level_urgent", "level_soon", "level_home",
@@ -90,6 +93,7 @@ class Flow:
     outcome_guidance: Mapping[Level, tuple[str, ...]]
     passages: Mapping[str, Passage]
     index: PassageIndex = field(repr=False, compare=False)
+    voice: VoiceScript = field(repr=False, compare=False)  # what a call says around the flow (flows/voice.yaml)
     examples: tuple[Example, ...] = ()
     checkin: str | None = None  # the step a reply to a check-in text is read against
     # What answers a message with no red flag: finding (flows/findings.yaml) -> guidance passages, in the
@@ -132,7 +136,8 @@ class _Reader:
         return {lang: tuple(str(w).lower() for w in value.get(lang, []) or []) for lang in LANGUAGES}
 
 
-def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_flags: frozenset[str]) -> Flow:
+def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_flags: frozenset[str],
+               voice: VoiceScript) -> Flow:
     """Validate a parsed flow file against the passages and the safety screen's flags."""
     read = _Reader(source)
     if not isinstance(data, dict):
@@ -270,6 +275,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         outcome_guidance=outcome_guidance,
         passages=passages,
         index=PassageIndex(passages.values()),
+        voice=voice,
         examples=tuple(examples),
         checkin=checkin,
         topics=topics,
@@ -302,7 +308,7 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_flow(flows_dir: Path) -> Flow:
-    """Read and validate the guidance passages and the triage flow in `flows_dir`."""
+    """Read and validate the guidance passages, the triage flow and the call's phrases and menus in `flows_dir`."""
     from hotline.engine.safety import FLAGS
 
     guidance_path = flows_dir / GUIDANCE_FILE
@@ -310,5 +316,10 @@ def load_flow(flows_dir: Path) -> Flow:
         passages = parse_passages(_read_yaml(guidance_path), str(guidance_path))
     except ContentError as error:
         raise FlowError(str(error)) from None
+    voice_path = flows_dir / VOICE_FILE
+    try:
+        voice = parse_voice_script(_read_yaml(voice_path), str(voice_path))
+    except ScriptError as error:
+        raise FlowError(str(error)) from None
     flow_path = flows_dir / FLOW_FILE
-    return parse_flow(_read_yaml(flow_path), str(flow_path), passages, frozenset(FLAGS))
+    return parse_flow(_read_yaml(flow_path), str(flow_path), passages, frozenset(FLAGS), voice)

@@ -325,7 +325,8 @@ def _simulate_call(number: str, action: str, words: str) -> None:
     """One step of a simulated call: the same handler Twilio's voice webhooks reach, without the network."""
     from urllib.parse import parse_qs, urlsplit
 
-    from hotline.calls import CallEvent, handle_call
+    from hotline.calls import handle_call
+    from hotline.channels.voice import call_event
 
     path = session.get("sim_path")
     if action == "call" or not path:
@@ -339,7 +340,7 @@ def _simulate_call(number: str, action: str, words: str) -> None:
     parts = urlsplit(path)
     kind = {"/twilio/voice": "start", "/twilio/voice/gather": "input"}.get(parts.path, "input")
     args = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    twiml = handle_call(CallEvent.from_twilio(kind, form, args, services().settings.default_region), services())
+    twiml = handle_call(call_event(kind, form, args, services().settings.default_region), services())
     session["sim_path"] = _next_action(twiml)
 
 

@@ -16,8 +16,6 @@ from typing import Any
 
 import yaml
 
-from hotline.channels.voice import PHRASES
-
 # "Press 2, or say when to worry." / "Oprima 1, o diga es normal." / "Press 1." : how a call reads any option.
 VOICE_PRESS = re.compile(r"(?:Press|Oprima) \d+(?:, (?:or say|o diga) [^.?!]*)?\.")
 WELCOME_MESSAGES = ("welcome", "welcome_back")
@@ -54,10 +52,12 @@ class Boilerplate:
             return [t.replace("{emergency}", emergency) for t in (localized or {}).values() if t]
 
         welcome = [t for name in WELCOME_MESSAGES for t in texts(messages.get(name))]
-        welcome += texts(PHRASES["greeting"])
+        phrases: dict[str, dict[str, str]] = yaml.safe_load((flows_dir / "voice.yaml").read_text(encoding="utf-8"))[
+            "phrases"]
+        welcome += texts(phrases["greeting"])
         prompts = [t for name in PROMPT_MESSAGES for t in texts(messages.get(name))]
         prompts += texts(start.get("text"))
-        prompts += [t for name in VOICE_PROMPTS for t in texts(PHRASES[name])]
+        prompts += [t for name in VOICE_PROMPTS for t in texts(phrases[name])]
         sms_lines, voice_labels = [], []
         for choice in start.get("choices") or ():
             for label in texts(choice.get("label")):
