@@ -96,6 +96,8 @@ def _log_format(value: str) -> str:
     if value.strip().lower() not in ("text", "json"):
         raise ValueError(f"expected text or json, got {value!r}")
     return value.strip().lower()
+
+
 def _redis_url(value: str) -> str:
     """A redis://, rediss:// (TLS) or unix:// URL. TLS is set by HOTLINE_REDIS_CA_FILE and HOTLINE_REDIS_TLS_VERIFY,
     never by options in the URL: redis-py would take `?ssl_cert_reqs=none` and switch verification off unseen."""
@@ -242,6 +244,8 @@ class Settings:
     @property
     def metrics_directory(self) -> Path:
         return self.metrics_dir or self.data_dir / "metrics"
+
+    @property
     def redis_configured(self) -> bool:
         """Redis is named: by REDIS_URL, or by Sentinel (REDIS_SENTINELS with REDIS_SENTINEL_MASTER)."""
         return bool(self.redis_url or self.redis_sentinels)
