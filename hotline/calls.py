@@ -96,6 +96,7 @@ def _config(services: Services, state: CallState) -> CallConfig:
         emergency_number=settings.emergency_number,
         transfer_open=bool(settings.transfer_number) and within_staffed_hours(settings, clock()),
         can_text=bool(state.number) and not state.opted_out,
+        today=datetime.fromtimestamp(clock(), ZoneInfo(settings.default_timezone)).date(),
     )
 
 

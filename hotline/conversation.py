@@ -7,12 +7,15 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from hotline.channels.sms import render_sms
 from hotline.engine.levels import Level
 from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance, opt_keyword
 from hotline.phone import sender_number
 from hotline.services import Services
+from hotline.settings import Settings
 from hotline.store.conversations import Loaded
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,11 @@ class Handled:
     turn: Turn | None = None  # None when the reply was a replay of an earlier answer
 
 
+def local_today(settings: Settings) -> date:
+    """Today in the hotline's time zone: an age given as a date of birth is counted to it."""
+    return datetime.now(ZoneInfo(settings.default_timezone)).date()
+
+
 def _safe_id(value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum() or ch in "-_")[:64]
 
@@ -62,7 +70,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
     if not inbound.number:
         # No number we can keep a conversation for: answer statelessly, save nothing.
         turn = advance(flow, None, inbound.text, Context(emergency_number=settings.emergency_number,
-                                                         media=inbound.media))
+                                                         media=inbound.media, today=local_today(settings)))
         if turn.assessment:
             services.metrics.assessed(turn.assessment.level.label, inbound.channel)
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
@@ -84,7 +92,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             if enrollment is not None:
                 state = State(language=enrollment.language)
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
-                          media=inbound.media, claimed=bool(loaded.claim))
+                          media=inbound.media, claimed=bool(loaded.claim), today=local_today(settings))
         turn = advance(flow, state, inbound.text, context)
         if recent > RATE_LIMIT and not _emergency(turn) and not _opt_change(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.

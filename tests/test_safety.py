@@ -790,3 +790,37 @@ def test_readings_questions_and_corrections_are_told_apart(text: str, level: Lev
 ])
 def test_emergencies_said_by_what_the_parent_sees(text: str) -> None:
     assert screen_for_red_flags(text).level is Level.EMERGENCY, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("DOB 4/18/2026", 231), ("nació el 3 de enero", 336), ("born nov 20", 15), ("born on the 20th of last month", 15),
+    ("fecha de nacimiento 18/04/2026", 231),
+    ("born 3/1", 279),  # March 1 or January 3: the younger baby
+    ("she was born on the 3rd so like 2 and a half weeks?", 17),  # an age said outright wins
+])
+def test_an_age_given_as_a_date_of_birth_is_counted_to_today(text: str, days: int) -> None:
+    from datetime import date
+    assert screen_for_red_flags(text, today=date(2026, 12, 5)).age_days == days
+
+
+def test_a_birthday_that_is_not_the_babys_is_no_age() -> None:
+    from datetime import date
+    assert screen_for_red_flags("my birthday is june 3", today=date(2026, 12, 5)).age_days is None
+
+
+@pytest.mark.parametrize("text", [
+    "my own hands have been shaking since my c-section, is that normal?",
+    "a mi me tiemblan las manos desde que di a luz, sera normal?",
+    "I have a migraine and my hands are shaking, what can I take?",
+])
+def test_an_adults_own_symptoms_are_not_about_the_baby(text: str) -> None:
+    assert not screen_for_red_flags(text).clinical
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("this is new he never did this before his legs just started trembling today and im kind of scared", Level.SOON),
+    ("soy mamá primeriza y me da miedo cuando le tiemblan las piernitas al llorar", None),
+])
+def test_the_parents_fear_is_not_the_babys(text: str, level: Level | None) -> None:
+    screening = screen_for_red_flags(text)
+    assert screening.level is level and screening.clinical, describe(text, screening)

@@ -200,6 +200,13 @@ def test_an_armpit_reading_is_judged_again_when_the_age_is_corrected(parent):
     assert URGENT in parent.text("oops I meant 3 weeks not 3 months").split("\n")[0]
 
 
+def test_how_long_it_has_lasted_is_an_answer_of_its_own(parent):
+    """Held, still going, arms too; then "it's been like 5 min": an episode of 5 minutes (Seizure-FA)."""
+    parent.text("her legs started shaking while she was lying in her crib, she's 6 weeks")
+    parent.text("no I'm holding her and it keeps going")
+    assert EMERGENCY in parent.text("it's been like 5 min")
+
+
 def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(parent, redis):
     reply = parent.text("my 2 month old's leg keeps shaking and she feels hot")
     assert URGENT in reply

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import assert_never
 
 from hotline.engine.call_script import Condition, Menu, MenuAction, MenuRow, VoiceScript
@@ -96,6 +97,7 @@ class CallConfig:
     emergency_number: str = "911"
     transfer_open: bool = False  # a nurse line exists and is staffed now
     can_text: bool = False  # the caller's number is known and has not texted STOP
+    today: date | None = None  # the local date, for an age given as a date of birth
 
 
 # --- What the call says and does next --------------------------------------------------------------------
@@ -253,7 +255,7 @@ class _Step:
     def context(self) -> Context:
         # STOP is an SMS opt-out: a parent who texted STOP and then calls is still answered on the call (the
         # engine's opted_out means "send nothing"). What a call would text is decided by CallConfig.can_text.
-        return Context(emergency_number=self.emergency, known_contact=True, opted_out=False)
+        return Context(emergency_number=self.emergency, known_contact=True, opted_out=False, today=self.config.today)
 
     # --- asking ----------------------------------------------------------------------------
 

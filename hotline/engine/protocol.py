@@ -151,7 +151,9 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     if over & set(SEIZURE_FAMILY) and not now & set(SEIZURE_FAMILY):
         present -= set(SEIZURE_FAMILY)
         present.add("seizure_earlier")
-    mentioned = frozenset(f.finding for f in reading.findings if f.assertion != "negated")
+    # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
+    # else ("I'm kind of scared" is the parent's fear, not a frightened baby).
+    mentioned = frozenset(f.finding for f in reading.findings if f.assertion not in ("negated", "other_person"))
     here = frozenset(reading.present) | (resolved & lasting)
     return Facts(frozenset(present), age, temperature, mentioned, here)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,8 @@ _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "la
                     "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
                     "around", "like", "ago", "next", "in", "by"}
 _DURATION_AFTER = {"ago", "later", "straight", "apart"}
-_UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning"}
+_UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning",
+          "going on", "va para", "va a cumplir", "por cumplir"}
 _OVER = {"over", "past", "older", "mas", "more", "after", "beyond"}
 _CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "corregidos", "ajustada", "ajustado"}
 _TERM_WEEKS = 40
@@ -247,7 +249,7 @@ class Reader:
 
     # --- Reading ---------------------------------------------------------------------------------------
 
-    def read(self, text: str) -> Reading:
+    def read(self, text: str, today: date | None = None) -> Reading:
         tokens = tokenize(text or "", self.speller, self.misspellings)
         words = tokens.words
         hits = self._visible(list(self.lexicon.find(words)))
@@ -292,6 +294,8 @@ class Reader:
         found = tuple(Found(f.finding, "present", f.start, f.end)
                       if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother else f for f in found)
         age = self._age(words, found)
+        if age is None and today is not None:
+            age = _born_on(words, today)  # "DOB 4/18/2026", "nació el 3 de enero": the age on `today`
         def near(i: int) -> list[Hit]:
             return triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]
 
@@ -424,7 +428,10 @@ class Reader:
                                            or (is_negation and negation[i]) or (is_past and past[i])
                                            for i in range(start, end)):
             return False
-        return not (spec.stops and any(tuple(words[i:i + len(p)]) == p for i in range(start, end) for p in spec.stops))
+        # A stop also ends the scope when the finding itself begins with it ("eso se hereda a los bebés": the
+        # babies are not the husband).
+        return not (spec.stops and any(tuple(words[i:i + len(p)]) == p for i in range(start, min(end + 1, len(words)))
+                                       for p in spec.stops))
 
     # --- Age ---------------------------------------------------------------------------------------------
 
@@ -460,7 +467,9 @@ class Reader:
                     preterm_weeks = born_at
                 continue
             # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
-            like_age = before in ("like", "about", "around") and _clean(words, first - 2) in ("is", "shes", "hes")
+            like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
+                _clean(words, first - 2) in ("is", "shes", "hes") or
+                (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
             if before in _DURATION_BEFORE and not like_age:
                 continue
             if _clean(words, i + 1) in _DURATION_AFTER or _clean(words, i + 1) == "ago":
@@ -516,6 +525,9 @@ class Reader:
             if _clean(words, i - 2) == "/" and before == "2" and _clean(words, i - 3) == "1" and \
                     _clean(words, i - 4)[:1].isdigit():
                 return float(_clean(words, i - 4)) + 0.5, i - 4  # "2 1/2 weeks"
+            low = _clean(words, i - 3)
+            if _clean(words, i - 2) in ("or", "o", "-", "to", "a") and low[:1].isdigit() and float(low) < float(before):
+                return float(low), i - 3  # "2 or 3 months", "2-3 weeks": the younger, the safer
             return float(before), i - 1
         if before == "a" and _clean(words, i - 2) == "half":
             return 0.5, i - 2  # "half a year"
@@ -616,14 +628,101 @@ class Reader:
         shaking_sentences = {sentence[i] for i in shaking_at}
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
-                if _clean(words, i + 1) in ("ago",) or _clean(words, i - 2) in ("hace",):
+                if _clean(words, i + 1) in ("ago", "later", "after", "despues") or _clean(words, i - 2) in ("hace",):
                     continue
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
                 if _clean(words, i - 2) in ("after", "despues", "every", "cada", "in", "en", "within"):
                     continue
                 if sentence[i] in shaking_sentences:
                     return int(float(_clean(words, i - 1)))
+        if not shaking_at and words and sum(w not in BREAKS for w in words) <= 8:
+            # A short answer that only says how long ("it's been like 5 min", "lleva 5 minutos"): of the
+            # shaking the conversation is about (the protocol needs shaking known to count it).
+            for i, word in enumerate(words):
+                if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and \
+                        _clean(words, i - 1)[:1].isdigit() and _clean(words, i + 1) not in ("ago", "later") and \
+                        {"been", "lasted", "going", "lleva", "llevamos", "dura", "duro", "for", "por"} & set(words[:i]):
+                    return int(float(_clean(words, i - 1)))
         return _elapsed_by_clock(words) if shaking_at else None
+
+
+_BIRTH_WORDS = frozenset(("dob", "born", "nacio", "nacida", "nacido", "nacimiento"))
+_MONTHS = {name: number for number, names in enumerate((
+    ("january", "jan", "enero", "ene"), ("february", "feb", "febrero"), ("march", "mar", "marzo"),
+    ("april", "apr", "abril", "abr"), ("may", "mayo"), ("june", "jun", "junio"), ("july", "jul", "julio"),
+    ("august", "aug", "agosto", "ago"), ("september", "sep", "sept", "septiembre", "setiembre"),
+    ("october", "oct", "octubre"), ("november", "nov", "noviembre"), ("december", "dec", "diciembre", "dic")), 1)
+    for name in names}
+_DATE_FILLER = frozenset(("on", "the", "el", "de", "del", ":", "was", "is", "es", "fue", "en", "in", "of"))
+
+
+def _born_on(words: tuple[str, ...], today: date) -> int | None:
+    """Days since a date of birth said after a birth word: "DOB 4/18/2026", "born nov 20", "nació el 3 de
+    enero", "born on the 3rd". When day and month could be either way round, the later date (the younger
+    baby) is the safer reading; a date not yet reached this year is last year's."""
+    for i, word in enumerate(words):
+        if word not in _BIRTH_WORDS:
+            continue
+        j = i + 1
+        while j < len(words) and words[j] in _DATE_FILLER:
+            j += 1
+        candidates = _dates_at(words, j, today)
+        ages = [(today - d).days for d in candidates if 0 <= (today - d).days <= 3 * 366]
+        if ages:
+            return min(ages)
+    return None
+
+
+def _dates_at(words: tuple[str, ...], j: int, today: date) -> list[date]:
+    def num(k: int) -> int | None:
+        return int(words[k]) if k < len(words) and words[k].isdigit() and len(words[k]) <= 4 else None
+
+    def year_at(k: int) -> int | None:
+        value = num(k)
+        if value is None:
+            return None
+        return value + 2000 if value < 100 else value
+
+    def make(year: int | None, month: int, day: int) -> list[date]:
+        years = [year] if year is not None else [today.year, today.year - 1]
+        found = []
+        for y in years:
+            try:
+                d = date(y, month, day)
+            except ValueError:
+                continue
+            if d <= today:
+                found.append(d)
+                break
+        return found
+
+    first = num(j)
+    if first is not None and j + 1 < len(words) and words[j + 1] in _MONTHS:  # "3 de enero" (filler skipped)
+        return make(year_at(j + 2), _MONTHS[words[j + 1]], first)
+    if j + 2 < len(words) and first is not None and words[j + 1] == "de" and words[j + 2] in _MONTHS:
+        return make(year_at(j + 4) if words[j + 3:j + 4] == ("de",) else None, _MONTHS[words[j + 2]], first)
+    if j < len(words) and words[j] in _MONTHS:  # "nov 20", "november 20th, 2026"
+        day = num(j + 1)
+        return make(year_at(j + 2) if words[j + 2:j + 3] != ("rd",) else None, _MONTHS[words[j]], day) \
+            if day is not None else []
+    if first is None:
+        return []
+    k = j + 1 + (j + 1 < len(words) and words[j + 1] in ("/", "-", "."))
+    second = num(k)
+    if second is None:  # "born on the 3rd": this month's or last month's 3rd
+        if not 1 <= first <= 31:
+            return []
+        after = " ".join(words[j + 1:j + 5])
+        last_month = "last month" in after or "mes pasado" in after
+        month = today.month if first <= today.day and not last_month else (today.month - 2) % 12 + 1
+        return make(today.year if month <= today.month else today.year - 1, month, first)
+    k2 = k + 1 + (k + 1 < len(words) and words[k + 1] in ("/", "-", "."))
+    year = year_at(k2)
+    out: list[date] = []
+    for month, day in ((first, second), (second, first)):  # M/D (US) and D/M
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            out += make(year, month, day)
+    return out
 
 
 _STARTED = frozenset(("started", "began", "start", "since", "empezo", "comenzo", "desde"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 
 from hotline.engine.flow import Choice, Flow, Step
@@ -165,6 +166,7 @@ class Context:
     checkin: bool = False  # a check-in text was sent and this is the first message since
     media: int = 0  # pictures or videos attached to the message (MMS)
     claimed: bool = False  # a nurse has taken this conversation over: screen, then say nothing unless an emergency
+    today: date | None = None  # the local date, for an age given as a date of birth ("DOB 4/18/2026")
 
 
 @dataclass(frozen=True)
@@ -514,7 +516,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     # ("she fell and hit her head", then "she just threw up"), an age given once is not asked again, and a
     # later denial updates. Only flags this message raises anew are reported.
     screening = screen_for_red_flags(text, age_days=run.state.age_days, temperature_c=run.state.temperature_c,
-                                     temperature_site=run.state.temperature_site,
+                                     temperature_site=run.state.temperature_site, today=context.today,
                                      known=run.state.findings, already=run.state.flags)
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None

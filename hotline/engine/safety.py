@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -131,7 +132,7 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
 
 
 def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_c: float | None = None,
-                         temperature_site: str | None = None,
+                         temperature_site: str | None = None, today: date | None = None,
                          known: tuple[str, ...] = (), already: tuple[str, ...] = (),
                          reader: Reader | None = None, protocol: Protocol | None = None) -> Screening:
     """Screen one message. `age_days`, `temperature_c` and `known` (findings said earlier): what the
@@ -140,7 +141,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     `Screening.age_days` reports only what this message says."""
     reader = reader or READER
     protocol = protocol or PROTOCOL
-    reading = reader.read((text or "")[:MAX_READ_CHARS])
+    reading = reader.read((text or "")[:MAX_READ_CHARS], today)
     still = tuple(f for f in known if f not in reading.asserted("negated") - reading.present)
     facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, site=temperature_site, known=still,
                      lasting=protocol.lasting)
@@ -172,8 +173,15 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     # about the baby; "my husband has a fever" is not), or a temperature read.
     # A question is about this baby even inside a sentence about someone else ("my older son had seizures,
     # will the baby get them?").
+    # But a question after someone else's symptoms, with no word for the baby, is about that person ("my own
+    # hands shake since my c-section, is that normal?": an adult's own symptoms, no clinical content).
+    someone_else = any(f.assertion == "other_person" and kinds.get(f.finding) not in ("question", None)
+                       and f.finding != "baby" for f in reading.findings)
+    the_baby = any(f.finding == "baby" and f.assertion != "other_person" for f in reading.findings)
+    questions_count = the_baby or not someone_else
     about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS
              and (f.assertion != "other_person" or kinds.get(f.finding) == "question")
+             and (kinds.get(f.finding) != "question" or questions_count)
              and f.finding not in _NOT_CLINICAL_ALONE and f.finding not in reader.about_mother]
     clinical = bool(findings or about) or reading.temperature_c is not None or (
         reading.age_days is not None and any(f.finding != "baby" for f in reading.findings))
