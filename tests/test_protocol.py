@@ -78,3 +78,14 @@ def test_a_situation_said_earlier_does_not_excuse_a_sign_said_now() -> None:
         is None
     # The sign only remembered, the excuse with it: as before.
     assert protocol.decide(Facts(frozenset({"seizure", "startle"}), here=frozenset())).level is None
+
+
+def test_a_key_written_twice_in_a_content_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """PyYAML would keep the second `es:` and drop the first list's phrases without a word."""
+    from hotline.engine.reading import load_reader
+
+    path = tmp_path / "findings.yaml"
+    path.write_text("findings:\n  x:\n    kind: sign\n    es: [uno]\n    en: [one]\n    es: [dos]\n", encoding="utf-8")
+    with pytest.raises(VocabularyError) as error:
+        load_reader(path)
+    assert "findings.yaml" in str(error.value) and "'es' is written twice" in str(error.value)

@@ -19,6 +19,7 @@ from hotline.engine.call_script import ScriptError, VoiceScript, parse_voice_scr
 from hotline.engine.guidance import ContentError, Passage, parse_passages
 from hotline.engine.levels import Level
 from hotline.engine.search import PassageIndex
+from hotline.engine.yamlfile import load_yaml
 
 LANGUAGES = ("en", "es")
 FLOW_FILE = "triage.yaml"
@@ -298,7 +299,7 @@ def _check_reachable(read: _Reader, steps: Mapping[str, Step], start: str, *entr
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FlowError(f"{path}: file not found") from None
     except yaml.YAMLError as error:

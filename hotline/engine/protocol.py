@@ -18,6 +18,7 @@ from typing import Any
 
 from hotline.engine.levels import Level
 from hotline.engine.reading import Reading
+from hotline.engine.yamlfile import load_yaml
 
 FEVER_C = 38.0  # 100.4 F
 FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subtle)
@@ -215,7 +216,7 @@ def load_protocol(path: Path, known_findings: Mapping[str, str]) -> Protocol:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise ProtocolError(f"{path}: {error}") from None
     return parse_protocol(data, str(path), known_findings)

@@ -24,6 +24,7 @@ from typing import Any
 
 from hotline.engine.lexicon import Hit, Lexicon, PatternError
 from hotline.engine.text import BREAKS, Speller, Tokens, tokenize
+from hotline.engine.yamlfile import load_yaml
 
 ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier", "resolved")
 # Which trigger wins when several reach one finding: the one that most clearly takes it out of "now, this baby".
@@ -785,7 +786,7 @@ def load_reader(path: Path) -> Reader:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise VocabularyError(f"{path}: {error}") from None
     return Reader(data or {}, source=str(path))

@@ -1,0 +1,35 @@
+"""YAML for the content files in flows/: safe loading that refuses a key written twice in one mapping.
+
+PyYAML keeps the last of two equal keys without a word, so a second `es:` list under a finding would silently
+drop the first one's phrases. The content files are edited by hand; a repeated key is always a mistake.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+class _StrictLoader(yaml.SafeLoader):
+    pass
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is written twice in one mapping (first on line {seen[key] + 1}); "
+                f"merge the two: the second would silently replace the first", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML like `yaml.safe_load`, refusing a key repeated in one mapping (a yaml.YAMLError)."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
