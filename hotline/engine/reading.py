@@ -112,7 +112,7 @@ _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "la
                     "around", "like", "ago", "next", "in", "by"}
 _DURATION_AFTER = {"ago", "later", "straight", "apart"}
 _UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning",
-          "going on", "va para", "va a cumplir", "por cumplir"}
+          "going on", "va para", "a cumplir", "por cumplir"}
 _OVER = {"over", "past", "older", "mas", "more", "after", "beyond"}
 _CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "corregidos", "ajustada", "ajustado"}
 _TERM_WEEKS = 40

@@ -177,7 +177,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     # hands shake since my c-section, is that normal?": an adult's own symptoms, no clinical content).
     someone_else = any(f.assertion == "other_person" and kinds.get(f.finding) not in ("question", None)
                        and f.finding != "baby" for f in reading.findings)
-    the_baby = any(f.finding == "baby" and f.assertion != "other_person" for f in reading.findings)
+    the_baby = any(f.finding == "baby" and f.assertion not in ("other_person", "negated") for f in reading.findings)
     questions_count = the_baby or not someone_else
     about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS
              and (f.assertion != "other_person" or kinds.get(f.finding) == "question")

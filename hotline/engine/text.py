@@ -66,6 +66,8 @@ _TENS = {
 }  # fmt: skip
 _HUNDRED = {"hundred": 100, "cien": 100, "ciento": 100}
 _POINT = {"point", "punto", "coma"}
+# "once meses" is eleven months: a Spanish unit after it makes "once" a number (alone it is English).
+_AGE_UNIT_WORDS = {"meses", "semanas", "dias", "anos"}
 _JOIN = {"and", "y"}
 # "one", "un", "una" alone are too common as words ("one leg", "un lado") to become digits by themselves.
 _ALONE_OK = set(_UNITS) - {"one", "un", "una", "uno", "once"} | set(_TENS) | {"uno"}
@@ -99,7 +101,8 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
             value, j = value + _UNITS[words[j]], j + 1
     elif j < len(words) and words[j] in _UNITS:
         if not seen and words[j] not in _ALONE_OK and not (
-                j + 1 < len(words) and words[j + 1] in _POINT):
+                j + 1 < len(words) and (words[j + 1] in _POINT
+                                        or words[j] == "once" and words[j + 1] in _AGE_UNIT_WORDS)):
             return None
         value, j, seen = value + _UNITS[words[j]], j + 1, True
     if not seen:
