@@ -35,8 +35,8 @@ from twilio.request_validator import RequestValidator
 
 from hotline import create_app
 from hotline.devtools.signed import SignedTwilio, new_sid, reply_texts
-from hotline.sender import OUTBOX_KEY
 from hotline.services import build_services
+from hotline.store import keys
 from hotline.store.audit import RevealAudit
 from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
@@ -413,7 +413,7 @@ def test_an_api_token_named_with_markup_is_shown_as_text_where_its_reveals_are_l
 
 def test_markup_in_the_console_outbox_is_shown_as_text(staff, redis):
     for payload in XSS:
-        redis.lpush(OUTBOX_KEY, json.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
+        redis.lpush(keys.OUTBOX, json.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
     shown_as_text(staff.get("/staff/outbox"), *XSS)
 
 

@@ -10,10 +10,12 @@ import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-KEY = "hl:staff:accounts"
+from hotline.store import keys
+
+KEY = keys.STAFF_ACCOUNTS
 # Username -> session generation. A session keeps the generation it began in and is good only while the
 # account exists with that generation: raising it ends every session of the account at once.
-SESSIONS = "hl:staff:sessions"
+SESSIONS = keys.STAFF_SESSIONS
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")  # \Z: $ would let a final newline through
 MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
@@ -91,7 +93,7 @@ class AttemptLimiter:
 
     def _name(self, key: str) -> str:
         digest = hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest()[:32]
-        return f"hl:limit:{self.prefix}:{digest}"
+        return keys.attempts(self.prefix, digest)
 
     def hit(self, key: str) -> bool:
         """Count an attempt; True while within the limit."""
