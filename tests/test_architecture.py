@@ -68,3 +68,15 @@ def test_no_module_imports_itself_through_others() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_staff_views_read_redis_only_through_stores() -> None:
+    """A view passes the connection to a store (StaffAccounts(services().redis)); it never sends a command itself."""
+    found = []
+    for path in sorted((PACKAGE / "staff").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and (
+                    isinstance(node.value, ast.Attribute) and node.value.attr == "redis"
+                    or isinstance(node.value, ast.Name) and node.value.id == "redis"):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: .redis.{node.attr}")
+    assert found == []

@@ -476,6 +476,17 @@ class EnrollmentStore:
     def pending_count(self) -> int:
         return int(self.redis.zcard(DUE))
 
+    def due_times(self, ids: list[str]) -> dict[str, float | None]:
+        """When each enrollment's next step is looked at (None: nothing pending), one pipelined read."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for eid in ids:
+                pipe.zscore(DUE, eid)
+            return dict(zip(ids, pipe.execute(), strict=True))
+
+    def due_count(self, until: float) -> int:
+        """Enrollments whose next step is due by `until` (epoch)."""
+        return int(self.redis.zcount(DUE, "-inf", until))
+
     # --- claims and reminder records ------------------------------------------------------------------
 
     def claim(self, eid: str, enrollment: Enrollment, offset: int, now: float, token: str,

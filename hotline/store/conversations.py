@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
@@ -271,10 +271,34 @@ class ConversationStore:
                     pipe.set(self.ref_key(number), number, ex=left)
             pipe.execute()
 
-    def recent(self, limit: int = 50) -> list[tuple[str, float]]:
-        rows = self.redis.zrevrangebyscore(keys.CONVERSATIONS, "+inf", self.listed_since(), start=0, num=limit,
-                                           withscores=True)
+    def rows(self, since: float | None = None, limit: int = 200) -> list[tuple[str, float]]:
+        """(number, last activity) of the newest conversations, or of those active since a time, within the
+        retention period."""
+        oldest = self.listed_since()
+        rows = self.redis.zrevrangebyscore(keys.CONVERSATIONS, "+inf", max(since or oldest, oldest), start=0,
+                                           num=limit, withscores=True)
         return [(n.decode(), score) for n, score in rows]
+
+    def last_active(self, number: str) -> float | None:
+        """When the number last texted or called, however long ago, if within the retention period."""
+        score = self.redis.zscore(keys.CONVERSATIONS, number)
+        return None if score is None or score < self.listed_since() else float(score)
+
+    def latest_assessments(self, numbers: list[str], entries: int = 40) -> dict[str, dict[str, Any]]:
+        """The latest assessment of each number among its newest `entries` transcript entries, read with one
+        pipelined round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.lrange(keys.transcript(number), -entries, -1)
+            results = pipe.execute()
+        latest: dict[str, dict[str, Any]] = {}
+        for number, raws in zip(numbers, results, strict=True):
+            for raw in reversed(raws):
+                entry = json.loads(raw)
+                if entry.get("dir") == "assessment":
+                    latest[number] = entry
+                    break
+        return latest
 
     # --- forget -----------------------------------------------------------------------------------
 
