@@ -4,7 +4,7 @@ Each family of keys has a builder (a function, or the key itself for a family of
 (writes it, reads it and, when it holds a phone number, forgets it), whether it holds a parent's phone number (in
 its name or its value), and how long it lives. Stores build their keys here; a Lua script that derives a key from a
 value it reads gets the spelling from `lua()`. tests/test_architecture.py fails when another module spells a key;
-docs/redis-keys.md is made from this table (`python -m hotline.store.keys > docs/redis-keys.md`,
+docs/redis-keys.md is made from this table (`hotline redis-keys > docs/redis-keys.md`,
 tests/test_redis_keys_doc.py); tests/test_retention.py walks it: every family that holds a number is erased by
 `hotline forget`, and every key expires within its lifetime.
 
@@ -424,7 +424,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(insights, "hotline/insights.py", "the staff's Insights counts of a day (in `HOTLINE_DEFAULT_TIMEZONE`): "
            "conversations by channel, level and language, the article sections they drew on, nurses' first replies "
            "by waiting time. Fields are fixed words and numbers and values are counts, so no number or message is "
-           "in them (the CSV files staff download are made from them)", False,
+           "in them (the CSV files staff download are made from them); `hotline forget` leaves them", False,
            expires(insights_retention, "`HOTLINE_INSIGHTS_RETENTION_DAYS` (400 by default) after its last update"),
            also_written_by=(CONV, CALLS, CASES)),
     Family(reminder_insights, "hotline/insights.py", "reminders enrolled, sent, delivered and answered by schedule, "
@@ -491,7 +491,7 @@ owns it (writes it, reads it and, when it holds a parent's phone number, forgets
 record): each owner's `forget(number)`, summed by `hotline/forget.py`.
 
 The page is made from the table in `hotline/store/keys.py`, the only module that spells a key:
-`python -m hotline.store.keys > docs/redis-keys.md` (`tests/test_redis_keys_doc.py` keeps them in step).
+`hotline redis-keys > docs/redis-keys.md` (`tests/test_redis_keys_doc.py` keeps them in step).
 `tests/test_retention.py` keeps it true: it has one parent text, enroll, get a check-in, call (a callback request,
 the advice by text), have a nurse claim the case that opened and reply, and text STOP, then checks that every key
 it finds is in the table, that every key holding the number is in a family marked as holding one (and every such
@@ -526,6 +526,3 @@ def page() -> str:
     lines += [f"| `{f.pattern}` | {f.holds} | {_owners(f)} | {f.lifetime.words} |" for f in FAMILIES if not f.number]
     return "\n".join(lines) + "\n" + OUTRO
 
-
-if __name__ == "__main__":
-    print(page(), end="")
