@@ -203,8 +203,8 @@ STAFF_TOKENS = f"{P}staff:tokens"
 STAFF_TOKENS_USED = f"{P}staff:tokens:used"
 
 
-def attempts(limiter: str, digest: str) -> str:
-    return f"{P}limit:{limiter}:{digest}"
+def login_attempts(counter: str, digest: str) -> str:
+    return f"{P}limit:login:{counter}:{digest}"
 
 
 # hotline/sender.py (development only; its name predates the prefix)
@@ -290,14 +290,10 @@ class Family:
             return self.key
         return self.key(*(f"{{{name}}}" for name in inspect.signature(self.key).parameters))
 
-    @property
-    def literal(self) -> str:
-        """The pattern without its placeholders: how specific it is."""
-        return re.sub(r"\{\w+\}", "", self.pattern)
-
     def matches(self, key: str) -> bool:
+        """Whether a stored key is one of this family's (a placeholder stands for a value without a colon)."""
         parts = re.split(r"\{\w+\}", self.pattern)
-        return re.fullmatch(".+".join(re.escape(part) for part in parts), key) is not None
+        return re.fullmatch("[^:]+".join(re.escape(part) for part in parts), key) is not None
 
 
 CONV = "hotline/store/conversations.py"
@@ -440,8 +436,8 @@ FAMILIES: tuple[Family, ...] = (
            kept("kept until the account is removed")),
     Family(STAFF_SESSIONS, "hotline/store/staff_accounts.py", "hash: username -> session generation (raising it ends "
            "the account's sessions)", False, kept("kept")),
-    Family(attempts, "hotline/store/staff_accounts.py", "failed logins of an account or an address, named by a keyed "
-           "digest of the username or address", False,
+    Family(login_attempts, "hotline/store/staff_accounts.py", "failed logins of an account or an address (the "
+           "counter), named by a keyed digest of the username or address", False,
            expires(15 * 60, "15 minutes from the first counted attempt")),
     Family(STAFF_TOKENS, "hotline/store/staff_tokens.py", "hash: SHA-256 of an API token -> its name, creation and "
            "expiry", False, kept("kept until the token is revoked")),
@@ -461,9 +457,10 @@ def family(key: Callable[..., str] | str) -> Family:
 
 
 def family_of(key: str) -> Family | None:
-    """The family a stored key belongs to (the most specific pattern that matches it), or None: not the hotline's."""
+    """The family a stored key belongs to, or None: not the hotline's."""
     matching = [f for f in FAMILIES if f.matches(key)]
-    return max(matching, key=lambda f: len(f.literal)) if matching else None
+    assert len(matching) <= 1, f"{key}: {[f.pattern for f in matching]}"
+    return matching[0] if matching else None
 
 
 def lua(*builders: Callable[..., str], **constants: str) -> str:
