@@ -36,6 +36,7 @@ from twilio.request_validator import RequestValidator
 
 from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
+from hotline.store import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -192,7 +193,7 @@ def browser_latencies(hotline: Hotline, cases: int, first: int) -> dict[str, lis
         for i in range(cases):
             number = f"+1202557{first + i:04d}"
             started = hotline.text(number)
-            case_id = hotline.redis.get(f"hl:case:open:{number}").decode()
+            case_id = hotline.redis.get(keys.open_case(number)).decode()
             page.locator(f'#inbox-rows tr[data-case="{case_id}"]').wait_for(timeout=30_000)
             seen = page.evaluate(f"[window.__events[{json.dumps(case_id)}], window.__rows[{json.dumps(case_id)}]]")
             events.append(seen[0] - started * 1000)

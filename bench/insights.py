@@ -28,7 +28,6 @@ from hotline.insights import (
     ANSWERS,
     ENROLLMENT_CHANNELS,
     LEVELS,
-    PREFIX,
     REPLY_BUCKETS,
     InsightCounters,
     answer_field,
@@ -40,6 +39,7 @@ from hotline.insights import (
     sent_field,
 )
 from hotline.redis_server import RedisServer, free_port
+from hotline.store import keys
 
 DAYS = 90
 SCHEDULES = ("checkin", "fever-followup", "newborn")
@@ -99,9 +99,9 @@ def fill(connection: redis.Redis, counters: InsightCounters, conversations: int,
     for day, counts in reminders.items():
         monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
         weeks.setdefault(monday.isoformat(), Counter()).update(counts)
-    hashes = {PREFIX + day: counts for day, counts in per_day.items()}
-    hashes.update({f"{PREFIX}r:{day}": counts for day, counts in reminders.items()})
-    hashes.update({f"{PREFIX}r:w:{week}": counts for week, counts in weeks.items()})
+    hashes = {keys.insights(day): counts for day, counts in per_day.items()}
+    hashes.update({keys.reminder_insights(day): counts for day, counts in reminders.items()})
+    hashes.update({keys.weekly_reminder_insights(week): counts for week, counts in weeks.items()})
     with connection.pipeline(transaction=False) as pipe:
         for key, counts in hashes.items():
             pipe.hset(key, mapping=dict(counts))  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.reminders.service import Reminders
 from hotline.settings import Settings
+from hotline.store import keys
 from workers.base import InlineWorker as SimpleWorker  # RQ's SimpleWorker, exiting promptly
 
 ACCOUNT, TOKEN = "AC" + "0" * 31 + "1", "bench-token"
@@ -34,7 +35,7 @@ def one_run(worker_class: type[Worker], n: int, server: RedisServer, fake: FakeT
     enrolled = datetime(2027, 5, 10, 16, tzinfo=UTC)
     for i in range(n):
         reminders.enroll(f"+1212655{i:04d}", now=enrolled)
-    connection.delete("hl:rem:dispatcher")
+    connection.delete(keys.DISPATCHER)
     Queue("hotline", connection=connection).empty()
     reminders.dispatch(enrolled + timedelta(days=1, hours=2))
     started = time.perf_counter()

@@ -29,6 +29,7 @@ from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.reminders.service import Reminders
 from hotline.settings import Settings
+from hotline.store import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT, TOKEN = "AC" + "0" * 31 + "3", "bench-token"
@@ -71,7 +72,7 @@ def _rate(fake: FakeTwilio, since: int) -> tuple[int, float]:
 
 def schedule(connection: redis.Redis, reminders: Reminders, n: int) -> dict[str, float]:
     reminders.enroll("+12125550100", now=ENROLLED)  # warm up: scripts, dispatcher key
-    connection.delete("hl:rem:dispatcher")
+    connection.delete(keys.DISPATCHER)
     Queue("hotline", connection=connection).empty()
     before = int(connection.info("memory")["used_memory"])
     started = time.perf_counter()
@@ -79,7 +80,7 @@ def schedule(connection: redis.Redis, reminders: Reminders, n: int) -> dict[str,
     seconds = time.perf_counter() - started
     assert created == n, created
     after = int(connection.info("memory")["used_memory"])
-    connection.delete("hl:rem:dispatcher")
+    connection.delete(keys.DISPATCHER)
     Queue("hotline", connection=connection).empty()
     return {"enrollments": n, "schedule_seconds": round(seconds, 1),
             "enrollments_per_second": round(n / seconds), "bytes_per_pending_reminder": round((after - before) / n, 1)}

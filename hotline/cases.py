@@ -354,7 +354,7 @@ class Cases:
         self._note(case_id, outcome.number, "claim_ended")
         case = self.store.get(case_id)
         if case is not None and self.settings.oncall_numbers:
-            round_ = int(self.redis.hget(f"hl:case:{case_id}", "alert_round") or 0) + 1
+            round_ = self.store.alert_round(case_id) + 1
             if alert_targets(round_, len(self.settings.oncall_numbers)):
                 self._schedule_alert(case_id, round_)
         return "expired"

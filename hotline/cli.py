@@ -210,6 +210,14 @@ def forget(number: str, include_opt_out: bool) -> None:
     click.echo("  Cached replies to single messages hold no number and expire within 24 hours.")
 
 
+@main.command("redis-keys")
+def redis_keys() -> None:
+    """Print the page of every Redis key the hotline writes (docs/redis-keys.md) from hotline/store/keys.py."""
+    from hotline.store.keys import page
+
+    click.echo(page(), nl=False)
+
+
 @main.group()
 def staff() -> None:
     """Staff access."""

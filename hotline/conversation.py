@@ -160,7 +160,7 @@ def _opt_change(turn: Turn) -> bool:
 def _replayed(services: Services, inbound: Inbound) -> Handled:
     """A STOP, START or YES handled more than a day ago, sent again: a replay of a captured signed request
     (Twilio's own retries come within the day its reply is kept). It is refused with no reply and no effect, so
-    it can never undo a later opt-out or opt-in (docs/redis-keys.md, hl:keyword)."""
+    it can never undo a later opt-out or opt-in (docs/redis-keys.md, keys.keyword)."""
     log.warning("refused a replayed opt-out or opt-in message for %s", services.refs.of(inbound.number))
     return Handled(())
 

@@ -1,10 +1,12 @@
 """Insights for staff: per-day counters kept as things happen, read without scanning a single transcript.
 
-Redis hashes of counts, by day (in HOTLINE_DEFAULT_TIMEZONE):
-  hl:insights:{YYYY-MM-DD}       what happened that day: conversations, the sections they drew on, first replies
-  hl:insights:r:{YYYY-MM-DD}     the reminders of the enrollments made that day: enrolled, sent, delivered, answered
-  hl:insights:r:w:{YYYY-MM-DD}   the same for the enrollments of a week (named by its Monday), so a long range is read
-                                 a week at a time (the page reads a hash a day, and the reminders a week a hash)
+Redis hashes of counts, by day (in HOTLINE_DEFAULT_TIMEZONE; their keys are built in hotline/store/keys.py):
+  keys.insights(day)                  what happened that day: conversations, the sections they drew on, first replies
+  keys.reminder_insights(day)         the reminders of the enrollments made that day: enrolled, sent, delivered,
+                                      answered
+  keys.weekly_reminder_insights(day)  the same for the enrollments of a week (named by its Monday), so a long range
+                                      is read a week at a time (the page reads a hash a day, and the reminders a week
+                                      a hash)
 
 Each counter is updated by the same Lua script that records its event (the conversation's commit, the call's commit,
 the enrollment, the reminder's sent record, its status callback, the check-in answer, the staff reply), so it moves
@@ -48,8 +50,8 @@ from zoneinfo import ZoneInfo
 import redis
 
 from hotline.settings import Settings
+from hotline.store import keys
 
-PREFIX = "hl:insights:"
 LEVELS = ("emergency", "urgent", "soon", "home", "none")  # most serious first; none: no assessment that day
 CONVERSATION_CHANNELS = ("sms", "voice")
 ENROLLMENT_CHANNELS = ("sms", "voice", "staff", "import")
@@ -99,7 +101,7 @@ class InsightCounters:
         return datetime.fromtimestamp(at, self.zone).strftime("%Y-%m-%d")
 
     def key(self, day: str) -> str:
-        return PREFIX + day
+        return keys.insights(day)
 
     def cohort(self, enrolled_at: float, schedule: str, channel: str, language: str) -> str:
         """Where an enrollment's reminders count: "day|week|schedule|channel|language" (the week by its Monday). The
@@ -157,13 +159,13 @@ end
 # Lua shared by the reminder store's scripts (hotline/reminders/store.py): count an enrollment, a sent or delivered
 # reminder or an answer on the enrollment's day and week. `cohort` is InsightCounters.cohort's ('' or anything else
 # unreadable: nothing is counted); `what` is enr, sent, dlv or ans; `rest` the field's end (":{step}[:{answer}]").
-COUNT_REMINDER = """
+COUNT_REMINDER = keys.lua(keys.reminder_insights, keys.weekly_reminder_insights) + """
 local function count_reminder(cohort, what, rest, ttl)
   if type(cohort) ~= 'string' then return end
   local day, week, schedule, channel, language = string.match(cohort, '^([^|]+)|([^|]+)|([^|]+)|([^|]+)|([^|]+)$')
   if not day then return end
   local field = what .. ':' .. schedule .. ':' .. channel .. ':' .. language .. rest
-  for _, key in ipairs({'hl:insights:r:' .. day, 'hl:insights:r:w:' .. week}) do
+  for _, key in ipairs({key_reminder_insights(day), key_weekly_reminder_insights(week)}) do
     redis.call('HINCRBY', key, field, 1)
     redis.call('EXPIRE', key, ttl)
   end
@@ -298,10 +300,10 @@ def reminder_hashes(filters: Filters, per_day: bool = False) -> list[tuple[str, 
     day = filters.start
     while day <= filters.end:
         if not per_day and day.weekday() == 0 and day + timedelta(days=6) <= filters.end:
-            found.append((day.isoformat(), f"{PREFIX}r:w:{day.isoformat()}"))
+            found.append((day.isoformat(), keys.weekly_reminder_insights(day.isoformat())))
             day += timedelta(days=7)
         else:
-            found.append((day.isoformat(), f"{PREFIX}r:{day.isoformat()}"))
+            found.append((day.isoformat(), keys.reminder_insights(day.isoformat())))
             day += timedelta(days=1)
     return found
 
@@ -312,7 +314,7 @@ def read_counts(connection: redis.Redis, filters: Filters, *, per_day: bool = Fa
     week in the range (their rows then carry the week's Monday), or of each day with `per_day` (for the CSV files).
     A CSV file of one chart leaves out what it does not need (`days_counts`, `reminder_counts`)."""
     days = [day.isoformat() for day in filters.days()]
-    sources = [(day, PREFIX + day) for day in days] if days_counts else []
+    sources = [(day, keys.insights(day)) for day in days] if days_counts else []
     sources += reminder_hashes(filters, per_day) if reminder_counts else []
     with connection.pipeline(transaction=False) as pipe:
         for _, key in sources:

@@ -24,6 +24,7 @@ from twilio.rest import Client
 
 from hotline.privacy import NumberRefs
 from hotline.settings import TWILIO_API, Settings
+from hotline.store import keys
 
 log = logging.getLogger(__name__)
 # twilio's HTTP client logs each request's URL with its query string at INFO: a message-list query
@@ -32,7 +33,6 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 # urllib3 (the transport below) logs each request line, query string included, at DEBUG: the same.
 logging.getLogger("urllib3.connectionpool").setLevel(logging.WARNING)
 
-OUTBOX_KEY = "hotline:outbox"
 OUTBOX_LIMIT = 500
 
 # Twilio error codes that will never succeed for this recipient: retrying only repeats the failure.
@@ -157,8 +157,8 @@ class ConsoleOutbox:
         sid = "SMdev" + uuid.uuid4().hex[:27]
         entry = {"sid": sid, "to": to, "body": body, "at": time.time()}
         with self.connection.pipeline() as pipe:
-            pipe.lpush(OUTBOX_KEY, json.dumps(entry))
-            pipe.ltrim(OUTBOX_KEY, 0, OUTBOX_LIMIT - 1)
+            pipe.lpush(keys.OUTBOX, json.dumps(entry))
+            pipe.ltrim(keys.OUTBOX, 0, OUTBOX_LIMIT - 1)
             pipe.execute()
         stream = self.stream or sys.stdout
         print(f"\n[outbox] to {to}:\n{body}\n", file=stream, flush=True)  # type: ignore[call-overload]
@@ -167,7 +167,16 @@ class ConsoleOutbox:
 
     @staticmethod
     def read(connection: redis.Redis, limit: int = 50) -> list[dict[str, object]]:
-        return [json.loads(raw) for raw in connection.lrange(OUTBOX_KEY, 0, limit - 1)]
+        return [json.loads(raw) for raw in connection.lrange(keys.OUTBOX, 0, limit - 1)]
+
+    @staticmethod
+    def forget(connection: redis.Redis, number: str) -> int:
+        """Remove the texts to `number` from the outbox (`hotline forget`); how many."""
+        removed = 0
+        for raw in connection.lrange(keys.OUTBOX, 0, -1):
+            if json.loads(raw).get("to") == number:
+                removed += int(connection.lrem(keys.OUTBOX, 0, raw))
+        return removed
 
 
 def build_sender(settings: Settings, connection: redis.Redis, refs: NumberRefs | None = None) -> Sender:

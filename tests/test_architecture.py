@@ -1,12 +1,17 @@
 """Guardrails for the layout: no import circles anywhere in the package (imports inside functions count too:
-they are circles postponed, not removed). The engine's own purity is tests/test_engine_purity.py."""
+they are circles postponed, not removed); one module spells the Redis keys; staff views go through stores. The
+engine's own purity is tests/test_engine_purity.py."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "hotline"
+from hotline.store import keys
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "hotline"
+KEYS_MODULE = PACKAGE / "store" / "keys.py"
 
 
 def _module(path: Path) -> str:
@@ -68,3 +73,45 @@ def test_no_module_imports_itself_through_others() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_staff_views_read_redis_only_through_stores() -> None:
+    """A view passes the connection to a store (StaffAccounts(services().redis)); it never sends a command itself."""
+    found = []
+    for path in sorted((PACKAGE / "staff").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and (
+                    isinstance(node.value, ast.Attribute) and node.value.attr == "redis"
+                    or isinstance(node.value, ast.Name) and node.value.id == "redis"):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: .redis.{node.attr}")
+    assert found == []
+
+
+def key_spellings() -> set[str]:
+    """What spells a key: the prefix, and each family's name up to its first placeholder (the outbox's predates
+    the prefix)."""
+    return {keys.P} | {family.pattern.partition("{")[0] for family in keys.FAMILIES}
+
+
+def spelled_outside_the_table(paths: list[Path]) -> list[str]:
+    found, spellings = [], sorted(key_spellings())
+    for path in paths:
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found += [f"{name}:{number}: {spelling}" for spelling in spellings if spelling in line]
+    return found
+
+
+def test_only_the_keys_module_spells_a_redis_key() -> None:
+    """Code, comments and docstrings alike: a key is built with hotline/store/keys.py's builders (Lua gets them
+    from keys.lua()), so the table is the one list of what the hotline keeps."""
+    paths = [p for p in sorted([*PACKAGE.rglob("*.py"), *(ROOT / "workers").rglob("*.py")]) if p != KEYS_MODULE]
+    assert spelled_outside_the_table(paths) == []
+
+
+def test_the_spelling_check_finds_a_key_and_the_outbox(tmp_path: Path) -> None:
+    module = tmp_path / "store.py"
+    module.write_text('OUTBOX = "hotline:outbox"\nkey = f"hl:session:{number}"\nlabel = "hotline: a parent"\n')
+    found = spelled_outside_the_table([module])
+    assert found[0] == "store.py:1: hotline:outbox"
+    assert {line.split(": ")[0] for line in found} == {"store.py:1", "store.py:2"}

@@ -26,6 +26,7 @@ from hotline.devtools.signed import reply_texts
 from hotline.engine.flow import load_flow
 from hotline.engine.runner import Context, RecordAssessment, State, advance
 from hotline.settings import Settings, SettingsError
+from hotline.store import keys
 from hotline.store.cases import AUDIT, FEED
 from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
@@ -167,7 +168,7 @@ def test_a_check_in_answered_worse_opens_a_case(services, twilio, redis, fake_tw
 
 def test_alerts_ignore_parents_opt_outs_and_a_case_without_on_call_numbers_alerts_nobody(
         services, twilio, redis, fake_twilio, env):
-    redis.hset("hl:optouts", ONCALL[0], time.time())  # staff numbers are not parents: STOP lists are for parents
+    redis.hset(keys.OPTOUTS, ONCALL[0], time.time())  # staff numbers are not parents: STOP lists are for parents
     reply_texts(twilio.sms("my baby is having a seizure", PARENT))
     run_worker(redis, ALERTS)
     assert [to for to, _ in alerts(fake_twilio)] == [ONCALL[0]]
@@ -557,11 +558,11 @@ def test_twilio_refusing_a_reply_is_explained_and_recorded(services, twilio, api
 def test_a_case_that_expired_under_its_open_key_does_not_stop_a_new_one(services, twilio, redis):
     reply_texts(twilio.sms("my baby is having a seizure", PARENT))
     old = only_case(services)
-    redis.delete(f"hl:case:{old.id}")  # its retention period is over
+    redis.delete(keys.case(old.id))  # its retention period is over
     reply_texts(twilio.sms("she is having a seizure again", PARENT))
     new = only_case(services)
-    assert new.id != old.id and redis.get(f"hl:case:open:{PARENT}") == new.id.encode()
-    assert 0 < redis.ttl(f"hl:case:open:{PARENT}") <= services.conversations.retention_ttl
+    assert new.id != old.id and redis.get(keys.open_case(PARENT)) == new.id.encode()
+    assert 0 < redis.ttl(keys.open_case(PARENT)) <= services.conversations.retention_ttl
 
 
 def test_the_inbox_rows_claim_hand_back_and_close(services, twilio, nurse, fake_twilio):

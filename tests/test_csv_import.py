@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from rq import Queue
 
 from hotline.cli import main
+from hotline.store import keys
 from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.reminders import run_worker
@@ -103,7 +104,7 @@ def test_a_csv_over_2_mb_is_refused_with_the_limit_in_words(staff, services, red
     assert "The file is larger than 2 MB, the most one import takes (about 150,000 numbers)" in page
     assert "split it into smaller files" in page
     assert "Import a CSV file" in page  # back on the enrollments page, with the import form
-    assert queued_imports(redis) == [] and list(redis.scan_iter("hl:import:*")) == []
+    assert queued_imports(redis) == [] and list(redis.scan_iter(keys.upload("*"))) == []
 
 
 def test_other_forms_still_refuse_more_than_64_kb(staff, client, services):
@@ -180,7 +181,7 @@ def test_the_api_answers_202_and_its_status_url_reports_progress_then_the_report
                                                          "(+15551234567) or a national number"}]
     assert report["started_at"] <= report["ended_at"]
     assert reminders.enrollments.count() == 20_000
-    assert list(redis.scan_iter("hl:import:*")) == []  # the file is gone once imported
+    assert list(redis.scan_iter(keys.upload("*"))) == []  # the file is gone once imported
 
 
 def test_bad_rows_are_reported_by_line_and_a_long_list_is_cut_but_counted(api, staff, redis, reminders):
@@ -213,7 +214,7 @@ def test_an_obviously_wrong_file_is_refused_at_once_and_nothing_is_queued(api, r
     response = api("POST", "/api/enrollments/import", data=content, headers={"Content-Type": "text/csv"})
     assert response.status_code == status
     assert response.get_json()["error"].startswith(message)
-    assert queued_imports(redis) == [] and list(redis.scan_iter("hl:import:*")) == []
+    assert queued_imports(redis) == [] and list(redis.scan_iter(keys.upload("*"))) == []
 
 
 def test_other_api_routes_still_refuse_more_than_64_kb(api, reminders):
@@ -252,7 +253,7 @@ def test_a_parent_forgotten_while_an_import_waits_is_not_enrolled_by_it(api, red
     parent, other = "+12025550163", "+12025550164"
     content = f"number,language\n{other},en\n\"(202) 555-0163\",es\nnot a number,en\n{parent},en\n".encode()
     response = api("POST", "/api/enrollments/import", data=content, headers={"Content-Type": "text/csv"})
-    [key] = redis.scan_iter("hl:import:*")
+    [key] = redis.scan_iter(keys.upload("*"))
     assert 0 < redis.ttl(key) <= 3600  # in Redis, for an hour at most; never on disk
 
     monkeypatch.chdir(settings.data_dir.parent)
@@ -268,7 +269,7 @@ def test_a_parent_forgotten_while_an_import_waits_is_not_enrolled_by_it(api, red
 
 def test_an_import_whose_file_expired_before_a_worker_took_it_says_so(api, staff, redis, reminders):
     response = api("POST", "/api/enrollments/import", data=csv_of(numbers(3)), headers={"Content-Type": "text/csv"})
-    [key] = redis.scan_iter("hl:import:*")
+    [key] = redis.scan_iter(keys.upload("*"))
     redis.delete(key)  # what its hour's TTL does when no worker runs for that long
     run_worker(redis)
     status = api("GET", response.get_json()["status_url"]).get_json()

@@ -335,7 +335,7 @@ def _seed_markup(services, twilio, redis) -> dict[str, str]:  # type: ignore[no-
 
     from hotline.reminders.import_jobs import ImportJobs
     from hotline.reminders.schedules import parse_schedule
-    from hotline.sender import OUTBOX_KEY
+    from hotline.store import keys
     from hotline.store.audit import RevealAudit
     from tests.support.reminders import run_worker
     from tests.test_security_held import PARENT, XSS, csv_bytes
@@ -354,7 +354,7 @@ def _seed_markup(services, twilio, redis) -> dict[str, str]:  # type: ignore[no-
                                                "es": '"><svg onload=alert(1)><img src=/pwned-es> STOP'}}]}))
     services.reminders.enroll("+12025550141", "xss", baby_name="<img src=/pwned-b onerror=x>")
     for payload in XSS:
-        redis.lpush(OUTBOX_KEY, json_lib.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
+        redis.lpush(keys.OUTBOX, json_lib.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
     import_id = ImportJobs(services.reminders).start(
         csv_bytes([["number", "schedule", "timezone"], ["<img src=/pwned-csv onerror=alert(1)>", "checkin", ""],
                    ["+12025550151", "<script>window.__pwned=1</script>", ""],

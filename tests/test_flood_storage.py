@@ -14,6 +14,7 @@ import pytest
 from hotline import create_app
 from hotline.devtools.signed import SignedTwilio, new_sid, reply_texts
 from hotline.services import build_services
+from hotline.store import keys
 from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
@@ -36,7 +37,7 @@ class Hotline:
         return reply_texts(self.twilio.sms(body, number))
 
     def stored(self, number: str = FLOODER) -> list[dict]:
-        return [json.loads(e) for e in self.redis.lrange(f"hl:transcript:{number}", 0, -1)]
+        return [json.loads(e) for e in self.redis.lrange(keys.transcript(number), 0, -1)]
 
     def texts_stored(self, number: str = FLOODER) -> list[str]:
         return [e["text"] for e in self.stored(number) if e["dir"] == "in"]
@@ -71,7 +72,7 @@ def test_a_flood_of_long_texts_is_stored_up_to_the_limit_and_the_rest_counted(ho
     stored = hotline.texts_stored()
     assert len(stored) == 60  # HOTLINE_FLOOD_STORE_LIMIT's default, in HOTLINE_FLOOD_WINDOW_MINUTES (60)
     assert stored[0].startswith("0 ") and stored[-1].startswith("59 ")  # the first ones, in order
-    assert redis.memory_usage(f"hl:transcript:{FLOODER}") < 160_000  # before: all 200 texts, 376 KB
+    assert redis.memory_usage(keys.transcript(FLOODER)) < 160_000  # before: all 200 texts, 376 KB
 
     page = hotline.page()
     assert "140 texts from this number were not stored: more than 60 came within 60 minutes" in page
@@ -89,7 +90,7 @@ def test_past_the_limit_texts_are_still_answered_an_emergency_is_kept_and_stop_s
     assert hotline.texts_stored() == ["hi", "1", "menu", "she is having a seizure and her lips are blue"]
     assert [e["level"] for e in hotline.stored() if e["dir"] == "assessment"][-1] == "emergency"  # ...nor hides it
     assert "no more texts" in "".join(hotline.text("STOP"))
-    assert redis.hexists("hl:optouts", FLOODER)  # the opt-out is not storage: it is honoured
+    assert redis.hexists(keys.OPTOUTS, FLOODER)  # the opt-out is not storage: it is honoured
     assert hotline.api()["texts_not_stored"] == 2  # the 4th "menu" and the STOP
     assert "Latest assessment: <span class=\"level level-emergency\">emergency" in hotline.page()
 
@@ -123,7 +124,7 @@ def test_a_transcript_keeps_its_newest_entries_and_counts_those_removed(settings
     call = new_sid("CA")
     hotline.twilio.post("/twilio/voice", hotline.twilio.voice_params(call, FLOODER))
     hotline.twilio.post("/twilio/voice/gather?n=1", hotline.twilio.voice_params(call, FLOODER, Digits="1"))
-    assert redis.llen(f"hl:transcript:{FLOODER}") == 20
+    assert redis.llen(keys.transcript(FLOODER)) == 20
     assert hotline.api()["older_entries_removed"] > removed
 
 
@@ -131,7 +132,7 @@ def test_the_conversation_page_shows_the_newest_entries_and_says_older_ones_are_
     hotline = Hotline(settings, redis, flood_store_limit=1000)
     for i in range(250):
         hotline.text(f"message number {i}.")
-    total = redis.llen(f"hl:transcript:{FLOODER}")
+    total = redis.llen(keys.transcript(FLOODER))
     assert total > 250
 
     page = hotline.page()

@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from hotline.cli import main
 from hotline.devtools.signed import new_sid, reply_texts
+from hotline.store import keys
 
 PARENT = "+12025550177"
 OTHER = "+12025550178"
@@ -45,10 +46,10 @@ def test_forget_erases_a_number_everywhere_and_leaves_others_alone(settings, ser
 
     leftovers = [k.decode() for k in redis.scan_iter(count=1000)
                  if PARENT in k.decode() or PARENT.encode() in contents(redis, k)]
-    assert leftovers == ["hl:optouts"]  # only the STOP record, so the number is never texted again
+    assert leftovers == [keys.OPTOUTS]  # only the STOP record, so the number is never texted again
     assert not [e for e in services.reminders.enrollments.all() if e.number == PARENT]
     assert [e for e in services.reminders.enrollments.all() if e.number == OTHER]
-    assert redis.llen(f"hl:transcript:{OTHER}") > 0
+    assert redis.llen(keys.transcript(OTHER)) > 0
 
 
 def test_forget_refuses_something_that_is_not_a_number(settings, monkeypatch):

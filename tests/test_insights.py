@@ -18,6 +18,7 @@ import pytest
 
 from hotline.devtools.signed import reply_texts
 from hotline.insights import REPLY_BUCKETS, InsightCounters, percentile_bound
+from hotline.store import keys
 from hotline.store.staff_accounts import StaffAccounts
 from tests.support import insights as day
 from tests.support.insights import deliver_due
@@ -187,7 +188,7 @@ def test_a_section_counts_once_a_conversation_however_often_it_is_asked_about(st
     text(twilio, PARENT, "hi", "why do babies legs shake", "why do babies legs shake", "menu", "1")
     asked = totals(staff, "sections", "section", "conversations")
     assert "faq" in asked  # tests/test_sms_conversations.py: the question draws on "why", "physiology" or "faq"
-    assert set(asked) == set(json.loads(redis.get(f"hl:session:{PARENT}"))["sections"])
+    assert set(asked) == set(json.loads(redis.get(keys.session(PARENT)))["sections"])
     assert set(asked.values()) == {1}
     text(twilio, "+12025550182", "hi", "why do babies legs shake")
     assert totals(staff, "sections", "section", "conversations")["faq"] == 2
@@ -258,14 +259,16 @@ def test_the_page_reads_a_hash_a_day_whatever_the_conversations_and_never_a_tran
 def test_the_counts_expire_after_the_insights_retention_and_hold_no_number(staff, seeded, redis, services):
     today = InsightCounters.for_settings(services.settings).today()
     monday = today - timedelta(days=today.weekday())
-    keys = sorted(key.decode() for key in redis.scan_iter("hl:insights:*"))
+    found = sorted(key.decode() for key in redis.scan_iter(keys.insights("*")))
     # The day's counts, and the reminders of the day's enrollments by day and by week.
-    assert keys == [f"hl:insights:{today}", f"hl:insights:r:{today}", f"hl:insights:r:w:{monday}"]
-    for key in keys:
+    assert found == [keys.insights(str(today)), keys.reminder_insights(str(today)),
+                     keys.weekly_reminder_insights(str(monday))]
+    for key in found:
         assert 0 < redis.ttl(key) <= services.settings.insights_retention_days * 24 * 3600
         stored = " ".join(f"{k.decode()} {v.decode()}" for k, v in redis.hgetall(key).items())
         assert not re.search(r"\d{7}", stored)  # no number, whole or in part
-    assert redis.hgetall(f"hl:insights:r:{today}") == redis.hgetall(f"hl:insights:r:w:{monday}")
+    by_day, by_week = keys.reminder_insights(str(today)), keys.weekly_reminder_insights(str(monday))
+    assert redis.hgetall(by_day) == redis.hgetall(by_week)
 
 
 @pytest.mark.parametrize(("query", "alert"), [

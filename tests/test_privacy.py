@@ -9,6 +9,7 @@ import re
 import pytest
 
 from hotline.devtools.signed import reply_texts
+from hotline.store import keys
 
 PARENT = "+12025550147"
 SECRET_TEXTS = ["my daughter Emma has a fever of 38.9 and is 6 weeks old", "she is having a seizure",
@@ -58,11 +59,11 @@ def test_number_references_are_keyed_with_the_deployments_secret_and_stable_unde
 
 
 def test_transcripts_expire_after_the_retention_period(services, twilio, redis):
-    assert redis.ttl(f"hl:transcript:{PARENT}") == -2
+    assert redis.ttl(keys.transcript(PARENT)) == -2
     twilio.sms("hi", PARENT)
-    ttl = redis.ttl(f"hl:transcript:{PARENT}")
+    ttl = redis.ttl(keys.transcript(PARENT))
     assert 0 < ttl <= services.settings.transcript_retention_days * 24 * 3600
-    assert 0 < redis.ttl(f"hl:contact:{PARENT}") <= services.settings.transcript_retention_days * 24 * 3600
+    assert 0 < redis.ttl(keys.contact(PARENT)) <= services.settings.transcript_retention_days * 24 * 3600
 
 
 def test_a_full_phone_call_and_reminder_sends_log_no_number_text_or_token(settings, services, twilio, redis,

@@ -26,6 +26,7 @@ from hotline.reminders.service import Reminders
 from hotline.sender import build_sender
 from hotline.services import build_services
 from hotline.settings import Settings, SettingsError
+from hotline.store import keys
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL
 from tests.support.tls_front import TLSFront
 
@@ -153,7 +154,7 @@ def test_with_a_replica_required_and_none_confirming_a_checkin_waits_instead_of_
     eid = reminders.enroll("+12125550177", "wait", now=now - timedelta(minutes=2), restart=False).enrollment.id
     assert reminders.deliver(eid, build_sender(strict, redis), now) == "unreplicated"
     assert fake_twilio.bodies_to("+12125550177") == []
-    assert redis.keys("hl:rem:claim:*") == []  # let go: the next look claims afresh
+    assert redis.keys(keys.reminder_claim("*", "*")) == []  # let go: the next look claims afresh
     [(_, due)] = reminders.enrollments.upcoming()
     assert 0 < due - now.timestamp() <= 10
 

@@ -23,6 +23,7 @@ from rq import Queue
 
 from hotline.reminders.schedules import parse_schedule as parse_schedule_dict
 from hotline.settings import Settings
+from hotline.store import keys
 from tests.support.reminders import local, run_worker, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,7 @@ def test_a_worker_killed_mid_send_is_reconciled_with_twilio_and_not_resent(remin
     deadline = time.monotonic() + 30
     while not fake_twilio.received and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert redis.exists(f"hl:rem:claim:{eid}:1440")
+    assert redis.exists(keys.reminder_claim(eid, 1440))
     os.killpg(worker.pid, signal.SIGKILL)  # mid-send: the claim is taken, the MessageSid never recorded
     worker.wait(timeout=10)
     time.sleep(fake_twilio.delay + 0.5)  # Twilio (the fake) still accepts the message
@@ -215,7 +216,7 @@ def test_a_worker_killed_mid_send_is_reconciled_with_twilio_and_not_resent(remin
     # -> it waits; once stale -> one run takes it over, finds the message in Twilio's list, records it.
     tick(reminders, redis, due + timedelta(minutes=6))
     assert entry(reminders, eid, 1440) == {} and fake_twilio.received == 1 and fake_twilio.lookups == 0
-    _make_stale(redis, f"hl:rem:claim:{eid}:1440")
+    _make_stale(redis, keys.reminder_claim(eid, 1440))
     tick(reminders, redis, due + timedelta(minutes=9))
     assert entry(reminders, eid, 1440)["sid"] == message.sid
     assert entry(reminders, eid, 1440)["reconciled"] is True
@@ -230,8 +231,8 @@ def test_a_claim_abandoned_before_the_request_left_is_sent_once(reminders, redis
     eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
     due = local(zone, 2027, 5, 11, 10, 0)
     # A worker claimed the step and died before its request reached Twilio.
-    redis.set(f"hl:rem:claim:{eid}:1440", "1.000:dead")
-    _make_stale(redis, f"hl:rem:claim:{eid}:1440")
+    redis.set(keys.reminder_claim(eid, 1440), "1.000:dead")
+    _make_stale(redis, keys.reminder_claim(eid, 1440))
     tick(reminders, redis, due)
     tick(reminders, redis, due + timedelta(seconds=1))
     assert len(fake_twilio.bodies_to(NY)) == 1 and fake_twilio.lookups == 1
@@ -242,7 +243,7 @@ def test_a_stale_claim_is_taken_over_by_one_run_only(reminders, redis, fake_twil
     zone = "America/New_York"
     eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
     when = local(zone, 2027, 5, 11, 10, 0).timestamp()
-    redis.set(f"hl:rem:claim:{eid}:1440", "1.000:dead")
+    redis.set(keys.reminder_claim(eid, 1440), "1.000:dead")
     for _ in range(4):
         reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
     for worker in _start_workers(2, env):
@@ -353,13 +354,13 @@ def test_the_dispatcher_is_one_self_rescheduling_rq_job(reminders, redis):
     reminders.ensure_dispatcher()
     reminders.ensure_dispatcher()
     [first] = registry.get_job_ids()
-    chain = redis.get("hl:rem:dispatcher").decode()
+    chain = redis.get(keys.DISPATCHER).decode()
     assert first == f"hl-dispatch-{chain}-0"
     reminders.queue.enqueue("workers.reminders.dispatch", chain=chain, tick=0)
     run_worker(redis)
     assert f"hl-dispatch-{chain}-1" in registry.get_job_ids()
     # A chain that lost the key to another one ends instead of doubling the work.
-    redis.set("hl:rem:dispatcher", "another")
+    redis.set(keys.DISPATCHER, "another")
     reminders.queue.enqueue("workers.reminders.dispatch", chain=chain, tick=5)
     run_worker(redis)
     assert f"hl-dispatch-{chain}-6" not in registry.get_job_ids()
@@ -400,7 +401,7 @@ def test_an_idle_worker_starts_scheduling_when_the_worker_that_held_the_schedule
     once the lock expires, and the due reminder goes out: RQ alone would wait 405 s on the empty queue."""
     now = datetime.now(UTC)
     reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
-    redis.delete("hl:rem:dispatcher")
+    redis.delete(keys.DISPATCHER)
     redis.set("rq:scheduler-lock:hotline", "a-worker-that-was-killed", ex=3)
     with _worker_with_scheduler(env, "workers.worker.HotlineWorker", "--maintenance-interval", "2"):
         wait_until_listening(redis)  # the worker is up, found the lock taken, and waits on its empty queue
@@ -413,7 +414,7 @@ def test_a_real_worker_with_the_scheduler_delivers_a_due_reminder_on_its_own(rem
     """The production path: enrollment starts the dispatcher chain; `rq worker --with-scheduler` does the rest."""
     now = datetime.now(UTC)
     reminders.schedules.save(_hours_schedule(reminders, "soon", "1 minute"))
-    redis.delete("hl:rem:dispatcher")
+    redis.delete(keys.DISPATCHER)
     reminders.enroll(NY, "soon", zone=_daytime_zone(now), now=now - timedelta(minutes=2))
     with _worker_with_scheduler(env, "workers.worker.InlineWorker"):
         sent = _texts_within(fake_twilio, NY, 60)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from hotline.cli import main
 from hotline.devtools.signed import reply_texts
+from hotline.store import keys
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.reminders import local, run_worker
 
@@ -240,7 +241,7 @@ def test_a_schedule_name_ending_in_a_newline_is_refused_so_no_schedule_passes_fo
 
 def test_a_lookalike_schedule_saved_before_names_were_checked_is_left_out_and_the_rest_still_work(
         api, reminders, redis, client):
-    redis.hset("hl:schedules", "checkin\n", json.dumps({**SCHEDULE, "name": "checkin\n"}))
+    redis.hset(keys.SCHEDULES, "checkin\n", json.dumps({**SCHEDULE, "name": "checkin\n"}))
     response = api.get("/api/schedules")
     assert response.status_code == 200 and [s["name"] for s in response.json["schedules"]] == ["checkin"]
     assert api.get("/api/schedules/checkin%0A").status_code == 404
@@ -328,7 +329,7 @@ def test_cli_recount_rebuilds_the_staff_counts_after_an_upgrade(cli, reminders, 
     for n in range(3):
         reminders.enroll(f"+1212555{n:04d}")
     reminders.enrollments.end("2", "ended", "twilio error 21610")
-    redis.delete("hl:rem:active", "hl:rem:ended")  # as data written before the counts existed
+    redis.delete(keys.ACTIVE_COUNTS, keys.ENDED)  # as data written before the counts existed
     assert reminders.active_count("checkin") == 0
     result = cli("reminders", "recount")
     assert result.exit_code == 0 and "recounted 2 active enrollment(s) in 1 schedule(s)" in result.output

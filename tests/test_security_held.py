@@ -35,8 +35,8 @@ from twilio.request_validator import RequestValidator
 
 from hotline import create_app
 from hotline.devtools.signed import SignedTwilio, new_sid, reply_texts
-from hotline.sender import OUTBOX_KEY
 from hotline.services import build_services
+from hotline.store import keys
 from hotline.store.audit import RevealAudit
 from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
@@ -188,7 +188,7 @@ def api(client, method: str, path: str, token: str, **kwargs):  # type: ignore[n
 
 
 def transcript(redis, number: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    return [json.loads(e) for e in redis.lrange(f"hl:transcript:{number}", 0, -1)]
+    return [json.loads(e) for e in redis.lrange(keys.transcript(number), 0, -1)]
 
 
 # ================================ 1. Stored and reflected XSS =================================================
@@ -241,7 +241,7 @@ def test_markup_in_mms_fields_is_never_kept_only_a_count_of_pictures(staff, twil
 def test_markup_as_the_sender_is_not_a_number_and_is_answered_without_storing_anything(twilio, redis):
     replies = reply_texts(twilio.sms("she is having a seizure", "<script>window.__pwned=1</script>"))
     assert replies and replies[0].startswith(EMERGENCY)  # answered, statelessly
-    assert redis.zcard("hl:conversations") == 0
+    assert redis.zcard(keys.CONVERSATIONS) == 0
     assert b"<script" not in everything_in(redis)
 
 
@@ -413,7 +413,7 @@ def test_an_api_token_named_with_markup_is_shown_as_text_where_its_reveals_are_l
 
 def test_markup_in_the_console_outbox_is_shown_as_text(staff, redis):
     for payload in XSS:
-        redis.lpush(OUTBOX_KEY, json.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
+        redis.lpush(keys.OUTBOX, json.dumps({"sid": "SMdev1", "to": payload, "body": payload, "at": time.time()}))
     shown_as_text(staff.get("/staff/outbox"), *XSS)
 
 
@@ -713,7 +713,7 @@ def test_every_api_route_refuses_every_variant_of_a_token_but_the_token_itself(a
     revoked = tokens.create("revokeme")
     assert tokens.revoke("revokeme") == 1
     digest = hashlib.sha256(good.encode()).hexdigest()
-    assert redis.hexists("hl:staff:tokens", digest) and good.encode() not in everything_in(redis)
+    assert redis.hexists(keys.STAFF_TOKENS, digest) and good.encode() not in everything_in(redis)
     variants = {
         "no header": {}, "empty bearer": {"Authorization": "Bearer "}, "bare scheme": {"Authorization": "Bearer"},
         "basic": {"Authorization": f"Basic {good}"}, "token scheme": {"Authorization": f"token {good}"},
@@ -755,8 +755,8 @@ def test_duplicate_form_keys_appended_to_a_signed_body_are_ignored_by_the_check_
     replies = reply_texts(response)
     assert not any(EMERGENCY in reply for reply in replies)
     assert [e["text"] for e in transcript(redis, PARENT) if e["dir"] == "in"] == ["hi"]
-    assert redis.zrange("hl:conversations", 0, -1) == [PARENT.encode()]
-    assert not redis.exists("hl:reply:SMevil") and b"+15551239999" not in everything_in(redis)
+    assert redis.zrange(keys.CONVERSATIONS, 0, -1) == [PARENT.encode()]
+    assert not redis.exists(keys.reply("SMevil")) and b"+15551239999" not in everything_in(redis)
 
 
 def test_a_duplicate_form_key_prepended_to_a_signed_body_fails_the_signature(client, twilio, redis):
@@ -765,7 +765,7 @@ def test_a_duplicate_form_key_prepended_to_a_signed_body_fails_the_signature(cli
                            content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": twilio.sign("/twilio/sms", params)})
     assert response.status_code == 403
-    assert redis.zcard("hl:conversations") == 0
+    assert redis.zcard(keys.CONVERSATIONS) == 0
 
 
 @pytest.mark.parametrize("trust_proxy", [False, True])
@@ -783,7 +783,7 @@ def test_with_the_public_url_set_the_host_header_never_changes_the_url_whose_sig
         headers = {"X-Twilio-Signature": for_evil, **spoof.get("headers", {})}
         response = client.post("/twilio/sms", data=params, headers=headers, base_url=spoof.get("base_url"))
         assert response.status_code == 403, spoof
-    assert redis.zcard("hl:conversations") == 0
+    assert redis.zcard(keys.CONVERSATIONS) == 0
     # And the signature Twilio made for the public URL still holds whatever Host the request names.
     headers = {"X-Twilio-Signature": genuine, **spoofs[2]["headers"]}
     assert client.post("/twilio/sms", data=params, headers=headers, base_url="http://evil.example").status_code == 200
@@ -801,7 +801,7 @@ def test_a_json_body_signed_by_its_sha256_is_never_read_and_cannot_be_swapped_or
     signed = client.post(path, data=body, content_type="application/json", headers={"X-Twilio-Signature": signature})
     assert signed.status_code == 200  # valid, but its JSON is no form: nothing in it is read
     assert not any(EMERGENCY in reply for reply in reply_texts(signed))
-    assert redis.zcard("hl:conversations") == 0
+    assert redis.zcard(keys.CONVERSATIONS) == 0
 
     changed = body.replace("seizure", "fever")
     other_path, _ = json_signed(changed)
@@ -813,7 +813,7 @@ def test_a_json_body_signed_by_its_sha256_is_never_read_and_cannot_be_swapped_or
         response = client.post(sent_to, data=data, content_type=content_type,
                                headers={"X-Twilio-Signature": signature})
         assert response.status_code == 403, what
-    assert redis.zcard("hl:conversations") == 0
+    assert redis.zcard(keys.CONVERSATIONS) == 0
 
 
 # ================================ 5. Injection and input handling ===========================================
@@ -836,8 +836,8 @@ SPELLINGS = ["+1 202 555 0180", "12025550180", "(202) 555-0180", "+1-202-555-018
 def test_every_spelling_of_one_number_is_one_conversation_and_one_rate_counter(twilio, redis):
     for spelling in SPELLINGS:
         assert reply_texts(twilio.sms("hi", spelling))
-    assert redis.zrange("hl:conversations", 0, -1) == [b"+12025550180"]
-    assert int(redis.get("hl:rate:+12025550180")) == len(SPELLINGS)
+    assert redis.zrange(keys.CONVERSATIONS, 0, -1) == [b"+12025550180"]
+    assert int(redis.get(keys.rate("+12025550180"))) == len(SPELLINGS)
 
 
 # Found while writing these tests (beyond the review): E164 used \d, which matches any script's digits.
@@ -846,7 +846,7 @@ def test_every_spelling_of_one_number_is_one_conversation_and_one_rate_counter(t
 def test_a_number_with_ascii_first_digits_and_other_digits_after_is_the_same_number(twilio, redis, spelling):
     twilio.sms("hi", "+12025550180")
     twilio.sms("hi", spelling)
-    assert redis.zrange("hl:conversations", 0, -1) == [b"+12025550180"]
+    assert redis.zrange(keys.CONVERSATIONS, 0, -1) == [b"+12025550180"]
 
 
 def test_call_and_message_sids_cannot_shape_a_key(twilio, redis):
@@ -858,7 +858,7 @@ def test_call_and_message_sids_cannot_shape_a_key(twilio, redis):
     assert hostile_keys(redis) == []
     calls = [key.decode() for key in redis.scan_iter("hl:call:*")]
     assert calls and all(re.fullmatch(r"hl:call:\w{0,64}(:reply:\d+)?", key) for key in calls), calls
-    assert redis.exists("hl:reply:SMtokabc") and not redis.exists("hl:reply:SM:tok:abc")
+    assert redis.exists(keys.reply("SMtokabc")) and not redis.exists("hl:reply:SM:tok:abc")
 
 
 @pytest.mark.parametrize("ref", ["*", "n_*", "n_:x", "n_{x}", "n_\nx", "n_?", "n_[a-f]*", "hl:ref:n_"])
@@ -1009,7 +1009,7 @@ def test_every_yaml_file_is_read_with_the_safe_loader():
 def test_stop_in_fullwidth_or_wrapped_in_invisible_characters_opts_out(twilio, redis, word):
     twilio.sms("hi", PARENT)
     assert STOPPED in "\n".join(reply_texts(twilio.sms(word, PARENT)))
-    assert redis.hexists("hl:optouts", PARENT)
+    assert redis.hexists(keys.OPTOUTS, PARENT)
     assert reply_texts(twilio.sms("hello?", PARENT)) == []  # and nothing more is sent
 
 

@@ -11,6 +11,7 @@ import pytest
 from hotline import create_app
 from hotline.devtools.signed import SignedTwilio, reply_texts
 from hotline.services import build_services
+from hotline.store import keys
 from hotline.store.staff_tokens import StaffTokens
 
 PARENT = "+15551230001"
@@ -48,7 +49,7 @@ def parent(twilio) -> Parent:
 
 
 def session(redis, number: str = PARENT) -> dict:
-    return json.loads(redis.get(f"hl:session:{number}"))
+    return json.loads(redis.get(keys.session(number)))
 
 
 # --- First contact ------------------------------------------------------------------------------
@@ -388,7 +389,7 @@ def test_stop_confirms_once_then_the_hotline_says_nothing_until_start(parent, re
     parent.text("hi")
     confirmation = parent.text(word)
     assert "no more texts" in confirmation
-    assert redis.hexists("hl:optouts", PARENT)
+    assert redis.hexists(keys.OPTOUTS, PARENT)
     assert parent.text("1") == ""
     assert parent.text("hello?") == ""
     assert parent.text(word) == ""  # no second confirmation
@@ -398,7 +399,7 @@ def test_stop_confirms_once_then_the_hotline_says_nothing_until_start(parent, re
 def test_invisible_characters_inside_stop_still_opt_out(parent, redis, word):
     parent.text("hi")
     assert "no more texts" in parent.text(word)
-    assert redis.hexists("hl:optouts", PARENT)
+    assert redis.hexists(keys.OPTOUTS, PARENT)
 
 
 @pytest.mark.parametrize("text", ["she is having a sei\u00adzure", "seizu\u200cre", "he is not bre\u200bathing",
@@ -411,7 +412,7 @@ def test_invisible_characters_inside_a_red_flag_do_not_hide_it(parent, text):
 def test_after_stop_an_emergency_gets_no_text_but_is_recorded_for_staff(parent, redis):
     parent.conversation("hi", "STOP")
     assert parent.text("my baby isn't breathing right, his chest is sinking in") == ""  # the opt-out binds
-    entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    entries = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
     assert [e["level"] for e in entries if e["dir"] == "assessment"] == ["emergency"]
 
 
@@ -420,7 +421,7 @@ def test_start_opts_back_in(parent, redis, word):
     parent.conversation("hi", "STOP")
     reply = parent.text(word)
     assert "Welcome back" in reply and "1 Is this normal?" in reply
-    assert not redis.hexists("hl:optouts", PARENT)
+    assert not redis.hexists(keys.OPTOUTS, PARENT)
 
 
 def test_a_sentence_in_spanish_mid_conversation_is_answered_in_spanish(parent, redis):
@@ -446,11 +447,11 @@ def test_language_switch_both_ways(parent, redis):
 def test_retried_webhook_with_the_same_message_sid_gets_the_same_reply_and_changes_nothing(twilio, redis):
     twilio.sms("hi", PARENT)
     first = reply_texts(twilio.sms("4", PARENT, message_sid="SM" + "a" * 32))
-    before = (redis.get(f"hl:session:{PARENT}"), redis.llen(f"hl:transcript:{PARENT}"))
+    before = (redis.get(keys.session(PARENT)), redis.llen(keys.transcript(PARENT)))
     for _ in range(3):
         again = reply_texts(twilio.sms("4", PARENT, message_sid="SM" + "a" * 32))
         assert again == first
-    assert (redis.get(f"hl:session:{PARENT}"), redis.llen(f"hl:transcript:{PARENT}")) == before
+    assert (redis.get(keys.session(PARENT)), redis.llen(keys.transcript(PARENT))) == before
 
 
 def test_retried_webhook_with_the_same_idempotency_token_changes_nothing(twilio, redis):
@@ -481,7 +482,7 @@ def test_concurrent_messages_for_one_number_are_all_kept(app, redis):
         thread.join()
     assert errors == []
     assert session(redis)["turns"] == 12  # no lost update
-    transcript = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    transcript = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
     assert sorted(e["text"] for e in transcript if e["dir"] == "in") == sorted(f"question {i}" for i in range(12))
 
 
@@ -533,7 +534,7 @@ def test_a_flood_gets_one_slow_down_then_silence_while_others_and_emergencies_ar
     assert "911" in parent.text("she is having a seizure")  # an emergency is never held back
     other = Parent(twilio, "+15551230002")
     assert "1 Is this normal?" in other.text("hi")  # other numbers are unaffected
-    transcript = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    transcript = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
     assert len([e for e in transcript if e["dir"] == "in"]) == 19  # nothing the parent sent is lost
     time.sleep(2.2)
     assert parent.text("menu")  # after a pause, answered again
@@ -543,9 +544,9 @@ def test_a_stop_or_start_in_a_flood_is_still_honoured_and_confirmed(parent, redi
     replies = [parent.text(f"hello {i}") for i in range(17)]
     assert replies[-1] == ""  # past the rate limit: silence
     assert "no more texts" in parent.text("STOP")
-    assert redis.hexists("hl:optouts", PARENT)
+    assert redis.hexists(keys.OPTOUTS, PARENT)
     assert "Welcome back" in parent.text("START")
-    assert not redis.hexists("hl:optouts", PARENT)
+    assert not redis.hexists(keys.OPTOUTS, PARENT)
     assert parent.text("hello again") == ""  # and the flood is still held back
 
 

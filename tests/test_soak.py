@@ -137,7 +137,8 @@ def _tally(fake: FakeTwilio, numbers: list[str]) -> dict[str, int]:
 
 def _post_mortem(url: str, fake: FakeTwilio, numbers: list[str]) -> str:
     """What Redis says about the reminders that never arrived, and about the dispatcher and RQ."""
-    from hotline.reminders.store import DUE, P, claim_key, index_key
+    from hotline.reminders.store import DUE, claim_key, index_key, record_key
+    from hotline.store import keys
 
     r = redis_lib.Redis.from_url(url)
     with fake._lock:
@@ -146,11 +147,11 @@ def _post_mortem(url: str, fake: FakeTwilio, numbers: list[str]) -> str:
     for number in [n for n in numbers if n not in arrived][:10]:
         eid = (r.hget(index_key("soak", number), number) or b"").decode()
         score = r.zscore(DUE, eid)
-        lines.append(f"{eid}: record={r.hget(P + f'e:{int(eid) // 128}', eid)} "
+        lines.append(f"{eid}: record={r.hget(record_key(eid), eid)} "
                      f"due={None if score is None else round(score - now, 1)} "
-                     f"claim={r.get(claim_key(eid, 1))} log={r.hgetall(P + f'log:{eid}')}")
+                     f"claim={r.get(claim_key(eid, 1))} log={r.hgetall(keys.reminder_log(eid))}")
     lines.append(f"due-set: {r.zcard(DUE)} members, {r.zcount(DUE, '-inf', now)} due now")
-    lines.append(f"dispatcher key: {r.get(P + 'dispatcher')} ttl {r.ttl(P + 'dispatcher')}")
+    lines.append(f"dispatcher key: {r.get(keys.DISPATCHER)} ttl {r.ttl(keys.DISPATCHER)}")
     for key in sorted(k.decode() for k in r.keys("rq:*")):
         kind = r.type(key).decode()
         size = {"zset": r.zcard, "list": r.llen, "set": r.scard}.get(kind)

@@ -17,6 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from hotline import create_app
 from hotline.services import build_services
 from hotline.settings import Settings, SettingsError, server_secret
+from hotline.store import keys
 from hotline.store.staff_accounts import AccountError, StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 
@@ -181,14 +182,14 @@ def test_huge_login_input_gets_the_usual_answer_and_leaves_nothing_large_in_redi
         response = log_in(behind_proxy, username=f"{attempt}{username}", password="wrong password!",
                           address=f"{attempt}{address}")
         assert response.status_code == 401 and b"do not match" in response.data
-    sizes = {key: redis.memory_usage(key) for key in redis.scan_iter("hl:limit:*")}
+    sizes = {key: redis.memory_usage(key) for key in redis.scan_iter(keys.login_attempts("*", "*"))}
     assert sizes and all(len(key) < 80 and size < 200 for key, size in sizes.items()), sizes
 
 
 def test_login_limits_keep_no_username_or_address_in_redis(client, redis, nurse):
     log_in(client, password="wrong password!")
-    keys = b" ".join(redis.scan_iter("hl:limit:*"))
-    assert keys and b"nurse.kim" not in keys and b"127.0.0.1" not in keys
+    names = b" ".join(redis.scan_iter(keys.login_attempts("*", "*")))
+    assert names and b"nurse.kim" not in names and b"127.0.0.1" not in names
 
 
 def test_the_login_form_takes_no_username_longer_than_an_account_can_have(client):
@@ -241,7 +242,7 @@ def test_a_copied_session_cookie_stops_working_when_the_session_ends(
 def test_an_account_made_again_under_a_deleted_name_does_not_revive_its_old_sessions(
         app, client, redis, settings, monkeypatch, nurse):
     log_in(client)
-    redis.hdel("hl:staff:accounts", nurse)
+    redis.hdel(keys.STAFF_ACCOUNTS, nurse)
     staff_cli(settings, monkeypatch, "add", nurse, "--password", "someone else entirely")
     assert client.get("/staff/").status_code == 302
 
@@ -269,7 +270,7 @@ def test_bad_account_details_are_explained(redis, username, password, problem):
 
 
 def test_passwords_are_stored_as_argon2_hashes(redis, nurse):
-    stored = redis.hget("hl:staff:accounts", nurse).decode()
+    stored = redis.hget(keys.STAFF_ACCOUNTS, nurse).decode()
     assert stored.startswith("$argon2id$") and "correct horse" not in stored
 
 
@@ -371,14 +372,14 @@ def test_a_revoked_token_no_longer_opens_the_api_and_the_others_still_do(client,
     result = admin_cli("token", "revoke", "--name", "kim")  # every token of a person
     assert result.exit_code == 0 and "revoked 2 token" in result.output
     assert not any(opens_the_api(client, t) for t in kims)
-    assert redis.hlen("hl:staff:tokens") == 0
+    assert redis.hlen(keys.STAFF_TOKENS) == 0
 
 
 @pytest.mark.parametrize("args", [(), ("0123456789ab",), ("--name", "nobody")])
 def test_revoking_nothing_says_so_and_creates_no_token_named_revoke(admin_cli, redis, args):
     result = admin_cli("token", "revoke", *args)
     assert result.exit_code != 0
-    assert redis.hlen("hl:staff:tokens") == 0
+    assert redis.hlen(keys.STAFF_TOKENS) == 0
 
 
 def test_the_token_list_shows_each_tokens_owner_expiry_and_last_use_but_never_a_token(client, admin_cli):
@@ -408,7 +409,7 @@ def test_a_token_kept_before_tokens_had_an_expiry_still_works_and_is_listed(clie
     import hashlib
 
     token = "hlt_made-by-an-earlier-version-of-the-hotline"
-    redis.hset("hl:staff:tokens", hashlib.sha256(token.encode()).hexdigest(), "Nurse Kim")
+    redis.hset(keys.STAFF_TOKENS, hashlib.sha256(token.encode()).hexdigest(), "Nurse Kim")
     assert opens_the_api(client, token)
     assert any("Nurse Kim" in line and "never expires" in line for line in listed(admin_cli))
 
@@ -484,7 +485,7 @@ def test_a_search_finds_a_conversation_older_than_the_newest_thousand(client, nu
     twilio.sms("hi", "+15551230001")
     with redis.pipeline() as pipe:  # a busy month: 1,000 conversations since, from other parents
         for n in range(1000):
-            pipe.zadd("hl:conversations", {f"+1555124{n:04d}": 2_000_000_000 + n})
+            pipe.zadd(keys.CONVERSATIONS, {f"+1555124{n:04d}": 2_000_000_000 + n})
         pipe.execute()
     log_in(client)
     page = client.get("/staff/conversations?q=%2B15551230001").data.decode()
@@ -497,7 +498,7 @@ def busy_month(redis):
     now = time.time()
     with redis.pipeline() as pipe:
         for n in range(5000):
-            pipe.zadd("hl:conversations", {f"+1555124{n:04d}": now - n})
+            pipe.zadd(keys.CONVERSATIONS, {f"+1555124{n:04d}": now - n})
         pipe.execute()
 
 
@@ -526,7 +527,7 @@ def test_a_conversation_from_before_the_reference_index_opens_from_the_list(
         client, services, nurse, twilio, redis):
     twilio.sms("hi", "+15551230001")
     ref = services.refs.of("+15551230001")
-    redis.delete(*redis.keys("hl:ref:*"))  # written before the index existed, or under another secret key
+    redis.delete(*redis.keys(keys.ref("*")))  # written before the index existed, or under another secret key
     log_in(client)
     assert f'href="/staff/conversations/{ref}"' in client.get("/staff/conversations").data.decode()
     assert client.get(f"/staff/conversations/{ref}").status_code == 200
@@ -574,8 +575,8 @@ def test_apps_starting_at_once_without_a_secret_key_agree_on_one(keyless):
     # (Processes, as in production: building Flask apps in threads trips a CPython 3.11 race in werkzeug's
     # rule compiler, which is no part of this.)
     with ProcessPoolExecutor(8, mp_context=multiprocessing.get_context("fork")) as pool:
-        keys = set(pool.map(_secret_of, [str(keyless.settings.data_dir)] * 8))
-    assert len(keys) == 1 and create_app(services=keyless).secret_key in keys
+        secrets = set(pool.map(_secret_of, [str(keyless.settings.data_dir)] * 8))
+    assert len(secrets) == 1 and create_app(services=keyless).secret_key in secrets
 
 
 def test_a_staff_session_survives_a_restart_without_a_secret_key(keyless, nurse):

@@ -16,6 +16,7 @@ from hotline import calls, create_app
 from hotline.devtools.signed import SignedTwilio, new_sid
 from hotline.engine import call as call_machine
 from hotline.services import build_services
+from hotline.store import keys
 from hotline.store.calls import CALL_TTL
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.twiml import check_voice_twiml
@@ -130,7 +131,7 @@ def in_language(call: Call, language: str) -> Call:
 
 
 def session(redis, call: Call) -> dict:
-    return json.loads(redis.get(f"hl:call:{call.sid}"))
+    return json.loads(redis.get(keys.call(call.sid)))
 
 
 def staff_get(client, redis, path: str):  # type: ignore[no-untyped-def]
@@ -294,7 +295,7 @@ def test_nine_or_the_word_emergency_gives_the_emergency_instruction(call, redis,
     heard = call.answers(how)
     assert heard.startswith(EMERGENCY)
     assert "Please hang up now and call 911." in heard
-    entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    entries = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
     assert [e["level"] for e in entries if e["dir"] == "assessment"] == ["emergency"]  # staff see it
 
 
@@ -355,7 +356,7 @@ def test_stop_on_a_call_is_not_an_opt_out_from_texts(call, redis):
     in_language(call, "en")
     heard = call.say("stop")
     assert heard.startswith("Sorry, I did not catch that.")
-    assert not redis.hexists("hl:optouts", PARENT)
+    assert not redis.hexists(keys.OPTOUTS, PARENT)
 
 
 def test_a_call_has_a_maximum_number_of_steps_then_a_polite_goodbye(call):
@@ -583,7 +584,7 @@ def test_a_caller_who_texted_stop_is_not_offered_the_advice_by_text(call, servic
 
 def test_call_state_is_kept_by_call_sid_and_expires(call, redis):
     in_language(call, "en").press("4")
-    ttl = redis.ttl(f"hl:call:{call.sid}")
+    ttl = redis.ttl(keys.call(call.sid))
     assert 0 < ttl <= CALL_TTL
     assert json.loads(session(redis, call)["engine"])["step"] == "age"
 
@@ -594,11 +595,11 @@ def test_a_retried_webhook_gets_the_same_answer_and_changes_nothing(call, twilio
     params = twilio.voice_params(call.sid, PARENT, Digits="4")
     first = twilio.post(path, params)
     before = session(redis, call)
-    transcript_length = redis.llen(f"hl:transcript:{PARENT}")
+    transcript_length = redis.llen(keys.transcript(PARENT))
     second = twilio.post(path, params)
     assert first.data == second.data
     assert session(redis, call) == before
-    assert redis.llen(f"hl:transcript:{PARENT}") == transcript_length
+    assert redis.llen(keys.transcript(PARENT)) == transcript_length
 
 
 def test_two_calls_from_one_number_do_not_share_state(twilio, redis):
@@ -741,7 +742,7 @@ def test_a_caller_who_texted_stop_is_not_enrolled_from_the_menu_and_is_told_why(
 def test_saying_it_is_not_an_emergency_is_not_taken_for_one(call, redis):
     heard = in_language(call, "en").answers("hi this is not an emergency")
     assert not heard.startswith(EMERGENCY)
-    entries = [json.loads(e) for e in redis.lrange(f"hl:transcript:{PARENT}", 0, -1)]
+    entries = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
     assert [e for e in entries if e["dir"] == "assessment" and e["level"] == "emergency"] == []
 
 

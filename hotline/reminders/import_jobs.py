@@ -1,7 +1,7 @@
 """CSV imports from the web run as RQ jobs: a 2 MB file is about 150,000 rows, too long for a request.
 
 The request checks the file as a whole (imports.check_csv: an obviously wrong file is refused at once),
-keeps its text in Redis for the job (`hl:import:{id}`, at most UPLOAD_TTL; never on disk) and enqueues
+keeps its text in Redis for the job (keys.upload, at most UPLOAD_TTL; never on disk) and enqueues
 workers.imports.run_import on the hotline's queue, with the import id as the job id and the only thing
 the job carries besides the schedule's name. The job enrolls the rows in batches (Reminders.import_csv),
 and after each batch saves its progress in the job's meta (rows done of all rows, counts, the first
@@ -25,6 +25,7 @@ from rq.job import Job, JobStatus
 
 from hotline.reminders.imports import LISTED_ERRORS, MAX_IMPORT_BYTES, ImportReport, check_csv, without_number
 from hotline.reminders.service import Reminders
+from hotline.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ IMPORT_ID = re.compile(r"imp-[0-9a-f]{32}\Z")
 
 
 def upload_key(import_id: str) -> str:
-    return f"hl:import:{import_id}"
+    return keys.upload(import_id)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import redis
 import yaml
 
 from hotline.channels.segments import MAX_SEGMENTS, non_gsm7_characters, segment_count
+from hotline.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ SAMPLE_VALUES = {"baby_name": "x" * 30, "emergency": "0" * 15}
 # \Z, not $: $ also matches before a final newline, and "checkin\n" would pass for "checkin".
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 LANGUAGES = ("en", "es")
-SCHEDULES_KEY = "hl:schedules"
+SCHEDULES_KEY = keys.SCHEDULES
 
 
 def offset_label(minutes: int | None) -> str:

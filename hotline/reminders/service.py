@@ -33,6 +33,7 @@ from hotline.reminders.store import (
 )
 from hotline.sender import PermanentSendError, Sender, TransientSendError
 from hotline.settings import Settings
+from hotline.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
 UNPACED_TAKE = 20_000
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)  # transient Twilio errors; then the step is given up
-DISPATCHER_KEY = "hl:rem:dispatcher"
+DISPATCHER_KEY = keys.DISPATCHER
 DELIVER = "workers.reminders.deliver"
 DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
@@ -553,7 +554,7 @@ class Reminders:
         if not sps:
             return
         sender_id = self.settings.twilio_messaging_service_sid or self.settings.twilio_from_number or "outbox"
-        wait = float(self.enrollments.reserve_slot(f"hl:rem:pace:{sender_id}", 1.0 / sps))
+        wait = float(self.enrollments.reserve_slot(keys.pace(sender_id), 1.0 / sps))
         if wait > 0:
             time.sleep(wait)
 

@@ -6,7 +6,7 @@ bench/reminder_memory.py). The sorted set only says when to look at an enrollmen
 delivery job recomputes what is due from the enrollment and its schedule, so a stale score is
 harmless and edits to a schedule need no bookkeeping beyond a new wake-up time.
 
-Keys (prefix `hl:rem:`):
+Keys (built in hotline/store/keys.py, all under `rem:`):
   seq                 counter for enrollment ids
   e:{id // 128}       hash id -> JSON array [number, schedule, enrolled epoch, language, offset (minutes)
                       of the last step handled, status, consent channel, zone override, baby name, reason]
@@ -28,7 +28,7 @@ Keys (prefix `hl:rem:`):
   checkin:{number}    "id:offset" of the check-in awaiting the parent's reply
   pace:{sender}       the last reserved send slot (epoch, Redis clock) when pacing is on
 The scripts that enroll, record a send, a delivery status or an answer also count it for the staff's Insights page
-(hl:insights:r:*, hotline/insights.py), on the enrollment's day, which the log entry keeps (`ins`).
+(keys.reminder_insights, hotline/insights.py), on the enrollment's day, which the log entry keeps (`ins`).
 """
 
 from __future__ import annotations
@@ -44,14 +44,13 @@ import redis
 
 from hotline.insights import COUNT_REMINDER, InsightCounters
 from hotline.redis_connection import CLAIM_WAIT_MS
-
-P = "hl:rem:"
+from hotline.store import keys
 
 
 def checkin_key(number: str) -> str:
     """Where a sent check-in waits for its answer; the conversation store reads it with the session."""
-    return P + f"checkin:{number}"
-DUE = P + "due"
+    return keys.checkin(number)
+DUE = keys.DUE
 BUCKET = 128  # records per hash (Redis's hash-max-listpack-entries default)
 INDEX_BUCKETS = 1024
 
@@ -62,20 +61,20 @@ def is_enrollment_id(eid: object) -> bool:
 
 
 def record_key(eid: str | int) -> str:
-    return P + f"e:{int(eid) // BUCKET}"
+    return keys.enrollments(int(eid) // BUCKET)
 
 
 def index_key(schedule: str, number: str) -> str:
-    return P + f"i:{schedule}:{zlib.crc32(number.encode()) % INDEX_BUCKETS}"
+    return keys.enrollment_index(schedule, zlib.crc32(number.encode()) % INDEX_BUCKETS)
 
-SENT = P + "sent"
-ENDED_INDEX = P + "ended"
-ACTIVE_COUNTS = P + "active"
-OPTOUTS = "hl:optouts"  # the conversation store's opt-out hash (number -> when)
+SENT = keys.SENT
+ENDED_INDEX = keys.ENDED
+ACTIVE_COUNTS = keys.ACTIVE_COUNTS
+OPTOUTS = keys.OPTOUTS  # the conversation store's opt-out hash (number -> when)
 
 
 def claim_key(eid: str | int, offset: int) -> str:
-    return P + f"claim:{eid}:{offset}"
+    return keys.reminder_claim(str(eid), offset)
 
 
 SENT_KEEP = 10_000
@@ -90,8 +89,8 @@ STATUS_RANK = {"claimed": 0, "accepted": 1, "queued": 1, "scheduled": 1, "sendin
                "delivered": 4, "undelivered": 4, "failed": 4, "read": 5}
 
 # Record keys are derived from ids inside the scripts (one Redis, not a cluster).
-_RECORD_KEY = """
-local function record_key(id) return 'hl:rem:e:' .. math.floor(tonumber(id) / BUCKET) end
+_RECORD_KEY = keys.lua(keys.enrollments) + """
+local function record_key(id) return key_enrollments(math.floor(tonumber(id) / BUCKET)) end
 """.replace("BUCKET", str(BUCKET))
 
 # KEYS: idx, due, seq, active counts
@@ -210,11 +209,11 @@ return string.format('%.6f', slot - now)
 # The first report that a reminder was delivered (or read) counts it for the staff's insights, on its enrollment's
 # day (the sent record's `ins`, hotline/insights.py).
 # KEYS: sid index  ARGV: status, error code, now, rank table (JSON), insights ttl
-_STATUS = COUNT_REMINDER + """
+_STATUS = COUNT_REMINDER + keys.lua(keys.reminder_log) + """
 local ref = redis.call('GET', KEYS[1])
 if not ref then return 0 end
 local sep = string.find(ref, ':')
-local log_key = 'hl:rem:log:' .. string.sub(ref, 1, sep - 1)
+local log_key = key_reminder_log(string.sub(ref, 1, sep - 1))
 local offset = string.sub(ref, sep + 1)
 local ranks = cjson.decode(ARGV[4])
 local raw = redis.call('HGET', log_key, offset)
@@ -313,7 +312,7 @@ class EnrollmentStore:
         """Enroll atomically; (False, existing id) when the number is already in the schedule."""
         cohort, ttl = self._cohort(enrollment)
         created, eid = self._enroll(
-            keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq", ACTIVE_COUNTS],
+            keys=[index_key(enrollment.schedule, enrollment.number), DUE, keys.REMINDER_SEQ, ACTIVE_COUNTS],
             args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
                   "restart" if restart else "keep", enrollment.schedule, cohort, ttl])
         return bool(created), eid.decode() if isinstance(eid, bytes) else str(eid)
@@ -325,7 +324,8 @@ class EnrollmentStore:
         with self.redis.pipeline(transaction=False) as pipe:
             for enrollment, due in items:
                 cohort, ttl = self._cohort(enrollment)
-                self._enroll(keys=[index_key(enrollment.schedule, enrollment.number), DUE, P + "seq", ACTIVE_COUNTS],
+                self._enroll(keys=[index_key(enrollment.schedule, enrollment.number), DUE, keys.REMINDER_SEQ,
+                                   ACTIVE_COUNTS],
                              args=[enrollment.number, enrollment.record(), "" if due is None else f"{due:.3f}",
                                    "keep", enrollment.schedule, cohort, ttl], client=pipe)
             replies = pipe.execute()
@@ -357,7 +357,7 @@ class EnrollmentStore:
     def ids_in(self, schedule: str) -> list[str]:
         with self.redis.pipeline(transaction=False) as pipe:
             for bucket in range(INDEX_BUCKETS):
-                pipe.hvals(P + f"i:{schedule}:{bucket}")
+                pipe.hvals(keys.enrollment_index(schedule, bucket))
             return [v.decode() for values in pipe.execute() for v in values]
 
     def in_schedule(self, schedule: str) -> list[Enrollment]:
@@ -376,12 +376,12 @@ class EnrollmentStore:
                 pipe.zrem(ENDED_INDEX, eid)
                 if enrollment.status == ACTIVE:
                     pipe.hincrby(ACTIVE_COUNTS, enrollment.schedule, -1)
-                pipe.delete(P + f"log:{eid}")
+                pipe.delete(keys.reminder_log(eid))
                 for offset, entry in logs.items():
                     pipe.delete(claim_key(eid, offset))
                     pipe.zrem(SENT, f"{eid}:{offset}")
                     if entry.get("sid"):
-                        pipe.delete(P + f"sid:{entry['sid']}")
+                        pipe.delete(keys.reminder_sid(entry["sid"]))
             pipe.delete(checkin_key(number))
             pipe.execute()
         return len(mine)
@@ -403,16 +403,16 @@ class EnrollmentStore:
     def count(self) -> int:
         with self.redis.pipeline(transaction=False) as pipe:
             for bucket in range(self._last_bucket() + 1):
-                pipe.hlen(P + f"e:{bucket}")
+                pipe.hlen(keys.enrollments(bucket))
             return sum(pipe.execute())
 
     def _last_bucket(self) -> int:
-        return int(self.redis.get(P + "seq") or 0) // BUCKET
+        return int(self.redis.get(keys.REMINDER_SEQ) or 0) // BUCKET
 
     def _read_buckets(self, buckets: range) -> list[Enrollment]:
         with self.redis.pipeline(transaction=False) as pipe:
             for bucket in buckets:
-                pipe.hgetall(P + f"e:{bucket}")
+                pipe.hgetall(keys.enrollments(bucket))
             found = pipe.execute()
         return [Enrollment.from_record(k.decode(), v) for records in found for k, v in records.items()]
 
@@ -476,6 +476,17 @@ class EnrollmentStore:
     def pending_count(self) -> int:
         return int(self.redis.zcard(DUE))
 
+    def due_times(self, ids: list[str]) -> dict[str, float | None]:
+        """When each enrollment's next step is looked at (None: nothing pending), one pipelined read."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for eid in ids:
+                pipe.zscore(DUE, eid)
+            return dict(zip(ids, pipe.execute(), strict=True))
+
+    def due_count(self, until: float) -> int:
+        """Enrollments whose next step is due by `until` (epoch)."""
+        return int(self.redis.zcount(DUE, "-inf", until))
+
     # --- claims and reminder records ------------------------------------------------------------------
 
     def claim(self, eid: str, enrollment: Enrollment, offset: int, now: float, token: str,
@@ -483,9 +494,9 @@ class EnrollmentStore:
         """(result, the step's record, the claim held by another run): see _CLAIM. With `replicas`, the claim
         counts only once that many replicas have it (WAIT, on the same connection): otherwise the result is
         'unreplicated', and the claim is still held on the primary."""
-        keys = [record_key(eid), OPTOUTS, claim_key(eid, offset), P + f"log:{eid}"]
+        names = [record_key(eid), OPTOUTS, claim_key(eid, offset), keys.reminder_log(eid)]
         args = [eid, str(enrollment.last_offset), str(offset), f"{now:.3f}:{token}", CLAIM_TTL]
-        reply, acked = self._replicated(self._claim, keys, args, replicas)
+        reply, acked = self._replicated(self._claim, names, args, replicas)
         result = reply[0].decode()
         if result == "claimed" and acked < replicas:
             result = "unreplicated"
@@ -522,21 +533,21 @@ class EnrollmentStore:
         self.redis.delete(claim_key(eid, offset))
 
     def log(self, eid: str, offset: int) -> dict[str, Any]:
-        raw = self.redis.hget(P + f"log:{eid}", str(offset))
+        raw = self.redis.hget(keys.reminder_log(eid), str(offset))
         return json.loads(raw) if raw else {}
 
     def log_entries(self, steps: list[tuple[str, int]]) -> list[dict[str, Any]]:
         """log() of many (id, offset) steps in one round trip."""
         with self.redis.pipeline(transaction=False) as pipe:
             for eid, offset in steps:
-                pipe.hget(P + f"log:{eid}", str(offset))
+                pipe.hget(keys.reminder_log(eid), str(offset))
             return [json.loads(raw) if raw else {} for raw in pipe.execute()]
 
     def logs(self, eid: str) -> dict[int, dict[str, Any]]:
-        return {int(k): json.loads(v) for k, v in self.redis.hgetall(P + f"log:{eid}").items()}
+        return {int(k): json.loads(v) for k, v in self.redis.hgetall(keys.reminder_log(eid)).items()}
 
     def write_log(self, eid: str, offset: int, entry: dict[str, Any]) -> None:
-        self.redis.hset(P + f"log:{eid}", str(offset), json.dumps(entry, separators=(",", ":")))
+        self.redis.hset(keys.reminder_log(eid), str(offset), json.dumps(entry, separators=(",", ":")))
 
     def record_sent(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool) -> None:
         with self.redis.pipeline() as pipe:
@@ -553,8 +564,8 @@ class EnrollmentStore:
         if cohort:
             entry = {**entry, "ins": cohort}
         self._sent(
-            keys=[record_key(enrollment.id), DUE, P + f"log:{enrollment.id}", P + f"sid:{entry['sid']}", SENT,
-                  checkin_key(enrollment.number) if checkin else ""],
+            keys=[record_key(enrollment.id), DUE, keys.reminder_log(enrollment.id), keys.reminder_sid(entry["sid"]),
+                  SENT, checkin_key(enrollment.number) if checkin else ""],
             args=[enrollment.id, str(enrollment.last_offset), str(offset), ACTIVE if next_due else COMPLETED,
                   "" if next_due is None else f"{next_due:.3f}", json.dumps(entry, separators=(",", ":")), ref,
                   entry["at"], SID_TTL, SENT_KEEP, CHECKIN_TTL, cohort, ttl])
@@ -562,8 +573,8 @@ class EnrollmentStore:
     def _record_sent(self, pipe: Any, enrollment: Enrollment, offset: int, entry: dict[str, Any],
                      checkin: bool) -> None:
         ref = f"{enrollment.id}:{offset}"
-        pipe.hset(P + f"log:{enrollment.id}", str(offset), json.dumps(entry, separators=(",", ":")))
-        pipe.set(P + f"sid:{entry['sid']}", ref, ex=SID_TTL)
+        pipe.hset(keys.reminder_log(enrollment.id), str(offset), json.dumps(entry, separators=(",", ":")))
+        pipe.set(keys.reminder_sid(entry["sid"]), ref, ex=SID_TTL)
         pipe.zadd(SENT, {ref: entry["at"]})
         pipe.zremrangebyrank(SENT, 0, -SENT_KEEP - 1)
         if checkin:
@@ -579,7 +590,7 @@ class EnrollmentStore:
 
     def record_status(self, sid: str, status: str, error_code: str, now: float) -> str:
         """'unknown' (not a reminder), 'kept' (duplicate or older news) or 'updated'."""
-        result = self._status(keys=[P + f"sid:{sid}"],
+        result = self._status(keys=[keys.reminder_sid(sid)],
                               args=[status, error_code, f"{now:.3f}", json.dumps(STATUS_RANK),
                                     self.insights.ttl_seconds if self.insights else 0])
         return {0: "unknown", 1: "kept", 2: "updated"}[int(result)]
@@ -597,6 +608,6 @@ class EnrollmentStore:
         if not is_enrollment_id(eid) or re.fullmatch(r"-?[0-9]{1,9}", offset) is None:
             self.redis.delete(checkin_key(number))
             return False
-        return bool(self._answer(keys=[checkin_key(number), P + f"log:{eid}"],
+        return bool(self._answer(keys=[checkin_key(number), keys.reminder_log(eid)],
                                  args=[str(int(offset)), answer, f"{time.time():.3f}",
                                        self.insights.ttl_seconds if self.insights else 0]))

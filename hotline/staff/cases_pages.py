@@ -1,6 +1,6 @@
 """Dashboard pages for cases (docs/on-call.md): the inbox, a case's page, and the live feed every page listens to.
 
-The live feed is server-sent events: `GET /staff/cases/feed` reads the `hl:cases:feed` stream (case ids and what
+The live feed is server-sent events: `GET /staff/cases/feed` reads the cases' feed stream (case ids and what
 happened, never a number or a message) and passes each event on with the current counts; the page's script
 (static/staff/live.js: the Content-Security-Policy allows no inline script) puts the count of cases waiting in
 the tab's title, plays a sound, and re-fetches the part of the page the event changed (server-rendered

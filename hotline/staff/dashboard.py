@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import secrets
@@ -122,47 +121,26 @@ def logout() -> Any:
 # --- Overview -----------------------------------------------------------------------------------
 
 
-def _latest_assessments(numbers: list[str]) -> dict[str, dict[str, Any]]:
-    """The latest assessment of each number, read with one pipelined round trip."""
-    redis = services().redis
-    with redis.pipeline(transaction=False) as pipe:
-        for number in numbers:
-            pipe.lrange(f"hl:transcript:{number}", -40, -1)
-        results = pipe.execute()
-    latest: dict[str, dict[str, Any]] = {}
-    for number, entries in zip(numbers, results, strict=True):
-        for raw in reversed(entries):
-            entry = json.loads(raw)
-            if entry.get("dir") == "assessment":
-                latest[number] = entry
-                break
-    return latest
-
-
 def _conversation_rows(since: float | None = None, limit: int = 200,
                        number: str | None = None) -> list[dict[str, Any]]:
     """The newest conversations (or those since a time), or the one with `number` however old it is, within
     the retention period."""
-    redis = services().redis
-    oldest = services().conversations.listed_since()
+    store = services().conversations
     if number is not None:
-        score = redis.zscore("hl:conversations", number)
-        rows = [] if score is None or score < oldest else [(number.encode(), score)]
+        last = store.last_active(number)
+        rows = [] if last is None else [(number, last)]
     else:
-        rows = redis.zrevrangebyscore("hl:conversations", "+inf", max(since or oldest, oldest), start=0,
-                                      num=limit, withscores=True)
-    numbers = [n.decode() for n, _ in rows]
+        rows = store.rows(since, limit)
     # Each row links to its conversation by ref: make sure that ref opens it (one pipelined round trip).
-    services().conversations.index_refs([(n, score) for n, (_, score) in zip(numbers, rows, strict=True)])
-    latest = _latest_assessments(numbers)
+    store.index_refs(rows)
+    latest = store.latest_assessments([n for n, _ in rows])
     result = []
-    for (raw, score) in rows:
-        number = raw.decode()
+    for number, last in rows:
         assessment = latest.get(number)
         result.append({
             "number": number,
             "ref": services().refs.of(number),
-            "last": score,
+            "last": last,
             "level": assessment.get("level") if assessment else None,
             "flags": assessment.get("flags", []) if assessment else [],
         })
@@ -250,7 +228,7 @@ def reveals() -> str:
 
 def _number_for_ref(ref: str) -> str:
     """Pages name a conversation by a reference, so full numbers never appear in URLs or access logs. One
-    lookup (hl:ref:<ref>), never a scan of every number."""
+    lookup (the ref's key), never a scan of every number."""
     number = services().conversations.number_for_ref(ref)
     if number is None:
         abort(404)

@@ -35,7 +35,7 @@ from hotline.reminders.schedules import (
     render,
 )
 from hotline.reminders.service import EnrollmentError
-from hotline.reminders.store import ACTIVE, DUE
+from hotline.reminders.store import ACTIVE
 from hotline.staff.pages import NAV_ITEMS, OVERVIEW_PANELS, bp, local_time, services
 from hotline.uploads import accepts_upload, size_label
 
@@ -230,10 +230,7 @@ def schedule_delete(name: str) -> Any:
 
 
 def _due_times(ids: list[str]) -> dict[str, float | None]:
-    with services().redis.pipeline(transaction=False) as pipe:
-        for eid in ids:
-            pipe.zscore(DUE, eid)
-        return dict(zip(ids, pipe.execute(), strict=True))
+    return services().reminders.enrollments.due_times(ids)
 
 
 def _upcoming(limit: int = 25) -> list[dict[str, Any]]:
@@ -380,7 +377,7 @@ def _due_today_panel() -> dict[str, Any]:
     zone = ZoneInfo(services().settings.default_timezone)
     now = datetime.now(zone)
     end = (now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(UTC)
-    count = services().redis.zcount(DUE, "-inf", end.timestamp())
+    count = services().reminders.enrollments.due_count(end.timestamp())
     return {"title": "Reminders due today", "count": count, "link": url_for("staff.enrollments") + "#upcoming",
             "link_text": "See upcoming reminders"}
 

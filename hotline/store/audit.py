@@ -4,7 +4,7 @@ A log line alone is no audit trail: whoever can put a line in the log (a URL-enc
 once could) can write one that looks the same. Records name the conversation by its reference, never
 by the number.
 
-Key: `hl:audit:reveals`, a stream of {by, ref, via}; its entry ids carry the time (Redis's clock). Entries
+Key: keys.REVEAL_AUDIT, a stream of {by, ref, via}; its entry ids carry the time (Redis's clock). Entries
 older than KEEP_DAYS are trimmed as new ones are added, and the key expires KEEP_DAYS after the last.
 """
 
@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import redis
 
-KEY = "hl:audit:reveals"
+from hotline.store import keys
+
+KEY = keys.REVEAL_AUDIT
 KEEP_DAYS = 365
 KEEP_SECONDS = KEEP_DAYS * 24 * 3600
 

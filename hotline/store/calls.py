@@ -4,26 +4,22 @@ Like conversations, a webhook costs two round trips: one pipelined read (`load`)
 (`commit`) that writes only if the call state is still what `load` saw. The call's transcript goes
 into the same list as the caller's SMS conversation, so staff see texts and calls together.
 
-Keys (all prefixed `hl:`):
-  call:{sid}               the call's state as JSON; expires CALL_TTL after the last webhook
-  call:{sid}:reply:{n}     the TwiML answered to webhook n of the call (Twilio retries), CALL_TTL
-  callbacks                sorted set callback id -> time requested (newest first for staff)
-  callback:{id}            JSON: number, level, language, recording; expires after the retention period
-  summary:{id}             JSON: number and text of an advice-by-text request, 1 day
-  summary:{id}:sent        claimed by the worker before sending (SET NX), then the MessageSid
-
-Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
+Its keys are built in hotline/store/keys.py, which says what each holds and how long it lives (docs/redis-keys.md):
+the call's state by CallSid and the answer given to each of its webhooks (for Twilio's retries), callback requests
+and their index, and advice-by-text requests with the worker's claim on each.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
 
 from hotline.insights import COUNT_CONVERSATION, sections_argument
+from hotline.store import keys
 from hotline.store.conversations import APPEND_TRIMMED, ConversationStore
 
 CALL_TTL = 4 * 3600
@@ -94,8 +90,8 @@ class CallStore:
 
     def load(self, call_sid: str, n: int) -> LoadedCall:
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(f"hl:call:{call_sid}")
-            pipe.get(f"hl:call:{call_sid}:reply:{n}")
+            pipe.get(keys.call(call_sid))
+            pipe.get(keys.call_reply(call_sid, n))
             raw, reply = pipe.execute()
         return LoadedCall(raw.decode() if raw else "", reply.decode() if reply else None)
 
@@ -104,28 +100,27 @@ class CallStore:
                sections: tuple[str, ...] = ()) -> str:
         """Save the call's new state and answer; returns 'ok', 'conflict' or 'duplicate'. With a number, the same
         script counts the call for the staff's insights, as a text's commit does (hotline/insights.py)."""
-        # The conversation's own key names, so calls and texts share one transcript per number.
-        _, contact, transcript = ConversationStore._keys(number or "-")
+        # The conversation's own keys, so calls and texts share one transcript per number.
         now = time.time()
-        keys = [f"hl:call:{call_sid}", f"hl:call:{call_sid}:reply:{n}", transcript, contact, "hl:conversations",
-                self.conversations.ref_key(number)]
         insights = self.conversations.insights
         day = insights.day(now) if insights else ""
-        keys.append(insights.key(day) if insights else "")
+        names = [keys.call(call_sid), keys.call_reply(call_sid, n), keys.transcript(number or "-"),
+                 keys.contact(number or "-"), keys.CONVERSATIONS, self.conversations.ref_key(number),
+                 insights.key(day) if insights else ""]
         args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
                               language, number, self.conversations.max_entries,
                               insights.ttl_seconds if insights else 0, day, level, sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
-        result = self._commit(keys=keys, args=args)
+        result = self._commit(keys=names, args=args)
         return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]
 
     # --- callbacks ------------------------------------------------------------------------------
 
     def request_callback(self, callback: Callback) -> None:
         """Record a callback request once (a retried webhook does not make a second one)."""
-        key = f"hl:callback:{callback.id}"
+        key = keys.callback(callback.id)
         if self.redis.set(key, json.dumps(callback.to_dict()), nx=True, ex=self.retention_ttl):
-            self.redis.zadd("hl:callbacks", {callback.id: callback.requested_at})
+            self.redis.zadd(keys.CALLBACKS, {callback.id: callback.requested_at})
 
     def attach_recording(self, callback_id: str, url: str, seconds: int | None) -> None:
         self._update_callback(callback_id, recording_url=url, recording_seconds=seconds)
@@ -135,7 +130,7 @@ class CallStore:
         return self._update_callback(callback_id, done_at=time.time(), done_by=by)
 
     def _update_callback(self, callback_id: str, **changes: object) -> bool:
-        key = f"hl:callback:{callback_id}"
+        key = keys.callback(callback_id)
         with self.redis.pipeline() as pipe:
             while True:
                 try:
@@ -153,17 +148,17 @@ class CallStore:
                     continue
 
     def callback(self, callback_id: str) -> Callback | None:
-        raw = self.redis.get(f"hl:callback:{callback_id}")
+        raw = self.redis.get(keys.callback(callback_id))
         return Callback(**json.loads(raw)) if raw else None
 
     def callbacks(self, limit: int = 100) -> list[Callback]:
-        ids = [i.decode() for i in self.redis.zrevrange("hl:callbacks", 0, limit - 1)]
+        ids = [i.decode() for i in self.redis.zrevrange(keys.CALLBACKS, 0, limit - 1)]
         if not ids:
             return []
         found = []
-        for callback_id, raw in zip(ids, self.redis.mget([f"hl:callback:{i}" for i in ids]), strict=True):
+        for callback_id, raw in zip(ids, self.redis.mget([keys.callback(i) for i in ids]), strict=True):
             if raw is None:  # expired with the retention period
-                self.redis.zrem("hl:callbacks", callback_id)
+                self.redis.zrem(keys.CALLBACKS, callback_id)
                 continue
             found.append(Callback(**json.loads(raw)))
         return found
@@ -172,7 +167,41 @@ class CallStore:
 
     def save_summary(self, summary_id: str, number: str, text: str) -> None:
         payload = json.dumps({"number": number, "text": text}, ensure_ascii=False)
-        self.redis.set(f"hl:summary:{summary_id}", payload, ex=SUMMARY_TTL, nx=True)
+        self.redis.set(keys.summary(summary_id), payload, ex=SUMMARY_TTL, nx=True)
+
+    # --- forget ---------------------------------------------------------------------------------
+
+    def forget(self, number: str) -> dict[str, int]:
+        """Erase the number's callback requests, call states (with the answers given to each call's webhooks)
+        and advice-by-text requests; what was removed. Calls and summaries are named by CallSid, so this scans
+        them (their keys live hours, so there are few)."""
+        callbacks = 0
+        for callback_id in [i.decode() for i in self.redis.zrange(keys.CALLBACKS, 0, -1)]:
+            raw = self.redis.get(keys.callback(callback_id))
+            if raw and json.loads(raw).get("number") == number:
+                self.redis.delete(keys.callback(callback_id))
+                self.redis.zrem(keys.CALLBACKS, callback_id)
+                callbacks += 1
+        calls = list(self._naming(keys.call("*"), number))
+        for key in calls:  # and the answers given to each of those calls' webhooks
+            replies = list(self.redis.scan_iter(match=keys.call_reply(key.decode()[len(keys.call("")):], "*"),
+                                                count=500))
+            if replies:
+                self.redis.delete(*replies)
+        summaries = list(self._naming(keys.summary("*"), number))
+        return {"callback requests": callbacks,
+                "call states": int(self.redis.delete(*calls)) if calls else 0,
+                "call summaries": int(self.redis.delete(*summaries)) if summaries else 0}
+
+    def _naming(self, pattern: str, number: str) -> Iterator[bytes]:
+        """Keys matching `pattern` whose JSON value names `number` (call states, summaries)."""
+        for key in self.redis.scan_iter(match=pattern, count=500):
+            raw = self.redis.get(key)
+            try:
+                if raw and json.loads(raw).get("number") == number:
+                    yield key
+            except (ValueError, AttributeError):
+                continue
 
 
 class SummaryStore:
@@ -182,17 +211,17 @@ class SummaryStore:
         self.redis = connection
 
     def read(self, summary_id: str) -> tuple[str, str] | None:
-        raw = self.redis.get(f"hl:summary:{summary_id}")
+        raw = self.redis.get(keys.summary(summary_id))
         if not raw:
             return None
         data = json.loads(raw)
         return str(data["number"]), str(data["text"])
 
     def claim(self, summary_id: str) -> bool:
-        return bool(self.redis.set(f"hl:summary:{summary_id}:sent", "sending", nx=True, ex=SUMMARY_TTL))
+        return bool(self.redis.set(keys.summary_sent(summary_id), "sending", nx=True, ex=SUMMARY_TTL))
 
     def release(self, summary_id: str) -> None:
-        self.redis.delete(f"hl:summary:{summary_id}:sent")
+        self.redis.delete(keys.summary_sent(summary_id))
 
     def sent(self, summary_id: str, message_sid: str) -> None:
-        self.redis.set(f"hl:summary:{summary_id}:sent", message_sid, ex=SUMMARY_TTL)
+        self.redis.set(keys.summary_sent(summary_id), message_sid, ex=SUMMARY_TTL)

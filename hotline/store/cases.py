@@ -7,24 +7,16 @@ messages racing from one number open one case) and carries the on-call alert job
 if and only if the case is created); claim, release, close and the rest are Lua scripts, so two nurses
 pressing "Claim" at once find exactly one winner.
 
-Keys (all prefixed `hl:`):
-  case:{id}              hash: number, level, flags, reasons, status (open | claimed | closed), who claimed it and
-                         when, the last staff action, alerts sent; expires after the retention period from its
-                         last change
-  case:{id}:log          list of JSON {at, by, what, detail}: the case's history, as the case page shows it
-  case:open:{number}     the number's open case id (one a number); expires with the case
-  case:claim:{number}    "{id}|{staff}|{token}" while a nurse has the conversation: the bot stays silent (apart
-                         from the safety screen). Expires after HOTLINE_CLAIM_TIMEOUT_MINUTES without a staff action,
-                         so a parent is never left unanswered, whether or not a worker has noticed yet
-  case:msg:{MessageSid}  hash: the case and delivery status of a staff reply, a note or an on-call alert
-  cases:open             sorted set id -> most serious first, then oldest first (the inbox order)
-  cases:closed           sorted set id -> when closed
-  cases:seq              the last case id handed out
-  cases:feed             stream of {kind, case, by}: what the dashboards' live feed reads (ids only)
-  audit:cases            stream of {by, case, what, detail}: who did what to which case, kept a year
+Its keys are built in hotline/store/keys.py, which says what each holds and how long it lives (docs/redis-keys.md):
+the case (a hash: number, level, flags, reasons, status, who claimed it and when, the last staff action, alerts sent)
+and its history; the number's open case and, while a nurse has the conversation, its claim (the bot stays silent
+apart from the safety screen; the claim expires after HOTLINE_CLAIM_TIMEOUT_MINUTES without a staff action, so a
+parent is never left unanswered, whether or not a worker has noticed yet); the delivery status of each staff text
+or alert by MessageSid; the open cases in the inbox's order, the recently closed, the last case id; the live feed
+(case ids only) and the audit of who did what to which case, kept a year.
 
 Scripts derive a case's number keys from the number stored in the case (one Redis, not a cluster), as the
-reminder store's scripts do. Every key that holds a number: docs/redis-keys.md.
+reminder store's scripts do, with the spellings keys.lua() gives them.
 """
 
 from __future__ import annotations
@@ -38,14 +30,14 @@ from dataclasses import dataclass
 import redis
 
 from hotline.insights import REPLY_BUCKETS, InsightCounters, bucket_name
+from hotline.store import keys
 from hotline.store.audit import KEEP_SECONDS as AUDIT_KEEP_SECONDS
 
-P = "hl:case:"
-OPEN = "hl:cases:open"
-CLOSED = "hl:cases:closed"
-SEQ = "hl:cases:seq"
-FEED = "hl:cases:feed"
-AUDIT = "hl:audit:cases"
+OPEN = keys.OPEN_CASES
+CLOSED = keys.CLOSED_CASES
+SEQ = keys.CASE_SEQ
+FEED = keys.CASE_FEED
+AUDIT = keys.CASE_AUDIT
 FEED_LENGTH = 1000
 FEED_TTL = 24 * 3600
 
@@ -62,14 +54,6 @@ STATUS_RANK = {"accepted": 1, "queued": 1, "scheduled": 1, "sending": 2, "sent":
 REPLY_BOUNDS = ",".join(bucket_name(bound) for bound in REPLY_BUCKETS if bound != float("inf"))
 
 
-def open_key(number: str) -> str:
-    return f"{P}open:{number}"
-
-
-def claim_key(number: str) -> str:
-    return f"{P}claim:{number}"
-
-
 def rank_of(level: str | None) -> int:
     return RANKS.get(level or "", RANKS[""])
 
@@ -79,48 +63,54 @@ def inbox_score(rank: int, opened_at: float) -> float:
     return (10 - rank) * 1e10 + opened_at
 
 
+# The keys the scripts build from a case's id or number, and the case indexes, as hotline/store/keys.py spells them.
+_KEYS = keys.lua(keys.case, keys.case_log, keys.open_case, keys.case_claim, keys.case_message,
+                 OPEN_CASES=keys.OPEN_CASES, CLOSED_CASES=keys.CLOSED_CASES, CASE_FEED=keys.CASE_FEED,
+                 CASE_AUDIT=keys.CASE_AUDIT, OPTOUTS=keys.OPTOUTS)
+
 # Shared by every script: the case's history, the audit stream and the live feed, written in the same step.
 # ARGV of each script starts with: by, now, retention seconds, audit min id (ms).
-_RECORD = """
+_RECORD_STEPS = """
 local case_key = KEYS[1]
-local id = string.sub(case_key, string.len('hl:case:') + 1)
+local id = string.sub(case_key, string.len(key_case('')) + 1)
 local by, now, retention, audit_min = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local function record(what, detail)
-  redis.call('RPUSH', case_key .. ':log', cjson.encode({at = tonumber(now), by = by, what = what, detail = detail}))
-  redis.call('EXPIRE', case_key .. ':log', retention)
-  redis.call('XADD', 'hl:audit:cases', 'MINID', '~', audit_min, '*', 'by', by, 'case', id, 'what', what,
+  redis.call('RPUSH', key_case_log(id), cjson.encode({at = tonumber(now), by = by, what = what, detail = detail}))
+  redis.call('EXPIRE', key_case_log(id), retention)
+  redis.call('XADD', CASE_AUDIT, 'MINID', '~', audit_min, '*', 'by', by, 'case', id, 'what', what,
              'detail', detail)
-  redis.call('EXPIRE', 'hl:audit:cases', __AUDIT_KEEP__)
+  redis.call('EXPIRE', CASE_AUDIT, __AUDIT_KEEP__)
 end
 local function feed(kind)
-  redis.call('XADD', 'hl:cases:feed', 'MAXLEN', '~', __FEED_LENGTH__, '*', 'kind', kind, 'case', id, 'by', by)
-  redis.call('EXPIRE', 'hl:cases:feed', __FEED_TTL__)
+  redis.call('XADD', CASE_FEED, 'MAXLEN', '~', __FEED_LENGTH__, '*', 'kind', kind, 'case', id, 'by', by)
+  redis.call('EXPIRE', CASE_FEED, __FEED_TTL__)
 end
 local function touch()
   redis.call('HSET', case_key, 'updated_at', now)
   redis.call('EXPIRE', case_key, retention)
   local number = redis.call('HGET', case_key, 'number')
-  if number and redis.call('GET', 'hl:case:open:' .. number) == id then
-    redis.call('EXPIRE', 'hl:case:open:' .. number, retention)  -- the open key lives as long as its case
+  if number and redis.call('GET', key_open_case(number)) == id then
+    redis.call('EXPIRE', key_open_case(number), retention)  -- the open key lives as long as its case
   end
 end
 local function reopen_score(rank)
   local opened = tonumber(redis.call('HGET', case_key, 'opened_at'))
-  redis.call('ZADD', 'hl:cases:open', (10 - rank) * 1e10 + opened, id)
+  redis.call('ZADD', OPEN_CASES, (10 - rank) * 1e10 + opened, id)
 end
 """.replace("__AUDIT_KEEP__", str(AUDIT_KEEP_SECONDS)).replace("__FEED_LENGTH__", str(FEED_LENGTH)).replace(
     "__FEED_TTL__", str(FEED_TTL))
+_RECORD = _KEYS + _RECORD_STEPS
 
 # A message, assessment, callback or check-in for a number with an open case: fold it into that case.
 # KEYS: the number's open key. ARGV: by, now, retention, audit_min, level, rank, flags (comma-separated), reason,
 #       message ("1": a parent's message: tell the live feed), kind of live event ("" = none)
 # Returns {id, claimed_by, raised} or nil when the number has no open case.
-_FOLD = """
+_FOLD = _KEYS + """
 local open_key = KEYS[1]
 local id = redis.call('GET', open_key)
 if not id then return nil end
-KEYS[1] = 'hl:case:' .. id
-""" + _RECORD + """
+KEYS[1] = key_case(id)
+""" + _RECORD_STEPS + """
 local status = redis.call('HGET', case_key, 'status')
 if not status or status == 'closed' then
   redis.call('DEL', open_key)  -- a case expired or closed under it: the number has no open case
@@ -167,7 +157,7 @@ local status = redis.call('HGET', case_key, 'status')
 if not status then return 'gone' end
 if status == 'closed' then return 'closed' end
 local number = redis.call('HGET', case_key, 'number')
-local claim = 'hl:case:claim:' .. number
+local claim = key_case_claim(number)
 local current = redis.call('GET', claim)
 if current then
   local holder = string.match(current, '^[^|]*|(.*)|[^|]*$')
@@ -192,12 +182,12 @@ local status = redis.call('HGET', case_key, 'status')
 if not status then return {'gone'} end
 if status == 'closed' then return {'closed'} end
 local number = redis.call('HGET', case_key, 'number')
-local current = redis.call('GET', 'hl:case:claim:' .. number)
+local current = redis.call('GET', key_case_claim(number))
 if not current or string.sub(current, 1, string.len(id) + 1) ~= id .. '|' then return {'not-claimed'} end
 local holder = string.match(current, '^[^|]*|(.*)|[^|]*$')
 if holder ~= by then return {'taken:' .. holder} end
-if redis.call('HEXISTS', 'hl:optouts', number) == 1 then return {'opted-out'} end
-redis.call('PEXPIRE', 'hl:case:claim:' .. number, ARGV[5])
+if redis.call('HEXISTS', OPTOUTS, number) == 1 then return {'opted-out'} end
+redis.call('PEXPIRE', key_case_claim(number), ARGV[5])
 redis.call('HSET', case_key, 'last_staff_at', now)
 touch()
 return {'ok', number}
@@ -249,7 +239,7 @@ local holder = redis.call('HGET', case_key, 'claimed_by') or ''
 if status ~= 'claimed' or holder == '' then return {'not-claimed'} end
 if holder ~= by then return {'taken:' .. holder} end
 local number = redis.call('HGET', case_key, 'number')
-local claim = 'hl:case:claim:' .. number
+local claim = key_case_claim(number)
 local current = redis.call('GET', claim)
 if current and string.sub(current, 1, string.len(id) + 1) == id .. '|' then redis.call('DEL', claim) end
 redis.call('HSET', case_key, 'status', 'open', 'claimed_by', '', 'claim_token', '', 'last_staff_at', now)
@@ -266,18 +256,18 @@ local status = redis.call('HGET', case_key, 'status')
 if not status then return {'gone'} end
 if status == 'closed' then return {'closed'} end
 local number = redis.call('HGET', case_key, 'number')
-local claim = 'hl:case:claim:' .. number
+local claim = key_case_claim(number)
 local current = redis.call('GET', claim)
 local claimed = '0'
 if current and string.sub(current, 1, string.len(id) + 1) == id .. '|' then
   redis.call('DEL', claim)
   claimed = '1'
 end
-if redis.call('GET', 'hl:case:open:' .. number) == id then redis.call('DEL', 'hl:case:open:' .. number) end
-redis.call('ZREM', 'hl:cases:open', id)
-redis.call('ZADD', 'hl:cases:closed', now, id)
-redis.call('ZREMRANGEBYSCORE', 'hl:cases:closed', '-inf', '(' .. string.format('%.3f', tonumber(now) - retention))
-redis.call('EXPIRE', 'hl:cases:closed', retention)
+if redis.call('GET', key_open_case(number)) == id then redis.call('DEL', key_open_case(number)) end
+redis.call('ZREM', OPEN_CASES, id)
+redis.call('ZADD', CLOSED_CASES, now, id)
+redis.call('ZREMRANGEBYSCORE', CLOSED_CASES, '-inf', '(' .. string.format('%.3f', tonumber(now) - retention))
+redis.call('EXPIRE', CLOSED_CASES, retention)
 redis.call('HSET', case_key, 'status', 'closed', 'closed_at', now, 'closed_by', by, 'claimed_by', '',
            'claim_token', '')
 record('closed', '')
@@ -293,7 +283,7 @@ _EXPIRE = _RECORD + """
 local status = redis.call('HGET', case_key, 'status')
 if status ~= 'claimed' or redis.call('HGET', case_key, 'claim_token') ~= ARGV[5] then return {'stale'} end
 local number = redis.call('HGET', case_key, 'number')
-local claim = 'hl:case:claim:' .. number
+local claim = key_case_claim(number)
 local current = redis.call('GET', claim)
 if current and string.sub(current, -string.len(ARGV[5]) - 1) == '|' .. ARGV[5] then
   return {'alive', redis.call('PTTL', claim)}
@@ -318,8 +308,8 @@ elseif ARGV[6] == 'release' then
 end
 redis.call('HSET', case_key, ARGV[5], (ARGV[7] ~= '' and ARGV[7]) or 'failed')
 if ARGV[7] ~= '' then
-  redis.call('HSET', 'hl:case:msg:' .. ARGV[7], 'case', id, 'status', 'queued', 'kind', 'alert', 'at', now)
-  redis.call('EXPIRE', 'hl:case:msg:' .. ARGV[7], retention)
+  redis.call('HSET', key_case_message(ARGV[7]), 'case', id, 'status', 'queued', 'kind', 'alert', 'at', now)
+  redis.call('EXPIRE', key_case_message(ARGV[7]), retention)
 end
 record('alerted', ARGV[8])
 feed('alerted')
@@ -342,14 +332,14 @@ return 1
 
 # Delivery status of a staff text or alert; a status never moves back (delivered stays delivered).
 # KEYS: msg key. ARGV: status, error code, now, ranks (JSON). Returns 0 unknown sid, 1 kept, 2 updated.
-_STATUS = """
+_STATUS = _KEYS + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local ranks = cjson.decode(ARGV[4])
 local current = redis.call('HGET', KEYS[1], 'status') or ''
 if (ranks[ARGV[1]] or 0) <= (ranks[current] or 0) then return 1 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2], 'status_at', ARGV[3])
 local id = redis.call('HGET', KEYS[1], 'case')
-redis.call('XADD', 'hl:cases:feed', 'MAXLEN', '~', __FEED_LENGTH__, '*', 'kind', 'status', 'case', id, 'by', '')
+redis.call('XADD', CASE_FEED, 'MAXLEN', '~', __FEED_LENGTH__, '*', 'kind', 'status', 'case', id, 'by', '')
 return 2
 """.replace("__FEED_LENGTH__", str(FEED_LENGTH))
 
@@ -448,7 +438,7 @@ class CaseStore:
              message: bool = False, event: str = "") -> tuple[str, str, bool] | None:
         """Fold into the number's open case: raise its level, add flags and the reason, tell the live feed.
         Returns (case id, who has it claimed or "", whether the level rose), or None when there is no open case."""
-        result = self._fold(keys=[open_key(number)], args=[
+        result = self._fold(keys=[keys.open_case(number)], args=[
             *self._common(SYSTEM), level, rank_of(level), ",".join(flags), reason, "1" if message else "0", event])
         if result is None:
             return None
@@ -471,8 +461,8 @@ class CaseStore:
                         return folded[0], False
                 none_open = False
                 try:
-                    pipe.watch(open_key(number))
-                    if pipe.get(open_key(number)) is not None:
+                    pipe.watch(keys.open_case(number))
+                    if pipe.get(keys.open_case(number)) is not None:
                         pipe.unwatch()
                         continue  # opened meanwhile (or a stale key the fold just cleared): fold into it
                     case_id = str(pipe.incr(SEQ))
@@ -480,7 +470,7 @@ class CaseStore:
                     common = self._common(SYSTEM)
                     entry = json.dumps({"at": round(now, 3), "by": SYSTEM, "what": "opened",
                                         "detail": ",".join(filter(None, [level, reason]))})
-                    key = P + case_id
+                    key = keys.case(case_id)
                     pipe.multi()
                     pipe.hset(key, mapping={
                         "id": case_id, "number": number, "ref": ref, "level": level, "rank": rank_of(level),
@@ -488,9 +478,9 @@ class CaseStore:
                         "opened_at": f"{now:.3f}", "updated_at": f"{now:.3f}", "last_message_at": f"{now:.3f}",
                         "handled": "0", "alert_round": "0"})
                     pipe.expire(key, self.retention)
-                    pipe.rpush(key + ":log", entry)
-                    pipe.expire(key + ":log", self.retention)
-                    pipe.set(open_key(number), case_id, ex=self.retention)
+                    pipe.rpush(keys.case_log(case_id), entry)
+                    pipe.expire(keys.case_log(case_id), self.retention)
+                    pipe.set(keys.open_case(number), case_id, ex=self.retention)
                     pipe.zadd(OPEN, {case_id: inbox_score(rank_of(level), now)})
                     pipe.xadd(AUDIT, {"by": SYSTEM, "case": case_id, "what": "opened",
                                       "detail": ",".join(filter(None, [level, reason]))},
@@ -509,37 +499,38 @@ class CaseStore:
 
     def claim(self, case_id: str, by: str, timeout_seconds: float) -> Outcome:
         token = uuid.uuid4().hex[:12]
-        result = self._claim(keys=[P + case_id], args=[*self._common(by), int(timeout_seconds * 1000), token])
+        result = self._claim(keys=[keys.case(case_id)], args=[*self._common(by), int(timeout_seconds * 1000), token])
         return Outcome(result.decode(), extra=token)
 
     def reserve_reply(self, case_id: str, by: str, timeout_seconds: float) -> Outcome:
         result = [part.decode() for part in self._reserve(
-            keys=[P + case_id], args=[*self._common(by), int(timeout_seconds * 1000)])]
+            keys=[keys.case(case_id)], args=[*self._common(by), int(timeout_seconds * 1000)])]
         return Outcome(result[0], number=result[1] if len(result) > 1 else "")
 
     def record_sent(self, case_id: str, number: str, *, by: str, entry: dict[str, object], sid: str, what: str,
                     detail: str, kind: str) -> None:
         now = self.clock()
-        keys = [P + case_id, f"hl:transcript:{number}", f"hl:contact:{number}", f"{P}msg:{sid}" if sid else "",
-                self.insights.key(self.insights.day(now)) if self.insights else ""]
+        names = [keys.case(case_id), keys.transcript(number), keys.contact(number),
+                 keys.case_message(sid) if sid else "",
+                 self.insights.key(self.insights.day(now)) if self.insights else ""]
         common = self._common(by)
         common[1] = f"{now:.3f}"  # the same moment as the transcript entry's
-        self._sent(keys=keys, args=[*common, json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False),
+        self._sent(keys=names, args=[*common, json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False),
                                     self.max_entries, what, detail, kind,
                                     self.insights.ttl_seconds if self.insights else 0, REPLY_BOUNDS])
 
     def release(self, case_id: str, by: str) -> Outcome:
-        result = [part.decode() for part in self._release(keys=[P + case_id], args=self._common(by))]
+        result = [part.decode() for part in self._release(keys=[keys.case(case_id)], args=self._common(by))]
         return Outcome(result[0], number=result[1] if len(result) > 1 else "")
 
     def close(self, case_id: str, by: str) -> Outcome:
-        result = [part.decode() for part in self._close(keys=[P + case_id], args=self._common(by))]
+        result = [part.decode() for part in self._close(keys=[keys.case(case_id)], args=self._common(by))]
         if len(result) > 1:
             return Outcome(result[0], number=result[1], extra=result[2])
         return Outcome(result[0])
 
     def expire_claim(self, case_id: str, token: str) -> Outcome:
-        result = self._expire(keys=[P + case_id], args=[*self._common(SYSTEM), token])
+        result = self._expire(keys=[keys.case(case_id)], args=[*self._common(SYSTEM), token])
         kind = result[0].decode()
         if kind == "alive":
             return Outcome(kind, extra=str(int(result[1])))
@@ -548,27 +539,31 @@ class CaseStore:
     def event(self, case_id: str, *, what: str = "", detail: str = "", kind: str = "", to: str = "",
               by: str = SYSTEM) -> None:
         """Note something on a case's history and audit (`what`), and/or tell the live feed (`kind`, for `to`)."""
-        self._event(keys=[P + case_id], args=[*self._common(by), what, detail, kind, to])
+        self._event(keys=[keys.case(case_id)], args=[*self._common(by), what, detail, kind, to])
 
     def note_round(self, case_id: str, round_: int) -> None:
-        self.redis.hset(P + case_id, "alert_round", round_)
+        self.redis.hset(keys.case(case_id), "alert_round", round_)
+
+    def alert_round(self, case_id: str) -> int:
+        """The last round of on-call alerts noted for the case (0: none yet)."""
+        return int(self.redis.hget(keys.case(case_id), "alert_round") or 0)
 
     # --- alerts -----------------------------------------------------------------------------------
 
     def claim_alert(self, case_id: str, round_: int, index: int) -> bool:
-        return bool(self._alert(keys=[P + case_id], args=[*self._common(SYSTEM), f"alert:{round_}:{index}",
+        return bool(self._alert(keys=[keys.case(case_id)], args=[*self._common(SYSTEM), f"alert:{round_}:{index}",
                                                           "claim"]))
 
     def release_alert(self, case_id: str, round_: int, index: int) -> None:
-        self._alert(keys=[P + case_id], args=[*self._common(SYSTEM), f"alert:{round_}:{index}", "release"])
+        self._alert(keys=[keys.case(case_id)], args=[*self._common(SYSTEM), f"alert:{round_}:{index}", "release"])
 
     def alert_sent(self, case_id: str, round_: int, index: int, sid: str, detail: str) -> None:
-        self._alert(keys=[P + case_id], args=[*self._common(SYSTEM), f"alert:{round_}:{index}", "sent",
+        self._alert(keys=[keys.case(case_id)], args=[*self._common(SYSTEM), f"alert:{round_}:{index}", "sent",
                                               sid, detail])
 
     def record_status(self, sid: str, status: str, error_code: str, now: float) -> str:
         """'unknown' (no staff text or alert), 'kept' (duplicate or older news) or 'updated'."""
-        result = self._status(keys=[f"{P}msg:{sid}"],
+        result = self._status(keys=[keys.case_message(sid)],
                               args=[status, error_code, f"{now:.3f}", json.dumps(STATUS_RANK)])
         return {0: "unknown", 1: "kept", 2: "updated"}[int(result)]
 
@@ -578,7 +573,7 @@ class CaseStore:
             return {}
         with self.redis.pipeline(transaction=False) as pipe:
             for sid in sids:
-                pipe.hmget(f"{P}msg:{sid}", "status", "error")
+                pipe.hmget(keys.case_message(sid), "status", "error")
             found = pipe.execute()
         return {sid: ((s or b"").decode(), (e or b"").decode()) for sid, (s, e) in zip(sids, found, strict=True)}
 
@@ -587,13 +582,13 @@ class CaseStore:
     def get(self, case_id: str) -> Case | None:
         if not case_id.isdigit() or len(case_id) > 18:
             return None
-        raw = self.redis.hgetall(P + case_id)
+        raw = self.redis.hgetall(keys.case(case_id))
         return Case.from_hash(raw) if raw else None
 
     def _many(self, ids: list[str], index: str) -> list[Case]:
         with self.redis.pipeline(transaction=False) as pipe:
             for case_id in ids:
-                pipe.hgetall(P + case_id)
+                pipe.hgetall(keys.case(case_id))
             found = pipe.execute()
         cases = []
         for case_id, raw in zip(ids, found, strict=True):
@@ -616,17 +611,17 @@ class CaseStore:
         ids = self.redis.zrange(OPEN, 0, -1)
         with self.redis.pipeline(transaction=False) as pipe:
             for case_id in ids:
-                pipe.hget(P + case_id.decode(), "status")
+                pipe.hget(keys.case(case_id.decode()), "status")
             statuses = pipe.execute() if ids else []
         found = [s for s in statuses if s is not None]
         return {"open": len(found), "waiting": sum(1 for s in found if s != CLAIMED.encode())}
 
     def history(self, case_id: str) -> list[dict[str, object]]:
-        return [json.loads(raw) for raw in self.redis.lrange(f"{P}{case_id}:log", 0, -1)]
+        return [json.loads(raw) for raw in self.redis.lrange(keys.case_log(case_id), 0, -1)]
 
     def claim_of(self, number: str) -> tuple[str, str] | None:
         """(case id, staff) while the number's conversation is claimed."""
-        raw = self.redis.get(claim_key(number))
+        raw = self.redis.get(keys.case_claim(number))
         if not raw:
             return None
         case_id, holder, _ = raw.decode().split("|")
@@ -649,17 +644,18 @@ class CaseStore:
 
     # --- forget -------------------------------------------------------------------------------------------
 
-    def forget(self, number: str) -> int:
-        """Erase every case of a number (its record, history and keys); the audit names cases by id only."""
+    def forget(self, number: str) -> dict[str, int]:
+        """Erase every case of a number (its record, history and keys); the audit names cases by id only. What was
+        removed."""
         ids = [i.decode() for index in (OPEN, CLOSED) for i in self.redis.zrange(index, 0, -1)]
         removed = 0
         for case_id in ids:
-            if self.redis.hget(P + case_id, "number") == number.encode():
+            if self.redis.hget(keys.case(case_id), "number") == number.encode():
                 with self.redis.pipeline() as pipe:
-                    pipe.delete(P + case_id, f"{P}{case_id}:log")
+                    pipe.delete(keys.case(case_id), keys.case_log(case_id))
                     pipe.zrem(OPEN, case_id)
                     pipe.zrem(CLOSED, case_id)
                     pipe.execute()
                 removed += 1
-        self.redis.delete(open_key(number), claim_key(number))
-        return removed
+        self.redis.delete(keys.open_case(number), keys.case_claim(number))
+        return {"staff cases": removed}

@@ -4,31 +4,14 @@ A webhook costs two round trips: one pipelined read (`load`) and one Lua script 
 writes everything only if the session is still what `load` saw (compare-and-set), so two webhooks
 racing for one number never corrupt its session: the loser runs the engine again on the new state.
 
-Keys (all prefixed `hl:`):
-  session:{number}      the engine's State as JSON; expires after the inactivity TTL
-  contact:{number}      hash: language, first_seen, last_seen, and what the transcript is missing (dropped,
-                        dropped_at: texts of a flood not stored; trimmed: oldest entries removed); expires after
-                        the retention period
-  transcript:{number}   list of JSON entries (in, out, assessment), the newest `max_entries` of them; expires
-                        after the retention period
-  flood:{number}        texts from the number in the current flood window: past `flood_limit`, a text is
-                        answered as usual but not stored (only counted in contact:dropped), unless it is an
-                        emergency or urgent; expires with the window
-  optouts               hash number -> time of STOP
-  conversations         sorted set number -> last activity (for staff views); a member lives as long as
-                        its transcript: every write drops those older than the retention period
-  reply:{message_sid}   the reply already given to this inbound message (Twilio retries), 1 day
-  reply:tok:{token}     the same, keyed by I-Twilio-Idempotency-Token
-  keyword:{message_sid} an opt-out or opt-in word (STOP, START, YES...) already handled: the time it was, kept
-                        for the retention period. Twilio signs no timestamp, so a captured signed STOP or START
-                        is valid for ever; once its reply (above) has expired, this is what refuses a replay of
-                        it (no reply, no effect) instead of letting it undo a later opt-out or opt-in
-  ref:{ref}             the number behind a page's reference (NumberRefs): a conversation page finds its
-                        number with one GET, not by hashing every number; expires with the transcript
-  insights:{day}        the day's counts for the staff's Insights page, written by the same script
-                        (hotline/insights.py): no number in them
-
-Every key that holds a number, with its owner and lifetime: docs/redis-keys.md.
+Its keys are built in hotline/store/keys.py, which says what each holds and how long it lives (docs/redis-keys.md):
+the number's session, contact hash, transcript, flood and rate counters; the opt-outs; the index of conversations
+for staff views (a member lives as long as its transcript: every write drops those older than the retention
+period); the ref -> number key a page opens a conversation with; and per message the reply already given (by
+MessageSid and by idempotency token) and the opt-out or opt-in word already handled. Twilio signs no timestamp, so a
+captured signed STOP or START is valid for ever: once its reply has expired, the keyword key is what refuses a
+replay of it (no reply, no effect) instead of letting it undo a later opt-out or opt-in. The same script counts the
+staff's insights (hotline/insights.py).
 """
 
 from __future__ import annotations
@@ -37,14 +20,13 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from hotline.insights import COUNT_CONVERSATION, InsightCounters, sections_argument
 from hotline.redis_connection import COMMIT_WAIT_MS
-from hotline.reminders.store import checkin_key
-from hotline.store.cases import claim_key, open_key
+from hotline.store import keys
 
 if TYPE_CHECKING:
     from hotline.privacy import NumberRefs
@@ -163,28 +145,23 @@ class ConversationStore:
 
     def ref_key(self, number: str) -> str:
         """The key naming the number behind its reference; "" when this store has no refs."""
-        return f"hl:ref:{self.refs.of(number)}" if self.refs is not None and number else ""
-
-    @staticmethod
-    def _keys(number: str) -> tuple[str, str, str]:
-        return f"hl:session:{number}", f"hl:contact:{number}", f"hl:transcript:{number}"
+        return keys.ref(self.refs.of(number)) if self.refs is not None and number else ""
 
     def load(self, number: str, message_sid: str = "", token: str = "", *, count: bool = False) -> Loaded:
         """Everything the engine needs about a number, in one round trip. `count` adds this message
         to the number's rate window (once per inbound message, not on compare-and-set retries)."""
-        session, contact, _ = self._keys(number)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(session)
-            pipe.exists(contact)
-            pipe.hexists("hl:optouts", number)
-            pipe.get(f"hl:reply:{message_sid}" if message_sid else "hl:reply:-")
-            pipe.get(f"hl:reply:tok:{token}" if token else "hl:reply:tok:-")
-            pipe.get(checkin_key(number))
-            pipe.mget(open_key(number), claim_key(number))  # a staff case on this number (hotline/cases.py)
+            pipe.get(keys.session(number))
+            pipe.exists(keys.contact(number))
+            pipe.hexists(keys.OPTOUTS, number)
+            pipe.get(keys.reply(message_sid or "-"))
+            pipe.get(keys.reply_token(token or "-"))
+            pipe.get(keys.checkin(number))
+            pipe.mget(keys.open_case(number), keys.case_claim(number))  # its staff case (hotline/cases.py)
             if count:
                 # SET NX EX opens the window once; INCR keeps its expiry.
-                pipe.set(f"hl:rate:{number}", 0, ex=RATE_WINDOW_SECONDS, nx=True)
-                pipe.incr(f"hl:rate:{number}")
+                pipe.set(keys.rate(number), 0, ex=RATE_WINDOW_SECONDS, nx=True)
+                pipe.incr(keys.rate(number))
             raw, known, opted_out, by_sid, by_token, checkin, (case, claim), *rate = pipe.execute()
         previous = by_sid or by_token
         return Loaded(
@@ -225,14 +202,13 @@ class ConversationStore:
 
         The same script counts the message for the staff's insights (hotline/insights.py): the number's conversation
         of the day, at `level` if this message was assessed, and the article `sections` its reply drew on."""
-        session, contact, transcript = self._keys(number)
         now = time.time()
-        keys = [session, contact, transcript, "hl:optouts", "hl:conversations",
-                f"hl:reply:{message_sid}" if message_sid else "",
-                f"hl:reply:tok:{token}" if token else "", self.ref_key(number),
-                f"hl:keyword:{message_sid}" if keyword and message_sid else "", f"hl:flood:{number}"]
         day = self.insights.day(now) if self.insights else ""
-        keys.append(self.insights.key(day) if self.insights else "")
+        names = [keys.session(number), keys.contact(number), keys.transcript(number), keys.OPTOUTS,
+                 keys.CONVERSATIONS, keys.reply(message_sid) if message_sid else "",
+                 keys.reply_token(token) if token else "", self.ref_key(number),
+                 keys.keyword(message_sid) if keyword and message_sid else "", keys.flood(number),
+                 self.insights.key(day) if self.insights else ""]
         args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
                               json.dumps(list(reply)), optout, f"{now:.3f}", language, number,
                               self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0",
@@ -240,10 +216,10 @@ class ConversationStore:
                               sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
         if self.wait_replicas <= 0:
-            result = self._commit(keys=keys, args=args)
+            result = self._commit(keys=names, args=args)
         else:
             with self.redis.pipeline(transaction=False) as pipe:  # one connection: WAIT counts its writes
-                self._commit(keys=keys, args=args, client=pipe)
+                self._commit(keys=names, args=args, client=pipe)
                 pipe.wait(self.wait_replicas, COMMIT_WAIT_MS)
                 result, acked = pipe.execute()
             if int(result) == 1 and int(acked) < self.wait_replicas:
@@ -254,21 +230,19 @@ class ConversationStore:
     # --- staff reads --------------------------------------------------------------------------
 
     def transcript(self, number: str) -> list[dict[str, object]]:
-        _, _, transcript = self._keys(number)
-        return [json.loads(raw) for raw in self.redis.lrange(transcript, 0, -1)]
+        return [json.loads(raw) for raw in self.redis.lrange(keys.transcript(number), 0, -1)]
 
     def contact(self, number: str) -> dict[str, str]:
-        _, contact, _ = self._keys(number)
-        return {k.decode(): v.decode() for k, v in self.redis.hgetall(contact).items()}
+        return {k.decode(): v.decode() for k, v in self.redis.hgetall(keys.contact(number)).items()}
 
     def not_stored(self, number: str) -> NotStored:
         return NotStored.of(self.contact(number))
 
     def is_opted_out(self, number: str) -> bool:
-        return bool(self.redis.hexists("hl:optouts", number))
+        return bool(self.redis.hexists(keys.OPTOUTS, number))
 
     def opt_outs(self) -> dict[str, float]:
-        return {k.decode(): float(v) for k, v in self.redis.hgetall("hl:optouts").items()}
+        return {k.decode(): float(v) for k, v in self.redis.hgetall(keys.OPTOUTS).items()}
 
     def listed_since(self) -> float:
         """Conversations last active before this are past the retention period (their transcripts have
@@ -278,10 +252,10 @@ class ConversationStore:
     def number_for_ref(self, ref: str) -> str | None:
         """The number behind a page's reference, while its conversation is within the retention period: one
         GET and one ZSCORE, however many conversations there are."""
-        raw = self.redis.get(f"hl:ref:{ref}") if ref.startswith("n_") else None
+        raw = self.redis.get(keys.ref(ref)) if ref.startswith("n_") else None
         if raw is None:
             return None
-        score = self.redis.zscore("hl:conversations", raw)
+        score = self.redis.zscore(keys.CONVERSATIONS, raw)
         return raw.decode() if score is not None and score >= self.listed_since() else None
 
     def index_refs(self, rows: list[tuple[str, float]]) -> None:
@@ -297,7 +271,57 @@ class ConversationStore:
                     pipe.set(self.ref_key(number), number, ex=left)
             pipe.execute()
 
-    def recent(self, limit: int = 50) -> list[tuple[str, float]]:
-        rows = self.redis.zrevrangebyscore("hl:conversations", "+inf", self.listed_since(), start=0, num=limit,
-                                           withscores=True)
+    def rows(self, since: float | None = None, limit: int = 200) -> list[tuple[str, float]]:
+        """(number, last activity) of the newest conversations, or of those active since a time, within the
+        retention period."""
+        oldest = self.listed_since()
+        rows = self.redis.zrevrangebyscore(keys.CONVERSATIONS, "+inf", max(since or oldest, oldest), start=0,
+                                           num=limit, withscores=True)
         return [(n.decode(), score) for n, score in rows]
+
+    def last_active(self, number: str) -> float | None:
+        """When the number last texted or called, however long ago, if within the retention period."""
+        score = self.redis.zscore(keys.CONVERSATIONS, number)
+        return None if score is None or score < self.listed_since() else float(score)
+
+    def latest_assessments(self, numbers: list[str], entries: int = 40) -> dict[str, dict[str, Any]]:
+        """The latest assessment of each number among its newest `entries` transcript entries, read with one
+        pipelined round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for number in numbers:
+                pipe.lrange(keys.transcript(number), -entries, -1)
+            results = pipe.execute()
+        latest: dict[str, dict[str, Any]] = {}
+        for number, raws in zip(numbers, results, strict=True):
+            for raw in reversed(raws):
+                entry = json.loads(raw)
+                if entry.get("dir") == "assessment":
+                    latest[number] = entry
+                    break
+        return latest
+
+    # --- forget -----------------------------------------------------------------------------------
+
+    def forget(self, number: str) -> dict[str, int]:
+        """Erase the number's conversation (session, contact, transcript, its place in the staff's list, its ref
+        keys, its rate and flood counters), keeping its opt-out (forget_opt_out); what was removed."""
+        with self.redis.pipeline() as pipe:
+            pipe.delete(keys.session(number))
+            pipe.delete(keys.contact(number))
+            pipe.llen(keys.transcript(number))
+            pipe.delete(keys.transcript(number))
+            pipe.zrem(keys.CONVERSATIONS, number)
+            pipe.delete(keys.rate(number), keys.flood(number))
+            if self.refs is not None:
+                pipe.delete(self.ref_key(number))
+            session, contact, transcript_len, _, listed, *_ = pipe.execute()
+        # A ref key written under an earlier secret key (the one above is the current ref's).
+        for key in self.redis.scan_iter(match=keys.ref("*"), count=500):
+            if self.redis.get(key) == number.encode():
+                self.redis.delete(key)
+        return {"conversation session": int(session), "contact record": int(contact),
+                "transcript entries": int(transcript_len), "conversation list entry": int(listed)}
+
+    def forget_opt_out(self, number: str) -> int:
+        """Remove the number's STOP record (then it could be texted again); 1 when there was one."""
+        return int(self.redis.hdel(keys.OPTOUTS, number))

@@ -10,10 +10,12 @@ import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-KEY = "hl:staff:accounts"
+from hotline.store import keys
+
+KEY = keys.STAFF_ACCOUNTS
 # Username -> session generation. A session keeps the generation it began in and is good only while the
 # account exists with that generation: raising it ends every session of the account at once.
-SESSIONS = "hl:staff:sessions"
+SESSIONS = keys.STAFF_SESSIONS
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")  # \Z: $ would let a final newline through
 MAX_USERNAME = 40  # the longest USERNAME allows
 MIN_PASSWORD = 10
@@ -76,22 +78,23 @@ class StaffAccounts:
 
 
 class AttemptLimiter:
-    """At most `limit` attempts per `window` seconds for a key (a username, an IP, a phone number).
+    """At most `limit` login attempts per `window` seconds for a key (a username, an address), counted by
+    `counter` ("account" or "address").
 
     A key is stored as a keyed digest: the same size however long the input, and no username or address
     in Redis for whoever can read it.
     """
 
-    def __init__(self, connection: redis.Redis, prefix: str, limit: int, window: int, secret: bytes) -> None:
+    def __init__(self, connection: redis.Redis, counter: str, limit: int, window: int, secret: bytes) -> None:
         self.redis = connection
-        self.prefix = prefix
+        self.counter = counter
         self.limit = limit
         self.window = window
         self.secret = secret
 
     def _name(self, key: str) -> str:
         digest = hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest()[:32]
-        return f"hl:limit:{self.prefix}:{digest}"
+        return keys.login_attempts(self.counter, digest)
 
     def hit(self, key: str) -> bool:
         """Count an attempt; True while within the limit."""
@@ -131,8 +134,8 @@ class LoginThrottle:
 
     def __init__(self, connection: redis.Redis, secret: bytes, *, per_account: int = 5, per_address: int = 20,
                  window: int = 15 * 60) -> None:
-        self.accounts = AttemptLimiter(connection, "login:account", per_account, window, secret)
-        self.addresses = AttemptLimiter(connection, "login:address", per_address, window, secret)
+        self.accounts = AttemptLimiter(connection, "account", per_account, window, secret)
+        self.addresses = AttemptLimiter(connection, "address", per_address, window, secret)
 
     def begin(self, username: str | None, address: str) -> int:
         """Count an attempt. 0: go on and check the password; otherwise the seconds to wait.

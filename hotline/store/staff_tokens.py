@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import redis
 
-KEY = "hl:staff:tokens"  # SHA-256 of a token -> {"name", "created", "expires"} (before expiry existed: the name)
-USED = "hl:staff:tokens:used"  # SHA-256 of a token -> when it last opened the API
+from hotline.store import keys
+
+KEY = keys.STAFF_TOKENS  # SHA-256 of a token -> {"name", "created", "expires"} (before expiry existed: the name)
+USED = keys.STAFF_TOKENS_USED  # SHA-256 of a token -> when it last opened the API
 ID_LENGTH = 12
 DAY = 24 * 3600
 

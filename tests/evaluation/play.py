@@ -2,7 +2,7 @@
 
 The only fake is Twilio's side: requests signed exactly as Twilio signs them (hotline/devtools/signed.py). The app,
 the engine, the stores and Redis are the real ones. What is read back per input:
-  - the assessments recorded in the transcript (`hl:transcript:{number}`) by that one webhook;
+  - the assessments recorded in the transcript (`keys.transcript(number)`) by that one webhook;
   - the reply as the parent gets it: the <Message> bodies (SMS) or the <Say> texts (voice) of the TwiML answer.
 """
 
@@ -22,6 +22,7 @@ from hotline import create_app
 from hotline.devtools.signed import SignedTwilio, new_sid
 from hotline.services import Services, build_services
 from hotline.settings import Settings
+from hotline.store import keys
 from tests.evaluation.replies import Boilerplate
 from tests.evaluation.sets import RANK, Conversation, EvalSet, Message
 
@@ -88,10 +89,10 @@ class Hotline:
         return next(self._numbers)
 
     def transcript_length(self, number: str) -> int:
-        return int(self.services.redis.llen(f"hl:transcript:{number}"))
+        return int(self.services.redis.llen(keys.transcript(number)))
 
     def assessments_since(self, number: str, start: int) -> list[dict[str, Any]]:
-        entries = [json.loads(raw) for raw in self.services.redis.lrange(f"hl:transcript:{number}", start, -1)]
+        entries = [json.loads(raw) for raw in self.services.redis.lrange(keys.transcript(number), start, -1)]
         return [e for e in entries if e.get("dir") == "assessment"]
 
     def heard_since(self, number: str, start: int, reply: str) -> Heard:

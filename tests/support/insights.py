@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hotline.devtools.signed import reply_texts
+from hotline.store import keys
 from tests.support.reminders import run_worker
 from tests.test_voice import Call, in_language
 
@@ -45,11 +46,11 @@ class Seeded:
         lists the sections its guidance drew on (a text's session, a call's state)."""
         found: dict[str, set[str]] = {}
         for number in NUMBERS:
-            raw = redis.get(f"hl:session:{number}")
+            raw = redis.get(keys.session(number))
             if raw:
                 found.setdefault(number, set()).update(json.loads(raw).get("sections", ()))
         for sid in self.call_sids:
-            state = json.loads(redis.get(f"hl:call:{sid}"))
+            state = json.loads(redis.get(keys.call(sid)))
             engine = json.loads(state.get("engine") or "{}")
             found.setdefault(state["number"], set()).update(engine.get("sections", ()))
         return Counter(section for sections in found.values() for section in sections)
