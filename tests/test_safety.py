@@ -828,7 +828,8 @@ def test_the_parents_fear_is_not_the_babys(text: str, level: Level | None) -> No
 
 @pytest.mark.parametrize(("text", "level"), [
     ("va a cumplir tres meses la semana que entra y tiene treinta y ocho de temperatura", Level.URGENT),
-    ("hola mi hijo tiene once meses y le tiemblan las piernas nada más cuando se para, es porque está débil", Level.SOON),
+    ("hola mi hijo tiene once meses y le tiemblan las piernas nada más cuando se para, es porque está débil",
+     Level.SOON),
     ("he's six weeks and not that interested in his bottle today, he takes a little and falls asleep", Level.URGENT),
     ("She turned 6 months last week, 38.9 C and a runny nose, no shaking", Level.SOON),
     ("Tengo una bebé de 6 semanas. ¿Envolverla ayuda con los temblores? Me da miedo que se caliente mucho", None),
