@@ -22,6 +22,9 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from hotline.errors import PermanentSendError as PermanentSendError
+from hotline.errors import SendError as SendError
+from hotline.errors import TransientSendError as TransientSendError
 from hotline.privacy import NumberRefs
 from hotline.settings import TWILIO_API, Settings
 
@@ -43,23 +46,6 @@ PERMANENT_CODES = {21211, 21214, 21217, 21610, 21612, 21614, 30003, 30005, 30006
 class SentMessage:
     sid: str
     status: str
-
-
-class SendError(Exception):
-    """A text could not be sent."""
-
-    def __init__(self, message: str, *, code: int | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
-class TransientSendError(SendError):
-    """Worth retrying later: rate limits (429/20429), Twilio 5xx, network failures."""
-
-
-class PermanentSendError(SendError):
-    """Will never succeed for this number: unsubscribed (21610), invalid (21211), unreachable (21614)."""
 
 
 class Sender(Protocol):

@@ -16,6 +16,7 @@ import redis
 from rq import Queue, Retry
 
 from hotline.channels.segments import non_gsm7_characters
+from hotline.errors import EnrollmentError as EnrollmentError
 from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
@@ -60,10 +61,6 @@ LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when mat
 
 # What {baby_name} says when the parent gave no name, in the enrollment's language.
 UNNAMED_BABY = {"en": "your baby", "es": "su bebé"}
-
-class EnrollmentError(ValueError):
-    """Staff input that cannot be enrolled; the message says why."""
-
 
 @dataclass(frozen=True)
 class EnrollResult:
