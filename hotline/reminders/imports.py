@@ -1,7 +1,7 @@
 """CSV imports of enrollments: how a file is read, what is refused before anything runs, and the report.
 
 Every edge uses these rules: the dashboard and the API (through the background job in import_jobs.py)
-and `hotline import`. Rows themselves are checked and enrolled by Reminders.import_csv, with the same
+and `hotline import`. Rows themselves are checked and enrolled by EnrollmentRules.import_csv, with the same
 checks as one enrollment.
 """
 

@@ -10,23 +10,22 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import redis
 from rq import Queue, Retry
 
-from hotline.channels.segments import non_gsm7_characters
 from hotline.errors import EnrollmentError as EnrollmentError
 from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
-from hotline.reminders.imports import IMPORT_BATCH, ROW_ERROR, ImportReport, csv_rows
+from hotline.reminders.enrollment import EnrollmentRules, EnrollResult
+from hotline.reminders.imports import IMPORT_BATCH, ImportReport
 from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
-from hotline.reminders.schedules import LANGUAGES, ReminderSchedule, ScheduleStore, render
+from hotline.reminders.schedules import ReminderSchedule, ScheduleStore, render
 from hotline.reminders.store import (
     ACTIVE,
-    CANCELLED,
     COMPLETED,
     ENDED,
     Enrollment,
@@ -61,12 +60,6 @@ LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when mat
 
 # What {baby_name} says when the parent gave no name, in the enrollment's language.
 UNNAMED_BABY = {"en": "your baby", "es": "su bebé"}
-
-@dataclass(frozen=True)
-class EnrollResult:
-    enrollment: Enrollment
-    created: bool  # False: the number was already in this schedule
-
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
@@ -123,8 +116,10 @@ class Reminders:
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
         self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings))
         self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
+        self.rules = EnrollmentRules(settings, self.schedules, self.enrollments, self.quiet, self.refs,
+                                     enrolled=self.ensure_dispatcher)
 
-    # --- enrollment -----------------------------------------------------------------------------------
+    # --- enrollment (the rules live in hotline/reminders/enrollment.py) ---------------------------------
 
     def zone(self, enrollment: Enrollment) -> ZoneInfo:
         return zone_for_number(enrollment.number, self.settings.default_timezone, enrollment.zone)
@@ -132,161 +127,28 @@ class Reminders:
     def enroll(self, raw_number: str, schedule_name: str = "checkin", *, channel: str = "staff",
                language: str = "en", zone: str | None = None, baby_name: str | None = None,
                now: datetime | None = None, restart: bool = True, trusted: bool = False) -> EnrollResult:
-        """Enroll a number. Raises EnrollmentError with the reason.
-
-        Staff input is checked strictly; `trusted` is for the E.164 number Twilio says a parent texted
-        from, kept as is (carriers use numbers phonenumbers may not know yet).
-        """
-        moment = _now(now)
-        enrollment, due = self._prepare(raw_number, schedule_name, channel, language, zone, baby_name, moment,
-                                        trusted)
-        created, eid = self.enrollments.add(enrollment, due, restart=restart)
-        stored = self.enrollments.get(eid)
-        assert stored is not None
-        if created:
-            log.info("enrolled %s in %s by %s as %s", self.refs.of(enrollment.number), enrollment.schedule,
-                     channel, eid)
-            self.ensure_dispatcher()
-        return EnrollResult(stored, created)
-
-    def _prepare(self, raw_number: str, schedule_name: str, channel: str, language: str, zone: str | None,
-                 baby_name: str | None, moment: datetime, trusted: bool = False,
-                 schedule: ReminderSchedule | None = None) -> tuple[Enrollment, float | None]:
-        """The checked enrollment and its first wake-up; raises EnrollmentError with the reason."""
-        from hotline.phone import E164, normalize_number
-
-        number = raw_number if trusted and E164.match(raw_number) else normalize_number(
-            raw_number, self.settings.default_region)
-        if not number:
-            raise EnrollmentError(f"'{raw_number}' is not a valid phone number; "
-                                  "use E.164 (+15551234567) or a national number")
-        schedule = schedule or self.schedules.get(schedule_name)
-        if schedule is None:
-            raise EnrollmentError(f"no schedule named '{schedule_name}'")
-        if language not in LANGUAGES:
-            raise EnrollmentError(f"language must be one of {', '.join(LANGUAGES)}, got '{language}'")
-        if zone is not None and not isinstance(zone, str) or baby_name is not None and not isinstance(baby_name, str):
-            raise EnrollmentError("timezone and baby_name must be text")
-        if zone:
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'America' is a directory
-                raise EnrollmentError(f"unknown time zone '{zone}' (use an IANA name like America/Chicago)") from None
-        if baby_name is not None:
-            baby_name = baby_name.strip() or None
-        if baby_name and (len(baby_name) > 30 or non_gsm7_characters(baby_name) or "{" in baby_name):
-            raise EnrollmentError("baby_name: 30 plain characters at most")
-        enrollment = Enrollment("", number, schedule.name, moment.timestamp(), language, -1, ACTIVE,
-                                zone or None, baby_name, channel)
-        return enrollment, self._first_due(schedule, enrollment, moment)
+        """Enroll a number (EnrollmentRules.enroll)."""
+        return self.rules.enroll(raw_number, schedule_name, channel=channel, language=language, zone=zone,
+                                 baby_name=baby_name, now=now, restart=restart, trusted=trusted)
 
     def enroll_many(self, numbers: Iterable[str], schedule_name: str = "checkin", *, channel: str = "import",
                     language: str = "en", now: datetime | None = None, chunk: int = 1000) -> tuple[int, int]:
-        """Enroll many numbers (imports, benchmarks) with the same checks as enroll(), written in
-        pipelined chunks: (enrolled, already enrolled). Numbers already in the schedule are kept as is."""
-        moment = _now(now)
-        schedule = self.schedules.get(schedule_name)
-        if schedule is None:
-            raise EnrollmentError(f"no schedule named '{schedule_name}'")
-        created = duplicates = 0
-        batch: list[tuple[Enrollment, float | None]] = []
-
-        def flush() -> None:
-            nonlocal created, duplicates
-            for was_created, _ in self.enrollments.add_many(batch):
-                created += was_created
-                duplicates += not was_created
-            batch.clear()
-
-        for number in numbers:
-            batch.append(self._prepare(number, schedule_name, channel, language, None, None, moment,
-                                       schedule=schedule))
-            if len(batch) >= chunk:
-                flush()
-        flush()
-        if created:
-            self.ensure_dispatcher()
-        return created, duplicates
-
-    def _first_due(self, schedule: ReminderSchedule, enrollment: Enrollment, now: datetime) -> float | None:
-        if not schedule.active:
-            return None
-        planned = plan_next(schedule, datetime.fromtimestamp(enrollment.enrolled_at, UTC),
-                            enrollment.last_offset, self.zone(enrollment), self.quiet, now)
-        return planned.due.timestamp() if planned else None
-
-    def cancel(self, eid: str, reason: str = "cancelled by staff") -> Enrollment | None:
-        enrollment = self.enrollments.get(eid)
-        if enrollment is None:
-            return None
-        self.enrollments.end(eid, CANCELLED, reason)
-        return self.enrollments.get(eid)
-
-    def replan(self, schedule_name: str, now: datetime | None = None) -> int:
-        """After a schedule is saved, activated or deactivated: new wake-up times for its enrollments."""
-        schedule = self.schedules.get(schedule_name)
-        moment = _now(now)
-        count = 0
-        for enrollment in self.enrollments.in_schedule(schedule_name):
-            if enrollment.status != ACTIVE:
-                continue
-            due = self._first_due(schedule, enrollment, moment) if schedule else None
-            if due is None:
-                self.enrollments.sleep(enrollment.id)
-            else:
-                self.enrollments.wake_at(enrollment.id, due)
-            count += 1
-        if count:
-            self.ensure_dispatcher()
-        return count
-
-    def active_count(self, schedule_name: str) -> int:
-        return self.enrollments.active_count(schedule_name)
+        return self.rules.enroll_many(numbers, schedule_name, channel=channel, language=language, now=now,
+                                      chunk=chunk)
 
     def import_csv(self, text: str, schedule_name: str = "checkin", *, now: datetime | None = None,
                    batch: int = IMPORT_BATCH,
                    progress: Callable[[ImportReport], None] | None = None) -> ImportReport:
-        """Enroll every good row; report bad ones with their line numbers. Importing twice adds nothing.
+        return self.rules.import_csv(text, schedule_name, now=now, batch=batch, progress=progress)
 
-        Columns: number (required), schedule, language, timezone, baby_name (hotline/reminders/imports.py
-        reads the file; check_csv there refuses a file as a whole). Each row gets the checks enroll()
-        makes; `batch` rows at a time are then written in one pipelined round trip, and `progress` is
-        called with the report so far before the first batch and after each one.
-        """
-        rows = list(csv_rows(text))
-        if rows and rows[0][0] == -1:
-            return ImportReport(errors=[(1, rows[0][1]["error"])])
-        moment = _now(now)
-        report = ImportReport(rows_total=len(rows))
-        schedules: dict[str, ReminderSchedule | None] = {}
-        if progress:
-            progress(report)
-        for start in range(0, len(rows), max(1, batch)):
-            chunk = rows[start:start + max(1, batch)]
-            prepared: list[tuple[Enrollment, float | None]] = []
-            for line, row in chunk:
-                if ROW_ERROR in row:  # a line the CSV reader could not read: reported, and the import goes on
-                    report.errors.append((line, row[ROW_ERROR]))
-                    continue
-                name = row.get("schedule") or schedule_name
-                if name not in schedules:
-                    schedules[name] = self.schedules.get(name)
-                try:
-                    prepared.append(self._prepare(
-                        row.get("number", ""), name, "import", (row.get("language") or "en").lower(),
-                        row.get("timezone") or None, row.get("baby_name") or None, moment,
-                        schedule=schedules[name]))
-                except EnrollmentError as error:
-                    report.errors.append((line, str(error)))
-            for created, _ in self.enrollments.add_many(prepared):  # kept as is when already enrolled
-                report.imported += created
-                report.duplicates += not created
-            report.rows_done += len(chunk)
-            if progress:
-                progress(report)
-        if report.imported:
-            self.ensure_dispatcher()
-        return report
+    def cancel(self, eid: str, reason: str = "cancelled by staff") -> Enrollment | None:
+        return self.rules.cancel(eid, reason)
+
+    def replan(self, schedule_name: str, now: datetime | None = None) -> int:
+        return self.rules.replan(schedule_name, now)
+
+    def active_count(self, schedule_name: str) -> int:
+        return self.enrollments.active_count(schedule_name)
 
     # --- check-ins ---------------------------------------------------------------------------------------
 
