@@ -8,7 +8,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,7 +30,7 @@ from hotline.reminders.store import (
     Enrollment,
     EnrollmentStore,
 )
-from hotline.sender import PermanentSendError, Sender, TransientSendError
+from hotline.sender import NO_LOOKUP, PermanentSendError, Sender, TransientSendError
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,35 +73,6 @@ def claim_time(value: bytes | str | None) -> float:
         return float(text.partition(":")[0])
     except ValueError:
         return 0.0
-
-
-@dataclass(frozen=True)
-class FoundMessage:
-    sid: str
-    status: str
-
-
-NO_LOOKUP = FoundMessage("", "")  # the sender cannot list what it sent (the console outbox)
-
-
-def find_sent(sender: Sender, to: str, body: str, since: float) -> FoundMessage | None:
-    """The message with this exact body sent to `to` since `since` (epoch), asked of Twilio's message list.
-
-    Twilio has no idempotency key; this is how a send abandoned by a dead worker is told apart from
-    one that never left: the claim's time bounds the search, the rendered body identifies the step.
-    """
-    client = getattr(sender, "client", None)
-    if client is None:
-        return NO_LOOKUP
-    kwargs: dict[str, object] = {"to": to, "limit": 50, "page_size": 50}
-    from_number = getattr(sender, "from_number", None)
-    if from_number and not getattr(sender, "messaging_service_sid", None):
-        kwargs["from_"] = from_number
-    for message in client.messages.list(**kwargs):
-        created = message.date_created
-        if message.body == body and (created is None or created.timestamp() >= since):
-            return FoundMessage(str(message.sid), str(message.status or "queued"))
-    return None
 
 
 class Reminders:
@@ -336,7 +306,7 @@ class Reminders:
                 self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
                 return "busy"
             try:
-                found = find_sent(sender, enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
+                found = sender.find_sent(enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
             except Exception as error:  # Twilio unreachable: keep the claim, ask again once it is stale
                 log.warning("reminder %s:%s: could not check Twilio for an abandoned send (%s)", eid, offset,
                             type(error).__name__)
