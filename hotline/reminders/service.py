@@ -19,6 +19,7 @@ from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
+from hotline.reminders.delivery import DeliveryOutcome, Pacer
 from hotline.reminders.enrollment import EnrollmentRules, EnrollResult
 from hotline.reminders.imports import IMPORT_BATCH, ImportReport
 from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
@@ -86,6 +87,7 @@ class Reminders:
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
         self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings))
         self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
+        self.pacer = Pacer.for_settings(settings, connection)
         self.rules = EnrollmentRules(settings, self.schedules, self.enrollments, self.quiet, self.refs,
                                      enrolled=self.ensure_dispatcher)
 
@@ -177,12 +179,8 @@ class Reminders:
 
     # --- delivery -----------------------------------------------------------------------------------
 
-    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> str:
-        """Send the enrollment's due step at most once. Safe to run twice, or after a crash.
-
-        Returns what happened (for tests and logs): sent, not_due, quiet, opted_out, duplicate, busy,
-        reconciled, retry, gave_up, ended, completed, inactive, unreplicated.
-        """
+    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
+        """Send the enrollment's due step at most once. Safe to run twice, or after a crash."""
         outcome = self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
         self.metrics.reminder(outcome)
         return outcome
@@ -198,10 +196,10 @@ class Reminders:
         schedules: dict[str, ReminderSchedule | None] = {}
         for name in {r.schedule for r in records.values()}:
             self._schedule(name, schedules)
-        counts: list[Counter[str]] = []
+        counts: list[Counter[DeliveryOutcome]] = []
 
         def run(part: list[str], part_sender: Sender) -> None:
-            outcomes: Counter[str] = Counter()
+            outcomes: Counter[DeliveryOutcome] = Counter()
             counts.append(outcomes)  # one counter per thread, added up at the end
             for eid in part:
                 try:
@@ -211,7 +209,7 @@ class Reminders:
                 except Exception:
                     # One bad enrollment must not hold up the batch: it stays leased and comes back.
                     log.exception("reminder enrollment %s: delivery failed", eid)
-                    outcome = "error"
+                    outcome = DeliveryOutcome.ERROR
                 outcomes[outcome] += 1
                 self.metrics.reminder(outcome)
 
@@ -224,7 +222,7 @@ class Reminders:
             with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reminder-send") as pool:
                 for future in [pool.submit(run, part, s) for part, s in zip(parts, senders, strict=True)]:
                     future.result()
-        return dict(sum(counts, Counter()))
+        return {outcome.value: count for outcome, count in sum(counts, Counter()).items()}
 
     def _schedule(self, name: str, cache: dict[str, ReminderSchedule | None]) -> ReminderSchedule | None:
         if name not in cache:
@@ -232,20 +230,20 @@ class Reminders:
         return cache[name]
 
     def _deliver(self, eid: str, enrollment: Enrollment | None, sender: Sender, moment: datetime,
-                 schedules: dict[str, ReminderSchedule | None]) -> str:
+                 schedules: dict[str, ReminderSchedule | None]) -> DeliveryOutcome:
         if enrollment is None or enrollment.status != ACTIVE:
             self.enrollments.sleep(eid)
-            return "inactive"
+            return DeliveryOutcome.INACTIVE
         schedule = self._schedule(enrollment.schedule, schedules)
         if schedule is None or not schedule.active:
             self.enrollments.sleep(eid)  # deactivating stops it; activating again replans
-            return "inactive"
+            return DeliveryOutcome.INACTIVE
         zone = self.zone(enrollment)
         enrolled_at = datetime.fromtimestamp(enrollment.enrolled_at, UTC)
         planned = plan_next(schedule, enrolled_at, enrollment.last_offset, zone, self.quiet, moment)
         if planned is None:
             self.enrollments.advance(enrollment, enrollment.last_offset, COMPLETED, "all steps handled")
-            return "completed"
+            return DeliveryOutcome.COMPLETED
         for step in planned.skipped:
             self.enrollments.write_log(eid, step.offset_minutes, {"status": "skipped", "error": "late",
                                                                   "at": moment.timestamp()})
@@ -254,11 +252,11 @@ class Reminders:
         offset = planned.step.offset_minutes
         if planned.due > moment:
             self.enrollments.wake_at(eid, planned.due.timestamp())
-            return "not_due"
+            return DeliveryOutcome.NOT_DUE
         allowed = next_allowed(moment, zone, self.quiet)
         if allowed > moment:  # late (retries, a backlog) and now inside quiet hours
             self.enrollments.wake_at(eid, allowed.timestamp())
-            return "quiet"
+            return DeliveryOutcome.QUIET
 
         def move_on(status: str = ACTIVE, reason: str = "") -> None:
             self.metrics.reminder("late", skipped_late)
@@ -283,35 +281,35 @@ class Reminders:
             self.enrollments.release(eid, offset)
             self.enrollments.wake_at(eid, moment.timestamp() + UNREPLICATED_RETRY_SECONDS)
             log.warning("reminder %s:%s: no replica confirmed its claim; not sent yet", eid, offset)
-            return "unreplicated"
+            return DeliveryOutcome.UNREPLICATED
         if result == "moved":
-            return "duplicate"  # another run handled this step and moved the enrollment on
+            return DeliveryOutcome.DUPLICATE  # another run handled this step and moved the enrollment on
         if result == "opted_out":
             self.enrollments.write_log(eid, offset, {"status": "skipped", "error": "opted out",
                                                      "at": moment.timestamp()})
             move_on()
-            return "opted_out"
+            return DeliveryOutcome.OPTED_OUT
         reconciled = False
         if result == "held":
             if entry.get("sid") or entry.get("status") in ("failed", "unknown"):
                 move_on()  # sent (or settled) by another run that did not get to move on
-                return "duplicate"
+                return DeliveryOutcome.DUPLICATE
             claimed = claim_time(held)
             if time.time() - claimed <= self.settings.reminder_claim_stale_seconds:
                 self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return "busy"
+                return DeliveryOutcome.BUSY
             # A worker died (or its request failed on the network) between claiming and recording:
             # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
             if not self.enrollments.take_over(eid, offset, held, time.time(), token, replicas):
                 self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return "busy"
+                return DeliveryOutcome.BUSY
             try:
                 found = sender.find_sent(enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
             except Exception as error:  # Twilio unreachable: keep the claim, ask again once it is stale
                 log.warning("reminder %s:%s: could not check Twilio for an abandoned send (%s)", eid, offset,
                             type(error).__name__)
                 self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return "busy"
+                return DeliveryOutcome.BUSY
             if found is NO_LOOKUP:
                 # This sender cannot be asked: at most once wins, the step is not sent again.
                 self.enrollments.write_log(eid, offset, {**entry, "status": "unknown",
@@ -319,7 +317,7 @@ class Reminders:
                                                          "at": moment.timestamp()})
                 move_on()
                 log.warning("reconciled an abandoned claim on reminder %s:%s (not resent)", eid, offset)
-                return "reconciled"
+                return DeliveryOutcome.RECONCILED
             if found is not None:
                 self.metrics.reminder("late", skipped_late)
                 self.enrollments.record_sent_and_advance(
@@ -327,11 +325,11 @@ class Reminders:
                                          "attempts": int(entry.get("attempts", 0)) + 1, "at": moment.timestamp()},
                     checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
                 log.info("reminder %s:%s: the abandoned send had reached Twilio; recorded, not resent", eid, offset)
-                return "reconciled"
+                return DeliveryOutcome.RECONCILED
             reconciled = True  # Twilio has no such message: send it now (this run holds the claim)
 
         attempts = int(entry.get("attempts", 0)) + 1
-        self.pace()
+        self.pacer.wait()
         try:
             sent = sender.send(enrollment.number, body)
         except TransientSendError as error:
@@ -346,45 +344,30 @@ class Reminders:
                                                          "error": f"gave up: {error.code or 'network'}",
                                                          "at": moment.timestamp()})
                 move_on()
-                return "gave_up"
+                return DeliveryOutcome.GAVE_UP
             self.enrollments.write_log(eid, offset, {"status": "retrying", "attempts": attempts,
                                                      "error": str(error.code or "network"),
                                                      "at": moment.timestamp()})
             self.enrollments.wake_at(eid, moment.timestamp() + BACKOFF_SECONDS[attempts - 1])
-            return "retry"
+            return DeliveryOutcome.RETRY
         except PermanentSendError as error:
             self.enrollments.write_log(eid, offset, {"status": "failed", "attempts": attempts,
                                                      "error": str(error.code), "at": moment.timestamp()})
             move_on(ENDED, f"twilio error {error.code}")
             log.info("reminder enrollment %s ended: twilio error %s", eid, error.code)
-            return "ended"
+            return DeliveryOutcome.ENDED
         # The MessageSid, the sent record and the next wake-up in one round trip.
         self.metrics.reminder("late", skipped_late)
         self.enrollments.record_sent_and_advance(
             enrollment, offset, {"status": sent.status, "sid": sent.sid, "attempts": attempts,
                                  "at": moment.timestamp()},
             checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
-        return "resent" if reconciled else "sent"
+        return DeliveryOutcome.RESENT if reconciled else DeliveryOutcome.SENT
 
     def _next_due(self, schedule: ReminderSchedule, enrolled_at: datetime, offset: int, zone: ZoneInfo,
                   moment: datetime) -> float | None:
         after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
         return after.due.timestamp() if after else None
-
-    def pace(self) -> None:
-        """At most settings.sends_per_second sends per second per sender, across all workers.
-
-        Each send reserves the next free slot, 1/rate after the previous one, on Redis' clock (one
-        round trip), then sleeps until it: sends are evenly spaced, with no burst at the start of
-        each second, so any window of a few seconds sees the configured rate.
-        """
-        sps = self.settings.sends_per_second
-        if not sps:
-            return
-        sender_id = self.settings.twilio_messaging_service_sid or self.settings.twilio_from_number or "outbox"
-        wait = float(self.enrollments.reserve_slot(f"hl:rem:pace:{sender_id}", 1.0 / sps))
-        if wait > 0:
-            time.sleep(wait)
 
     # --- staff views ---------------------------------------------------------------------------------
 
