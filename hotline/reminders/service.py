@@ -1,15 +1,12 @@
-"""Reminders end to end: enroll, plan, dispatch due steps to RQ, deliver each step at most once."""
+"""Reminders end to end, the service the app, the workers and the CLI hold: enrolling and the schedule rules
+(enrollment.py), the dispatcher chain that hands due steps to RQ (here), delivering each step at most once
+(delivery.py), and the staff's views of what is coming and what went out."""
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import redis
 from rq import Queue, Retry
@@ -19,24 +16,14 @@ from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
-from hotline.reminders.delivery import DeliveryOutcome, Pacer
+from hotline.reminders.delivery import Delivery, DeliveryOutcome, Pacer
 from hotline.reminders.enrollment import EnrollmentRules, EnrollResult
 from hotline.reminders.imports import IMPORT_BATCH, ImportReport
-from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
-from hotline.reminders.schedules import ReminderSchedule, ScheduleStore, render
-from hotline.reminders.store import (
-    ACTIVE,
-    COMPLETED,
-    ENDED,
-    Enrollment,
-    EnrollmentStore,
-)
-from hotline.sender import NO_LOOKUP, PermanentSendError, Sender, TransientSendError
+from hotline.reminders.planning import QuietHours
+from hotline.reminders.schedules import ReminderSchedule, ScheduleStore
+from hotline.reminders.store import Enrollment, EnrollmentStore
+from hotline.sender import Sender
 from hotline.settings import Settings
-
-log = logging.getLogger(__name__)
-
-
 
 DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # Tuning, from Settings (HOTLINE_REMINDER_*):
@@ -49,31 +36,14 @@ DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # - reminder_send_threads: texts of one batch in flight at once, each thread with its own HTTP session.
 # Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
 UNPACED_TAKE = 20_000
-BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)  # transient Twilio errors; then the step is given up
 DISPATCHER_KEY = "hl:rem:dispatcher"
 DELIVER = "workers.reminders.deliver"
 DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
-UNREPLICATED_RETRY_SECONDS = 5.0  # a claim no replica confirmed: looked at again this soon
-LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when matching a message's time
 
-
-# What {baby_name} says when the parent gave no name, in the enrollment's language.
-UNNAMED_BABY = {"en": "your baby", "es": "su bebé"}
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
-
-
-def claim_time(value: bytes | str | None) -> float:
-    """When a claim was taken: its value is "epoch[:token]"."""
-    if not value:
-        return 0.0
-    text = value.decode() if isinstance(value, bytes) else value
-    try:
-        return float(text.partition(":")[0])
-    except ValueError:
-        return 0.0
 
 
 class Reminders:
@@ -87,14 +57,12 @@ class Reminders:
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
         self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings))
         self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
-        self.pacer = Pacer.for_settings(settings, connection)
+        self.delivery = Delivery(settings, self.schedules, self.enrollments, self.quiet, self.metrics,
+                                 Pacer.for_settings(settings, connection))
         self.rules = EnrollmentRules(settings, self.schedules, self.enrollments, self.quiet, self.refs,
                                      enrolled=self.ensure_dispatcher)
 
     # --- enrollment (the rules live in hotline/reminders/enrollment.py) ---------------------------------
-
-    def zone(self, enrollment: Enrollment) -> ZoneInfo:
-        return zone_for_number(enrollment.number, self.settings.default_timezone, enrollment.zone)
 
     def enroll(self, raw_number: str, schedule_name: str = "checkin", *, channel: str = "staff",
                language: str = "en", zone: str | None = None, baby_name: str | None = None,
@@ -180,194 +148,18 @@ class Reminders:
     # --- delivery -----------------------------------------------------------------------------------
 
     def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
-        """Send the enrollment's due step at most once. Safe to run twice, or after a crash."""
-        outcome = self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
-        self.metrics.reminder(outcome)
-        return outcome
+        """Send the enrollment's due step at most once (Delivery.deliver)."""
+        return self.delivery.deliver(eid, sender, now)
 
     def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
                      sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:
-        """Deliver a batch: records read in one round trip, each schedule read once, one sender (one
-        HTTP session) per thread. Every guarantee is checked per text, atomically, at send time (see
-        _deliver), so `threads` only overlaps the waits on Twilio and Redis.
-        """
-        moment = _now(now)
-        records = self.enrollments.get_many(ids)
-        schedules: dict[str, ReminderSchedule | None] = {}
-        for name in {r.schedule for r in records.values()}:
-            self._schedule(name, schedules)
-        counts: list[Counter[DeliveryOutcome]] = []
-
-        def run(part: list[str], part_sender: Sender) -> None:
-            outcomes: Counter[DeliveryOutcome] = Counter()
-            counts.append(outcomes)  # one counter per thread, added up at the end
-            for eid in part:
-                try:
-                    outcome = self._deliver(eid, records.get(eid), part_sender, moment, schedules)
-                except redis.RedisError:
-                    raise  # the job fails and RQ retries it; what was sent is recorded
-                except Exception:
-                    # One bad enrollment must not hold up the batch: it stays leased and comes back.
-                    log.exception("reminder enrollment %s: delivery failed", eid)
-                    outcome = DeliveryOutcome.ERROR
-                outcomes[outcome] += 1
-                self.metrics.reminder(outcome)
-
-        threads = max(1, min(threads, len(ids)))
-        if threads == 1 or sender_factory is None:
-            run(list(ids), sender)
-        else:
-            parts = [list(ids[i::threads]) for i in range(threads)]
-            senders = [sender] + [sender_factory() for _ in range(threads - 1)]
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reminder-send") as pool:
-                for future in [pool.submit(run, part, s) for part, s in zip(parts, senders, strict=True)]:
-                    future.result()
-        return {outcome.value: count for outcome, count in sum(counts, Counter()).items()}
+        """Deliver a batch (Delivery.deliver_many): how many ended which way."""
+        return self.delivery.deliver_many(ids, sender, now, threads=threads, sender_factory=sender_factory)
 
     def _schedule(self, name: str, cache: dict[str, ReminderSchedule | None]) -> ReminderSchedule | None:
         if name not in cache:
             cache[name] = self.schedules.get(name)
         return cache[name]
-
-    def _deliver(self, eid: str, enrollment: Enrollment | None, sender: Sender, moment: datetime,
-                 schedules: dict[str, ReminderSchedule | None]) -> DeliveryOutcome:
-        if enrollment is None or enrollment.status != ACTIVE:
-            self.enrollments.sleep(eid)
-            return DeliveryOutcome.INACTIVE
-        schedule = self._schedule(enrollment.schedule, schedules)
-        if schedule is None or not schedule.active:
-            self.enrollments.sleep(eid)  # deactivating stops it; activating again replans
-            return DeliveryOutcome.INACTIVE
-        zone = self.zone(enrollment)
-        enrolled_at = datetime.fromtimestamp(enrollment.enrolled_at, UTC)
-        planned = plan_next(schedule, enrolled_at, enrollment.last_offset, zone, self.quiet, moment)
-        if planned is None:
-            self.enrollments.advance(enrollment, enrollment.last_offset, COMPLETED, "all steps handled")
-            return DeliveryOutcome.COMPLETED
-        for step in planned.skipped:
-            self.enrollments.write_log(eid, step.offset_minutes, {"status": "skipped", "error": "late",
-                                                                  "at": moment.timestamp()})
-        # Counted once the enrollment moves past them (below), not on every look that leaves them where they are.
-        skipped_late = len(planned.skipped)
-        offset = planned.step.offset_minutes
-        if planned.due > moment:
-            self.enrollments.wake_at(eid, planned.due.timestamp())
-            return DeliveryOutcome.NOT_DUE
-        allowed = next_allowed(moment, zone, self.quiet)
-        if allowed > moment:  # late (retries, a backlog) and now inside quiet hours
-            self.enrollments.wake_at(eid, allowed.timestamp())
-            return DeliveryOutcome.QUIET
-
-        def move_on(status: str = ACTIVE, reason: str = "") -> None:
-            self.metrics.reminder("late", skipped_late)
-            after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
-            final = status if (after or status != ACTIVE) else COMPLETED
-            self.enrollments.advance(enrollment, offset, final, reason,
-                                     after.due.timestamp() if after else None)
-
-        unnamed = UNNAMED_BABY.get(enrollment.language, UNNAMED_BABY["en"])
-        values = {"emergency": self.settings.emergency_number, "baby_name": enrollment.baby_name or unnamed}
-        body = render(planned.step.text.get(enrollment.language) or planned.step.text["en"], values)
-
-        # One round trip, atomically: the enrollment is still active at this step, the number has not
-        # opted out (checked at send time: a step due while stopped is dropped for good), and this
-        # run claims the step (SET NX). `entry` is the step's record so far.
-        token = uuid.uuid4().hex[:12]
-        replicas = self.settings.replicas_to_wait_for
-        result, entry, held = self.enrollments.claim(eid, enrollment, offset, time.time(), token, replicas)
-        if result == "unreplicated":
-            # No replica confirmed the claim in time: a failover now could lose it, and a resend follow. Send
-            # nothing; let the claim go and look again shortly (docs/operations.md#redis-failover).
-            self.enrollments.release(eid, offset)
-            self.enrollments.wake_at(eid, moment.timestamp() + UNREPLICATED_RETRY_SECONDS)
-            log.warning("reminder %s:%s: no replica confirmed its claim; not sent yet", eid, offset)
-            return DeliveryOutcome.UNREPLICATED
-        if result == "moved":
-            return DeliveryOutcome.DUPLICATE  # another run handled this step and moved the enrollment on
-        if result == "opted_out":
-            self.enrollments.write_log(eid, offset, {"status": "skipped", "error": "opted out",
-                                                     "at": moment.timestamp()})
-            move_on()
-            return DeliveryOutcome.OPTED_OUT
-        reconciled = False
-        if result == "held":
-            if entry.get("sid") or entry.get("status") in ("failed", "unknown"):
-                move_on()  # sent (or settled) by another run that did not get to move on
-                return DeliveryOutcome.DUPLICATE
-            claimed = claim_time(held)
-            if time.time() - claimed <= self.settings.reminder_claim_stale_seconds:
-                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return DeliveryOutcome.BUSY
-            # A worker died (or its request failed on the network) between claiming and recording:
-            # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
-            if not self.enrollments.take_over(eid, offset, held, time.time(), token, replicas):
-                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return DeliveryOutcome.BUSY
-            try:
-                found = sender.find_sent(enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
-            except Exception as error:  # Twilio unreachable: keep the claim, ask again once it is stale
-                log.warning("reminder %s:%s: could not check Twilio for an abandoned send (%s)", eid, offset,
-                            type(error).__name__)
-                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return DeliveryOutcome.BUSY
-            if found is NO_LOOKUP:
-                # This sender cannot be asked: at most once wins, the step is not sent again.
-                self.enrollments.write_log(eid, offset, {**entry, "status": "unknown",
-                                                         "error": "worker stopped mid-send; not resent",
-                                                         "at": moment.timestamp()})
-                move_on()
-                log.warning("reconciled an abandoned claim on reminder %s:%s (not resent)", eid, offset)
-                return DeliveryOutcome.RECONCILED
-            if found is not None:
-                self.metrics.reminder("late", skipped_late)
-                self.enrollments.record_sent_and_advance(
-                    enrollment, offset, {"status": found.status, "sid": found.sid, "reconciled": True,
-                                         "attempts": int(entry.get("attempts", 0)) + 1, "at": moment.timestamp()},
-                    checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
-                log.info("reminder %s:%s: the abandoned send had reached Twilio; recorded, not resent", eid, offset)
-                return DeliveryOutcome.RECONCILED
-            reconciled = True  # Twilio has no such message: send it now (this run holds the claim)
-
-        attempts = int(entry.get("attempts", 0)) + 1
-        self.pacer.wait()
-        try:
-            sent = sender.send(enrollment.number, body)
-        except TransientSendError as error:
-            if error.status is None:
-                # No answer (timeout, reset): the request may have reached Twilio. Keep the claim but
-                # mark it stale, so the next attempt checks Twilio's message list before resending.
-                self.enrollments.mark_stale(eid, offset, token)
-            else:
-                self.enrollments.release(eid, offset)  # Twilio answered: nothing went out
-            if attempts > len(BACKOFF_SECONDS):
-                self.enrollments.write_log(eid, offset, {"status": "failed", "attempts": attempts,
-                                                         "error": f"gave up: {error.code or 'network'}",
-                                                         "at": moment.timestamp()})
-                move_on()
-                return DeliveryOutcome.GAVE_UP
-            self.enrollments.write_log(eid, offset, {"status": "retrying", "attempts": attempts,
-                                                     "error": str(error.code or "network"),
-                                                     "at": moment.timestamp()})
-            self.enrollments.wake_at(eid, moment.timestamp() + BACKOFF_SECONDS[attempts - 1])
-            return DeliveryOutcome.RETRY
-        except PermanentSendError as error:
-            self.enrollments.write_log(eid, offset, {"status": "failed", "attempts": attempts,
-                                                     "error": str(error.code), "at": moment.timestamp()})
-            move_on(ENDED, f"twilio error {error.code}")
-            log.info("reminder enrollment %s ended: twilio error %s", eid, error.code)
-            return DeliveryOutcome.ENDED
-        # The MessageSid, the sent record and the next wake-up in one round trip.
-        self.metrics.reminder("late", skipped_late)
-        self.enrollments.record_sent_and_advance(
-            enrollment, offset, {"status": sent.status, "sid": sent.sid, "attempts": attempts,
-                                 "at": moment.timestamp()},
-            checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
-        return DeliveryOutcome.RESENT if reconciled else DeliveryOutcome.SENT
-
-    def _next_due(self, schedule: ReminderSchedule, enrolled_at: datetime, offset: int, zone: ZoneInfo,
-                  moment: datetime) -> float | None:
-        after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
-        return after.due.timestamp() if after else None
 
     # --- staff views ---------------------------------------------------------------------------------
 
