@@ -106,6 +106,7 @@ def paced(server: RedisServer, fake: FakeTwilio, sends_per_second: int = 10, sec
     connection = redis.Redis.from_url(server.url)
     connection.flushall()
     env = _env(server, fake, sends_per_second)
+    env["HOTLINE_QUIET_HOURS_START"] = env["HOTLINE_QUIET_HOURS_END"] = "00:00"
     reminders = Reminders(_settings(env), connection)
     now = datetime.now(UTC)
     from hotline.reminders.schedules import parse_schedule
@@ -113,8 +114,6 @@ def paced(server: RedisServer, fake: FakeTwilio, sends_per_second: int = 10, sec
     reminders.schedules.save(parse_schedule({"name": "paced", "description": "bench", "steps": [
         {"after": "1 minute", "text": {"en": "Bench check. Reply 1, 2 or 3. Text STOP to stop.",
                                        "es": "Control. Responda 1, 2 o 3. STOP para salir."}}]}))
-    env["HOTLINE_QUIET_HOURS_START"] = env["HOTLINE_QUIET_HOURS_END"] = "00:00"
-    reminders.quiet = type(reminders.quiet)((0, 0), (0, 0))
     reminders.enroll_many((f"+1646{2000000 + i:07d}" for i in range(400)), "paced", now=now - timedelta(minutes=2))
     since = len(fake.messages)
     processes = _workers(2, env, burst=False)

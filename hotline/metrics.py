@@ -48,7 +48,7 @@ ROUTES = ("/twilio/sms", "/twilio/status", "/twilio/voice", "/twilio/voice/gathe
 OTHER_ROUTE = "other"
 LEVELS = ("emergency", "urgent", "soon", "home")
 CHANNELS = ("sms", "voice")
-# A reminder step's outcome (hotline/reminders/service.py) -> the outcome counted; those not named are
+# A reminder step's DeliveryOutcome (hotline/reminders/delivery.py) -> the outcome counted; those not named are
 # bookkeeping (not due yet, handled by another run, already over) and not counted.
 REMINDER_OUTCOMES = {
     "sent": "sent", "resent": "sent",
@@ -122,7 +122,7 @@ class Metrics:
         self._outage[(channel, reply)].inc()
 
     def reminder(self, outcome: str, count: int = 1) -> None:
-        """A reminder step's outcome as hotline.reminders.service returns it (or "late" for a skipped step)."""
+        """A reminder step's DeliveryOutcome (hotline/reminders/delivery.py), or "late" for a skipped step."""
         counted = REMINDER_OUTCOMES.get(outcome)
         if counted is not None and count:
             self._reminders[counted].inc(count)

@@ -23,6 +23,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
+from hotline.errors import RedisNotConfigured as RedisNotConfigured
 from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ WORKER_RETRIES = 20
 # waits for a later run); a conversation's write waits briefly for one, and the parent is answered either way.
 CLAIM_WAIT_MS = 1000
 COMMIT_WAIT_MS = 250
-
-
-class RedisNotConfigured(RuntimeError):
-    """Neither REDIS_URL nor REDIS_SENTINELS is set."""
 
 
 def unavailable(error: BaseException) -> bool:

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import redis
 
-
-class RedisServerError(RuntimeError):
-    """No redis-server could be found or started."""
+from hotline.errors import RedisServerError as RedisServerError
 
 
 def find_redis_server() -> str:

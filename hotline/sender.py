@@ -22,6 +22,9 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from hotline.errors import PermanentSendError as PermanentSendError
+from hotline.errors import SendError as SendError
+from hotline.errors import TransientSendError as TransientSendError
 from hotline.privacy import NumberRefs
 from hotline.settings import TWILIO_API, Settings
 from hotline.store import keys
@@ -45,25 +48,22 @@ class SentMessage:
     status: str
 
 
-class SendError(Exception):
-    """A text could not be sent."""
-
-    def __init__(self, message: str, *, code: int | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
+@dataclass(frozen=True)
+class FoundMessage:
+    sid: str
+    status: str
 
 
-class TransientSendError(SendError):
-    """Worth retrying later: rate limits (429/20429), Twilio 5xx, network failures."""
-
-
-class PermanentSendError(SendError):
-    """Will never succeed for this number: unsubscribed (21610), invalid (21211), unreachable (21614)."""
+NO_LOOKUP = FoundMessage("", "")  # find_sent's answer from a sender that cannot list what it sent
 
 
 class Sender(Protocol):
     def send(self, to: str, body: str) -> SentMessage: ...
+
+    def find_sent(self, to: str, body: str, since: float) -> FoundMessage | None:
+        """The message with this exact body sent to `to` since `since` (epoch); None when there is none, NO_LOOKUP
+        when this sender cannot tell."""
+        ...
 
 
 class PooledHttpClient(HttpClient):
@@ -144,6 +144,19 @@ class TwilioSender:
             raise TransientSendError(f"could not reach Twilio: {type(error).__name__}") from None
         return SentMessage(sid=str(message.sid), status=str(message.status or "queued"))
 
+    def find_sent(self, to: str, body: str, since: float) -> FoundMessage | None:
+        """Asked of Twilio's message list. Twilio has no idempotency key; this is how a send abandoned by a dead
+        worker is told apart from one that never left: the claim's time bounds the search, the rendered body
+        identifies the step."""
+        kwargs: dict[str, object] = {"to": to, "limit": 50, "page_size": 50}
+        if self.from_number and not self.messaging_service_sid:
+            kwargs["from_"] = self.from_number
+        for message in self.client.messages.list(**kwargs):
+            created = message.date_created
+            if message.body == body and (created is None or created.timestamp() >= since):
+                return FoundMessage(str(message.sid), str(message.status or "queued"))
+        return None
+
 
 class ConsoleOutbox:
     """Development sender: prints each text and keeps the latest ones in Redis for staff to read."""
@@ -164,6 +177,9 @@ class ConsoleOutbox:
         print(f"\n[outbox] to {to}:\n{body}\n", file=stream, flush=True)  # type: ignore[call-overload]
         log.info("outbox text %s to %s", sid, self.refs.of(to))
         return SentMessage(sid=sid, status="sent")
+
+    def find_sent(self, to: str, body: str, since: float) -> FoundMessage | None:
+        return NO_LOOKUP  # the outbox keeps only the latest texts: it cannot say a text was never sent
 
     @staticmethod
     def read(connection: redis.Redis, limit: int = 50) -> list[dict[str, object]]:

@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from hotline.errors import SettingsError as SettingsError
+
 ROOT = Path(__file__).resolve().parent.parent
 TWILIO_API = "https://api.twilio.com"
-
-
-class SettingsError(ValueError):
-    """The configuration is wrong; the message names every variable to fix."""
 
 
 def _bool(value: str) -> bool:

@@ -91,9 +91,8 @@ def test_a_full_phone_call_and_reminder_sends_log_no_number_text_or_token(settin
     assert fake_twilio.bodies_to(PARENT)  # the check-in really went out
     body = fake_twilio.bodies_to(PARENT)[0]
     # Reconciling an abandoned send asks Twilio's message list with the number in the query string.
-    from hotline.reminders.service import find_sent
     from hotline.sender import TwilioSender
-    assert find_sent(TwilioSender(settings), PARENT, body, 0) is not None
+    assert TwilioSender(settings).find_sent(PARENT, body, 0) is not None
 
     out, err = capfd.readouterr()
     logged = all_logs.text + out + err

@@ -49,6 +49,6 @@ def deliver(enrollment_id: str, now: float | None = None) -> str:
     reminders = _reminders()
     sender = build_sender(reminders.settings, reminders.redis)
     try:
-        return reminders.deliver(enrollment_id, sender, _moment(now))
+        return reminders.deliver(enrollment_id, sender, _moment(now)).value
     finally:
         reminders.redis.close()

@@ -1,4 +1,8 @@
-"""`hotline schedules ...`, `hotline enroll`, `hotline import`, `hotline reminders ...`."""
+"""`hotline schedules ...`, `hotline enroll`, `hotline import`, `hotline reminders ...`.
+
+The rules are hotline/reminders/enrollment.py's; a named error they raise (hotline/errors.py) becomes a click error
+with the message _refusal gives it here (exit status 1).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ from pathlib import Path
 import click
 import yaml
 
+from hotline.errors import HotlineError, ImportRefused, ScheduleError, ScheduleInUse
 from hotline.privacy import mask_number
-from hotline.reminders.imports import ImportRefused, ImportReport, check_csv
-from hotline.reminders.schedules import ScheduleError, parse_schedule
-from hotline.reminders.service import EnrollmentError, Reminders
-from hotline.reminders.store import ACTIVE
+from hotline.reminders.imports import ImportReport, check_csv
+from hotline.reminders.schedules import parse_schedule
+from hotline.reminders.service import Reminders
 
 
 def _reminders() -> Reminders:
@@ -23,6 +27,16 @@ def _reminders() -> Reminders:
 
     settings = settings_with_dev_redis()
     return Reminders(settings, connect_redis(settings))
+
+
+def _refusal(error: HotlineError, file: Path | None = None) -> click.ClickException:
+    """A named error as the CLI says it: the file it came from first, and what to type instead."""
+    match error:
+        case ScheduleInUse(name=name, count=count):
+            return click.ClickException(f"'{name}' has {count} active enrollment(s); use --force to cancel them")
+        case ScheduleError() | ImportRefused() if file is not None:
+            return click.ClickException(f"{file}: {error}")
+    return click.ClickException(str(error))
 
 
 @click.group()
@@ -42,9 +56,10 @@ def schedules_list() -> None:
 @schedules.command("show")
 @click.argument("name")
 def schedules_show(name: str) -> None:
-    schedule = _reminders().schedules.get(name)
-    if schedule is None:
-        raise click.ClickException(f"no schedule named '{name}'")
+    try:
+        schedule = _reminders().rules.schedule(name)
+    except HotlineError as error:
+        raise _refusal(error) from None
     click.echo(yaml.safe_dump(schedule.to_dict(), allow_unicode=True, sort_keys=False))
 
 
@@ -53,21 +68,20 @@ def schedules_show(name: str) -> None:
 def schedules_save(file: Path) -> None:
     """Create or replace a schedule from a YAML or JSON file; its enrollments follow the new steps."""
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        schedule = parse_schedule(data)
-    except (ScheduleError, yaml.YAMLError) as error:
+        schedule = parse_schedule(yaml.safe_load(file.read_text(encoding="utf-8")))
+    except yaml.YAMLError as error:
         raise click.ClickException(f"{file}: {error}") from None
-    reminders = _reminders()
-    reminders.schedules.save(schedule)
-    moved = reminders.replan(schedule.name)
+    except HotlineError as error:
+        raise _refusal(error, file) from None
+    moved = _reminders().rules.save_schedule(schedule)
     click.echo(f"saved '{schedule.name}' ({len(schedule.steps)} steps); {moved} enrollment(s) replanned")
 
 
 def _set_active(name: str, active: bool) -> None:
-    reminders = _reminders()
-    if reminders.schedules.set_active(name, active) is None:
-        raise click.ClickException(f"no schedule named '{name}'")
-    reminders.replan(name)
+    try:
+        _reminders().rules.set_active(name, active)
+    except HotlineError as error:
+        raise _refusal(error) from None
     click.echo(f"'{name}' is {'active' if active else 'inactive'}")
 
 
@@ -88,18 +102,11 @@ def schedules_deactivate(name: str) -> None:
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Cancel its active enrollments too.")
 def schedules_delete(name: str, force: bool) -> None:
-    reminders = _reminders()
-    if reminders.schedules.get(name) is None:
-        raise click.ClickException(f"no schedule named '{name}'")
-    if name in reminders.schedules.shipped():
-        raise click.ClickException(f"'{name}' ships with the hotline; deactivate it instead")
-    active = [e for e in reminders.enrollments.in_schedule(name) if e.status == ACTIVE]
-    if active and not force:
-        raise click.ClickException(f"'{name}' has {len(active)} active enrollment(s); use --force to cancel them")
-    for enrollment in active:
-        reminders.cancel(enrollment.id, f"schedule '{name}' deleted")
-    reminders.schedules.delete(name)
-    click.echo(f"deleted '{name}' ({len(active)} enrollment(s) cancelled)")
+    try:
+        deleted = _reminders().rules.delete_schedule(name, cancel_active=force)
+    except HotlineError as error:
+        raise _refusal(error) from None
+    click.echo(f"deleted '{name}' ({deleted.cancelled} enrollment(s) cancelled)")
 
 
 @click.command()
@@ -111,10 +118,10 @@ def schedules_delete(name: str, force: bool) -> None:
 def enroll(number: str, schedule: str, language: str, zone: str | None, baby_name: str | None) -> None:
     """Enroll NUMBER in a reminder schedule."""
     try:
-        result = _reminders().enroll(number, schedule, channel="staff", language=language, zone=zone,
-                                     baby_name=baby_name)
-    except EnrollmentError as error:
-        raise click.ClickException(str(error)) from None
+        result = _reminders().rules.enroll(number, schedule, channel="staff", language=language, zone=zone,
+                                           baby_name=baby_name)
+    except HotlineError as error:
+        raise _refusal(error) from None
     e = result.enrollment
     if result.created:
         click.echo(f"enrolled {mask_number(e.number)} in '{e.schedule}' (enrollment {e.id})")
@@ -134,8 +141,8 @@ def import_(file: Path, schedule: str) -> None:
     reminders = _reminders()
     try:
         text = check_csv(file.read_bytes(), schedule, reminders.schedules, max_bytes=None)
-    except ImportRefused as refused:
-        raise click.ClickException(f"{file}: {refused}") from None
+    except HotlineError as error:
+        raise _refusal(error, file) from None
     with ExitStack() as stack:
         bar = None
 

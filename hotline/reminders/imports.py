@@ -1,7 +1,7 @@
 """CSV imports of enrollments: how a file is read, what is refused before anything runs, and the report.
 
 Every edge uses these rules: the dashboard and the API (through the background job in import_jobs.py)
-and `hotline import`. Rows themselves are checked and enrolled by Reminders.import_csv, with the same
+and `hotline import`. Rows themselves are checked and enrolled by EnrollmentRules.import_csv, with the same
 checks as one enrollment.
 """
 
@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from hotline.errors import ImportRefused as ImportRefused
 from hotline.reminders.schedules import ScheduleStore
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024  # about 150,000 numbers; the web edges refuse more (the CLI takes any size)
@@ -31,14 +32,6 @@ NOT_CSV = "the file must be saved as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\"
 NO_HEADER = ("the first line must be a header with a 'number' column "
              "(optional: schedule, language, timezone, baby_name)")
 NO_ROWS = f"the file has no rows to import: its first line names the columns ({COLUMNS}), then one parent a line"
-
-
-class ImportRefused(ValueError):
-    """A file refused as a whole, before any row is imported; `status` is the HTTP status for the API."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass

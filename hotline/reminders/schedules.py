@@ -19,6 +19,7 @@ import redis
 import yaml
 
 from hotline.channels.segments import MAX_SEGMENTS, non_gsm7_characters, segment_count
+from hotline.errors import ScheduleError as ScheduleError
 from hotline.store import keys
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,6 @@ def offset_label(minutes: int | None) -> str:
             amount = minutes // size
             return f"{amount} {unit}{'' if amount == 1 else 's'}"
     return f"{minutes} minutes"
-
-
-class ScheduleError(ValueError):
-    """A schedule is not valid; the message says which part and how to fix it."""
 
 
 @dataclass(frozen=True)

@@ -1,43 +1,30 @@
-"""Reminders end to end: enroll, plan, dispatch due steps to RQ, deliver each step at most once."""
+"""Reminders end to end, the service the app, the workers and the CLI hold: enrolling and the schedule rules
+(enrollment.py), the dispatcher chain that hands due steps to RQ (here), delivering each step at most once
+(delivery.py), and the staff's views of what is coming and what went out."""
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis
 from rq import Queue, Retry
 
-from hotline.channels.segments import non_gsm7_characters
+from hotline.errors import EnrollmentError as EnrollmentError
 from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
-from hotline.reminders.imports import IMPORT_BATCH, ROW_ERROR, ImportReport, csv_rows
-from hotline.reminders.planning import QuietHours, next_allowed, plan_next, zone_for_number
-from hotline.reminders.schedules import LANGUAGES, ReminderSchedule, ScheduleStore, render
-from hotline.reminders.store import (
-    ACTIVE,
-    CANCELLED,
-    COMPLETED,
-    ENDED,
-    Enrollment,
-    EnrollmentStore,
-)
-from hotline.sender import PermanentSendError, Sender, TransientSendError
+from hotline.reminders.delivery import Delivery, DeliveryOutcome, Pacer
+from hotline.reminders.enrollment import EnrollmentRules, EnrollResult
+from hotline.reminders.imports import IMPORT_BATCH, ImportReport
+from hotline.reminders.planning import QuietHours
+from hotline.reminders.schedules import ReminderSchedule, ScheduleStore
+from hotline.reminders.store import Enrollment, EnrollmentStore
+from hotline.sender import Sender
 from hotline.settings import Settings
 from hotline.store import keys
-
-log = logging.getLogger(__name__)
-
-
 
 DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # Tuning, from Settings (HOTLINE_REMINDER_*):
@@ -50,70 +37,14 @@ DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # - reminder_send_threads: texts of one batch in flight at once, each thread with its own HTTP session.
 # Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
 UNPACED_TAKE = 20_000
-BACKOFF_SECONDS = (30, 120, 600, 1800, 3600)  # transient Twilio errors; then the step is given up
 DISPATCHER_KEY = keys.DISPATCHER
 DELIVER = "workers.reminders.deliver"
 DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
-UNREPLICATED_RETRY_SECONDS = 5.0  # a claim no replica confirmed: looked at again this soon
-LOOKUP_SLACK_SECONDS = 60.0  # clock skew allowed between us and Twilio when matching a message's time
-
-
-# What {baby_name} says when the parent gave no name, in the enrollment's language.
-UNNAMED_BABY = {"en": "your baby", "es": "su bebé"}
-
-class EnrollmentError(ValueError):
-    """Staff input that cannot be enrolled; the message says why."""
-
-
-@dataclass(frozen=True)
-class EnrollResult:
-    enrollment: Enrollment
-    created: bool  # False: the number was already in this schedule
 
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
-
-
-def claim_time(value: bytes | str | None) -> float:
-    """When a claim was taken: its value is "epoch[:token]"."""
-    if not value:
-        return 0.0
-    text = value.decode() if isinstance(value, bytes) else value
-    try:
-        return float(text.partition(":")[0])
-    except ValueError:
-        return 0.0
-
-
-@dataclass(frozen=True)
-class FoundMessage:
-    sid: str
-    status: str
-
-
-NO_LOOKUP = FoundMessage("", "")  # the sender cannot list what it sent (the console outbox)
-
-
-def find_sent(sender: Sender, to: str, body: str, since: float) -> FoundMessage | None:
-    """The message with this exact body sent to `to` since `since` (epoch), asked of Twilio's message list.
-
-    Twilio has no idempotency key; this is how a send abandoned by a dead worker is told apart from
-    one that never left: the claim's time bounds the search, the rendered body identifies the step.
-    """
-    client = getattr(sender, "client", None)
-    if client is None:
-        return NO_LOOKUP
-    kwargs: dict[str, object] = {"to": to, "limit": 50, "page_size": 50}
-    from_number = getattr(sender, "from_number", None)
-    if from_number and not getattr(sender, "messaging_service_sid", None):
-        kwargs["from_"] = from_number
-    for message in client.messages.list(**kwargs):
-        created = message.date_created
-        if message.body == body and (created is None or created.timestamp() >= since):
-            return FoundMessage(str(message.sid), str(message.status or "queued"))
-    return None
 
 
 class Reminders:
@@ -127,170 +58,38 @@ class Reminders:
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
         self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings))
         self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
+        self.delivery = Delivery(settings, self.schedules, self.enrollments, self.quiet, self.metrics,
+                                 Pacer.for_settings(settings, connection))
+        self.rules = EnrollmentRules(settings, self.schedules, self.enrollments, self.quiet, self.refs,
+                                     enrolled=self.ensure_dispatcher)
 
-    # --- enrollment -----------------------------------------------------------------------------------
-
-    def zone(self, enrollment: Enrollment) -> ZoneInfo:
-        return zone_for_number(enrollment.number, self.settings.default_timezone, enrollment.zone)
+    # --- enrollment (the rules live in hotline/reminders/enrollment.py) ---------------------------------
 
     def enroll(self, raw_number: str, schedule_name: str = "checkin", *, channel: str = "staff",
                language: str = "en", zone: str | None = None, baby_name: str | None = None,
                now: datetime | None = None, restart: bool = True, trusted: bool = False) -> EnrollResult:
-        """Enroll a number. Raises EnrollmentError with the reason.
-
-        Staff input is checked strictly; `trusted` is for the E.164 number Twilio says a parent texted
-        from, kept as is (carriers use numbers phonenumbers may not know yet).
-        """
-        moment = _now(now)
-        enrollment, due = self._prepare(raw_number, schedule_name, channel, language, zone, baby_name, moment,
-                                        trusted)
-        created, eid = self.enrollments.add(enrollment, due, restart=restart)
-        stored = self.enrollments.get(eid)
-        assert stored is not None
-        if created:
-            log.info("enrolled %s in %s by %s as %s", self.refs.of(enrollment.number), enrollment.schedule,
-                     channel, eid)
-            self.ensure_dispatcher()
-        return EnrollResult(stored, created)
-
-    def _prepare(self, raw_number: str, schedule_name: str, channel: str, language: str, zone: str | None,
-                 baby_name: str | None, moment: datetime, trusted: bool = False,
-                 schedule: ReminderSchedule | None = None) -> tuple[Enrollment, float | None]:
-        """The checked enrollment and its first wake-up; raises EnrollmentError with the reason."""
-        from hotline.phone import E164, normalize_number
-
-        number = raw_number if trusted and E164.match(raw_number) else normalize_number(
-            raw_number, self.settings.default_region)
-        if not number:
-            raise EnrollmentError(f"'{raw_number}' is not a valid phone number; "
-                                  "use E.164 (+15551234567) or a national number")
-        schedule = schedule or self.schedules.get(schedule_name)
-        if schedule is None:
-            raise EnrollmentError(f"no schedule named '{schedule_name}'")
-        if language not in LANGUAGES:
-            raise EnrollmentError(f"language must be one of {', '.join(LANGUAGES)}, got '{language}'")
-        if zone is not None and not isinstance(zone, str) or baby_name is not None and not isinstance(baby_name, str):
-            raise EnrollmentError("timezone and baby_name must be text")
-        if zone:
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: 'America' is a directory
-                raise EnrollmentError(f"unknown time zone '{zone}' (use an IANA name like America/Chicago)") from None
-        if baby_name is not None:
-            baby_name = baby_name.strip() or None
-        if baby_name and (len(baby_name) > 30 or non_gsm7_characters(baby_name) or "{" in baby_name):
-            raise EnrollmentError("baby_name: 30 plain characters at most")
-        enrollment = Enrollment("", number, schedule.name, moment.timestamp(), language, -1, ACTIVE,
-                                zone or None, baby_name, channel)
-        return enrollment, self._first_due(schedule, enrollment, moment)
+        """Enroll a number (EnrollmentRules.enroll)."""
+        return self.rules.enroll(raw_number, schedule_name, channel=channel, language=language, zone=zone,
+                                 baby_name=baby_name, now=now, restart=restart, trusted=trusted)
 
     def enroll_many(self, numbers: Iterable[str], schedule_name: str = "checkin", *, channel: str = "import",
                     language: str = "en", now: datetime | None = None, chunk: int = 1000) -> tuple[int, int]:
-        """Enroll many numbers (imports, benchmarks) with the same checks as enroll(), written in
-        pipelined chunks: (enrolled, already enrolled). Numbers already in the schedule are kept as is."""
-        moment = _now(now)
-        schedule = self.schedules.get(schedule_name)
-        if schedule is None:
-            raise EnrollmentError(f"no schedule named '{schedule_name}'")
-        created = duplicates = 0
-        batch: list[tuple[Enrollment, float | None]] = []
-
-        def flush() -> None:
-            nonlocal created, duplicates
-            for was_created, _ in self.enrollments.add_many(batch):
-                created += was_created
-                duplicates += not was_created
-            batch.clear()
-
-        for number in numbers:
-            batch.append(self._prepare(number, schedule_name, channel, language, None, None, moment,
-                                       schedule=schedule))
-            if len(batch) >= chunk:
-                flush()
-        flush()
-        if created:
-            self.ensure_dispatcher()
-        return created, duplicates
-
-    def _first_due(self, schedule: ReminderSchedule, enrollment: Enrollment, now: datetime) -> float | None:
-        if not schedule.active:
-            return None
-        planned = plan_next(schedule, datetime.fromtimestamp(enrollment.enrolled_at, UTC),
-                            enrollment.last_offset, self.zone(enrollment), self.quiet, now)
-        return planned.due.timestamp() if planned else None
-
-    def cancel(self, eid: str, reason: str = "cancelled by staff") -> Enrollment | None:
-        enrollment = self.enrollments.get(eid)
-        if enrollment is None:
-            return None
-        self.enrollments.end(eid, CANCELLED, reason)
-        return self.enrollments.get(eid)
-
-    def replan(self, schedule_name: str, now: datetime | None = None) -> int:
-        """After a schedule is saved, activated or deactivated: new wake-up times for its enrollments."""
-        schedule = self.schedules.get(schedule_name)
-        moment = _now(now)
-        count = 0
-        for enrollment in self.enrollments.in_schedule(schedule_name):
-            if enrollment.status != ACTIVE:
-                continue
-            due = self._first_due(schedule, enrollment, moment) if schedule else None
-            if due is None:
-                self.enrollments.sleep(enrollment.id)
-            else:
-                self.enrollments.wake_at(enrollment.id, due)
-            count += 1
-        if count:
-            self.ensure_dispatcher()
-        return count
-
-    def active_count(self, schedule_name: str) -> int:
-        return self.enrollments.active_count(schedule_name)
+        return self.rules.enroll_many(numbers, schedule_name, channel=channel, language=language, now=now,
+                                      chunk=chunk)
 
     def import_csv(self, text: str, schedule_name: str = "checkin", *, now: datetime | None = None,
                    batch: int = IMPORT_BATCH,
                    progress: Callable[[ImportReport], None] | None = None) -> ImportReport:
-        """Enroll every good row; report bad ones with their line numbers. Importing twice adds nothing.
+        return self.rules.import_csv(text, schedule_name, now=now, batch=batch, progress=progress)
 
-        Columns: number (required), schedule, language, timezone, baby_name (hotline/reminders/imports.py
-        reads the file; check_csv there refuses a file as a whole). Each row gets the checks enroll()
-        makes; `batch` rows at a time are then written in one pipelined round trip, and `progress` is
-        called with the report so far before the first batch and after each one.
-        """
-        rows = list(csv_rows(text))
-        if rows and rows[0][0] == -1:
-            return ImportReport(errors=[(1, rows[0][1]["error"])])
-        moment = _now(now)
-        report = ImportReport(rows_total=len(rows))
-        schedules: dict[str, ReminderSchedule | None] = {}
-        if progress:
-            progress(report)
-        for start in range(0, len(rows), max(1, batch)):
-            chunk = rows[start:start + max(1, batch)]
-            prepared: list[tuple[Enrollment, float | None]] = []
-            for line, row in chunk:
-                if ROW_ERROR in row:  # a line the CSV reader could not read: reported, and the import goes on
-                    report.errors.append((line, row[ROW_ERROR]))
-                    continue
-                name = row.get("schedule") or schedule_name
-                if name not in schedules:
-                    schedules[name] = self.schedules.get(name)
-                try:
-                    prepared.append(self._prepare(
-                        row.get("number", ""), name, "import", (row.get("language") or "en").lower(),
-                        row.get("timezone") or None, row.get("baby_name") or None, moment,
-                        schedule=schedules[name]))
-                except EnrollmentError as error:
-                    report.errors.append((line, str(error)))
-            for created, _ in self.enrollments.add_many(prepared):  # kept as is when already enrolled
-                report.imported += created
-                report.duplicates += not created
-            report.rows_done += len(chunk)
-            if progress:
-                progress(report)
-        if report.imported:
-            self.ensure_dispatcher()
-        return report
+    def cancel(self, eid: str, reason: str = "cancelled by staff") -> Enrollment | None:
+        return self.rules.cancel(eid, reason)
+
+    def replan(self, schedule_name: str, now: datetime | None = None) -> int:
+        return self.rules.replan(schedule_name, now)
+
+    def active_count(self, schedule_name: str) -> int:
+        return self.enrollments.active_count(schedule_name)
 
     # --- check-ins ---------------------------------------------------------------------------------------
 
@@ -349,214 +148,19 @@ class Reminders:
 
     # --- delivery -----------------------------------------------------------------------------------
 
-    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> str:
-        """Send the enrollment's due step at most once. Safe to run twice, or after a crash.
-
-        Returns what happened (for tests and logs): sent, not_due, quiet, opted_out, duplicate, busy,
-        reconciled, retry, gave_up, ended, completed, inactive, unreplicated.
-        """
-        outcome = self._deliver(eid, self.enrollments.get(eid), sender, _now(now), {})
-        self.metrics.reminder(outcome)
-        return outcome
+    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
+        """Send the enrollment's due step at most once (Delivery.deliver)."""
+        return self.delivery.deliver(eid, sender, now)
 
     def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
                      sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:
-        """Deliver a batch: records read in one round trip, each schedule read once, one sender (one
-        HTTP session) per thread. Every guarantee is checked per text, atomically, at send time (see
-        _deliver), so `threads` only overlaps the waits on Twilio and Redis.
-        """
-        moment = _now(now)
-        records = self.enrollments.get_many(ids)
-        schedules: dict[str, ReminderSchedule | None] = {}
-        for name in {r.schedule for r in records.values()}:
-            self._schedule(name, schedules)
-        counts: list[Counter[str]] = []
-
-        def run(part: list[str], part_sender: Sender) -> None:
-            outcomes: Counter[str] = Counter()
-            counts.append(outcomes)  # one counter per thread, added up at the end
-            for eid in part:
-                try:
-                    outcome = self._deliver(eid, records.get(eid), part_sender, moment, schedules)
-                except redis.RedisError:
-                    raise  # the job fails and RQ retries it; what was sent is recorded
-                except Exception:
-                    # One bad enrollment must not hold up the batch: it stays leased and comes back.
-                    log.exception("reminder enrollment %s: delivery failed", eid)
-                    outcome = "error"
-                outcomes[outcome] += 1
-                self.metrics.reminder(outcome)
-
-        threads = max(1, min(threads, len(ids)))
-        if threads == 1 or sender_factory is None:
-            run(list(ids), sender)
-        else:
-            parts = [list(ids[i::threads]) for i in range(threads)]
-            senders = [sender] + [sender_factory() for _ in range(threads - 1)]
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reminder-send") as pool:
-                for future in [pool.submit(run, part, s) for part, s in zip(parts, senders, strict=True)]:
-                    future.result()
-        return dict(sum(counts, Counter()))
+        """Deliver a batch (Delivery.deliver_many): how many ended which way."""
+        return self.delivery.deliver_many(ids, sender, now, threads=threads, sender_factory=sender_factory)
 
     def _schedule(self, name: str, cache: dict[str, ReminderSchedule | None]) -> ReminderSchedule | None:
         if name not in cache:
             cache[name] = self.schedules.get(name)
         return cache[name]
-
-    def _deliver(self, eid: str, enrollment: Enrollment | None, sender: Sender, moment: datetime,
-                 schedules: dict[str, ReminderSchedule | None]) -> str:
-        if enrollment is None or enrollment.status != ACTIVE:
-            self.enrollments.sleep(eid)
-            return "inactive"
-        schedule = self._schedule(enrollment.schedule, schedules)
-        if schedule is None or not schedule.active:
-            self.enrollments.sleep(eid)  # deactivating stops it; activating again replans
-            return "inactive"
-        zone = self.zone(enrollment)
-        enrolled_at = datetime.fromtimestamp(enrollment.enrolled_at, UTC)
-        planned = plan_next(schedule, enrolled_at, enrollment.last_offset, zone, self.quiet, moment)
-        if planned is None:
-            self.enrollments.advance(enrollment, enrollment.last_offset, COMPLETED, "all steps handled")
-            return "completed"
-        for step in planned.skipped:
-            self.enrollments.write_log(eid, step.offset_minutes, {"status": "skipped", "error": "late",
-                                                                  "at": moment.timestamp()})
-        # Counted once the enrollment moves past them (below), not on every look that leaves them where they are.
-        skipped_late = len(planned.skipped)
-        offset = planned.step.offset_minutes
-        if planned.due > moment:
-            self.enrollments.wake_at(eid, planned.due.timestamp())
-            return "not_due"
-        allowed = next_allowed(moment, zone, self.quiet)
-        if allowed > moment:  # late (retries, a backlog) and now inside quiet hours
-            self.enrollments.wake_at(eid, allowed.timestamp())
-            return "quiet"
-
-        def move_on(status: str = ACTIVE, reason: str = "") -> None:
-            self.metrics.reminder("late", skipped_late)
-            after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
-            final = status if (after or status != ACTIVE) else COMPLETED
-            self.enrollments.advance(enrollment, offset, final, reason,
-                                     after.due.timestamp() if after else None)
-
-        unnamed = UNNAMED_BABY.get(enrollment.language, UNNAMED_BABY["en"])
-        values = {"emergency": self.settings.emergency_number, "baby_name": enrollment.baby_name or unnamed}
-        body = render(planned.step.text.get(enrollment.language) or planned.step.text["en"], values)
-
-        # One round trip, atomically: the enrollment is still active at this step, the number has not
-        # opted out (checked at send time: a step due while stopped is dropped for good), and this
-        # run claims the step (SET NX). `entry` is the step's record so far.
-        token = uuid.uuid4().hex[:12]
-        replicas = self.settings.replicas_to_wait_for
-        result, entry, held = self.enrollments.claim(eid, enrollment, offset, time.time(), token, replicas)
-        if result == "unreplicated":
-            # No replica confirmed the claim in time: a failover now could lose it, and a resend follow. Send
-            # nothing; let the claim go and look again shortly (docs/operations.md#redis-failover).
-            self.enrollments.release(eid, offset)
-            self.enrollments.wake_at(eid, moment.timestamp() + UNREPLICATED_RETRY_SECONDS)
-            log.warning("reminder %s:%s: no replica confirmed its claim; not sent yet", eid, offset)
-            return "unreplicated"
-        if result == "moved":
-            return "duplicate"  # another run handled this step and moved the enrollment on
-        if result == "opted_out":
-            self.enrollments.write_log(eid, offset, {"status": "skipped", "error": "opted out",
-                                                     "at": moment.timestamp()})
-            move_on()
-            return "opted_out"
-        reconciled = False
-        if result == "held":
-            if entry.get("sid") or entry.get("status") in ("failed", "unknown"):
-                move_on()  # sent (or settled) by another run that did not get to move on
-                return "duplicate"
-            claimed = claim_time(held)
-            if time.time() - claimed <= self.settings.reminder_claim_stale_seconds:
-                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return "busy"
-            # A worker died (or its request failed on the network) between claiming and recording:
-            # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
-            if not self.enrollments.take_over(eid, offset, held, time.time(), token, replicas):
-                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return "busy"
-            try:
-                found = find_sent(sender, enrollment.number, body, claimed - LOOKUP_SLACK_SECONDS)
-            except Exception as error:  # Twilio unreachable: keep the claim, ask again once it is stale
-                log.warning("reminder %s:%s: could not check Twilio for an abandoned send (%s)", eid, offset,
-                            type(error).__name__)
-                self.enrollments.wake_at(eid, moment.timestamp() + self.settings.reminder_claim_stale_seconds)
-                return "busy"
-            if found is NO_LOOKUP:
-                # This sender cannot be asked: at most once wins, the step is not sent again.
-                self.enrollments.write_log(eid, offset, {**entry, "status": "unknown",
-                                                         "error": "worker stopped mid-send; not resent",
-                                                         "at": moment.timestamp()})
-                move_on()
-                log.warning("reconciled an abandoned claim on reminder %s:%s (not resent)", eid, offset)
-                return "reconciled"
-            if found is not None:
-                self.metrics.reminder("late", skipped_late)
-                self.enrollments.record_sent_and_advance(
-                    enrollment, offset, {"status": found.status, "sid": found.sid, "reconciled": True,
-                                         "attempts": int(entry.get("attempts", 0)) + 1, "at": moment.timestamp()},
-                    checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
-                log.info("reminder %s:%s: the abandoned send had reached Twilio; recorded, not resent", eid, offset)
-                return "reconciled"
-            reconciled = True  # Twilio has no such message: send it now (this run holds the claim)
-
-        attempts = int(entry.get("attempts", 0)) + 1
-        self.pace()
-        try:
-            sent = sender.send(enrollment.number, body)
-        except TransientSendError as error:
-            if error.status is None:
-                # No answer (timeout, reset): the request may have reached Twilio. Keep the claim but
-                # mark it stale, so the next attempt checks Twilio's message list before resending.
-                self.enrollments.mark_stale(eid, offset, token)
-            else:
-                self.enrollments.release(eid, offset)  # Twilio answered: nothing went out
-            if attempts > len(BACKOFF_SECONDS):
-                self.enrollments.write_log(eid, offset, {"status": "failed", "attempts": attempts,
-                                                         "error": f"gave up: {error.code or 'network'}",
-                                                         "at": moment.timestamp()})
-                move_on()
-                return "gave_up"
-            self.enrollments.write_log(eid, offset, {"status": "retrying", "attempts": attempts,
-                                                     "error": str(error.code or "network"),
-                                                     "at": moment.timestamp()})
-            self.enrollments.wake_at(eid, moment.timestamp() + BACKOFF_SECONDS[attempts - 1])
-            return "retry"
-        except PermanentSendError as error:
-            self.enrollments.write_log(eid, offset, {"status": "failed", "attempts": attempts,
-                                                     "error": str(error.code), "at": moment.timestamp()})
-            move_on(ENDED, f"twilio error {error.code}")
-            log.info("reminder enrollment %s ended: twilio error %s", eid, error.code)
-            return "ended"
-        # The MessageSid, the sent record and the next wake-up in one round trip.
-        self.metrics.reminder("late", skipped_late)
-        self.enrollments.record_sent_and_advance(
-            enrollment, offset, {"status": sent.status, "sid": sent.sid, "attempts": attempts,
-                                 "at": moment.timestamp()},
-            checkin=schedule.checkin, next_due=self._next_due(schedule, enrolled_at, offset, zone, moment))
-        return "resent" if reconciled else "sent"
-
-    def _next_due(self, schedule: ReminderSchedule, enrolled_at: datetime, offset: int, zone: ZoneInfo,
-                  moment: datetime) -> float | None:
-        after = plan_next(schedule, enrolled_at, offset, zone, self.quiet, moment)
-        return after.due.timestamp() if after else None
-
-    def pace(self) -> None:
-        """At most settings.sends_per_second sends per second per sender, across all workers.
-
-        Each send reserves the next free slot, 1/rate after the previous one, on Redis' clock (one
-        round trip), then sleeps until it: sends are evenly spaced, with no burst at the start of
-        each second, so any window of a few seconds sees the configured rate.
-        """
-        sps = self.settings.sends_per_second
-        if not sps:
-            return
-        sender_id = self.settings.twilio_messaging_service_sid or self.settings.twilio_from_number or "outbox"
-        wait = float(self.enrollments.reserve_slot(keys.pace(sender_id), 1.0 / sps))
-        if wait > 0:
-            time.sleep(wait)
 
     # --- staff views ---------------------------------------------------------------------------------
 

@@ -195,17 +195,6 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
 
-# Pacing: reserve the next send slot, `interval` after the last one, on Redis' clock.
-# KEYS: pace key  ARGV: interval (s). Returns the seconds to wait (as a string).
-_SLOT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, last + tonumber(ARGV[1]))
-redis.call('SET', KEYS[1], string.format('%.6f', slot), 'EX', 60)
-return string.format('%.6f', slot - now)
-"""
-
 # The first report that a reminder was delivered (or read) counts it for the staff's insights, on its enrollment's
 # day (the sent record's `ins`, hotline/insights.py).
 # KEYS: sid index  ARGV: status, error code, now, rank table (JSON), insights ttl
@@ -295,7 +284,6 @@ class EnrollmentStore:
         self._claim = connection.register_script(_CLAIM)
         self._take_over = connection.register_script(_TAKE_OVER)
         self._sent = connection.register_script(_SENT)
-        self._slot = connection.register_script(_SLOT)
         self._answer = connection.register_script(_ANSWER)
 
     def _cohort(self, enrollment: Enrollment) -> tuple[str, int]:
@@ -336,10 +324,6 @@ class EnrollmentStore:
             return None
         raw = self.redis.hget(record_key(eid), eid)
         return Enrollment.from_record(eid, raw) if raw else None
-
-    def reserve_slot(self, key: str, interval: float) -> float:
-        """Seconds to wait before the send that just reserved the next slot (see _SLOT)."""
-        return float(self._slot(keys=[key], args=[f"{interval:.6f}"]))
 
     def get_many(self, ids: list[str]) -> dict[str, Enrollment]:
         """Records of many enrollments in one round trip (missing ones left out)."""

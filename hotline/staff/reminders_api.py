@@ -1,20 +1,20 @@
 """Staff JSON API for reminders: schedules, enrollments, upcoming and sent reminders, opt-outs.
 
-Views are plumbing: parse, call hotline.reminders, answer JSON. Bad input is a 400, 404 or 409
-with a message, and nothing is written before the input has been checked.
+Views are plumbing: parse, call the rules (hotline/reminders/enrollment.py), answer JSON. The rules raise named
+errors (hotline/errors.py); _problem says each as a 400, 404 or 409 with a message, and nothing is written before
+the input has been checked.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 
+from hotline.errors import HotlineError, ScheduleExists, ScheduleInUse, ShippedSchedule
 from hotline.reminders.import_jobs import ImportJobs
-from hotline.reminders.imports import MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES, TOO_LARGE, ImportRefused
-from hotline.reminders.schedules import ScheduleError, parse_schedule
-from hotline.reminders.service import EnrollmentError
-from hotline.reminders.store import ACTIVE
+from hotline.reminders.imports import MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES, TOO_LARGE
+from hotline.reminders.schedules import parse_schedule
 from hotline.staff.api_base import TOO_LARGE_MESSAGES, bp, problem, services, staff_token_required
 from hotline.uploads import accepts_upload
 
@@ -29,6 +29,20 @@ def _json_body() -> dict[str, Any] | None:
     except RecursionError:  # nested deeper than the JSON parser goes: no body we take
         return None
     return data if isinstance(data, dict) else None
+
+
+def _problem(error: HotlineError) -> tuple[Response, int]:
+    """A named error as the API says it: its status (400, 404, 409) and a message that says what to do here."""
+    match error:
+        case ScheduleExists(name=name):
+            return problem(409, f"a schedule named '{name}' exists; PUT /api/schedules/{name} to change it")
+        case ShippedSchedule(name=name):
+            return problem(409, f"'{name}' ships with the hotline (flows/schedules/); deactivate it instead: "
+                                f"PUT it with \"active\": false")
+        case ScheduleInUse(name=name, count=count):
+            return problem(409, f"'{name}' has {count} active enrollment(s); cancel them first or "
+                                "delete with ?force=true to cancel them all", active_enrollments=count)
+    return problem(error.http_status, str(error))
 
 
 # --- schedules ----------------------------------------------------------------------------------------
@@ -54,22 +68,19 @@ def create_schedule() -> Any:
         return problem(400, "send the schedule as a JSON object")
     try:
         schedule = parse_schedule(body)
-    except ScheduleError as error:
-        return problem(400, str(error))
-    reminders = services().reminders
-    if reminders.schedules.get(schedule.name):
-        return problem(409, f"a schedule named '{schedule.name}' exists; PUT /api/schedules/{schedule.name} "
-                            "to change it")
-    reminders.schedules.save(schedule)
+        services().reminders.rules.create_schedule(schedule)
+    except HotlineError as error:
+        return _problem(error)
     return jsonify(_schedule_json(schedule)), 201
 
 
 @bp.get("/schedules/<name>")
 @staff_token_required
 def get_schedule(name: str) -> Any:
-    schedule = services().reminders.schedules.get(name)
-    if schedule is None:
-        return problem(404, f"no schedule named '{name}'")
+    try:
+        schedule = services().reminders.rules.schedule(name)
+    except HotlineError as error:
+        return _problem(error)
     return jsonify(_schedule_json(schedule))
 
 
@@ -80,38 +91,27 @@ def update_schedule(name: str) -> Any:
     body = _json_body()
     if body is None:
         return problem(400, "send the schedule as a JSON object")
-    reminders = services().reminders
-    if reminders.schedules.get(name) is None:
-        return problem(404, f"no schedule named '{name}'")
-    if body.setdefault("name", name) != name:
-        return problem(400, "a schedule cannot be renamed; create a new one")
+    rules = services().reminders.rules
     try:
+        rules.schedule(name)
+        if body.setdefault("name", name) != name:
+            return problem(400, "a schedule cannot be renamed; create a new one")
         schedule = parse_schedule(body)
-    except ScheduleError as error:
-        return problem(400, str(error))
-    reminders.schedules.save(schedule)
-    reminders.replan(name)
+        rules.save_schedule(schedule)
+    except HotlineError as error:
+        return _problem(error)
     return jsonify(_schedule_json(schedule))
 
 
 @bp.delete("/schedules/<name>")
 @staff_token_required
 def delete_schedule(name: str) -> Any:
-    reminders = services().reminders
-    if reminders.schedules.get(name) is None:
-        return problem(404, f"no schedule named '{name}'")
-    if name in reminders.schedules.shipped():
-        return problem(409, f"'{name}' ships with the hotline (flows/schedules/); deactivate it instead: "
-                            f"PUT it with \"active\": false")
-    active = [e for e in reminders.enrollments.in_schedule(name) if e.status == ACTIVE]
     force = request.args.get("force", "").lower() in {"1", "true", "yes"}
-    if active and not force:
-        return problem(409, f"'{name}' has {len(active)} active enrollment(s); cancel them first or "
-                            "delete with ?force=true to cancel them all", active_enrollments=len(active))
-    for enrollment in active:
-        reminders.cancel(enrollment.id, f"schedule '{name}' deleted")
-    reminders.schedules.delete(name)
-    return jsonify(deleted=name, cancelled_enrollments=len(active))
+    try:
+        deleted = services().reminders.rules.delete_schedule(name, cancel_active=force)
+    except HotlineError as error:
+        return _problem(error)
+    return jsonify(deleted=deleted.schedule, cancelled_enrollments=deleted.cancelled)
 
 
 # --- enrollments --------------------------------------------------------------------------------------
@@ -139,13 +139,12 @@ def create_enrollment() -> Any:
     if unknown:
         return problem(400, f"unknown field(s): {', '.join(sorted(unknown))}")
     try:
-        result = services().reminders.enroll(
+        result = services().reminders.rules.enroll(
             body["number"], str(body.get("schedule") or "checkin"), channel="staff",
             language=str(body.get("language") or "en"), zone=body.get("timezone") or None,
             baby_name=body.get("baby_name"))
-    except EnrollmentError as error:
-        status = 404 if str(error).startswith("no schedule") else 400
-        return problem(status, str(error))
+    except HotlineError as error:
+        return _problem(error)
     if not result.created:
         return problem(409, "this number is already enrolled in this schedule",
                        enrollment=result.enrollment.to_dict())
@@ -156,9 +155,10 @@ def create_enrollment() -> Any:
 @staff_token_required
 def get_enrollment(eid: str) -> Any:
     reminders = services().reminders
-    enrollment = reminders.enrollments.get(eid)  # None for an unknown or malformed id
-    if enrollment is None:
-        return problem(404, f"no enrollment {eid}")
+    try:
+        enrollment = reminders.rules.enrollment(eid)
+    except HotlineError as error:
+        return _problem(error)
     logs = reminders.enrollments.logs(eid)
     return jsonify({**enrollment.to_dict(),
                     "reminders": [{"step_offset_minutes": k, **v} for k, v in sorted(logs.items())]})
@@ -167,14 +167,11 @@ def get_enrollment(eid: str) -> Any:
 @bp.post("/enrollments/<eid>/cancel")
 @staff_token_required
 def cancel_enrollment(eid: str) -> Any:
-    reminders = services().reminders
-    enrollment = reminders.enrollments.get(eid)  # None for an unknown or malformed id
-    if enrollment is None:
-        return problem(404, f"no enrollment {eid}")
-    if enrollment.status != ACTIVE:
-        return problem(409, f"enrollment {eid} is already {enrollment.status}")
-    cancelled = reminders.cancel(eid)
-    return jsonify(cancelled.to_dict() if cancelled else {})
+    try:
+        cancelled = services().reminders.rules.cancel_active(eid)
+    except HotlineError as error:
+        return _problem(error)
+    return jsonify(cancelled.to_dict())
 
 
 @bp.post("/enrollments/import")
@@ -190,8 +187,8 @@ def import_enrollments() -> Any:
     try:
         import_id = ImportJobs(services().reminders).start(
             raw, request.args.get("schedule", "checkin"), (upload.filename if upload else "") or "")
-    except ImportRefused as refused:
-        return problem(refused.status, str(refused))
+    except HotlineError as error:
+        return _problem(error)
     where = url_for("api.import_status", import_id=import_id)
     response = jsonify(id=import_id, status="queued", status_url=where)
     response.headers["Location"] = where

@@ -1,8 +1,9 @@
 """Dashboard pages for reminders: schedules (with a live SMS segment counter), enrollments, upcoming.
 
-Views are plumbing, like hotline/staff/reminders_api.py: read the form, call hotline.reminders
-(parse_schedule validates, Reminders enrolls, imports, cancels and replans) and show the result.
-Every error the service raises is shown next to the form it came from, with the staff's input kept.
+Views are plumbing, like hotline/staff/reminders_api.py: read the form, call the rules (parse_schedule validates;
+hotline/reminders/enrollment.py enrolls, cancels, saves, pauses and deletes schedules and replans) and show the
+result. Every named error the rules raise (hotline/errors.py) is shown next to the form it came from, worded for
+these pages by _message, with the staff's input kept; an unknown schedule or enrollment in the URL is a 404.
 """
 
 from __future__ import annotations
@@ -22,20 +23,30 @@ from hotline.channels.segments import (
     non_gsm7_characters,
     segment_count,
 )
+from hotline.errors import (
+    ConflictError,
+    EnrollmentError,
+    EnrollmentNotActive,
+    HotlineError,
+    ImportRefused,
+    ScheduleError,
+    ScheduleExists,
+    ScheduleInUse,
+    ShippedSchedule,
+    UnknownEnrollment,
+    UnknownSchedule,
+)
 from hotline.privacy import mask_number
 from hotline.reminders.import_jobs import ImportJobs
-from hotline.reminders.imports import COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES, TOO_LARGE, ImportRefused
+from hotline.reminders.imports import COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_REQUEST_BYTES, TOO_LARGE
 from hotline.reminders.schedules import (
     LANGUAGES,
     SAMPLE_VALUES,
     ReminderSchedule,
-    ScheduleError,
     offset_label,
     parse_schedule,
     render,
 )
-from hotline.reminders.service import EnrollmentError
-from hotline.reminders.store import ACTIVE
 from hotline.staff.pages import NAV_ITEMS, OVERVIEW_PANELS, bp, local_time, services
 from hotline.uploads import accepts_upload, size_label
 
@@ -47,6 +58,27 @@ IMPORT_REFRESH_SECONDS = 1
 
 
 bp.add_app_template_filter(offset_label, "offset_label")
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + "."
+
+
+def _message(error: HotlineError) -> str:
+    """A named error as these pages say it, next to the form it came from."""
+    match error:
+        case ScheduleError():
+            return str(error)  # as parse_schedule says it: "step 2: ..." marks the step in the editor
+        case ScheduleExists(name=name):
+            return f"A schedule named '{name}' already exists. Choose another name, or edit that one."
+        case ShippedSchedule(name=name):
+            return f"'{name}' ships with the hotline and cannot be deleted. Untick \"Active\" to pause it instead."
+        case ScheduleInUse(name=name, count=count):
+            return (f"Not deleted: {count} number(s) are still enrolled in '{name}'. Tick \"Also cancel its "
+                    f"enrollments\" to stop their reminders and delete it, or pause the schedule instead.")
+        case EnrollmentNotActive(status=status):
+            return f"That enrollment was already {status}."
+    return _sentence(str(error))
 
 
 def _text_info(text: str, language: str) -> dict[str, Any]:
@@ -158,24 +190,21 @@ def schedule_new() -> Any:
     if request.form.get("action") == "add_step":
         data["steps"].append(_blank_step())
         return _editor(data, creating=True)
-    reminders = services().reminders
     try:
         schedule = parse_schedule(_schedule_data(data))
-    except ScheduleError as error:
-        return _editor(data, creating=True, error=str(error), status=400)
-    if reminders.schedules.get(schedule.name):
-        return _editor(data, creating=True, status=409, error=(
-            f"A schedule named '{schedule.name}' already exists. Choose another name, or edit that one."))
-    reminders.schedules.save(schedule)
+        services().reminders.rules.create_schedule(schedule)
+    except (ScheduleError, ScheduleExists) as error:
+        return _editor(data, creating=True, error=_message(error), status=error.http_status)
     flash(f"Schedule '{schedule.name}' created with {len(schedule.steps)} step(s).")
     return redirect(url_for("staff.schedules"))
 
 
 @bp.route("/schedules/<name>", methods=["GET", "POST"])
 def schedule_edit(name: str) -> Any:
-    reminders = services().reminders
-    current = reminders.schedules.get(name)
-    if current is None:
+    rules = services().reminders.rules
+    try:
+        current = rules.schedule(name)
+    except UnknownSchedule:
         abort(404)
     if request.method == "GET":
         return _editor(_form_from_schedule(current), creating=False)
@@ -184,45 +213,36 @@ def schedule_edit(name: str) -> Any:
         data["steps"].append(_blank_step())
         return _editor(data, creating=False)
     try:
-        schedule = parse_schedule(_schedule_data(data))
+        moved = rules.save_schedule(parse_schedule(_schedule_data(data)))
     except ScheduleError as error:
-        return _editor(data, creating=False, error=str(error), status=400)
-    reminders.schedules.save(schedule)
-    moved = reminders.replan(name)
+        return _editor(data, creating=False, error=_message(error), status=400)
     flash(f"Schedule '{name}' saved; {moved} enrolled number(s) follow the new steps.")
     return redirect(url_for("staff.schedules"))
 
 
 @bp.post("/schedules/<name>/active")
 def schedule_set_active(name: str) -> Any:
-    reminders = services().reminders
     active = request.form.get("active") == "1"
-    if reminders.schedules.set_active(name, active) is None:
+    try:
+        services().reminders.rules.set_active(name, active)
+    except UnknownSchedule:
         abort(404)
-    reminders.replan(name)
     flash(f"Schedule '{name}' is {'active: reminders will be sent' if active else 'paused: nothing is sent'}.")
     return redirect(url_for("staff.schedules"))
 
 
 @bp.post("/schedules/<name>/delete")
 def schedule_delete(name: str) -> Any:
-    # The same rules as DELETE /api/schedules/<name> and `hotline schedules delete`.
-    reminders = services().reminders
-    current = reminders.schedules.get(name)
-    if current is None:
+    rules = services().reminders.rules
+    try:
+        deleted = rules.delete_schedule(name, cancel_active=bool(request.form.get("cancel_enrollments")))
+    except UnknownSchedule:
         abort(404)
-    if name in reminders.schedules.shipped():
-        return _editor(_form_from_schedule(current), creating=False, status=409, delete_error=(
-            f"'{name}' ships with the hotline and cannot be deleted. Untick \"Active\" to pause it instead."))
-    active = [e for e in reminders.enrollments.in_schedule(name) if e.status == ACTIVE]
-    if active and not request.form.get("cancel_enrollments"):
-        return _editor(_form_from_schedule(current), creating=False, status=409, delete_error=(
-            f"Not deleted: {len(active)} number(s) are still enrolled in '{name}'. Tick \"Also cancel its "
-            f"enrollments\" to stop their reminders and delete it, or pause the schedule instead."))
-    for enrollment in active:
-        reminders.cancel(enrollment.id, f"schedule '{name}' deleted")
-    reminders.schedules.delete(name)
-    flash(f"Schedule '{name}' deleted" + (f"; {len(active)} enrollment(s) cancelled." if active else "."))
+    except ConflictError as error:  # shipped, or still in use: said under the delete button
+        return _editor(_form_from_schedule(rules.schedule(name)), creating=False, status=409,
+                       delete_error=_message(error))
+    cancelled = deleted.cancelled
+    flash(f"Schedule '{name}' deleted" + (f"; {cancelled} enrollment(s) cancelled." if cancelled else "."))
     return redirect(url_for("staff.schedules"))
 
 
@@ -294,12 +314,11 @@ def enrollment_add() -> Any:
     form = {key: request.form.get(key, "").strip() for key in ("number", "schedule", "language", "timezone",
                                                                "baby_name")}
     try:
-        result = services().reminders.enroll(
+        result = services().reminders.rules.enroll(
             form["number"], form["schedule"] or "checkin", channel="staff", language=form["language"] or "en",
             zone=form["timezone"] or None, baby_name=form["baby_name"] or None)
-    except EnrollmentError as error:
-        message = str(error)
-        return _enrollments_page(form=form, error=message[:1].upper() + message[1:] + ".", status=400)
+    except (EnrollmentError, UnknownSchedule) as error:  # both name a field of the form: a 400
+        return _enrollments_page(form=form, error=_message(error), status=400)
     enrollment = result.enrollment
     if not result.created:
         return _enrollments_page(form=form, status=409, error=(
@@ -317,10 +336,6 @@ def _staff_session() -> bool:
     return bool(session.get("staff"))
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + "."
-
-
 @bp.post("/enrollments/import")
 @accepts_upload(MAX_IMPORT_REQUEST_BYTES, only_if=_staff_session)
 def enrollment_import() -> Any:
@@ -334,7 +349,7 @@ def enrollment_import() -> Any:
         import_id = ImportJobs(services().reminders).start(raw, request.form.get("schedule") or "checkin",
                                                            (upload.filename if upload else "") or "")
     except ImportRefused as refused:
-        return _enrollments_page(import_error=_sentence(str(refused)), status=refused.status)
+        return _enrollments_page(import_error=_message(refused), status=refused.http_status)
     return redirect(url_for("staff.enrollment_import_status", import_id=import_id), 303)
 
 
@@ -350,14 +365,13 @@ def enrollment_import_status(import_id: str) -> Any:
 
 @bp.post("/enrollments/<eid>/cancel")
 def enrollment_cancel(eid: str) -> Any:
-    reminders = services().reminders
-    enrollment = reminders.enrollments.get(eid)
-    if enrollment is None:
+    try:
+        enrollment = services().reminders.rules.cancel_active(eid)
+    except UnknownEnrollment:
         abort(404)
-    if enrollment.status != ACTIVE:
-        flash(f"That enrollment was already {enrollment.status}.")
+    except EnrollmentNotActive as error:
+        flash(_message(error))
     else:
-        reminders.cancel(eid)
         flash(f"Cancelled: {mask_number(enrollment.number)} gets no more reminders from '{enrollment.schedule}'.")
     return redirect(url_for("staff.enrollments"))
 
