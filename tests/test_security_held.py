@@ -1001,6 +1001,13 @@ def test_every_yaml_file_is_read_with_the_safe_loader():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if unsafe.search(line)]
     assert found == []
     assert any("yaml.safe_load(" in path.read_text(encoding="utf-8") for path in (ROOT / "hotline").rglob("*.py"))
+    # The content files' strict loader (a repeated key is refused) is the safe loader with one check more.
+    import yaml
+
+    from hotline.engine import yamlfile
+    assert issubclass(yamlfile._StrictLoader, yaml.SafeLoader)
+    with pytest.raises(yaml.YAMLError):
+        yamlfile.load_yaml("!!python/object/apply:os.system ['echo pwned']")
 
 
 @pytest.mark.parametrize("word", ["\uff33\uff34\uff2f\uff30", "\uff35\uff2e\uff33\uff35\uff22\uff33\uff23\uff32"

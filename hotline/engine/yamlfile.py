@@ -32,4 +32,8 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 def load_yaml(text: str) -> Any:
     """Parse YAML like `yaml.safe_load`, refusing a key repeated in one mapping (a yaml.YAMLError)."""
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    loader = _StrictLoader(text)  # a SafeLoader: no Python objects can be built from the file
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
