@@ -836,3 +836,17 @@ def test_the_parents_fear_is_not_the_babys(text: str, level: Level | None) -> No
 ])
 def test_ages_guesses_and_worries_in_everyday_words(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("se esta ahogando hace pausas largas sin respirar y tiembla tiene seis semanas", Level.EMERGENCY),
+    ("Tiene 3 semanas y no despierta para comer, ya lo intenté varias veces y está muy flojito.", Level.EMERGENCY),
+    ("About 3 hours ago she stiffened and jerked both arms for 20 seconds. Totally normal since. 8 months.",
+     Level.URGENT),  # a seizure-like episode hours ago, back to normal: a doctor today (Seizure-FA)
+    ("Ayer tuvo 38 pero el pediatra dijo que era un virus. Hoy 36.8. Tiene 7 meses y le tiemblan al llorar", None),
+    ("Night feeds with my 6 week old: her legs do little shakes as she dozes off", None),
+    ("If her lips ever turned blue what should I do? She's 2 weeks and pink", None),
+    ("I'm the mom. I've had shaky hands since I gave birth, is that normal for me?", None),
+])
+def test_scenes_from_a_general_mix(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

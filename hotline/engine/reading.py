@@ -558,6 +558,7 @@ class Reader:
         has_context = any(w in _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
                           or w.startswith(("fever", "fiebr", "temp")) for w in words)
         readings: list[float] = []
+        now: list[float] = []
         site: str | None = None
         for i, word in enumerate(words):
             if word in _SITES and site is None and self._near_temperature(words, i):
@@ -605,12 +606,15 @@ class Reader:
             said_now = _clean(words, i - 1) in _READING_LEADS | {"is", "at", "es", "esta"} and \
                 _clean(words, i - 2) in _READING_SUBJECTS and \
                 not {"if", "si", "cuando", "when"} & {_clean(words, i - k) for k in range(3, 6)}
-            if celsius is not None and (assertion(i) in ("present", "earlier") or
-                                        (said_now and assertion(i) == "hypothetical")):
+            told = assertion(i)
+            if celsius is not None and (told in ("present", "earlier") or (said_now and told == "hypothetical")):
                 readings.append(celsius)
+                if told != "earlier":
+                    now.append(celsius)
         if not readings:
             return None, site
-        return max(readings), site
+        # "Ayer tuvo 38 ... hoy 36.8": a reading of now beats an earlier one.
+        return max(now or readings), site
 
     @staticmethod
     def _near_temperature(words: tuple[str, ...], i: int) -> bool:
