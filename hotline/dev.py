@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotline.metrics import process_alive
 from hotline.redis_connection import connect_redis, describe
 from hotline.redis_server import RedisServer, free_port
 from hotline.settings import Settings
@@ -49,7 +50,7 @@ class DevState:
             state = cls(**data)
         except (OSError, ValueError, TypeError):
             return None
-        return state if _alive(state.pid) else None
+        return state if process_alive(state.pid) else None
 
     def local_token(self, settings: Settings) -> str | None:
         """The signing token this `dev` made because no TWILIO_AUTH_TOKEN was set, else None."""
@@ -70,16 +71,6 @@ def _write_private(path: Path, text: str) -> None:
     except BaseException:
         Path(aside).unlink(missing_ok=True)
         raise
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _port_taken(host: str, port: int) -> bool:

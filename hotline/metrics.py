@@ -237,7 +237,8 @@ def name_work_horse() -> None:
 _OWNER = re.compile(r"_(?:rq)?(\d+)(?:g\d+)?\.db\Z")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id is running (one we may not signal counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -254,7 +255,7 @@ def _prepare(path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         files = list(path.glob("*.db"))
         owners = {int(match.group(1)) for match in (_OWNER.search(f.name) for f in files) if match}
-        if files and not any(_alive(pid) for pid in owners):
+        if files and not any(process_alive(pid) for pid in owners):
             for file in files:
                 try:
                     file.unlink()
