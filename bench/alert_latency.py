@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.alert_latency [CASES] [--browser N]
 
-Starts its own redis-server, the web app under gunicorn with the Procfile's web settings (2 workers x 4 threads),
-one `rq worker` as the Procfile runs it (HotlineWorker, with the scheduler, `hotline-alerts hotline`) and the fake
+Starts its own redis-server, the Procfile's web line (granian, its default workers and threads), one worker as
+the Procfile runs it (`hotline worker`: HotlineWorker, with the scheduler, `hotline-alerts hotline`) and the fake
 Twilio API. Then, CASES times (default 200), a new number texts an emergency through a signed webhook, and we wait
 for the fake Twilio API to receive the on-call alert: the latency is from just before the webhook is sent to the
 moment the fake accepted the alert (both on this machine's clock). One case at a time, so each figure is one
@@ -34,6 +34,7 @@ import redis
 from rq import Worker
 from twilio.request_validator import RequestValidator
 
+from bench.webhooks import procfile_line, procfile_web
 from hotline.devtools.fake_twilio import FakeTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.store import keys
@@ -58,7 +59,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 class Hotline:
-    """Redis, gunicorn (the Procfile's web settings), one Procfile worker and the fake Twilio API."""
+    """Redis, the Procfile's web line, one Procfile worker and the fake Twilio API."""
 
     def __init__(self) -> None:
         self.redis_server = RedisServer(port=free_port()).start()
@@ -71,19 +72,18 @@ class Hotline:
                         TWILIO_FROM_NUMBER="+15005550006", TWILIO_API_BASE_URL=self.fake.base_url,
                         HOTLINE_ONCALL_NUMBERS=ONCALL, HOTLINE_SENDS_PER_SECOND="0")
         self.redis = redis.Redis.from_url(self.redis_server.url)
+        self.env["PORT"] = str(self.port)
+        self.env["PATH"] = f"{BIN}{os.pathsep}{self.env['PATH']}"
         self.web = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-             "--log-level", "warning", "hotline:create_app()"],
+            ["sh", "-c", "exec " + procfile_web().replace("0.0.0.0", "127.0.0.1")],
             env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.worker = subprocess.Popen(
-            [str(BIN / "rq"), "worker", "--url", self.redis_server.url, "--with-scheduler", "--worker-class",
-             "workers.worker.HotlineWorker", "--maintenance-interval", "60", "--logging_level", "WARNING",
-             "hotline-alerts", "hotline"],
+            ["sh", "-c", "exec " + procfile_line("worker").replace("--logging-level INFO", "--logging-level WARNING")],
             env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 30
         while not self._healthy():
             if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start")
+                raise RuntimeError("the web line did not start")
             time.sleep(0.1)
         while not any(w.get_state() == "idle" for w in Worker.all(connection=self.redis)):
             if time.monotonic() > deadline:

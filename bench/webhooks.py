@@ -52,12 +52,17 @@ SCRIPTS = [
 ]
 
 
+def procfile_line(kind: str) -> str:
+    """The Procfile's command line for `kind` (web, worker...), as the platform runs it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{kind}:"):
+            return line.removeprefix(f"{kind}:").strip()
+    raise RuntimeError(f"no {kind} line in the Procfile")
+
+
 def procfile_web() -> str:
     """The Procfile's web command line, as the platform runs it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise RuntimeError("no web line in the Procfile")
+    return procfile_line("web")
 
 
 @dataclass

@@ -233,11 +233,19 @@ class Settings:
     oncall_numbers: tuple[str, ...] = ()
     escalate_after_seconds: float = 600.0
     claim_timeout_seconds: float = 1800.0
+    # Threads per web process (the Procfile's WEB_THREADS): the live feed may hold all but two of them.
+    web_threads: int = 4
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def live_streams(self) -> int:
+        """Staff pages a web process streams the live case feed to at once. A stream holds one of the process's
+        threads for up to 15 s, so two are always left for Twilio's webhooks; other pages ask every 2 s instead."""
+        return max(0, self.web_threads - 2)
 
     @property
     def metrics_directory(self) -> Path:
@@ -335,6 +343,7 @@ class Settings:
         take("HOTLINE_ONCALL_NUMBERS", "oncall_numbers", _numbers)
         take("HOTLINE_ESCALATE_AFTER_MINUTES", "escalate_after_seconds", _minutes)
         take("HOTLINE_CLAIM_TIMEOUT_MINUTES", "claim_timeout_seconds", _minutes)
+        take("WEB_THREADS", "web_threads", _positive(int))
         take("HOTLINE_VOICE_EN", "voice_en")
         take("HOTLINE_VOICE_ES", "voice_es")
 

@@ -5,12 +5,14 @@ happened, never a number or a message) and passes each event on with the current
 (static/staff/live.js: the Content-Security-Policy allows no inline script) puts the count of cases waiting in
 the tab's title, plays a sound, and re-fetches the part of the page the event changed (server-rendered
 fragments, the same templates the pages use). A streaming response holds a web thread: each web process
-streams to at most LIVE_STREAMS pages at once, each for up to STREAM_SECONDS, and any other page gets what is
+streams to at most `Settings.live_streams` pages at once (its threads less two, kept for Twilio's webhooks), each
+for up to STREAM_SECONDS, and any other page gets what is
 new and is told to ask again in POLL_MS (EventSource reconnects by itself, with Last-Event-ID).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -35,12 +37,10 @@ from hotline.channels.segments import GSM7_BASIC, GSM7_EXTENDED, MAX_SEGMENTS, e
 from hotline.staff.pages import COOKIE_QUIET_ENDPOINTS, NAV_ITEMS, OVERVIEW_PANELS, PAGE_ENTRIES, bp, services
 from hotline.store.cases import CLAIMED, CLOSED_STATUS, Case
 
-LIVE_STREAMS = 2  # pages a web process streams to at once (each holds a thread: the Procfile runs 4 a process)
 STREAM_SECONDS = 15.0  # then the response ends and the browser reconnects at once, with Last-Event-ID
 POLL_MS = 2000  # a page that found no stream free asks again this often
 INBOX_ROWS = 200  # open cases the inbox lists (the most serious and oldest); it says how many more there are
 KEEPALIVE_SECONDS = 1.0  # an idle stream writes a comment this often, so a closed tab frees its thread soon
-_streams = threading.BoundedSemaphore(LIVE_STREAMS)
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}\Z")
 STATUS_WORDS = {"queued": "sending", "accepted": "sending", "sending": "sending", "sent": "sent",
                 "delivered": "delivered", "read": "delivered", "undelivered": "failed", "failed": "failed"}
@@ -48,6 +48,12 @@ STATUS_WORDS = {"queued": "sending", "accepted": "sending", "sending": "sending"
 
 def _store() -> Any:
     return services().cases.store
+
+
+@functools.cache
+def _stream_slots(count: int) -> threading.BoundedSemaphore | None:
+    """The pages this web process may stream to at once: each stream holds one of the server's threads."""
+    return threading.BoundedSemaphore(count) if count > 0 else None
 
 
 # The live feed's requests (the event stream, and the fragments a page fetches when an event comes) run beside
@@ -236,7 +242,8 @@ def case_feed() -> Response:
         after = "$"
     if after == "$":
         after = store.feed_position()
-    streaming = _streams.acquire(blocking=False)
+    slots = _stream_slots(services().settings.live_streams)
+    streaming = slots is not None and slots.acquire(blocking=False)
     me = session.get("staff", "")
 
     def events() -> Iterator[str]:
@@ -265,8 +272,8 @@ def case_feed() -> Response:
                 if not streaming or time.monotonic() >= deadline:
                     return
         finally:
-            if streaming:
-                _streams.release()
+            if streaming and slots is not None:
+                slots.release()
 
     response = Response(stream_with_context(events()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
