@@ -426,6 +426,14 @@ class _Step:
 
     def answer_turn(self, turn: Turn) -> CallTurn:
         if not self.understood(turn):
+            # Nothing to answer ("hi, I'm calling about my son, he's five months"), but what was said of the
+            # baby is kept for the next answer, as a text conversation keeps it; the call stays where it was.
+            before = self.engine_state()
+            kept = replace(before, age_days=turn.state.age_days, findings=turn.state.findings,
+                           denied=turn.state.denied, temperature_c=turn.state.temperature_c,
+                           temperature_site=turn.state.temperature_site)
+            if kept != before:
+                self.state = replace(self.state, engine=kept.to_json())
             return self.missed("not_understood")
         self.state = replace(self.state, engine=turn.state.to_json(), language=turn.state.language, misses=0)
         assessment = turn.assessment

@@ -198,9 +198,11 @@ class Lexicon:
                 continue
             hits = []
             for label, tests, gapped, needs in self._starting_with(token):
-                if needs and any(present.isdisjoint(words_ok) for words_ok in needs):
-                    continue  # a word the pattern cannot do without is nowhere in the message
-                end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
-                if end is not None:
-                    hits.append(Hit(label, i, end))
+                for words_ok in needs:
+                    if present.isdisjoint(words_ok):
+                        break  # a word the pattern cannot do without is nowhere in the message
+                else:
+                    end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
+                    if end is not None:
+                        hits.append(Hit(label, i, end))
             yield from sorted(hits, key=lambda h: h.start - h.end)

@@ -138,8 +138,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
             present.discard("fever")  # a reading beats words: "feels hot, 37.0" is no fever
         if temperature < LOW_TEMPERATURE_C:
             present.add("low_temperature")
-    elif "fever_words" in present:
-        present.add("fever")
+    elif "fever_words" in present and "temperature_normal" not in reading.present:
+        present.add("fever")  # ("not sure if he has a fever, he feels normal to me": the touch said no)
     if reading.minutes is not None and reading.minutes >= LONG_EPISODE_MINUTES and "shaking" in present:
         present.add("long_episode")
     # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is

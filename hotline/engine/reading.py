@@ -40,6 +40,9 @@ _WINDOW = 12  # hits are compared with this many neighbours on each side (no phr
 _MAX_SCOPE = 16  # no trigger reaches further than this many tokens
 
 
+# A sign that begins with one of these ("no come", "isnt breathing") is a lack; "ya no", "anymore" say it is now.
+_NEGATING_FIRST = frozenset("no not isnt arent wasnt doesnt dont didnt wont cant hasnt havent never nunca ni".split())
+
 class VocabularyError(ValueError):
     pass
 
@@ -400,6 +403,9 @@ class Reader:
             spec = self.triggers[trigger.label]
             if spec.only and hit.label not in spec.only:
                 continue
+            if spec.assertion == "resolved" and trigger.start <= hit.start < trigger.end and \
+                    words[hit.start] in _NEGATING_FIRST:
+                continue  # "ya no come", "she isnt breathing anymore": the sign is the "no", and it is now
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
@@ -443,6 +449,11 @@ class Reader:
         preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
         for i, word in enumerate(words):
+            if word in ("turned", "turns") and _clean(words, i + 1) == "1" and _clean(words, i + 2) not in _AGE_UNITS \
+                    and not any(s <= i < e for s, e in elsewhere):
+                ages.append(365)  # "my boy just turned 1": a first birthday
+                stated.append(365)
+                continue
             unit = _AGE_UNITS.get(word)
             if unit is None and word in ("old",) and i >= 1 and _clean(words, i - 1) in _AGE_UNITS:
                 continue

@@ -412,7 +412,10 @@ _REASSURING_FINDINGS = frozenset({"eating_ok", "well", "breathing_ok", "awake_re
 # a yes at the red-flag question, the yes answers when the shaking happens, not the red flags.
 _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falling_asleep", "sleep", "startle",
                                   "excitement", "crying", "tired", "stretching", "hiccups", "chin_quiver",
-                                  "shivering", "tantrum", "brief", "occasional"})
+                                  "shivering", "tantrum", "brief", "occasional",
+                                  "acting_on_advice", "over_days", "frequent"})
+# (acting_on_advice: "sí ok, lo llevo a emergencias" says yes to the advice; over_days and frequent: "yes, every
+# day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
 
 
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
@@ -456,6 +459,10 @@ def advance(flow: Flow, state: State | None, text: str, context: Context | None 
 # assessment in the same conversation, whatever the later message asks.
 _REASSURING = ("normal-",)
 
+
+# "sorry typo!! 6 MONTHS not weeks", "perdón, me equivoqué, son 5 semanas": the parent corrects the age given.
+_CORRECTS = re.compile(r"\b(sorry|typo|oops|i meant|meant to (say|write)|correction|my bad|not (days|weeks|wks|months|mos|"
+                       r"mo|years)|perdon|me equivoque|quise decir|no son|no es de|error)\b")
 
 _KEYWORDS = MENU_WORDS | BACK_WORDS | set(LANGUAGE_WORDS) | HELP_WORDS | STOP_WORDS | START_WORDS - {"yes"}
 
@@ -527,6 +534,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     before_age = run.state.age_days
     if screening.age_days is not None:
         run.state = replace(run.state, age_days=screening.age_days)
+    corrected_age = before_age is not None and screening.age_days not in (None, before_age) and bool(
+        _CORRECTS.search(norm))
     if screening.denied:
         run.state = replace(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *screening.denied))))
     if screening.level is Level.EMERGENCY:
@@ -536,6 +545,16 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.say("menu_hint")
         if context.checkin:
             run.effects.append(CheckinReply("worse"))
+        return run.turn(screening)
+
+    # 2a. The age was wrong ("sorry typo!! 6 MONTHS not weeks"): the flags are what the right age makes them,
+    #     lower too (a raise is the screen's). Said at once and recorded as a revision, then the question that
+    #     can still change the level. An emergency is never regraded.
+    if corrected_age and screening.level is None and not context.claimed and run.state.level is not None and \
+            Level.HOME < run.level() < Level(run.state.level) < Level.EMERGENCY:
+        run.announce_level(revised=True)
+        current = flow.steps[run.state.step or flow.start]
+        run.go(current.id if current.is_question else flow.check_start)
         return run.turn(screening)
 
     # 2b. A nurse has this conversation (the staff inbox): the message is for her, and the hotline says nothing.
@@ -611,7 +630,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     # "sí, come bien y moja pañales" or "yes, it stops when I hold her" at "is your baby struggling to
     # breathe...?": the yes belongs to what follows it (the parent answers what they thought was asked), not
     # to the red flags. The message is read as free text and the red-flag question is asked again.
-    if choice is not None and choice.flags and screening.level is None and screening.reading is not None and \
+    if choice is not None and choice.flags and (screening.level is None or screening.level < Level.URGENT) and \
+            screening.reading is not None and \
             screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS) and len(norm.split()) > 2:
         choice = None
     asked = {flag for c in step.choices for flag in c.flags}

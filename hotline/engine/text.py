@@ -11,6 +11,7 @@ negation or a hypothetical.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -205,12 +206,22 @@ class Tokens:
         return " ".join(self.words)
 
 
+@functools.lru_cache(maxsize=256)
+def _raw_words(text: str) -> tuple[str, ...]:
+    return tuple(t.replace(",", ".") if t[0].isdigit() else t for t in _TOKEN.findall(_fold(text)))
+
+
+@functools.lru_cache(maxsize=256)
+def _with_numbers(raw: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_numbers_in_words(list(raw)))
+
+
 def tokenize(text: str, speller: Speller | None = None, misspellings: dict[str, str] | None = None) -> Tokens:
-    folded = _fold(text)
-    raw = [t.replace(",", ".") if t[0].isdigit() else t for t in _TOKEN.findall(folded)]
+    # A step reads its message more than once (the reading, the language guess): the pure parts are remembered.
+    raw = _raw_words(text)
     if misspellings:
-        raw = [misspellings.get(w, w) for w in raw]
-    words = _numbers_in_words(raw)
+        raw = tuple(misspellings.get(w, w) for w in raw)
+    words: Iterable[str] = _with_numbers(raw)
     if speller is not None:
         words = [speller.correct(w) if w.isalpha() else w for w in words]
     return Tokens(tuple(words))
