@@ -239,3 +239,16 @@ def test_the_machine_is_a_function_of_its_inputs() -> None:
 def test_a_silent_row_is_accepted_but_never_announced() -> None:
     silent: list[MenuRow] = [row for menu in FLOW.voice.menus.values() for row in menu.rows if row.say is None]
     assert {row.action for row in silent} == {"no_text", "no_callback"}
+
+
+def test_an_age_said_in_a_sentence_with_nothing_to_answer_is_kept_for_the_next_answer() -> None:
+    """A caller who opens with "I'm calling about my son, he's five months old" hears the menu again (there is
+    nothing to answer yet), but the next sentence is answered for a five-month-old: a fever of 101 F with no
+    shaking is for the pediatrician (soon), not the under-3-months rule it would be at an unknown age."""
+    caller = Caller()
+    opened = caller.play("1", "hi im calling about my son hes five months old")
+    assert json.loads(opened.state.engine)["age_days"] == 150
+    answered = caller.then(opened, "he has a fever of a hundred and one but no shaking")
+    assert answered.assessment is not None and answered.assessment.level.label == "soon"
+    unknown_age = caller.then(caller.play("1"), "he has a fever of a hundred and one but no shaking")
+    assert unknown_age.assessment is not None and unknown_age.assessment.level.label == "urgent"

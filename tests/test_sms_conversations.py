@@ -166,6 +166,17 @@ def test_a_corrected_age_raises_the_level_of_what_was_already_said(parent):
     assert "seen by a doctor today" in parent.text("omg sorry typo, 5 WEEKS not months").split("\n")[0]
 
 
+def test_a_corrected_age_lowers_the_level_too_and_the_revision_is_recorded(parent, redis):
+    """"sorry typo!! 6 MONTHS not weeks": the fever of a 6-month-old without shaking is for the pediatrician; the
+    level said for a 6-week-old was for a baby who is not this one. Said at once, recorded as a revision."""
+    assert "seen by a doctor today" in parent.text("she's 6 weeks and has a temp of 38.2, no shaking or anything")
+    reply = parent.text("sorry typo!! 6 MONTHS not weeks")
+    assert SOON in reply.split("\n")[0] and session(redis)["level"] == 1
+    entries = [json.loads(raw) for raw in redis.lrange(keys.transcript(PARENT), 0, -1)]
+    assessments = [e for e in entries if e.get("dir") == "assessment"]
+    assert [a["level"] for a in assessments] == ["urgent", "soon"] and assessments[-1].get("revised") is True
+
+
 @pytest.mark.parametrize(("first", "answer", "level_word", "yes", "emergency"), [
     ("my 3 wk old keeps jerking in her sleep, is that normal", "yeah it stops when I hold her", HOME, "yes", EMERGENCY),
     ("mi bebé de 2 semanas tiembla antes de comer", "sí, cuando come se le quita", HOME_ES, "sí", EMERGENCY_ES),
