@@ -850,3 +850,18 @@ def test_ages_guesses_and_worries_in_everyday_words(text: str, level: Level | No
 ])
 def test_scenes_from_a_general_mix(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize("text", [
+    "fever? no. floppy? no. just shakes when she cries, 6 wks",
+    "Fiebre? No. Vómito? No. Solo tiembla cuando llora. 2 meses",
+])
+def test_a_checklist_the_parent_asks_and_answers_denies_what_it_names(text: str) -> None:
+    """"fever? no. floppy? no.": each "no" right after a question denies the sign just named; nothing is raised."""
+    screening = screen_for_red_flags(text)
+    assert screening.level is None, describe(text, screening)
+
+
+@pytest.mark.parametrize("text", ["fever? no idea", "¿fiebre? no sé", "she has a fever. No vomiting"])
+def test_a_checklist_answer_that_does_not_deny_leaves_the_sign(text: str) -> None:
+    assert "fever" in screen_for_red_flags(text).flags

@@ -99,6 +99,7 @@ class _Trigger:
     voids: frozenset[tuple[str, ...]] = frozenset()  # words that, in its words or its scope, cancel it
     only: frozenset[str] = frozenset()  # the findings it applies to (empty: all)
     at_end: bool = False  # only at the end of a clause ("fiebre no." but not "tiembla no se le quita")
+    after_question: bool = False  # only right after a "?" ("fever? no. floppy? no.": the parent's own checklist)
 
 
 _AGE_UNITS = {
@@ -213,7 +214,7 @@ class Reader:
                                            bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
                                            self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")),
                                            self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()),
-                                           bool(spec.get("at_end")))
+                                           bool(spec.get("at_end")), bool(spec.get("after_question")))
             for finding in self.triggers[name].only - set(self.kinds):
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -272,6 +273,7 @@ class Reader:
                 longest_at[i] = max(longest_at[i], end - start)
         triggers = [t for t in self._longest_per_label(list(self.trigger_lexicon.find(words)))
                     if (not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS)
+                    and (not self.triggers[t.label].after_question or (t.start > 0 and words[t.start - 1] == "?"))
                     and (not self.triggers[t.label].at_end or t.end == len(words) or words[t.end] in BREAKS)]
         # A trigger that contains a whole idiom says more than it ("la ropa digo" holds "la ropa"): it stays.
         triggers = [t for t in triggers if not self._inside_longer(t, signs, idiom_spans, longest_at)
