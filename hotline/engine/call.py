@@ -428,11 +428,11 @@ class _Step:
         if not self.understood(turn):
             # Nothing to answer ("hi, I'm calling about my son, he's five months"), but what was said of the
             # baby is kept for the next answer, as a text conversation keeps it; the call stays where it was.
-            before = self.engine_state()
-            kept = replace(before, age_days=turn.state.age_days, findings=turn.state.findings,
+            known = self.engine_state()
+            kept = replace(known, age_days=turn.state.age_days, findings=turn.state.findings,
                            denied=turn.state.denied, temperature_c=turn.state.temperature_c,
                            temperature_site=turn.state.temperature_site)
-            if kept != before:
+            if kept != known:
                 self.state = replace(self.state, engine=kept.to_json())
             return self.missed("not_understood")
         self.state = replace(self.state, engine=turn.state.to_json(), language=turn.state.language, misses=0)

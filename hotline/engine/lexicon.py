@@ -158,34 +158,47 @@ class Hit:
 _Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...]]
 
 
+_STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
+
+
 class Lexicon:
     """Many labelled patterns, matched together over a message's tokens."""
 
     def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
-        self._by_word: dict[str, list[_Entry]] = {}
-        self._by_stem: list[tuple[str, _Entry]] = []
-        self._by_number: list[_Entry] = []
-        for label, pattern in ((label, plain) for label, written in entries for plain in expand(written)):
+        # Each entry has a rank: the order its hits are listed in among hits of the same length at a position.
+        self._by_word: dict[str, list[tuple[int, _Entry]]] = {}
+        self._by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}  # plain first and second words
+        self._by_stem: list[tuple[str, tuple[int, _Entry]]] = []
+        self._by_number: list[tuple[int, _Entry]] = []
+        for index, (label, pattern) in enumerate(
+                (label, plain) for label, written in entries for plain in expand(written)):
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
             needs = tuple(t.exact for t in tests[1:] if t.exact and not (t.stems or t.number or t.optional or t.gap))
             entry = (label, tests, gapped, needs)
             first = tests[0]
+            second = tests[1] if len(tests) > 1 else None
+            paired = (second is not None and second.exact and not (second.stems or second.number or second.optional
+                                                                     or second.gap) and not first.number)
             for word in first.exact:
-                self._by_word.setdefault(word, []).append(entry)
+                if paired and not word[:1].isdigit():
+                    for next_word in second.exact:  # type: ignore[union-attr]
+                        self._by_pair.setdefault((word, next_word), []).append((index, entry))
+                else:
+                    self._by_word.setdefault(word, []).append((index, entry))
             for stem in first.stems:
-                self._by_stem.append((stem, entry))
+                self._by_stem.append((stem, (_STEM_RANK + index, entry)))
             if first.number:
-                self._by_number.append(entry)
-        self._cache: dict[str, list[_Entry]] = {}
+                self._by_number.append((index - _STEM_RANK, entry))
+        self._cache: dict[str, list[tuple[int, _Entry]]] = {}
 
-    def _starting_with(self, token: str) -> list[_Entry]:
+    def _starting_with(self, token: str) -> list[tuple[int, _Entry]]:
         if token[:1].isdigit():
             return self._by_number + self._by_word.get(token, [])
         found = self._cache.get(token)
         if found is None:
             found = list(self._by_word.get(token, ()))
-            found += [entry for stem, entry in self._by_stem if token.startswith(stem)]
+            found += [ranked for stem, ranked in self._by_stem if token.startswith(stem)]
             if len(self._cache) < 50_000:
                 self._cache[token] = found
         return found
@@ -193,16 +206,24 @@ class Lexicon:
     def find(self, words: tuple[str, ...]) -> Iterator[Hit]:
         """Every match, longest first at each position."""
         present = frozenset(words)
+        last = len(words) - 1
         for i, token in enumerate(words):
             if token in BREAKS:
                 continue
+            candidates = self._starting_with(token)
+            if i < last:
+                paired = self._by_pair.get((token, words[i + 1]))
+                if paired:
+                    candidates = candidates + paired
             hits = []
-            for label, tests, gapped, needs in self._starting_with(token):
+            for rank, (label, tests, gapped, needs) in candidates:
                 for words_ok in needs:
                     if present.isdisjoint(words_ok):
                         break  # a word the pattern cannot do without is nowhere in the message
                 else:
                     end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
                     if end is not None:
-                        hits.append(Hit(label, i, end))
-            yield from sorted(hits, key=lambda h: h.start - h.end)
+                        hits.append((i - end, rank, Hit(label, i, end)))
+            hits.sort(key=lambda h: (h[0], h[1]))
+            for _, _, hit in hits:
+                yield hit
