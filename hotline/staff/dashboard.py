@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Response,
@@ -49,7 +47,7 @@ def require_login() -> Response | None:
         return None
     user = session.get("staff")
     started = session.get("staff_at", 0)
-    if not user or time.time() - started > SESSION_HOURS * 3600 or not _session_still_valid(user):
+    if not user or services().clock() - started > SESSION_HOURS * 3600 or not _session_still_valid(user):
         session.clear()
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
     return None
@@ -95,7 +93,7 @@ def login() -> Any:
             session.clear()
             session.permanent = True
             session["staff"] = account
-            session["staff_at"] = time.time()
+            session["staff_at"] = services().clock()
             session["staff_generation"] = StaffAccounts(services().redis).session_generation(account)
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
@@ -148,8 +146,7 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
 
 
 def _start_of_today() -> float:
-    zone = ZoneInfo(services().settings.default_timezone)
-    now = datetime.now(zone)
+    now = services().clock.local(services().settings.default_timezone)
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
@@ -292,7 +289,7 @@ def simulator() -> Any:
                 handle_inbound(Inbound(number=number, text=text[:1600], channel="sms"), services())
         return redirect(url_for("staff.simulator", mode=mode))
     entries = services().conversations.transcript(number)
-    cutoff = time.time() - timedelta(hours=24).total_seconds()
+    cutoff = services().clock() - timedelta(hours=24).total_seconds()
     entries = [e for e in entries if float(e.get("at", 0)) >= cutoff and e.get("channel", "sms") == mode
                or e.get("dir") == "assessment" and float(e.get("at", 0)) >= cutoff]
     return render_template("staff/simulator.html", number=number, entries=entries, ref=services().refs.of(number),
