@@ -178,7 +178,7 @@ class Cases:
         if serious:
             self.open(number, level=level or "", flags=flags, reason="voice", event="message")
         if callback:
-            self.open(number, level=level if serious else "", reason="callback", event="message")
+            self.open(number, level=(level or "") if serious else "", reason="callback", event="message")
 
     # --- staff actions -----------------------------------------------------------------------------------
 

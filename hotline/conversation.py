@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from hotline.channels.sms import render_sms
 from hotline.engine.levels import Level
@@ -23,6 +24,12 @@ RATE_LIMIT = 15  # inbound messages per number per minute before the hotline ask
 MAX_ATTEMPTS = 30  # compare-and-set retries when messages for one number race
 
 
+class HeaderLookup(Protocol):
+    """What is read from a request's headers: a mapping, or Flask's case-insensitive Headers."""
+
+    def get(self, key: str, default: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Inbound:
     """A message from a parent, whatever the channel."""
@@ -35,7 +42,7 @@ class Inbound:
     media: int = 0  # pictures or videos attached (MMS); we keep only the count, never the files
 
     @classmethod
-    def from_sms(cls, form: Mapping[str, str], headers: Mapping[str, str], default_region: str) -> Inbound:
+    def from_sms(cls, form: Mapping[str, str], headers: HeaderLookup, default_region: str) -> Inbound:
         media = form.get("NumMedia") or "0"
         return cls(
             number=sender_number(form.get("From", ""), default_region),

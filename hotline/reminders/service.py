@@ -167,7 +167,7 @@ class Reminders:
         upcoming = self.enrollments.upcoming(limit)
         records = self.enrollments.get_many([eid for eid, _ in upcoming])
         schedules: dict[str, ReminderSchedule | None] = {}
-        rows = []
+        rows: list[dict[str, object]] = []
         for eid, due in upcoming:
             enrollment = records.get(eid)
             schedule = self._schedule(enrollment.schedule, schedules) if enrollment else None

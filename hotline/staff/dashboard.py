@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -19,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from hotline.conversation import Inbound, handle_inbound
 from hotline.phone import sender_number
@@ -42,7 +42,7 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 
 
 @bp.before_request
-def require_login() -> Response | None:
+def require_login() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint == "staff.static":
         return None
     user = session.get("staff")
@@ -148,6 +148,11 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
 def _start_of_today() -> float:
     now = services().clock.local(services().settings.default_timezone)
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _at(entry: dict[str, object]) -> float:
+    at = entry.get("at", 0)
+    return float(at) if isinstance(at, int | float | str) else 0.0
 
 
 @bp.get("/")
@@ -290,8 +295,8 @@ def simulator() -> Any:
         return redirect(url_for("staff.simulator", mode=mode))
     entries = services().conversations.transcript(number)
     cutoff = services().clock() - timedelta(hours=24).total_seconds()
-    entries = [e for e in entries if float(e.get("at", 0)) >= cutoff and e.get("channel", "sms") == mode
-               or e.get("dir") == "assessment" and float(e.get("at", 0)) >= cutoff]
+    entries = [e for e in entries if _at(e) >= cutoff and e.get("channel", "sms") == mode
+               or e.get("dir") == "assessment" and _at(e) >= cutoff]
     return render_template("staff/simulator.html", number=number, entries=entries, ref=services().refs.of(number),
                            mode=mode, in_call=bool(session.get("sim_path")))
 

@@ -107,7 +107,7 @@ class CallStore:
         names = [keys.call(call_sid), keys.call_reply(call_sid, n), keys.transcript(number or "-"),
                  keys.contact(number or "-"), keys.CONVERSATIONS, self.conversations.ref_key(number),
                  insights.key(day) if insights else ""]
-        args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
+        args: list[str | int | float] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
                               language, number, self.conversations.max_entries,
                               insights.ttl_seconds if insights else 0, day, level, sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]

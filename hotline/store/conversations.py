@@ -211,7 +211,7 @@ class ConversationStore:
                  keys.reply_token(token) if token else "", self.ref_key(number),
                  keys.keyword(message_sid) if keyword and message_sid else "", keys.flood(number),
                  self.insights.key(day) if self.insights else ""]
-        args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
+        args: list[str | int | float] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
                               json.dumps(list(reply)), optout, f"{now:.3f}", language, number,
                               self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0",
                               self.insights.ttl_seconds if self.insights else 0, day, channel, level,
