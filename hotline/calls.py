@@ -4,7 +4,7 @@ A call is a short series of webhooks. Every answer carries `?n=<next>` in its ac
 webhook Twilio retries (same CallSid, same n) is answered with the TwiML saved the first time and
 changes nothing twice. What the call says is decided by the pure machine in `hotline/engine/call.py`
 (the same engine and flow as SMS, plus the call's menus from `flows/voice.yaml`); this module hands it
-what only the app knows (settings, the clock, the caller's opt-out) and does what it asks.
+what only the app knows (settings, the services' clock, the caller's opt-out) and does what it asks.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -39,8 +38,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 30
 SUMMARY_RETRY = Retry(max=3, interval=[30, 120, 600])
-
-clock: Callable[[], float] = time.time  # tests set the time of day for staffed hours
 
 
 def within_staffed_hours(settings: Settings, at: float) -> bool:
@@ -90,13 +87,13 @@ def call_apology(services: Services) -> str:
 def _config(services: Services, state: CallState) -> CallConfig:
     """What the machine cannot know itself: the emergency number, whether the nurse line is staffed now,
     whether this caller may be texted (their number is known, and did not text STOP when the call began)."""
-    settings = services.settings
+    settings, now = services.settings, services.clock()
     return CallConfig(
         flow=services.flow,
         emergency_number=settings.emergency_number,
-        transfer_open=bool(settings.transfer_number) and within_staffed_hours(settings, clock()),
+        transfer_open=bool(settings.transfer_number) and within_staffed_hours(settings, now),
         can_text=bool(state.number) and not state.opted_out,
-        today=datetime.fromtimestamp(clock(), ZoneInfo(settings.default_timezone)).date(),
+        today=datetime.fromtimestamp(now, ZoneInfo(settings.default_timezone)).date(),
     )
 
 
@@ -147,7 +144,7 @@ def _apply(turn: CallTurn, event: CallEvent, services: Services, store: CallStor
             elif isinstance(effect, RequestCallback):
                 store.request_callback(Callback(
                     id=event.call_sid, number=number, level=turn.state.level, language=language,
-                    requested_at=round(clock(), 3),
+                    requested_at=round(services.clock(), 3),
                 ))
                 log.info("callback requested for %s", services.refs.of(number))
             elif isinstance(effect, AttachRecording):

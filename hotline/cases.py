@@ -21,7 +21,6 @@ nobody texts a number that opted out. docs/on-call.md has the set-up.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -116,8 +115,9 @@ class Cases:
         self.sender = sender
         self.refs = refs
         self.conversations = conversations
+        self.clock = conversations.clock  # one clock for a number's conversation and its case (hotline/clock.py)
         self._flow = flow
-        self.store = CaseStore(connection, conversations.retention_ttl, conversations.max_entries,
+        self.store = CaseStore(connection, conversations.retention_ttl, conversations.max_entries, clock=self.clock,
                                insights=InsightCounters.for_settings(settings))
         self.queue = Queue(alert_queue_name(settings), connection=connection)
 
@@ -178,7 +178,7 @@ class Cases:
         if serious:
             self.open(number, level=level or "", flags=flags, reason="voice", event="message")
         if callback:
-            self.open(number, level=level if serious else "", reason="callback", event="message")
+            self.open(number, level=(level or "") if serious else "", reason="callback", event="message")
 
     # --- staff actions -----------------------------------------------------------------------------------
 
@@ -291,7 +291,7 @@ class Cases:
         level = (case.level or "unassessed").upper()
         if round_ == 0:
             return f"Hotline: new {level} case {case.id}. {self.link(case.id)}"
-        waited = max(0.0, time.time() - case.opened_at)
+        waited = max(0.0, self.clock() - case.opened_at)
         since = f"{int(waited)} s" if waited < 60 else f"{round(waited / 60)} min"
         return f"Hotline: {level} case {case.id} unclaimed for {since}. {self.link(case.id)}"
 
@@ -335,7 +335,7 @@ class Cases:
             self.store.alert_sent(case_id, round_, index, message.sid, f"{who}, {message.sid}")
             self.metrics.alert("sent")
             if round_ == 0 and sent == 0:
-                self.metrics.first_alert_sent(time.time() - case.opened_at)
+                self.metrics.first_alert_sent(self.clock() - case.opened_at)
             sent += 1
         log.info("case %s: round %d alert sent to %d on-call number(s)", case_id, round_, sent)
         return "sent" if sent else "already-sent"

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import click
 
+from hotline.clock import Clock
 from hotline.dev import settings_with_dev_redis
 from hotline.settings import Settings, SettingsError
 
@@ -19,6 +20,14 @@ def load_settings() -> Settings:
         return Settings.from_env()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
+
+
+def cli_clock() -> Clock:
+    """What a command takes for now: the Clock handed to it as Click's `obj` (tests hand in their services'),
+    else the system's time."""
+    context = click.get_current_context(silent=True)
+    found = context.find_object(Clock) if context is not None else None
+    return found if found is not None else Clock()
 
 
 @click.group()
@@ -287,7 +296,7 @@ def staff_token_create(name: str, days: int | None) -> None:
     from hotline.services import connect_redis
     from hotline.store.staff_tokens import StaffTokens
 
-    token = StaffTokens(connect_redis(settings_with_dev_redis())).create(name, days=days)
+    token = StaffTokens(connect_redis(settings_with_dev_redis()), cli_clock()).create(name, days=days)
     lasts = f"it stops working in {days} day(s)" if days else "it works until revoked"
     click.echo(f"API token for {name} (keep it secret; it is not shown again; {lasts}):\n{token}")
 
@@ -323,7 +332,7 @@ def staff_tokens() -> None:
     from hotline.services import connect_redis
     from hotline.store.staff_tokens import StaffTokens
 
-    now = time.time()
+    now = cli_clock()()
     listed = StaffTokens(connect_redis(settings_with_dev_redis())).all()
     if not listed:
         click.echo("no API tokens")

@@ -7,15 +7,14 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
+from typing import Protocol
 
 from hotline.channels.sms import render_sms
 from hotline.engine.levels import Level
 from hotline.engine.runner import CheckinReply, Context, Enroll, OptIn, OptOut, State, Turn, advance, opt_keyword
 from hotline.phone import sender_number
 from hotline.services import Services
-from hotline.settings import Settings
 from hotline.store.conversations import Loaded
 
 log = logging.getLogger(__name__)
@@ -23,6 +22,12 @@ log = logging.getLogger(__name__)
 MAX_BODY_CHARS = 1600  # Twilio's own cap for one inbound message
 RATE_LIMIT = 15  # inbound messages per number per minute before the hotline asks them to slow down
 MAX_ATTEMPTS = 30  # compare-and-set retries when messages for one number race
+
+
+class HeaderLookup(Protocol):
+    """What is read from a request's headers: a mapping, or Flask's case-insensitive Headers."""
+
+    def get(self, key: str, default: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ class Inbound:
     media: int = 0  # pictures or videos attached (MMS); we keep only the count, never the files
 
     @classmethod
-    def from_sms(cls, form: Mapping[str, str], headers: Mapping[str, str], default_region: str) -> Inbound:
+    def from_sms(cls, form: Mapping[str, str], headers: HeaderLookup, default_region: str) -> Inbound:
         media = form.get("NumMedia") or "0"
         return cls(
             number=sender_number(form.get("From", ""), default_region),
@@ -54,9 +59,9 @@ class Handled:
     turn: Turn | None = None  # None when the reply was a replay of an earlier answer
 
 
-def local_today(settings: Settings) -> date:
-    """Today in the hotline's time zone: an age given as a date of birth is counted to it."""
-    return datetime.now(ZoneInfo(settings.default_timezone)).date()
+def local_today(services: Services) -> date:
+    """Today in the hotline's time zone, on the services' clock: an age given as a date of birth is counted to it."""
+    return services.clock.today(services.settings.default_timezone)
 
 
 def _safe_id(value: str) -> str:
@@ -70,7 +75,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
     if not inbound.number:
         # No number we can keep a conversation for: answer statelessly, save nothing.
         turn = advance(flow, None, inbound.text, Context(emergency_number=settings.emergency_number,
-                                                         media=inbound.media, today=local_today(settings)))
+                                                         media=inbound.media, today=local_today(services)))
         if turn.assessment:
             services.metrics.assessed(turn.assessment.level.label, inbound.channel)
         return Handled(render_sms(turn, flow.message("choices_intro", turn.state.language)), turn)
@@ -92,7 +97,7 @@ def handle_inbound(inbound: Inbound, services: Services) -> Handled:
             if enrollment is not None:
                 state = State(language=enrollment.language)
         context = Context(settings.emergency_number, loaded.known_contact, loaded.opted_out, bool(checkin),
-                          media=inbound.media, claimed=bool(loaded.claim), today=local_today(settings))
+                          media=inbound.media, claimed=bool(loaded.claim), today=local_today(services))
         turn = advance(flow, state, inbound.text, context)
         if recent > RATE_LIMIT and not _emergency(turn) and not _opt_change(turn):
             # A flood from one number: one "please slow down", then silence until the window passes.

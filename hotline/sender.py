@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TextIO
 
 import certifi
 import redis
@@ -83,11 +83,12 @@ class PooledHttpClient(HttpClient):
         self.base_url = base_url.rstrip("/")
         target = urllib.parse.urlsplit(self.base_url)
         proxy = urllib.request.getproxies().get(target.scheme)
-        bypass = proxy is None or urllib.request.proxy_bypass(target.hostname or "")
         ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-        options = {"maxsize": pool_size, "cert_reqs": "CERT_REQUIRED", "ca_certs": ca_certs}
-        self.pool: urllib3.PoolManager = (urllib3.PoolManager(**options) if bypass
-                                          else urllib3.ProxyManager(proxy, **options))
+        options: dict[str, Any] = {"maxsize": pool_size, "cert_reqs": "CERT_REQUIRED", "ca_certs": ca_certs}
+        self.pool: urllib3.PoolManager = (
+            urllib3.ProxyManager(proxy, **options)
+            if proxy is not None and not urllib.request.proxy_bypass(target.hostname or "")
+            else urllib3.PoolManager(**options))
 
     def request(self, method: str, url: str, params: dict[str, object] | None = None,  # type: ignore[override]
                 data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
@@ -161,7 +162,7 @@ class TwilioSender:
 class ConsoleOutbox:
     """Development sender: prints each text and keeps the latest ones in Redis for staff to read."""
 
-    def __init__(self, connection: redis.Redis, refs: NumberRefs, stream: object = None) -> None:
+    def __init__(self, connection: redis.Redis, refs: NumberRefs, stream: TextIO | None = None) -> None:
         self.connection = connection
         self.refs = refs
         self.stream = stream
@@ -174,7 +175,7 @@ class ConsoleOutbox:
             pipe.ltrim(keys.OUTBOX, 0, OUTBOX_LIMIT - 1)
             pipe.execute()
         stream = self.stream or sys.stdout
-        print(f"\n[outbox] to {to}:\n{body}\n", file=stream, flush=True)  # type: ignore[call-overload]
+        print(f"\n[outbox] to {to}:\n{body}\n", file=stream, flush=True)
         log.info("outbox text %s to %s", sid, self.refs.of(to))
         return SentMessage(sid=sid, status="sent")
 

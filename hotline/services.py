@@ -8,6 +8,7 @@ import redis
 from rq import Queue
 
 from hotline.cases import Cases, build_cases
+from hotline.clock import Clock
 from hotline.engine.flow import Flow, load_flow
 from hotline.insights import InsightCounters
 from hotline.metrics import Metrics, configure
@@ -33,10 +34,13 @@ class Services:
     refs: NumberRefs  # what log lines and page URLs call a number
     cases: Cases  # the staff inbox: cases, on-call alerts, claims and staff replies
     metrics: Metrics  # counted here, added up with every other process's at /metrics (hotline/metrics.py)
+    clock: Clock  # the one "now" of everything built here; tests set it (hotline/clock.py)
 
 
-def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None) -> Services:
+def build_services(settings: Settings, connection: redis.Redis | None = None, flow: Flow | None = None,
+                   clock: Clock | None = None) -> Services:
     connection = connection or connect_redis(settings)
+    clock = clock or Clock()
     metrics = configure(settings.metrics_directory)
     refs = NumberRefs.for_settings(settings)
     sender = build_sender(settings, connection, refs)
@@ -45,7 +49,7 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         connection, settings.session_ttl_seconds, settings.transcript_retention_days, refs=refs,
         flood_limit=settings.flood_store_limit, flood_window=settings.flood_window_seconds,
         max_entries=settings.transcript_max_entries, insights=InsightCounters.for_settings(settings),
-        wait_replicas=settings.replicas_to_wait_for,
+        wait_replicas=settings.replicas_to_wait_for, clock=clock,
     )
     return Services(
         settings=settings,
@@ -54,8 +58,9 @@ def build_services(settings: Settings, connection: redis.Redis | None = None, fl
         sender=sender,
         flow=flow,
         conversations=conversations,
-        reminders=Reminders(settings, connection, refs=refs, metrics=metrics),
+        reminders=Reminders(settings, connection, refs=refs, metrics=metrics, clock=clock),
         refs=refs,
         cases=build_cases(settings, connection, sender, refs, conversations, flow, metrics=metrics),
         metrics=metrics,
+        clock=clock,
     )

@@ -6,7 +6,6 @@ import base64
 import functools
 import hmac
 import logging
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -136,7 +135,7 @@ def message_status() -> Response:
     if sid and status:
         svc = services()
         try:
-            args = sid[:64], status[:20], (form.get("ErrorCode") or "")[:10], time.time()
+            args = sid[:64], status[:20], (form.get("ErrorCode") or "")[:10], svc.clock()
             recorded = svc.reminders.enrollments.record_status(*args)
             if recorded == "unknown":
                 svc.cases.record_status(*args)  # a staff reply, a note to a parent or an on-call alert

@@ -1,6 +1,6 @@
 """Guardrails for the layout: no import circles anywhere in the package (imports inside functions count too:
-they are circles postponed, not removed); one module spells the Redis keys; staff views go through stores. The
-engine's own purity is tests/test_engine_purity.py."""
+they are circles postponed, not removed); one module spells the Redis keys; staff views go through stores; one
+clock, in Services. The engine's own purity is tests/test_engine_purity.py."""
 
 from __future__ import annotations
 
@@ -115,3 +115,38 @@ def test_the_spelling_check_finds_a_key_and_the_outbox(tmp_path: Path) -> None:
     found = spelled_outside_the_table([module])
     assert found[0] == "store.py:1: hotline:outbox"
     assert {line.split(": ")[0] for line in found} == {"store.py:1", "store.py:2"}
+
+
+def module_clocks_and_time_patches(paths: list[Path]) -> list[str]:
+    """A module-level name bound to time.time (a clock tests would swap), or a test replacing time.time (for the
+    whole process: redis-py, Flask and the fake Twilio too)."""
+    found = []
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+        for node in tree.body:
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            if value is not None and ast.unparse(value) in ("time.time", "time.monotonic", "datetime.now"):
+                found.append(f"{name}:{node.lineno}: a module-level clock")
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "setattr"
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                    and node.args[1].value in ("time", "clock", "now")):
+                found.append(f"{name}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_time_comes_from_the_services_clock() -> None:
+    """One clock, Services.clock (hotline/clock.py): no module keeps its own, and tests set the services' clock
+    instead of patching time for the whole process."""
+    paths = sorted([*PACKAGE.rglob("*.py"), *(ROOT / "workers").rglob("*.py"), *(ROOT / "tests").rglob("*.py"),
+                    *(ROOT / "bench").rglob("*.py")])
+    assert module_clocks_and_time_patches(paths) == []
+
+
+def test_the_clock_check_finds_a_module_clock_and_a_time_patch(tmp_path: Path) -> None:
+    module = tmp_path / "calls.py"
+    module.write_text("import time\nclock = time.time\n\n\ndef test(monkeypatch):\n"
+                      "    monkeypatch.setattr(dashboard.time, 'time', lambda: 0)\n")
+    found = module_clocks_and_time_patches([module])
+    assert [line.split(": ")[0] for line in found] == ["calls.py:2", "calls.py:6"]

@@ -254,11 +254,11 @@ def test_after_a_password_reset_the_new_password_logs_in(client, settings, monke
     assert client.get("/staff/").status_code == 200
 
 
-def test_sessions_expire(client, nurse, monkeypatch):
+def test_sessions_expire(client, services, nurse):
     log_in(client)
-    import hotline.staff.dashboard as dashboard
-
-    monkeypatch.setattr(dashboard.time, "time", lambda: 10**11)
+    services.clock.advance(8 * 3600 - 60)  # SESSION_HOURS, less a minute
+    assert client.get("/staff/").status_code == 200
+    services.clock.advance(61)
     assert client.get("/staff/").status_code == 302
 
 
@@ -330,15 +330,15 @@ def test_staff_cli_creates_an_account_and_a_token(settings, redis, monkeypatch):
 
 
 @pytest.fixture
-def admin_cli(settings, redis, monkeypatch):
-    """`hotline staff ...` as an administrator types it, against the test Redis."""
+def admin_cli(settings, services, redis, monkeypatch):
+    """`hotline staff ...` as an administrator types it, against the test Redis, on the services' clock."""
     from click.testing import CliRunner
 
     from hotline.cli import main
 
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
     runner = CliRunner()
-    return lambda *args, **kw: runner.invoke(main, ["staff", *args], **kw)
+    return lambda *args, **kw: runner.invoke(main, ["staff", *args], obj=services.clock, **kw)
 
 
 def opens_the_api(client, token: str) -> bool:
@@ -394,13 +394,10 @@ def test_the_token_list_shows_each_tokens_owner_expiry_and_last_use_but_never_a_
     assert "expires 20" in lee and "last used never" in lee
 
 
-def test_a_token_made_to_last_some_days_stops_working_after_them(client, admin_cli, monkeypatch):
-    import hotline.store.staff_tokens as staff_tokens
-
+def test_a_token_made_to_last_some_days_stops_working_after_them(client, services, admin_cli):
     token = new_token(admin_cli, "agency-nurse", "--days", "7")
     assert opens_the_api(client, token)
-    now = time.time()
-    monkeypatch.setattr(staff_tokens.time, "time", lambda: now + 7 * 86400 + 60)
+    services.clock.advance(7 * 86400 + 60)
     assert not opens_the_api(client, token)
     assert "expired" in "\n".join(listed(admin_cli))
 

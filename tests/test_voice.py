@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline import calls, create_app
+from hotline import create_app
 from hotline.devtools.signed import SignedTwilio, new_sid
 from hotline.engine import call as call_machine
 from hotline.services import build_services
@@ -139,9 +139,8 @@ def staff_get(client, redis, path: str):  # type: ignore[no-untyped-def]
     return client.get(path, headers={"Authorization": f"Bearer {token}"})
 
 
-def at_local_time(monkeypatch, hour: int) -> None:
-    moment = datetime(2026, 3, 10, hour, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
-    monkeypatch.setattr(calls, "clock", lambda: moment)
+def at_local_time(services, hour: int) -> None:  # type: ignore[no-untyped-def]
+    services.clock.set(datetime(2026, 3, 10, hour, 30, tzinfo=ZoneInfo("America/New_York")))
 
 
 # --- Answering a call ----------------------------------------------------------------------------
@@ -395,9 +394,9 @@ def test_a_late_webhook_after_the_goodbye_still_gets_a_spoken_goodbye(call):
 
 
 @pytest.fixture
-def staffed(services, monkeypatch):  # type: ignore[no-untyped-def]
+def staffed(services):  # type: ignore[no-untyped-def]
     services.settings = services.settings.with_(transfer_number=NURSE)
-    at_local_time(monkeypatch, 12)
+    at_local_time(services, 12)
     return services
 
 
@@ -428,8 +427,8 @@ def test_when_no_nurse_answers_the_caller_hears_the_emergency_advice_and_can_ask
 
 
 @pytest.mark.parametrize("hour", [6, 21])
-def test_outside_staffed_hours_no_transfer_is_offered_but_a_callback_is(staffed, call, monkeypatch, hour):
-    at_local_time(monkeypatch, hour)
+def test_outside_staffed_hours_no_transfer_is_offered_but_a_callback_is(staffed, call, hour):
+    at_local_time(staffed, hour)
     heard = in_language(call, "en").press("9")
     assert "nurse" in heard and "connected" not in heard
     assert "To ask a nurse to call you back at this number, press 1." in heard
@@ -461,9 +460,9 @@ def test_a_callback_request_without_a_recording_is_still_kept(call, client, redi
     assert callbacks[0]["language"] == "es"
 
 
-def test_staff_see_callbacks_newest_first_and_only_with_a_token(twilio, client, redis, monkeypatch):
+def test_staff_see_callbacks_newest_first_and_only_with_a_token(twilio, client, redis, services):
     for n, number in enumerate(["+15551230002", "+15551230003"]):
-        monkeypatch.setattr(calls, "clock", lambda n=n: 1_800_000_000.0 + n)
+        services.clock.set(1_800_000_000.0 + n)
         caller = Call(twilio, number=number)
         in_language(caller, "en").press("9")
         caller.press("1")

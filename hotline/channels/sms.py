@@ -30,7 +30,7 @@ def render_sms(turn: Turn, choices_intro: str) -> tuple[str, ...]:
     return tuple(messages)
 
 
-def twiml_messages(messages: tuple[str, ...] | list[str]) -> MessagingResponse:
+def twiml_messages(messages: Sequence[str]) -> MessagingResponse:
     """An empty response means: reply nothing (after STOP, for instance)."""
     response = MessagingResponse()
     for text in messages:

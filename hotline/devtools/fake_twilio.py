@@ -75,6 +75,7 @@ class FakeTwilio:
     def base_url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"https://localhost:{port}" if self.tls else f"http://{host}:{port}"
 
     def fail_next(self, code: int, times: int = 1) -> None:
@@ -176,7 +177,7 @@ class FakeTwilio:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                self._headers_buffer.append(b"\r\n" + body)
+                self._headers_buffer.append(b"\r\n" + body)  # type: ignore[attr-defined]  # http.server's own
                 try:
                     self.flush_headers()
                 except OSError:  # the client died mid-request (the soak tests kill workers)

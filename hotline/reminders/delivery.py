@@ -157,8 +157,9 @@ class Delivery:
     """
 
     def __init__(self, settings: Settings, schedules: ScheduleStore, enrollments: EnrollmentStore,
-                 quiet: QuietHours, metrics: Metrics, pacer: Pacer) -> None:
+                 quiet: QuietHours, metrics: Metrics, pacer: Pacer, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock  # the services' clock (hotline/clock.py): claim times, and "now" when none is given
         self.schedules = schedules
         self.enrollments = enrollments
         self.quiet = quiet
@@ -167,7 +168,8 @@ class Delivery:
 
     def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
         """Send the enrollment's due step at most once."""
-        outcome = self.deliver_one(eid, self.enrollments.get(eid), sender, now or datetime.now(UTC), {})
+        moment = now or datetime.fromtimestamp(self.clock(), UTC)
+        outcome = self.deliver_one(eid, self.enrollments.get(eid), sender, moment, {})
         self.metrics.reminder(outcome)
         return outcome
 
@@ -177,7 +179,7 @@ class Delivery:
         HTTP session) per thread. Every guarantee is checked per text, atomically, at send time (see
         claim), so `threads` only overlaps the waits on Twilio and Redis. Returns how many ended which way.
         """
-        moment = now or datetime.now(UTC)
+        moment = now or datetime.fromtimestamp(self.clock(), UTC)
         records = self.enrollments.get_many(ids)
         schedules: dict[str, ReminderSchedule | None] = {}
         for name in {r.schedule for r in records.values()}:
@@ -272,7 +274,7 @@ class Delivery:
         run claims the step (SET NX)."""
         eid, offset, moment = step.eid, step.offset, step.moment
         token = uuid.uuid4().hex[:12]
-        result, entry, held = self.enrollments.claim(eid, step.enrollment, offset, time.time(), token,
+        result, entry, held = self.enrollments.claim(eid, step.enrollment, offset, self.clock(), token,
                                                      self.settings.replicas_to_wait_for)
         if result == "unreplicated":
             # No replica confirmed the claim in time: a failover now could lose it, and a resend follow. Send
@@ -300,12 +302,12 @@ class Delivery:
             self.move_on(step)  # sent (or settled) by another run that did not get to move on
             return DeliveryOutcome.DUPLICATE
         claimed = claim_time(claim.held)
-        if time.time() - claimed <= stale:
+        if self.clock() - claimed <= stale:
             self.enrollments.wake_at(eid, moment.timestamp() + stale)
             return DeliveryOutcome.BUSY
         # A worker died (or its request failed on the network) between claiming and recording:
         # Twilio may or may not have the message. Take the claim over (one run wins), then ask.
-        if not self.enrollments.take_over(eid, offset, claim.held, time.time(), claim.token,
+        if not self.enrollments.take_over(eid, offset, claim.held, self.clock(), claim.token,
                                           self.settings.replicas_to_wait_for):
             self.enrollments.wake_at(eid, moment.timestamp() + stale)
             return DeliveryOutcome.BUSY

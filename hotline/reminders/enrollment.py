@@ -12,6 +12,7 @@ and only say the named errors (hotline/errors.py) their own way.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,22 +51,23 @@ class Deleted:
     cancelled: int  # active enrollments cancelled with it
 
 
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
 class EnrollmentRules:
     """Enrollments and the schedules they follow. `enrolled` is called when something new may be due (the reminders
     service starts its dispatcher then)."""
 
     def __init__(self, settings: Settings, schedules: ScheduleStore, enrollments: EnrollmentStore,
-                 quiet: QuietHours, refs: NumberRefs, enrolled: Callable[[], None]) -> None:
+                 quiet: QuietHours, refs: NumberRefs, enrolled: Callable[[], None],
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock  # the services' clock (hotline/clock.py): "now" when a caller gives none
         self.schedules = schedules
         self.enrollments = enrollments
         self.quiet = quiet
         self.refs = refs
         self.enrolled = enrolled
+
+    def _now(self, now: datetime | None) -> datetime:
+        return now or datetime.fromtimestamp(self.clock(), UTC)
 
     # --- schedules --------------------------------------------------------------------------------------
 
@@ -107,7 +109,7 @@ class EnrollmentRules:
     def replan(self, schedule_name: str, now: datetime | None = None) -> int:
         """After a schedule is saved, activated or deactivated: new wake-up times for its enrollments."""
         schedule = self.schedules.get(schedule_name)
-        moment = _now(now)
+        moment = self._now(now)
         count = 0
         for enrollment in self.enrollments.in_schedule(schedule_name):
             if enrollment.status != ACTIVE:
@@ -153,7 +155,7 @@ class EnrollmentRules:
         Staff input is checked strictly; `trusted` is for the E.164 number Twilio says a parent texted
         from, kept as is (carriers use numbers phonenumbers may not know yet).
         """
-        moment = _now(now)
+        moment = self._now(now)
         enrollment, due = self._prepare(raw_number, schedule_name, channel, language, zone, baby_name, moment,
                                         trusted)
         created, eid = self.enrollments.add(enrollment, due, restart=restart)
@@ -198,7 +200,7 @@ class EnrollmentRules:
                     language: str = "en", now: datetime | None = None, chunk: int = 1000) -> tuple[int, int]:
         """Enroll many numbers (imports, benchmarks) with the same checks as enroll(), written in
         pipelined chunks: (enrolled, already enrolled). Numbers already in the schedule are kept as is."""
-        moment = _now(now)
+        moment = self._now(now)
         schedule = self.schedule(schedule_name)
         created = duplicates = 0
         batch: list[tuple[Enrollment, float | None]] = []
@@ -241,7 +243,7 @@ class EnrollmentRules:
         rows = list(csv_rows(text))
         if rows and rows[0][0] == -1:
             return ImportReport(errors=[(1, rows[0][1]["error"])])
-        moment = _now(now)
+        moment = self._now(now)
         report = ImportReport(rows_total=len(rows))
         schedules: dict[str, ReminderSchedule | None] = {}
         if progress:

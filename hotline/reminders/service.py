@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -43,25 +44,23 @@ DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
 
 
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(UTC)
-
-
 class Reminders:
     def __init__(self, settings: Settings, connection: redis.Redis, queue: Queue | None = None,
-                 refs: NumberRefs | None = None, metrics: Metrics | None = None) -> None:
+                 refs: NumberRefs | None = None, metrics: Metrics | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.clock = clock  # the services' clock (hotline/clock.py); RQ schedules on the system's time
         self.metrics = metrics or configure_metrics(settings.metrics_directory)
         self.refs = refs or NumberRefs.for_settings(settings)
         self.redis = connection
         self.queue = queue or Queue(settings.queue_name, connection=connection)
         self.schedules = ScheduleStore(connection, settings.flows_dir / "schedules")
-        self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings))
+        self.enrollments = EnrollmentStore(connection, InsightCounters.for_settings(settings), clock=clock)
         self.quiet = QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
         self.delivery = Delivery(settings, self.schedules, self.enrollments, self.quiet, self.metrics,
-                                 Pacer.for_settings(settings, connection))
+                                 Pacer.for_settings(settings, connection), clock=clock)
         self.rules = EnrollmentRules(settings, self.schedules, self.enrollments, self.quiet, self.refs,
-                                     enrolled=self.ensure_dispatcher)
+                                     enrolled=self.ensure_dispatcher, clock=clock)
 
     # --- enrollment (the rules live in hotline/reminders/enrollment.py) ---------------------------------
 
@@ -109,7 +108,7 @@ class Reminders:
 
     def dispatch(self, now: datetime | None = None, limit: int | None = None) -> list[str]:
         """Enqueue delivery jobs (a batch of ids each) for the enrollments whose next step is due."""
-        moment = _now(now)
+        moment = now or datetime.fromtimestamp(self.clock(), UTC)
         sps = self.settings.sends_per_second
         # With pacing on, take only what the senders can send before the next run.
         if limit is None:
@@ -168,7 +167,7 @@ class Reminders:
         upcoming = self.enrollments.upcoming(limit)
         records = self.enrollments.get_many([eid for eid, _ in upcoming])
         schedules: dict[str, ReminderSchedule | None] = {}
-        rows = []
+        rows: list[dict[str, object]] = []
         for eid, due in upcoming:
             enrollment = records.get(eid)
             schedule = self._schedule(enrollment.schedule, schedules) if enrollment else None

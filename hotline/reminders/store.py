@@ -37,6 +37,7 @@ import json
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,8 +274,10 @@ class Enrollment:
 
 
 class EnrollmentStore:
-    def __init__(self, connection: redis.Redis, insights: InsightCounters | None = None) -> None:
+    def __init__(self, connection: redis.Redis, insights: InsightCounters | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.redis = connection
+        self.clock = clock  # the services' clock (hotline/clock.py)
         self.insights = insights  # None: nothing is counted for the staff's insights (hotline/insights.py)
         self._enroll = connection.register_script(_ENROLL)
         self._advance = connection.register_script(_ADVANCE)
@@ -404,7 +407,7 @@ class EnrollmentStore:
                 next_due: float | None = None) -> bool:
         return bool(self._advance(keys=[record_key(enrollment.id), DUE, ENDED_INDEX], args=[
             enrollment.id, str(enrollment.last_offset), str(new_last), status, reason,
-            "" if next_due is None else f"{next_due:.3f}", f"{time.time():.3f}"]))
+            "" if next_due is None else f"{next_due:.3f}", f"{self.clock():.3f}"]))
 
     def end(self, eid: str, status: str, reason: str) -> bool:
         """Cancel or end whatever step it is at."""
@@ -593,5 +596,5 @@ class EnrollmentStore:
             self.redis.delete(checkin_key(number))
             return False
         return bool(self._answer(keys=[checkin_key(number), keys.reminder_log(eid)],
-                                 args=[str(int(offset)), answer, f"{time.time():.3f}",
+                                 args=[str(int(offset)), answer, f"{self.clock():.3f}",
                                        self.insights.ttl_seconds if self.insights else 0]))

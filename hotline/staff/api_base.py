@@ -40,7 +40,8 @@ def staff_token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        name = StaffTokens(services().redis).who(token.strip()) if scheme.lower() == "bearer" else None
+        tokens = StaffTokens(services().redis, services().clock)
+        name = tokens.who(token.strip()) if scheme.lower() == "bearer" else None
         if not name:
             response, status = problem(401, "a valid staff token is needed: Authorization: Bearer <token> "
                                             "(create one with `hotline staff token NAME`)")

@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -21,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from hotline.conversation import Inbound, handle_inbound
 from hotline.phone import sender_number
@@ -44,12 +42,12 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 
 
 @bp.before_request
-def require_login() -> Response | None:
+def require_login() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint == "staff.static":
         return None
     user = session.get("staff")
     started = session.get("staff_at", 0)
-    if not user or time.time() - started > SESSION_HOURS * 3600 or not _session_still_valid(user):
+    if not user or services().clock() - started > SESSION_HOURS * 3600 or not _session_still_valid(user):
         session.clear()
         return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
     return None
@@ -95,7 +93,7 @@ def login() -> Any:
             session.clear()
             session.permanent = True
             session["staff"] = account
-            session["staff_at"] = time.time()
+            session["staff_at"] = services().clock()
             session["staff_generation"] = StaffAccounts(services().redis).session_generation(account)
             target = request.args.get("next") or ""
             # Only local paths: never redirect a nurse to another site after login.
@@ -148,9 +146,13 @@ def _conversation_rows(since: float | None = None, limit: int = 200,
 
 
 def _start_of_today() -> float:
-    zone = ZoneInfo(services().settings.default_timezone)
-    now = datetime.now(zone)
+    now = services().clock.local(services().settings.default_timezone)
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _at(entry: dict[str, object]) -> float:
+    at = entry.get("at", 0)
+    return float(at) if isinstance(at, int | float | str) else 0.0
 
 
 @bp.get("/")
@@ -292,9 +294,9 @@ def simulator() -> Any:
                 handle_inbound(Inbound(number=number, text=text[:1600], channel="sms"), services())
         return redirect(url_for("staff.simulator", mode=mode))
     entries = services().conversations.transcript(number)
-    cutoff = time.time() - timedelta(hours=24).total_seconds()
-    entries = [e for e in entries if float(e.get("at", 0)) >= cutoff and e.get("channel", "sms") == mode
-               or e.get("dir") == "assessment" and float(e.get("at", 0)) >= cutoff]
+    cutoff = services().clock() - timedelta(hours=24).total_seconds()
+    entries = [e for e in entries if _at(e) >= cutoff and e.get("channel", "sms") == mode
+               or e.get("dir") == "assessment" and _at(e) >= cutoff]
     return render_template("staff/simulator.html", number=number, entries=entries, ref=services().refs.of(number),
                            mode=mode, in_call=bool(session.get("sim_path")))
 

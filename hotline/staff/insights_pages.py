@@ -24,7 +24,6 @@ from hotline.insights import (
     REPLY_BUCKETS,
     Counts,
     Filters,
-    InsightCounters,
     bucket_label,
     bucket_name,
     duration_label,
@@ -48,10 +47,6 @@ FUNNEL_SERIES = [Series(stage, stage, f"s-{stage}") for stage in ("enrolled", "s
 REPLY_SERIES = [Series("cases", "first replies", "s-reply")]
 
 
-def _counters() -> InsightCounters:
-    return InsightCounters.for_settings(services().settings)
-
-
 # --- Filters --------------------------------------------------------------------------------------------------
 
 
@@ -64,8 +59,7 @@ def _date(value: str | None) -> date | None:
 
 def read_filters() -> tuple[Filters, list[str]]:
     """The filters in the query string, or the defaults (the last 30 days, everything), and what was wrong."""
-    counters = _counters()
-    today = counters.today()
+    today = services().clock.today(services().settings.default_timezone)
     most = services().settings.insights_retention_days
     args = request.args
     problems = []

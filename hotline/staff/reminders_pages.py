@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
@@ -388,8 +387,7 @@ def too_large(_error: Exception) -> Any:
 
 
 def _due_today_panel() -> dict[str, Any]:
-    zone = ZoneInfo(services().settings.default_timezone)
-    now = datetime.now(zone)
+    now = services().clock.local(services().settings.default_timezone)
     end = (now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).astimezone(UTC)
     count = services().reminders.enrollments.due_count(end.timestamp())
     return {"title": "Reminders due today", "count": count, "link": url_for("staff.enrollments") + "#upcoming",

@@ -12,7 +12,6 @@ and their index, and advice-by-text requests with the worker's claim on each.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -86,6 +85,7 @@ class CallStore:
         self.redis = connection
         self.retention_ttl = conversations.retention_ttl
         self.conversations = conversations
+        self.clock = conversations.clock  # one clock for a number's calls and texts (hotline/clock.py)
         self._commit = connection.register_script(_COMMIT)
 
     def load(self, call_sid: str, n: int) -> LoadedCall:
@@ -101,13 +101,13 @@ class CallStore:
         """Save the call's new state and answer; returns 'ok', 'conflict' or 'duplicate'. With a number, the same
         script counts the call for the staff's insights, as a text's commit does (hotline/insights.py)."""
         # The conversation's own keys, so calls and texts share one transcript per number.
-        now = time.time()
+        now = self.clock()
         insights = self.conversations.insights
         day = insights.day(now) if insights else ""
         names = [keys.call(call_sid), keys.call_reply(call_sid, n), keys.transcript(number or "-"),
                  keys.contact(number or "-"), keys.CONVERSATIONS, self.conversations.ref_key(number),
                  insights.key(day) if insights else ""]
-        args: list[object] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
+        args: list[str | int | float] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
                               language, number, self.conversations.max_entries,
                               insights.ttl_seconds if insights else 0, day, level, sections_argument(sections)]
         args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
@@ -127,7 +127,7 @@ class CallStore:
 
     def mark_done(self, callback_id: str, by: str) -> bool:
         """Staff called the parent back. False when there is no such callback request."""
-        return self._update_callback(callback_id, done_at=time.time(), done_by=by)
+        return self._update_callback(callback_id, done_at=self.clock(), done_by=by)
 
     def _update_callback(self, callback_id: str, **changes: object) -> bool:
         key = keys.callback(callback_id)

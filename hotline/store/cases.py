@@ -428,7 +428,7 @@ class CaseStore:
         self._status = connection.register_script(_STATUS)
         self._event = connection.register_script(_EVENT)
 
-    def _common(self, by: str) -> list[object]:
+    def _common(self, by: str) -> list[str | int]:
         now = self.clock()
         return [by, f"{now:.3f}", self.retention, str(int((now - AUDIT_KEEP_SECONDS) * 1000))]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,8 +130,9 @@ class ConversationStore:
     def __init__(self, connection: redis.Redis, session_ttl: int, retention_days: int,
                  refs: NumberRefs | None = None, *, flood_limit: int = 60, flood_window: int = 3600,
                  max_entries: int = 1000, insights: InsightCounters | None = None,
-                 wait_replicas: int = 0) -> None:
+                 wait_replicas: int = 0, clock: Callable[[], float] = time.time) -> None:
         self.redis = connection
+        self.clock = clock  # the services' clock (hotline/clock.py): transcript times, the conversation index
         self.session_ttl = session_ttl
         self.retention_ttl = retention_days * 24 * 3600
         self.refs = refs  # None: writes keep no ref -> number key (a store that only reads)
@@ -202,14 +204,14 @@ class ConversationStore:
 
         The same script counts the message for the staff's insights (hotline/insights.py): the number's conversation
         of the day, at `level` if this message was assessed, and the article `sections` its reply drew on."""
-        now = time.time()
+        now = self.clock()
         day = self.insights.day(now) if self.insights else ""
         names = [keys.session(number), keys.contact(number), keys.transcript(number), keys.OPTOUTS,
                  keys.CONVERSATIONS, keys.reply(message_sid) if message_sid else "",
                  keys.reply_token(token) if token else "", self.ref_key(number),
                  keys.keyword(message_sid) if keyword and message_sid else "", keys.flood(number),
                  self.insights.key(day) if self.insights else ""]
-        args: list[object] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
+        args: list[str | int | float] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
                               json.dumps(list(reply)), optout, f"{now:.3f}", language, number,
                               self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0",
                               self.insights.ttl_seconds if self.insights else 0, day, channel, level,
@@ -247,7 +249,7 @@ class ConversationStore:
     def listed_since(self) -> float:
         """Conversations last active before this are past the retention period (their transcripts have
         expired): staff views leave them out, though the next write has not yet dropped them."""
-        return time.time() - self.retention_ttl
+        return self.clock() - self.retention_ttl
 
     def number_for_ref(self, ref: str) -> str | None:
         """The number behind a page's reference, while its conversation is within the retention period: one
@@ -263,7 +265,7 @@ class ConversationStore:
         before the ref keys existed, or under another secret key. Each key expires with the transcript."""
         if self.refs is None or not rows:
             return
-        now = time.time()
+        now = self.clock()
         with self.redis.pipeline(transaction=False) as pipe:
             for number, last in rows:
                 left = int(last + self.retention_ttl - now)

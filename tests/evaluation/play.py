@@ -75,13 +75,16 @@ class Played:
 
 
 class Hotline:
-    """One app on one Redis, reached only through signed webhooks."""
+    """One app on one Redis, reached only through signed webhooks (signed with the services' own Twilio settings:
+    the evaluation's here, the test fixtures' in tests/test_transcripts.py)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         app = create_app(services=services)
         app.config["TESTING"] = True
-        self.twilio = SignedTwilio(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL, ACCOUNT_SID)
+        settings = services.settings
+        self.twilio = SignedTwilio(app.test_client(), settings.twilio_auth_token or "",
+                                   settings.public_base_url or "", settings.twilio_account_sid or "")
         self.boilerplate = Boilerplate.from_flow(services.settings.flows_dir, services.settings.emergency_number)
         self._numbers = (f"+1555{n:07d}" for n in itertools.count(1000001))
 

@@ -107,17 +107,16 @@ def a_day_at_the_hotline(services, twilio, redis, fake_twilio) -> Seeded:  # typ
     # Nurses reply to three of the cases, after as long as FIRST_REPLY_MINUTES says.
     cases = {case.number: case for case in services.cases.store.open_cases()}
     assert set(FIRST_REPLY_MINUTES) <= set(cases)
-    clock = services.cases.store.clock
     try:
         for number, minutes in FIRST_REPLY_MINUTES.items():
             case = cases[number]
             services.cases.claim(case.id, "nurse.kim")
-            services.cases.store.clock = lambda m=minutes, opened=case.opened_at: opened + m * 60 + 5
+            services.clock.set(case.opened_at + minutes * 60 + 5)
             text = f"This is nurse Kim. How is your baby now? ({number[-2:]})"
             seeded.texts.append(text)
             services.cases.reply(case.id, "nurse.kim", text)
-            services.cases.store.clock = clock
+            services.clock.set(None)
             services.cases.reply(case.id, "nurse.kim", "A second reply is not a first reply.")
     finally:
-        services.cases.store.clock = clock
+        services.clock.set(None)  # the system's time again
     return seeded
