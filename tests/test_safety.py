@@ -367,6 +367,9 @@ def test_a_flag_both_denied_and_found_counts_as_found() -> None:
         ("40 celsius", 40.0),
         ("104 fahrenheit", 40.0),
         ("fever 38.5 yesterday, 37 today", 38.5),  # the highest reading counts
+        ("fiebrita treinta y siete ocho en la axila", 37.8),  # whole degrees, then the tenth, said
+        ("tiene treinta y siete con cinco", 37.5),  # "con" for the decimal point
+        ("my baby have fever thirty eight point six", 38.6),
     ],
 )
 def test_temperatures_written_many_ways_are_read_in_celsius(text: str, celsius: float) -> None:

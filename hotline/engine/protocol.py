@@ -140,7 +140,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
             present.add("low_temperature")
     elif "fever_words" in present and "temperature_normal" not in reading.present:
         present.add("fever")  # ("not sure if he has a fever, he feels normal to me": the touch said no)
-    if reading.minutes is not None and reading.minutes >= LONG_EPISODE_MINUTES and "shaking" in present:
+    if reading.minutes is not None and reading.minutes >= LONG_EPISODE_MINUTES and (
+            present & {"shaking", "not_stopped_by_holding", "persistent"}):
         present.add("long_episode")
     # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is
     # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.

@@ -40,6 +40,11 @@ _WINDOW = 12  # hits are compared with this many neighbours on each side (no phr
 _MAX_SCOPE = 16  # no trigger reaches further than this many tokens
 
 
+# Signs of an episode still going ("it doesnt stop when I hold her"): a longer answer with them may say how long.
+_EPISODE_SIGNS = frozenset(("not_stopped_by_holding", "persistent"))
+# Words before "N minutes" in a short answer that make it how long the shaking has gone on.
+_LASTING_WORDS = frozenset(("been", "lasted", "going", "goin", "at", "lleva", "llevamos", "van", "dura", "duro", "for",
+                            "por"))
 # A sign that begins with one of these ("no come", "isnt breathing") is a lack; "ya no", "anymore" say it is now.
 _NEGATING_FIRST = frozenset("no not isnt arent wasnt doesnt dont didnt wont cant hasnt havent never nunca ni".split())
 
@@ -107,7 +112,7 @@ _AGE_UNITS = {
     "week": 7, "weeks": 7, "wk": 7, "wks": 7, "w": 7, "wkr": 7, "weeks old": 7, "semana": 7, "semanas": 7,
     "sem": 7, "semanitas": 7, "wek": 7, "weks": 7,
     "month": 30, "months": 30, "mo": 30, "mos": 30, "mon": 30, "mons": 30, "mth": 30, "mths": 30, "m": 30,
-    "mes": 30, "meses": 30, "mesecitos": 30, "monthes": 30, "mounths": 30, "monts": 30, "moth": 30,
+    "mes": 30, "meses": 30, "mese": 30, "mesecitos": 30, "monthes": 30, "mounths": 30, "monts": 30, "moth": 30,
     "year": 365, "years": 365, "yr": 365, "yrs": 365, "yo": 365, "y": 365, "ano": 365, "anos": 365, "anito": 365,
 }  # fmt: skip
 # Words before "N weeks" that make it a duration or a time, not the baby's age.
@@ -124,7 +129,8 @@ _GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las"}
 _NEWBORN = {"newborn", "newborns", "nb"}
 _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "baby", "bby", "my", "mi", "our", "now",
               "almost", "nearly", "under", "over", "casi", "only", "solo", "just", "son", "daughter", "old", "age",
-              "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of"}
+              "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of",
+              "have", "has"}  # "she have one year": "tiene un año", said in English
 _HOMOPHONE_NUMBERS = {"for": 4, "ate": 8, "to": 2, "too": 2, "won": 1, "tree": 3, "sex": 6}
 
 _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre", "calentura", "degrees", "degree",
@@ -308,7 +314,8 @@ class Reader:
         temperature, site = self._temperature(
             words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []))
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
-        return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at),
+        episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
+        return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at, episode),
                        self.shaking, tuple(sorted(set(negators))))
 
     def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
@@ -408,6 +415,9 @@ class Reader:
             if spec.assertion == "resolved" and trigger.start <= hit.start < trigger.end and \
                     words[hit.start] in _NEGATING_FIRST:
                 continue  # "ya no come", "she isnt breathing anymore": the sign is the "no", and it is now
+            if spec.assertion == "negated" and spec.direction == "forward" and trigger.end <= hit.start and \
+                    words[hit.start] in _NEGATING_FIRST:
+                continue  # "no, it doesnt stop when I hold her": the answer's "no" agrees with the sign
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
@@ -451,9 +461,8 @@ class Reader:
         preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
         for i, word in enumerate(words):
-            if word in ("turned", "turns") and _clean(words, i + 1) == "1" and _clean(words, i + 2) not in _AGE_UNITS \
-                    and not any(s <= i < e for s, e in elsewhere):
-                ages.append(365)  # "my boy just turned 1": a first birthday
+            if _first_birthday(words, i) and not any(s <= i < e for s, e in elsewhere):
+                ages.append(365)
                 stated.append(365)
                 continue
             unit = _AGE_UNITS.get(word)
@@ -603,7 +612,10 @@ class Reader:
                 _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
             # "has had 101 since yesterday", "running 102", "tiene 38": a reading said as what the baby has.
             led = (_clean(words, i - 1) in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)) or (
-                _clean(words, i - 1) in ("its", "now") and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0))
+                _clean(words, i - 1) in ("its", "now") and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0)) or (
+                # "skin to skin for half an hour and its still ninety six": a reading taken again
+                _clean(words, i - 1) == "still" and _clean(words, i - 2) in ("its", "is", "shes", "hes", "was") and (
+                    34.0 <= value <= 38.0 or 93.0 <= value <= 100.5))
             near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or led or (
                 site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
@@ -634,7 +646,7 @@ class Reader:
         return any(w[:1].isdigit() or w in _TEMP_WORDS for w in words[max(0, i - 6):i + 7])
 
     @staticmethod
-    def _minutes(words: tuple[str, ...], shaking_at: list[int]) -> int | None:
+    def _minutes(words: tuple[str, ...], shaking_at: list[int], episode: bool = False) -> int | None:
         """How long the shaking has gone on, when the sentence that speaks of it says so ("shaking for 10
         min", "tiembla... lleva 10 minutos"); "skin to skin for 30 min" in another sentence is not it."""
         sentence = [0] * len(words)
@@ -653,16 +665,34 @@ class Reader:
                     continue
                 if sentence[i] in shaking_sentences:
                     return int(float(_clean(words, i - 1)))
-        if not shaking_at and words and sum(w not in BREAKS for w in words) <= 8:
-            # A short answer that only says how long ("it's been like 5 min", "lleva 5 minutos"): of the
-            # shaking the conversation is about (the protocol needs shaking known to count it).
+        for i, word in enumerate(words):
+            # "started 10 mins ago and hasn't let up": an episode still going, begun that long ago.
+            if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i + 1) == "ago" \
+                    and _clean(words, i - 1)[:1].isdigit() and {"started", "start", "began", "empezo", "comenzo"} & set(
+                        words[max(0, i - 4):i]) and sentence[i] in shaking_sentences:
+                return int(float(_clean(words, i - 1)))
+        if not shaking_at and words and sum(w not in BREAKS for w in words) <= (20 if episode else 8):
+            # A short answer that says how long ("it's been like 5 min", "lleva 5 minutos", "no, it doesnt stop
+            # when I hold her, its been going like seven minutes"): of the shaking the conversation is about
+            # (the protocol needs shaking, or holding that does not stop it, known to count it).
             for i, word in enumerate(words):
                 if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and \
                         _clean(words, i - 1)[:1].isdigit() and _clean(words, i + 1) not in ("ago", "later") and \
-                        {"been", "lasted", "going", "lleva", "llevamos", "dura", "duro", "for", "por"} & set(words[:i]):
+                        _LASTING_WORDS & set(words[:i]):
                     return int(float(_clean(words, i - 1)))
         return _elapsed_by_clock(words) if shaking_at else None
 
+
+
+def _first_birthday(words: tuple[str, ...], i: int) -> bool:
+    """"my boy just turned 1", "my son is one and his legs...": a first birthday, said without a unit."""
+    after = _clean(words, i + 2)
+    if after in _AGE_UNITS:
+        return False
+    if words[i] in ("turned", "turns"):
+        return _clean(words, i + 1) == "1"
+    return words[i] in ("is", "hes", "shes") and _clean(words, i + 1) in ("1", "one") and after in (
+        "", ".", ",", "and", "y", "!", "?")
 
 _BIRTH_WORDS = frozenset(("dob", "born", "nacio", "nacida", "nacido", "nacimiento"))
 _MONTHS = {name: number for number, names in enumerate((

@@ -461,8 +461,11 @@ _REASSURING = ("normal-",)
 
 
 # "sorry typo!! 6 MONTHS not weeks", "perdón, me equivoqué, son 5 semanas": the parent corrects the age given.
-_CORRECTS = re.compile(r"\b(sorry|typo|oops|i meant|meant to (say|write)|correction|my bad|not (days|weeks|wks|months|mos|"
-                       r"mo|years)|perdon|me equivoque|quise decir|no son|no es de|error)\b")
+_CORRECTS = re.compile(r"\b(sorry|typo|oops|i meant|meant to (say|write)|correction|my bad|my mistake|"
+                       r"not (days|weeks|wks|months|mos|mo|years)|perdon|me equivoque|quise decir|no son|no es de|"
+                       r"error|was (mine|my))\b")
+
+_THERMOMETER = re.compile(r"\b(thermometer|termometro|temperatura|temperature|temp|fiebre|fever)\b")
 
 _KEYWORDS = MENU_WORDS | BACK_WORDS | set(LANGUAGE_WORDS) | HELP_WORDS | STOP_WORDS | START_WORDS - {"yes"}
 
@@ -525,6 +528,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     screening = screen_for_red_flags(text, age_days=run.state.age_days, temperature_c=run.state.temperature_c,
                                      temperature_site=run.state.temperature_site, today=context.today,
                                      known=run.state.findings, already=run.state.flags)
+    before_temperature = run.state.temperature_c
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None
         run.state = replace(run.state, findings=remembered(run.state.findings, screening),
@@ -536,6 +540,13 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.state = replace(run.state, age_days=screening.age_days)
     corrected_age = before_age is not None and screening.age_days not in (None, before_age) and bool(
         _CORRECTS.search(norm))
+    # "sorry my mistake, that was MY temperature. hers is 98.6": the fever was not the baby's.
+    corrected_fever = (before_temperature is not None and screening.temperature_c is not None and
+                       "fever" in run.state.flags and "fever" not in screening.flags and
+                       screening.temperature_c < before_temperature and bool(_CORRECTS.search(norm)))
+    if corrected_fever:
+        run.state = replace(run.state, flags=tuple(f for f in run.state.flags if not f.startswith("fever")),
+                            findings=tuple(f for f in run.state.findings if f != "fever_words"))
     if screening.denied:
         run.state = replace(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *screening.denied))))
     if screening.level is Level.EMERGENCY:
@@ -548,10 +559,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         return run.turn(screening)
 
     # 2a. The age was wrong ("sorry typo!! 6 MONTHS not weeks"): the flags are what the right age makes them,
-    #     lower too (a raise is the screen's). Said at once and recorded as a revision, then the question that
-    #     can still change the level. An emergency is never regraded.
-    if corrected_age and screening.level is None and not context.claimed and run.state.level is not None and \
-            Level.HOME < run.level() < Level(run.state.level) < Level.EMERGENCY:
+    #     lower too (a raise is the screen's). Or the fever was not the baby's (a lower reading, corrected). Said
+    #     at once and recorded as a revision, then the question that can still change the level. An emergency is
+    #     never regraded.
+    if (corrected_age or corrected_fever) and screening.level is None and not context.claimed and \
+            run.state.level is not None and \
+            run.level() < Level(run.state.level) < Level.EMERGENCY and (corrected_fever or run.level() > Level.HOME):
         run.announce_level(revised=True)
         current = flow.steps[run.state.step or flow.start]
         run.go(current.id if current.is_question else flow.check_start)
@@ -633,6 +646,10 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if choice is not None and choice.flags and (screening.level is None or screening.level < Level.URGENT) and \
             screening.reading is not None and \
             screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS) and len(norm.split()) > 2:
+        choice = None
+    # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
+    # not about the signs this question names; the fever's own question (or the message read) decides it.
+    if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):
         choice = None
     asked = {flag for c in step.choices for flag in c.flags}
     if choice is None and asked and asked <= set(screening.denied):

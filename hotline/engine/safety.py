@@ -179,9 +179,15 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
                        and f.finding != "baby" for f in reading.findings)
     the_baby = any(f.finding == "baby" and f.assertion not in ("other_person", "negated") for f in reading.findings)
     questions_count = the_baby or not someone_else
+    # "Yo tengo chills y fever desde el parto, is that normal? Mi baby está fine": "is that normal?" asks about
+    # the symptoms just told, the mother's, when nothing is told of the baby but that she is fine.
+    baby_signs = any(f.assertion in ("present", "earlier") and kinds.get(f.finding) not in ("question", "context", None)
+                     and f.finding != "baby" for f in reading.findings)
+    normal_of_someone_else = someone_else and not baby_signs and "?" in (text or "")
     about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS
              and (f.assertion != "other_person" or kinds.get(f.finding) == "question")
              and (kinds.get(f.finding) != "question" or questions_count)
+             and not (f.finding == "ask_normal" and normal_of_someone_else)
              and f.finding not in _NOT_CLINICAL_ALONE and f.finding not in reader.about_mother]
     clinical = bool(findings or about) or reading.temperature_c is not None or (
         reading.age_days is not None and any(f.finding != "baby" for f in reading.findings))

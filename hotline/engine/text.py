@@ -124,15 +124,37 @@ def _numbers_in_words(words: list[str]) -> list[str]:
         if found:
             out.append(found[0])
             i += found[1]
-        elif out and out[-1].isdigit() and words[i] in _POINT and i + 1 < len(words) and (
+        elif out and out[-1].isdigit() and (words[i] in _POINT or words[i] == "con" and 34 <= int(out[-1]) <= 42) \
+                and i + 1 < len(words) and (
                 len(words[i + 1]) == 1 and words[i + 1].isdigit()
                 or words[i + 1] in _UNITS and _UNITS[words[i + 1]] < 10):
-            # "100 point 6", "38 punto cinco": the digits typed, the decimal said.
+            # "100 point 6", "38 punto cinco", "treinta y siete con cinco": the digits typed, the decimal said.
             out[-1] += "." + (words[i + 1] if words[i + 1].isdigit() else str(_UNITS[words[i + 1]]))
             i += 2
         else:
             out.append(words[i])
             i += 1
+    return _said_decimals(out)
+
+
+_AFTER_NOT_DECIMAL = frozenset((
+    "days", "day", "weeks", "week", "wks", "months", "month", "mo", "mos", "years", "dias", "dia", "semanas", "semana",
+    "meses", "mes", "anos", "ano", "min", "minutes", "minutos", "hours", "horas", "times", "veces", "oz", "ml"))
+
+
+def _said_decimals(words: list[str]) -> list[str]:
+    """"treinta y siete ocho", "thirty eight six": a temperature said as whole degrees then a digit is 37.8."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.isdigit() and 34 <= int(word) <= 42 and i + 1 < len(words) and len(words[i + 1]) == 1 and \
+                words[i + 1].isdigit() and (i + 2 >= len(words) or words[i + 2] not in _AFTER_NOT_DECIMAL):
+            out.append(f"{word}.{words[i + 1]}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
     return out
 
 
