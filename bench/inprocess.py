@@ -42,7 +42,7 @@ COMPONENTS: dict[str, list[tuple[str, str]]] = {
     "signature check": [("hotline.webhooks", "_signature_valid")],
     "form parsing (werkzeug)": [("flask.wrappers", "Request._load_form_data"),
                                 ("werkzeug.wrappers.request", "Request._load_form_data")],
-    "Redis: load (redis-py, one pipelined read, socket calls)": [
+    "Redis: load (redis-py, one read script, socket calls)": [
         ("hotline.store.conversations", "ConversationStore.load")],
     "Redis: commit (redis-py, one Lua script, transcript JSON, socket calls)": [
         ("hotline.store.conversations", "ConversationStore.commit")],
