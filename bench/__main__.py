@@ -35,7 +35,7 @@ def main() -> int:
               f"commands per SMS webhook ({r['webhooks']} webhooks)")
     if not only or "inprocess" in only:
         figures["inprocess"] = ip = inprocess.run()
-        print(f"\nSMS webhook in-process (Flask app called directly, production settings, real Redis, "
+        print(f"\nSMS webhook in-process (the app's WSGI callable called directly, production settings, real Redis, "
               f"{ip['distinct_callers']:,} callers a run): {ip['cpu_ms_per_request']:.3f} ms CPU a request "
               f"(runs {', '.join(f'{v:.3f}' for v in ip['cpu_ms_runs'])}); where it goes, ms a request:")
         for name, ms in ip["split_ms"].items():

@@ -1,5 +1,6 @@
-"""CPU per SMS webhook in-process: the Flask WSGI app called directly (no HTTP server), signed requests as
-Twilio sends them, production settings and a real Redis; and where that CPU goes, by component.
+"""CPU per SMS webhook in-process: the app's WSGI callable (the webhook dispatcher in front of Flask) called
+directly (no HTTP server), signed requests as Twilio sends them, production settings and a real Redis; and where
+that CPU goes, by component.
 
     python -m bench inprocess          # as `make bench` prints it
     python -m bench.inprocess 40       # the same, plus cProfile's 40 most expensive functions
@@ -39,8 +40,9 @@ PUBLIC = "https://hotline.example.org"
 # exclusively: a component called inside another (form parsing inside the signature check) is its own.
 COMPONENTS: dict[str, list[tuple[str, str]]] = {
     "signature check": [("hotline.webhooks", "_signature_valid")],
-    "form parsing (werkzeug)": [("flask.wrappers", "Request._load_form_data")],
-    "Redis: load (redis-py, one pipelined read, socket calls)": [
+    "form parsing (werkzeug)": [("flask.wrappers", "Request._load_form_data"),
+                                ("werkzeug.wrappers.request", "Request._load_form_data")],
+    "Redis: load (redis-py, one read script, socket calls)": [
         ("hotline.store.conversations", "ConversationStore.load")],
     "Redis: commit (redis-py, one Lua script, transcript JSON, socket calls)": [
         ("hotline.store.conversations", "ConversationStore.commit")],
@@ -50,8 +52,11 @@ COMPONENTS: dict[str, list[tuple[str, str]]] = {
     "SMS packing (render_sms)": [("hotline.conversation", "render_sms")],
     "TwiML": [("hotline.webhooks", "twiml_messages"), ("hotline.webhooks", "twiml_reply"),
               ("hotline.webhooks", "twiml")],
+    "staff cases (a case's fold or opening and its alert job: Redis, RQ)": [
+        ("hotline.conversation", "apply_case_effects")],
 }
-REST = "Flask, werkzeug and the rest (routing, request and response objects, hotline glue)"
+REST = ("request handling and the rest (the webhook dispatcher or Flask's routing, request and response objects, "
+        "hotline glue)")
 
 
 class CpuSplit:

@@ -96,7 +96,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         services.reminders.ensure_dispatcher()
     except Exception:  # Redis not up yet: the next enrollment starts it
         log.warning("could not start the reminder dispatcher; it starts with the next enrollment")
-    app.wsgi_app = WebhookTimer(app.wsgi_app, services.metrics)  # type: ignore[method-assign]
+    # Twilio's webhooks are answered in front of Flask (hotline/webhooks.py: the same checks, use cases and headers,
+    # without Flask's per-request machinery); everything else falls through to it, /twilio/* timed for /metrics.
+    from hotline.webhooks import TwilioWebhooks
+
+    app.wsgi_app = TwilioWebhooks(  # type: ignore[method-assign]
+        app, services, WebhookTimer(app.wsgi_app, services.metrics), security_headers(settings))
     if settings.trust_proxy:
         # Twilio signs the public https URL; behind a TLS-terminating proxy request.url is http. And the
         # client's address, which failed logins are counted by, is the one the proxy puts in X-Forwarded-For.

@@ -70,7 +70,7 @@ class JsonFormatter(logging.Formatter):
         }
         fields = REQUEST.get()
         if fields is not None:
-            entry["request_id"] = fields["request_id"]
+            entry["request_id"] = request_id(fields)
             entry["route"] = fields["route"]
         for name in ("method", "status", "duration_ms"):
             if hasattr(record, name):
@@ -85,6 +85,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.mask(self.formatException(record.exc_info))
         return json.dumps(entry)
+
+
+def request_id(fields: dict[str, Any]) -> str:
+    """The request's id: its X-Request-Id when that is a plain token, else a new one; made when a line first needs
+    it (most requests log nothing), then the same for every line of the request."""
+    found = fields["request_id"]
+    if found is None:
+        given = fields.pop("given", "")
+        found = fields["request_id"] = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+    return found  # type: ignore[no-any-return]
 
 
 def note_route() -> None:
@@ -108,7 +118,8 @@ def note_number(refs: NumberRefs, number: str) -> None:
 
 class RequestLog:
     """WSGI middleware for JSON mode: a request id and the route on every line of a request, and, with
-    `records`, one line per request with its status and duration."""
+    `records`, one line per request with its status and duration. Without `records` it only sets the fields (the
+    id is made by the first line that needs it): no clock, no wrapped start_response."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], records: bool) -> None:
         self.app = app
@@ -116,10 +127,14 @@ class RequestLog:
         self.log = logging.getLogger("hotline.access")
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        given = environ.get("HTTP_X_REQUEST_ID", "")
-        fields: dict[str, Any] = {"route": "unmatched",
-                                  "request_id": given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]}
+        fields: dict[str, Any] = {"route": "unmatched", "request_id": None,
+                                  "given": environ.get("HTTP_X_REQUEST_ID", "")}
         token = REQUEST.set(fields)
+        if not self.records:
+            try:
+                return self.app(environ, start_response)
+            finally:
+                REQUEST.reset(token)
         started = time.perf_counter()
         status = ["500"]
 
@@ -130,9 +145,8 @@ class RequestLog:
         try:
             return self.app(environ, record_status)
         finally:
-            if self.records:
-                method = str(environ.get("REQUEST_METHOD", "-"))[:16]
-                self.log.info("%s %s %s", method, fields["route"], status[0], extra={
-                    "method": method, "status": int(status[0]) if status[0].isdigit() else status[0],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            method = str(environ.get("REQUEST_METHOD", "-"))[:16]
+            self.log.info("%s %s %s", method, fields["route"], status[0], extra={
+                "method": method, "status": int(status[0]) if status[0].isdigit() else status[0],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
             REQUEST.reset(token)

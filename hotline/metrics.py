@@ -142,7 +142,9 @@ class Metrics:
 
 class WebhookTimer:
     """WSGI middleware: each /twilio/* request's route, status and time into one histogram observation (the
-    status as the server sends it: a 403 for a bad signature, a 413 for a huge form, a 500 if all else failed)."""
+    status as the server sends it: a 403 for a bad signature, a 413 for a huge form, a 500 if all else failed).
+    The webhooks hotline.webhooks.TwilioWebhooks answers itself are observed there, the same way: this one sees
+    the /twilio/* requests that fall through to Flask (another method, an unknown path)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], metrics: Metrics) -> None:
         self.app = app

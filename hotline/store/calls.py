@@ -1,6 +1,6 @@
 """Phone calls in Redis: call state by CallSid, replayable answers, callbacks and text summaries.
 
-Like conversations, a webhook costs two round trips: one pipelined read (`load`) and one Lua script
+Like conversations, a webhook costs two round trips: one read (`load`, one MGET) and one Lua script
 (`commit`) that writes only if the call state is still what `load` saw. The call's transcript goes
 into the same list as the caller's SMS conversation, so staff see texts and calls together.
 
@@ -19,7 +19,7 @@ import redis
 
 from hotline.insights import COUNT_CONVERSATION, sections_argument
 from hotline.store import keys
-from hotline.store.conversations import APPEND_TRIMMED, ConversationStore
+from hotline.store.conversations import APPEND_TRIMMED, ConversationStore, entry_arguments
 
 CALL_TTL = 4 * 3600
 SUMMARY_TTL = 24 * 3600
@@ -89,10 +89,7 @@ class CallStore:
         self._commit = connection.register_script(_COMMIT)
 
     def load(self, call_sid: str, n: int) -> LoadedCall:
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(keys.call(call_sid))
-            pipe.get(keys.call_reply(call_sid, n))
-            raw, reply = pipe.execute()
+        raw, reply = self.redis.mget(keys.call(call_sid), keys.call_reply(call_sid, n))
         return LoadedCall(raw.decode() if raw else "", reply.decode() if reply else None)
 
     def commit(self, call_sid: str, n: int, *, expected: str, new_state: str, reply: str, number: str,
@@ -110,7 +107,7 @@ class CallStore:
         args: list[str | int | float] = [expected, new_state, CALL_TTL, reply, self.retention_ttl, f"{now:.3f}",
                               language, number, self.conversations.max_entries,
                               insights.ttl_seconds if insights else 0, day, level, sections_argument(sections)]
-        args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
+        args += entry_arguments(entries, now)
         result = self._commit(keys=names, args=args)
         return {1: "ok", 0: "conflict", 2: "duplicate"}[int(result)]
 

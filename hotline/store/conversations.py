@@ -1,8 +1,10 @@
 """Conversations in Redis: sessions, contacts, opt-outs, transcripts and idempotent replies.
 
-A webhook costs two round trips: one pipelined read (`load`) and one Lua script (`commit`) that
-writes everything only if the session is still what `load` saw (compare-and-set), so two webhooks
-racing for one number never corrupt its session: the loser runs the engine again on the new state.
+A webhook costs two round trips: one read (`load`, a small Lua script: one command for redis-py to pack and
+parse instead of a pipeline of nine) and one Lua script (`commit`) that writes everything only if the session is
+still what `load` saw (compare-and-set), so two webhooks racing for one number never corrupt its session: the loser
+runs the engine again on the new state. What they write and read as JSON (the reply kept for retries, transcript
+entries) goes through orjson: compact UTF-8, as the readers (json or orjson) all parse it.
 
 Its keys are built in hotline/store/keys.py, which says what each holds and how long it lives (docs/redis-keys.md):
 the number's session, contact hash, transcript, flood and rate counters; the opt-outs; the index of conversations
@@ -19,10 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import redis
 
 from hotline.insights import COUNT_CONVERSATION, InsightCounters, sections_argument
@@ -37,12 +40,52 @@ log = logging.getLogger(__name__)
 REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
-# KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref, keyword ("" = none),
-#       flood, insights (today's counters, "" = none)
-# ARGV: expected_session ("" = none), new_session, session_ttl, retention_ttl, reply_json,
-#       optout ("set" | "del" | ""), now, language, number, flood_limit, flood_window, max_entries,
-#       keep ("1": store even past the flood limit), insights ttl, day, channel, level ("" = no assessment),
+
+def dumps(value: object) -> bytes | str:
+    """JSON for a value the scripts store (a reply, a transcript entry): orjson's compact UTF-8, or, for what it
+    refuses (an integer beyond 64 bits, a lone surrogate), the standard library's."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)  # escaped to ASCII: a lone surrogate too
+
+
+def loads(raw: bytes | str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:  # what only the standard library reads (NaN, a lone surrogate's escape)
+        return json.loads(raw)
+
+
+def entry_arguments(entries: Iterable[dict[str, object]], at: float) -> list[bytes | str]:
+    """Transcript entries as the scripts take them: each stamped with its time, as JSON."""
+    stamp = round(at, 3)
+    return [dumps({"at": stamp, **entry}) for entry in entries]
+
+
+# One read of everything the engine needs about a number (Loaded), and with `count` ("1") the message counted in the
+# number's rate window (SET NX EX opens the window once; INCR keeps its expiry). A script rather than a pipeline: the
+# same keys and commands, one round trip either way, but one command for redis-py to pack and parse instead of nine.
+# KEYS: session, contact, optouts, reply (by MessageSid), reply (by token), checkin, open case, case claim, rate
+# ARGV: number, count ("1" | "0"), rate window (seconds)
+_LOAD = """
+local found = {redis.call('GET', KEYS[1]), redis.call('EXISTS', KEYS[2]), redis.call('HEXISTS', KEYS[3], ARGV[1]),
+               redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5]), redis.call('GET', KEYS[6]),
+               redis.call('GET', KEYS[7]), redis.call('GET', KEYS[8]), 0}
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[9], 0, 'EX', ARGV[3], 'NX')
+  found[9] = redis.call('INCR', KEYS[9])
+end
+return found
+"""
+
+# The commit script's KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref,
+#       keyword ("" = none), flood, insights (today's counters, "" = none)
+# ARGV: expected_session ("" = none), new_session, reply_json, optout ("set" | "del" | ""), now, language, number,
+#       keep ("1": store even past the flood limit), day, channel, level ("" = no assessment),
 #       sections (comma-separated), entries...
+# The store's settings (SESSION_TTL, RETENTION_TTL, FLOOD_LIMIT, FLOOD_WINDOW, MAX_ENTRIES, INSIGHTS_TTL) are
+# constants at the head of its copy of the script (`_commit_script`): six arguments fewer to pack on every commit.
 # Lua shared by the scripts that write a transcript (this one, and a call's in hotline/store/calls.py): append
 # the entries, keep the newest `most`, count those removed in the contact hash, renew the list's lifetime.
 APPEND_TRIMMED = """
@@ -64,35 +107,35 @@ if KEYS[6] ~= '' and redis.call('EXISTS', KEYS[6]) == 1 then return 2 end
 if KEYS[7] ~= '' and redis.call('EXISTS', KEYS[7]) == 1 then return 2 end
 -- An opt-out or opt-in word handled before, whose reply has expired: a replay, refused.
 if KEYS[9] ~= '' and redis.call('EXISTS', KEYS[9]) == 1 then return 3 end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-redis.call('HSET', KEYS[2], 'language', ARGV[8], 'last_seen', ARGV[7])
-redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[7])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-if #ARGV > 18 then
+redis.call('SET', KEYS[1], ARGV[2], 'EX', SESSION_TTL)
+redis.call('HSET', KEYS[2], 'language', ARGV[6], 'last_seen', ARGV[5])
+redis.call('HSETNX', KEYS[2], 'first_seen', ARGV[5])
+redis.call('EXPIRE', KEYS[2], RETENTION_TTL)
+if #ARGV > 12 then
   -- A flood is stored up to flood_limit texts a window, then only counted ('keep': emergencies, urgent ones).
   local texts = redis.call('INCR', KEYS[10])
-  if texts == 1 then redis.call('EXPIRE', KEYS[10], ARGV[11]) end
-  if texts <= tonumber(ARGV[10]) or ARGV[13] == '1' then
-    append_trimmed(KEYS[3], KEYS[2], 19, ARGV[12], ARGV[4])
+  if texts == 1 then redis.call('EXPIRE', KEYS[10], FLOOD_WINDOW) end
+  if texts <= FLOOD_LIMIT or ARGV[8] == '1' then
+    append_trimmed(KEYS[3], KEYS[2], 13, MAX_ENTRIES, RETENTION_TTL)
   else
     redis.call('HINCRBY', KEYS[2], 'dropped', 1)
-    redis.call('HSET', KEYS[2], 'dropped_at', ARGV[7])
+    redis.call('HSET', KEYS[2], 'dropped_at', ARGV[5])
   end
 end
 if KEYS[11] ~= '' then
-  count_conversation(KEYS[2], KEYS[11], ARGV[15], ARGV[16], ARGV[17], ARGV[8], ARGV[14])
-  count_sections(KEYS[2], KEYS[11], ARGV[16], ARGV[8], ARGV[18], ARGV[14])
+  count_conversation(KEYS[2], KEYS[11], ARGV[9], ARGV[10], ARGV[11], ARGV[6], INSIGHTS_TTL)
+  count_sections(KEYS[2], KEYS[11], ARGV[10], ARGV[6], ARGV[12], INSIGHTS_TTL)
 end
-if ARGV[6] == 'set' then redis.call('HSET', KEYS[4], ARGV[9], ARGV[7]) end
-if ARGV[6] == 'del' then redis.call('HDEL', KEYS[4], ARGV[9]) end
-redis.call('ZADD', KEYS[5], ARGV[7], ARGV[9])
+if ARGV[4] == 'set' then redis.call('HSET', KEYS[4], ARGV[7], ARGV[5]) end
+if ARGV[4] == 'del' then redis.call('HDEL', KEYS[4], ARGV[7]) end
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[7])
 -- The index keeps a number as long as its transcript: drop those last active before the retention period.
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[7]) - tonumber(ARGV[4])))
-redis.call('EXPIRE', KEYS[5], ARGV[4])
-if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[9], 'EX', ARGV[4]) end
-if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
-if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
-if KEYS[9] ~= '' then redis.call('SET', KEYS[9], ARGV[7], 'EX', ARGV[4]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[5]) - RETENTION_TTL))
+redis.call('EXPIRE', KEYS[5], RETENTION_TTL)
+if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[7], 'EX', RETENTION_TTL) end
+if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[3], 'EX', 86400) end
+if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[3], 'EX', 86400) end
+if KEYS[9] ~= '' then redis.call('SET', KEYS[9], ARGV[5], 'EX', RETENTION_TTL) end
 return 1
 """
 
@@ -114,7 +157,7 @@ class NotStored:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What one pipelined read tells about a number before the engine runs."""
+    """What one read tells about a number before the engine runs."""
 
     session_raw: str
     known_contact: bool
@@ -143,7 +186,15 @@ class ConversationStore:
         # With replicas (Sentinel), a commit waits up to COMMIT_WAIT_MS for this many to have it, in the same
         # round trip, so a turn the parent was answered for survives a failover (docs/operations.md).
         self.wait_replicas = wait_replicas
-        self._commit = connection.register_script(_COMMIT)
+        self._commit = connection.register_script(self._commit_script())
+        self._load = connection.register_script(_LOAD)
+
+    def _commit_script(self) -> str:
+        """The commit script with this store's settings as constants (read once: they are the deployment's)."""
+        settings = (self.session_ttl, self.retention_ttl, self.flood_limit, self.flood_window, self.max_entries,
+                    self.insights.ttl_seconds if self.insights else 0)
+        return ("local SESSION_TTL, RETENTION_TTL, FLOOD_LIMIT, FLOOD_WINDOW, MAX_ENTRIES, INSIGHTS_TTL = "
+                + ", ".join(str(int(value)) for value in settings) + "\n" + _COMMIT)
 
     def ref_key(self, number: str) -> str:
         """The key naming the number behind its reference; "" when this store has no refs."""
@@ -152,27 +203,20 @@ class ConversationStore:
     def load(self, number: str, message_sid: str = "", token: str = "", *, count: bool = False) -> Loaded:
         """Everything the engine needs about a number, in one round trip. `count` adds this message
         to the number's rate window (once per inbound message, not on compare-and-set retries)."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(keys.session(number))
-            pipe.exists(keys.contact(number))
-            pipe.hexists(keys.OPTOUTS, number)
-            pipe.get(keys.reply(message_sid or "-"))
-            pipe.get(keys.reply_token(token or "-"))
-            pipe.get(keys.checkin(number))
-            pipe.mget(keys.open_case(number), keys.case_claim(number))  # its staff case (hotline/cases.py)
-            if count:
-                # SET NX EX opens the window once; INCR keeps its expiry.
-                pipe.set(keys.rate(number), 0, ex=RATE_WINDOW_SECONDS, nx=True)
-                pipe.incr(keys.rate(number))
-            raw, known, opted_out, by_sid, by_token, checkin, (case, claim), *rate = pipe.execute()
+        names = [keys.session(number), keys.contact(number), keys.OPTOUTS, keys.reply(message_sid or "-"),
+                 keys.reply_token(token or "-"), keys.checkin(number),
+                 keys.open_case(number), keys.case_claim(number),  # its staff case (hotline/cases.py)
+                 keys.rate(number)]
+        raw, known, opted_out, by_sid, by_token, checkin, case, claim, rate = self._load(
+            keys=names, args=[number, "1" if count else "0", RATE_WINDOW_SECONDS])
         previous = by_sid or by_token
         return Loaded(
             session_raw=raw.decode() if raw else "",
             known_contact=bool(known),
             opted_out=bool(opted_out),
-            previous_reply=tuple(json.loads(previous)) if previous else None,
+            previous_reply=tuple(loads(previous)) if previous else None,
             pending_checkin=checkin.decode() if checkin else None,
-            recent_messages=int(rate[-1]) if rate else 0,
+            recent_messages=int(rate),
             open_case=case.decode() if case else None,
             claim=claim.decode() if claim else None,
         )
@@ -211,12 +255,9 @@ class ConversationStore:
                  keys.reply_token(token) if token else "", self.ref_key(number),
                  keys.keyword(message_sid) if keyword and message_sid else "", keys.flood(number),
                  self.insights.key(day) if self.insights else ""]
-        args: list[str | int | float] = [expected_session, new_session, self.session_ttl, self.retention_ttl,
-                              json.dumps(list(reply)), optout, f"{now:.3f}", language, number,
-                              self.flood_limit, self.flood_window, self.max_entries, "1" if keep else "0",
-                              self.insights.ttl_seconds if self.insights else 0, day, channel, level,
-                              sections_argument(sections)]
-        args += [json.dumps({"at": round(now, 3), **entry}, ensure_ascii=False) for entry in entries]
+        args: list[object] = [expected_session, new_session, dumps(reply), optout, f"{now:.3f}", language, number,
+                              "1" if keep else "0", day, channel, level, sections_argument(sections)]
+        args += entry_arguments(entries, now)
         if self.wait_replicas <= 0:
             result = self._commit(keys=names, args=args)
         else:
