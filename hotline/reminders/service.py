@@ -39,7 +39,6 @@ DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
 UNPACED_TAKE = 20_000
 DISPATCHER_KEY = keys.DISPATCHER
-DELIVER = "workers.reminders.deliver"
 DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
 
