@@ -17,7 +17,7 @@ from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
-from hotline.reminders.delivery import Delivery, DeliveryOutcome, Pacer
+from hotline.reminders.delivery import Delivery, Pacer
 from hotline.reminders.enrollment import EnrollmentRules, EnrollResult
 from hotline.reminders.imports import IMPORT_BATCH, ImportReport
 from hotline.reminders.planning import QuietHours
@@ -145,10 +145,6 @@ class Reminders:
         self.queue.schedule_job(job, datetime.now(UTC) + timedelta(seconds=delay))
 
     # --- delivery -----------------------------------------------------------------------------------
-
-    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
-        """Send the enrollment's due step at most once (Delivery.deliver)."""
-        return self.delivery.deliver(eid, sender, now)
 
     def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
                      sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:
