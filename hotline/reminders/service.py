@@ -91,9 +91,6 @@ class Reminders:
 
     # --- check-ins ---------------------------------------------------------------------------------------
 
-    def pending_checkin(self, number: str) -> str | None:
-        return self.enrollments.pending_checkin(number)
-
     def answer_checkin(self, number: str, ref: str, answer: str) -> None:
         self.enrollments.answer_checkin(number, ref, answer)
 
