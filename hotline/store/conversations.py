@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
 # KEYS: session, contact, transcript, optouts, conversations, reply_sid, reply_token, ref, keyword ("" = none),
@@ -90,6 +89,7 @@ redis.call('ZADD', KEYS[5], ARGV[7], ARGV[9])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[7]) - tonumber(ARGV[4])))
 redis.call('EXPIRE', KEYS[5], ARGV[4])
 if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[9], 'EX', ARGV[4]) end
+-- The reply caches live a day (keys.DAY, their lifetime in the key registry).
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[5], 'EX', 86400) end
 if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[5], 'EX', 86400) end
 if KEYS[9] ~= '' then redis.call('SET', KEYS[9], ARGV[7], 'EX', ARGV[4]) end
