@@ -340,7 +340,7 @@ def scrape_registry(path: Path, connection: redis.Redis, queue_names: Iterable[s
     """A registry for one scrape endpoint: every process's counts in `path`, and the queues read from RQ."""
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(path))
-    registry.register(QueueCollector(connection, queue_names, on_redis_error))  # type: ignore[arg-type]
+    registry.register(QueueCollector(connection, queue_names, on_redis_error))
     return registry
 
 

@@ -90,7 +90,7 @@ class PooledHttpClient(HttpClient):
             if proxy is not None and not urllib.request.proxy_bypass(target.hostname or "")
             else urllib3.PoolManager(**options))
 
-    def request(self, method: str, url: str, params: dict[str, object] | None = None,  # type: ignore[override]
+    def request(self, method: str, url: str, params: dict[str, object] | None = None,
                 data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
                 auth: tuple[str, str] | None = None, timeout: float | None = None,
                 allow_redirects: bool = False) -> Response:

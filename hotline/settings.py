@@ -7,7 +7,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -235,7 +235,6 @@ class Settings:
     claim_timeout_seconds: float = 1800.0
     # Threads per web process (the Procfile's WEB_THREADS): the live feed may hold all but two of them.
     web_threads: int = 4
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:

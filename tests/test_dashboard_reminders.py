@@ -294,8 +294,9 @@ def test_the_overview_counts_reminders_due_today_and_delivery_failures(staff, se
     reminders.enrollments.wake_at(soon.id, time.time() + 60)  # due within the hour
     reminders.enroll("+12025550124", "checkin")  # due tomorrow at 10:00
     failed = reminders.enroll("+12025550125", "checkin").enrollment
-    reminders.enrollments.record_sent(failed, 1440, {"status": "sent", "sid": "SM" + "1" * 32, "at": time.time()},
-                                      checkin=False)
+    reminders.enrollments.record_sent_and_advance(failed, 1440, {"status": "sent", "sid": "SM" + "1" * 32,
+                                                                 "at": time.time()},
+                                                  checkin=False, next_due=time.time() + 3 * 86400)
     reminders.enrollments.record_status("SM" + "1" * 32, "undelivered", "30003", time.time())
     ended = reminders.enroll("+12025550126", "checkin").enrollment
     reminders.enrollments.end(ended.id, ENDED, "twilio error 21610")

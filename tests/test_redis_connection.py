@@ -152,14 +152,15 @@ def test_with_a_replica_required_and_none_confirming_a_checkin_waits_instead_of_
         {"after": "1 minute", "text": {"en": "Check-in. Text STOP to stop.", "es": "Control. STOP para salir."}}]}))
     now = datetime.now(UTC)
     eid = reminders.enroll("+12125550177", "wait", now=now - timedelta(minutes=2), restart=False).enrollment.id
-    assert reminders.deliver(eid, build_sender(strict, redis), now) == "unreplicated"
+    assert reminders.deliver_many([eid], build_sender(strict, redis), now) == {"unreplicated": 1}
     assert fake_twilio.bodies_to("+12125550177") == []
     assert redis.keys(keys.reminder_claim("*", "*")) == []  # let go: the next look claims afresh
     [(_, due)] = reminders.enrollments.upcoming()
     assert 0 < due - now.timestamp() <= 10
 
     relaxed = Reminders(settings.with_(quiet_hours_start=(0, 0), quiet_hours_end=(0, 0)), redis)
-    assert relaxed.deliver(eid, build_sender(settings, redis), now) == "sent"  # no replica asked for: as before
+    # No replica asked for: as before.
+    assert relaxed.deliver_many([eid], build_sender(settings, redis), now) == {"sent": 1}
 
 
 def test_with_a_replica_required_and_none_confirming_a_parent_is_still_answered(settings, redis, caplog):

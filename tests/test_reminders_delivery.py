@@ -22,6 +22,7 @@ import pytest
 from rq import Queue
 
 from hotline.reminders.schedules import parse_schedule as parse_schedule_dict
+from hotline.reminders.service import DELIVER_BATCH
 from hotline.settings import Settings
 from hotline.store import keys
 from tests.support.reminders import local, run_worker, wait_until_listening
@@ -160,12 +161,17 @@ def test_a_permanent_error_ends_the_enrollment_with_the_reason(reminders, redis,
     assert fake_twilio.requests == 1
 
 
+def deliver_batch(reminders, ids: list[str], when: float) -> None:
+    """Enqueue the delivery job production enqueues (Reminders.dispatch), as a dispatcher run would hand it out."""
+    reminders.queue.enqueue(DELIVER_BATCH, ids, now=when)
+
+
 def test_the_same_step_delivered_twice_is_sent_once(reminders, redis, fake_twilio, env):
     zone = "America/New_York"
     eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
     when = local(zone, 2027, 5, 11, 10, 0).timestamp()
     for _ in range(3):
-        reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
+        deliver_batch(reminders, [eid], when)
     run_worker(redis)
     assert len(fake_twilio.bodies_to(NY)) == 1
 
@@ -183,8 +189,9 @@ def test_no_duplicates_with_two_worker_processes_and_every_job_enqueued_twice(re
     numbers = [f"+1212555{n:04d}" for n in range(100, 130)]
     ids = [reminders.enroll(n, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id for n in numbers]
     when = local(zone, 2027, 5, 11, 10, 0).timestamp()
-    for eid in ids * 2:
-        reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
+    batches = [ids[start:start + 10] for start in range(0, len(ids), 10)]
+    for batch in batches * 2:
+        deliver_batch(reminders, batch, when)
     for worker in _start_workers(2, env):
         assert worker.wait(timeout=60) == 0
     assert sorted(m.to for m in fake_twilio.messages) == sorted(numbers)
@@ -200,7 +207,7 @@ def test_a_worker_killed_mid_send_is_reconciled_with_twilio_and_not_resent(remin
     eid = reminders.enroll(NY, now=local(zone, 2027, 5, 10, 12, 0)).enrollment.id
     due = local(zone, 2027, 5, 11, 10, 0)
     fake_twilio.delay = 3.0
-    reminders.queue.enqueue("workers.reminders.deliver", eid, now=due.timestamp())
+    deliver_batch(reminders, [eid], due.timestamp())
     [worker] = _start_workers(1, env)
     deadline = time.monotonic() + 30
     while not fake_twilio.received and time.monotonic() < deadline:
@@ -245,7 +252,7 @@ def test_a_stale_claim_is_taken_over_by_one_run_only(reminders, redis, fake_twil
     when = local(zone, 2027, 5, 11, 10, 0).timestamp()
     redis.set(keys.reminder_claim(eid, 1440), "1.000:dead")
     for _ in range(4):
-        reminders.queue.enqueue("workers.reminders.deliver", eid, now=when)
+        deliver_batch(reminders, [eid], when)
     for worker in _start_workers(2, env):
         assert worker.wait(timeout=60) == 0
     assert len(fake_twilio.bodies_to(NY)) == 1

@@ -23,7 +23,7 @@ def test_a_sender_that_cannot_list_its_texts_does_not_resend_an_abandoned_claim(
     redis.set(claim_key(eid, 1440), "1.000:dead")  # a worker claimed the step long ago, then died
     outbox = ConsoleOutbox(redis, services.refs, stream=io.StringIO())
     assert outbox.find_sent(NY, "How is your baby?", 0) is NO_LOOKUP
-    assert reminders.deliver(eid, outbox, local(ZONE, 2027, 5, 11, 10, 0)) == "reconciled"
+    assert reminders.deliver_many([eid], outbox, local(ZONE, 2027, 5, 11, 10, 0)) == {"reconciled": 1}
     assert ConsoleOutbox.read(redis) == []  # at most once: not sent again
     logged = reminders.enrollments.log(eid, 1440)
     assert (logged["status"], logged["error"]) == ("unknown", "worker stopped mid-send; not resent")
@@ -37,7 +37,7 @@ def test_a_batch_counts_its_outcomes_by_name_as_plain_strings(reminders, redis, 
     counts = reminders.deliver_many([sent, cancelled], outbox, local(ZONE, 2027, 5, 11, 10, 0))
     assert counts == {"sent": 1, "inactive": 1}
     assert {type(outcome) for outcome in counts} == {str}  # an RQ job's result: plain values
-    assert reminders.deliver(sent, outbox, local(ZONE, 2027, 5, 11, 10, 1)) is DeliveryOutcome.NOT_DUE
+    assert reminders.deliver_many([sent], outbox, local(ZONE, 2027, 5, 11, 10, 1)) == {DeliveryOutcome.NOT_DUE: 1}
 
 
 def test_every_outcome_is_counted_for_the_metrics():

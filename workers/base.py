@@ -27,5 +27,5 @@ class PromptExit:
         self.pubsub.close()  # type: ignore[attr-defined]
 
 
-class InlineWorker(PromptExit, SimpleWorker):  # type: ignore[misc]
+class InlineWorker(PromptExit, SimpleWorker):
     """Runs jobs in its own process, no work-horse: for tests that kill a worker mid-job, and debugging."""

@@ -42,13 +42,3 @@ def deliver_batch(enrollment_ids: list[str], now: float | None = None) -> dict[s
                                       sender_factory=new_sender)
     finally:
         reminders.redis.close()
-
-
-def deliver(enrollment_id: str, now: float | None = None) -> str:
-    """Send an enrollment's due step at most once; returns what happened (no number, no text)."""
-    reminders = _reminders()
-    sender = build_sender(reminders.settings, reminders.redis)
-    try:
-        return reminders.deliver(enrollment_id, sender, _moment(now)).value
-    finally:
-        reminders.redis.close()

@@ -71,7 +71,7 @@ def _named(error: Exception) -> str:
     return f"{type(error).__name__} {code}".strip()
 
 
-class HotlineWorker(PromptExit, HerokuWorker):  # type: ignore[misc]
+class HotlineWorker(PromptExit, HerokuWorker):
     """A forking worker whose work-horses inherit the app's modules already imported.
 
     It also keeps the reminder dispatcher chain alive: a chain whose tick died with a killed

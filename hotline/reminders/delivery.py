@@ -166,13 +166,6 @@ class Delivery:
         self.metrics = metrics
         self.pacer = pacer
 
-    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
-        """Send the enrollment's due step at most once."""
-        moment = now or datetime.fromtimestamp(self.clock(), UTC)
-        outcome = self.deliver_one(eid, self.enrollments.get(eid), sender, moment, {})
-        self.metrics.reminder(outcome)
-        return outcome
-
     def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
                      sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:
         """Deliver a batch: records read in one round trip, each schedule read once, one sender (one

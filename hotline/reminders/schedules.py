@@ -78,9 +78,6 @@ class ReminderSchedule:
     checkin: bool = True  # replies to its texts are read as check-in answers (1 better, 2 same, 3 worse)
     source: str = "redis"  # "redis" (staff-made or edited) or the file it ships in
 
-    def step_at(self, offset_minutes: int) -> ScheduleStep | None:
-        return next((s for s in self.steps if s.offset_minutes == offset_minutes), None)
-
     def steps_after(self, offset_minutes: int) -> tuple[ScheduleStep, ...]:
         return tuple(s for s in self.steps if s.offset_minutes > offset_minutes)
 

@@ -17,7 +17,7 @@ from hotline.insights import InsightCounters
 from hotline.metrics import Metrics
 from hotline.metrics import configure as configure_metrics
 from hotline.privacy import NumberRefs
-from hotline.reminders.delivery import Delivery, DeliveryOutcome, Pacer
+from hotline.reminders.delivery import Delivery, Pacer
 from hotline.reminders.enrollment import EnrollmentRules, EnrollResult
 from hotline.reminders.imports import IMPORT_BATCH, ImportReport
 from hotline.reminders.planning import QuietHours
@@ -39,7 +39,6 @@ DISPATCH_INTERVAL = 10.0  # seconds between dispatcher runs
 # Unpaced, one dispatcher run hands out at most this many (10 s of work for two fast workers).
 UNPACED_TAKE = 20_000
 DISPATCHER_KEY = keys.DISPATCHER
-DELIVER = "workers.reminders.deliver"
 DELIVER_BATCH = "workers.reminders.deliver_batch"
 DISPATCH = "workers.reminders.dispatch"
 
@@ -92,9 +91,6 @@ class Reminders:
 
     # --- check-ins ---------------------------------------------------------------------------------------
 
-    def pending_checkin(self, number: str) -> str | None:
-        return self.enrollments.pending_checkin(number)
-
     def answer_checkin(self, number: str, ref: str, answer: str) -> None:
         self.enrollments.answer_checkin(number, ref, answer)
 
@@ -146,10 +142,6 @@ class Reminders:
         self.queue.schedule_job(job, datetime.now(UTC) + timedelta(seconds=delay))
 
     # --- delivery -----------------------------------------------------------------------------------
-
-    def deliver(self, eid: str, sender: Sender, now: datetime | None = None) -> DeliveryOutcome:
-        """Send the enrollment's due step at most once (Delivery.deliver)."""
-        return self.delivery.deliver(eid, sender, now)
 
     def deliver_many(self, ids: list[str], sender: Sender, now: datetime | None = None, *, threads: int = 1,
                      sender_factory: Callable[[], Sender] | None = None) -> dict[str, int]:

@@ -501,10 +501,6 @@ class EnrollmentStore:
             reply, acked = pipe.execute()
         return reply, int(acked)
 
-    def claimed_at(self, eid: str, offset: int) -> float | None:
-        raw = self.redis.get(claim_key(eid, offset))
-        return float(raw.decode().partition(":")[0]) if raw else None
-
     def take_over(self, eid: str, offset: int, held: bytes | None, now: float, token: str, replicas: int = 0) -> bool:
         """Take a stale claim over (compare-and-set); with `replicas`, True only once they have it too (a claim
         taken but not replicated is left to go stale again)."""
@@ -536,11 +532,6 @@ class EnrollmentStore:
     def write_log(self, eid: str, offset: int, entry: dict[str, Any]) -> None:
         self.redis.hset(keys.reminder_log(eid), str(offset), json.dumps(entry, separators=(",", ":")))
 
-    def record_sent(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool) -> None:
-        with self.redis.pipeline() as pipe:
-            self._record_sent(pipe, enrollment, offset, entry, checkin)
-            pipe.execute()
-
     def record_sent_and_advance(self, enrollment: Enrollment, offset: int, entry: dict[str, Any], checkin: bool,
                                 next_due: float | None) -> None:
         """The MessageSid, the sent record and the move to the next step (or completion): one round trip. The same
@@ -556,16 +547,6 @@ class EnrollmentStore:
             args=[enrollment.id, str(enrollment.last_offset), str(offset), ACTIVE if next_due else COMPLETED,
                   "" if next_due is None else f"{next_due:.3f}", json.dumps(entry, separators=(",", ":")), ref,
                   entry["at"], SID_TTL, SENT_KEEP, CHECKIN_TTL, cohort, ttl])
-
-    def _record_sent(self, pipe: Any, enrollment: Enrollment, offset: int, entry: dict[str, Any],
-                     checkin: bool) -> None:
-        ref = f"{enrollment.id}:{offset}"
-        pipe.hset(keys.reminder_log(enrollment.id), str(offset), json.dumps(entry, separators=(",", ":")))
-        pipe.set(keys.reminder_sid(entry["sid"]), ref, ex=SID_TTL)
-        pipe.zadd(SENT, {ref: entry["at"]})
-        pipe.zremrangebyrank(SENT, 0, -SENT_KEEP - 1)
-        if checkin:
-            pipe.set(checkin_key(enrollment.number), ref, ex=CHECKIN_TTL)
 
     def sent(self, limit: int = 100) -> list[tuple[str, int, float]]:
         rows = self.redis.zrevrange(SENT, 0, limit - 1, withscores=True)
@@ -583,10 +564,6 @@ class EnrollmentStore:
         return {0: "unknown", 1: "kept", 2: "updated"}[int(result)]
 
     # --- check-in replies ---------------------------------------------------------------------------
-
-    def pending_checkin(self, number: str) -> str | None:
-        raw = self.redis.get(checkin_key(number))
-        return raw.decode() if raw else None
 
     def answer_checkin(self, number: str, ref: str, answer: str) -> bool:
         """Keep the parent's first answer on the check-in it answers (and count it for the staff's insights); the

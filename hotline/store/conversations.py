@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPLY_TTL = 24 * 3600
 RATE_WINDOW_SECONDS = 60
 
 
@@ -133,6 +132,7 @@ redis.call('ZADD', KEYS[5], ARGV[5], ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.format('%.3f', tonumber(ARGV[5]) - RETENTION_TTL))
 redis.call('EXPIRE', KEYS[5], RETENTION_TTL)
 if KEYS[8] ~= '' then redis.call('SET', KEYS[8], ARGV[7], 'EX', RETENTION_TTL) end
+-- The reply caches live a day (keys.DAY, their lifetime in the key registry).
 if KEYS[6] ~= '' then redis.call('SET', KEYS[6], ARGV[3], 'EX', 86400) end
 if KEYS[7] ~= '' then redis.call('SET', KEYS[7], ARGV[3], 'EX', 86400) end
 if KEYS[9] ~= '' then redis.call('SET', KEYS[9], ARGV[5], 'EX', RETENTION_TTL) end
