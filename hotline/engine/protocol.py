@@ -120,6 +120,11 @@ class Protocol:
         return {rule.id: rule.source for rule in self.rules}
 
 
+def fever_line(site: str | None, age_days: int | None) -> float:
+    """The reading (C) from which a baby has a fever: 38.0, or 37.2 under the arm under 1 month (Schmitt-subtle)."""
+    return FEVER_ARMPIT_NEWBORN_C if site == "armpit" and age_days is not None and age_days < 30 else FEVER_C
+
+
 def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,
              site: str | None = None, known: Iterable[str] = (), lasting: frozenset[str] = frozenset()) -> Facts:
     """The protocol's facts from one message's reading, with what the conversation already knew."""
@@ -130,7 +135,7 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     present = set(reading.present) | set(known) | resolved
     if reading.shaking:
         present.add("shaking")
-    threshold = FEVER_ARMPIT_NEWBORN_C if site == "armpit" and age is not None and age < 30 else FEVER_C
+    threshold = fever_line(site, age)
     if temperature is not None:
         if temperature >= threshold:
             present.add("fever")

@@ -601,7 +601,7 @@ class Reader:
             if _clean(words, i - 1) in ("born", "at") and _clean(words, i - 2) == "born":
                 continue
             window = set(words[max(0, i - 4):i])
-            if window & _NOT_BODY:
+            if window & _NOT_BODY or _clean(words, i + 1) in _NOT_BODY:  # "104 outside today"
                 continue
             unit = after if after in ("f", "c", "°") else ""
             if unit == "°":

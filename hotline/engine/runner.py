@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from hotline.engine.flow import Choice, Flow, Step
 from hotline.engine.levels import Level
+from hotline.engine.protocol import fever_line
 from hotline.engine.records import JsonRecord
 from hotline.engine.safety import (
     FLAG_LEVELS,
@@ -540,10 +541,14 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.state = replace(run.state, age_days=screening.age_days)
     corrected_age = before_age is not None and screening.age_days not in (None, before_age) and bool(
         _CORRECTS.search(norm))
-    # "sorry my mistake, that was MY temperature. hers is 98.6": the fever was not the baby's.
-    corrected_fever = (before_temperature is not None and screening.temperature_c is not None and
-                       "fever" in run.state.flags and "fever" not in screening.flags and
-                       screening.temperature_c < before_temperature and bool(_CORRECTS.search(norm)))
+    # "sorry my mistake, that was MY temperature. hers is 98.6": the fever was not the baby's. Or a fever told in
+    # words ("she feels hot") and now measured: a reading beats words ("just took it, 99.0 under the arm").
+    corrected_fever = (screening.temperature_c is not None and "fever" in run.state.flags and
+                       # (an unknown age is the younger band: under the arm, 37.2 is already a fever)
+                       screening.temperature_c < fever_line(run.state.temperature_site, run.state.age_days
+                                                            if run.state.age_days is not None else 0) and (
+                           before_temperature is None or (screening.temperature_c < before_temperature and
+                                                          bool(_CORRECTS.search(norm)))))
     if corrected_fever:
         run.state = replace(run.state, flags=tuple(f for f in run.state.flags if not f.startswith("fever")),
                             findings=tuple(f for f in run.state.findings if f != "fever_words"))
