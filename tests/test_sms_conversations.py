@@ -583,3 +583,31 @@ def test_a_new_check_after_an_outcome_keeps_a_red_flag_given_with_the_request(pa
     parent.text("menu")
     parent.text("check symptoms, she has a fever now")
     assert "fever" in session(redis)["flags"]
+
+
+@pytest.mark.parametrize(("first", "doubt", "emergency"), [
+    ("my 3 week old's legs are shaking", "i dont know", EMERGENCY),
+    ("my 3 week old's legs are shaking", "not sure", EMERGENCY),
+    ("a mi bebé de 3 semanas le tiemblan las piernas", "no sé", EMERGENCY_ES),
+])
+def test_not_sure_at_the_red_flag_question_counts_as_yes(parent, first, doubt, emergency):
+    """CLINICAL-RULES: unknown is the worse answer; "not sure" to a red-flag question counts as yes."""
+    assert "?" in parent.text(first)  # the red-flag question, answered 1 Yes / 2 No
+    assert emergency in parent.text(doubt)
+
+
+def test_a_doubt_about_the_temperature_is_not_a_yes_to_the_red_flags(parent):
+    """ "i dont know we dont have a thermometer" answers a fever question the parent imagined, not "is your baby
+    struggling to breathe, blue, not waking or jerking all over?": no 911, and the question is asked again."""
+    parent.text("my 3 week old's legs are shaking")
+    reply = parent.text("i dont know we dont have a thermometer")
+    assert EMERGENCY not in reply and "?" in reply.split("\n\n")[-1]
+
+
+def test_a_fever_told_in_words_then_measured_below_the_line_is_revised(parent, redis):
+    """A reading beats words: "feels warm" with shaking is urgent at any age; "99.0 under the arm" at 7 months is no
+    fever, and the level is revised, said at once and recorded."""
+    assert URGENT in parent.text("my 7 month old feels warm and his legs are shaky")  # fever with shaking
+    assert HOME in parent.text("just took it, 99.0 under the arm")
+    entries = [json.loads(raw) for raw in redis.lrange(keys.transcript(PARENT), 0, -1)]
+    assert [e["level"] for e in entries if e.get("dir") == "assessment"][-1] == "home"
