@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from hotline.devtools.signed import SignedTwilio
 from hotline.redis_server import RedisServer, free_port
 from hotline.services import Services, build_services
 from hotline.settings import Settings
+from hotline.store.staff_accounts import StaffAccounts
 
 ACCOUNT_SID = "AC" + "0" * 31 + "1"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -95,3 +97,19 @@ def env(monkeypatch, settings):
 @pytest.fixture
 def reminders(services, env):
     return services.reminders
+
+
+@pytest.fixture
+def staff(client, redis):  # type: ignore[no-untyped-def]
+    """Nurse Kim, logged in to the dashboard; staff.token is a CSRF token for its forms. (Modules with a staff
+    fixture of their own use theirs.)"""
+    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
+    response = client.post("/staff/login", data={"username": "nurse.kim", "password": "correct horse battery",
+                                                 "csrf_token": _csrf(client.get("/staff/login").data)})
+    assert response.status_code == 302
+    client.token = _csrf(client.get("/staff/schedules").data)
+    return client
+
+
+def _csrf(page: bytes) -> str:
+    return re.search(rb'name="csrf_token" value="([^"]+)"', page)[1].decode()  # type: ignore[index]

@@ -14,10 +14,9 @@ from rq import Queue
 
 from hotline.cli import main
 from hotline.store import keys
-from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
 from tests.support.reminders import run_worker
-from tests.test_dashboard_reminders import csrf_from, text_of
+from tests.test_dashboard_reminders import text_of
 
 KIB = 1024
 MB = 1024 * 1024
@@ -31,16 +30,6 @@ def numbers(count: int, first: int = 0) -> list[str]:
 
 def csv_of(rows: list[str], header: str = "number") -> bytes:
     return (header + "\n" + "\n".join(rows) + "\n").encode()
-
-
-@pytest.fixture
-def staff(client, redis):  # type: ignore[no-untyped-def]
-    """A logged-in test client; staff.token is a CSRF token for its forms."""
-    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
-    client.post("/staff/login", data={"username": "nurse.kim", "password": "correct horse battery",
-                                      "csrf_token": csrf_from(client.get("/staff/login").data)})
-    client.token = csrf_from(client.get("/staff/enrollments").data)
-    return client
 
 
 def upload(staff, content: bytes, name: str = "parents.csv", **fields: str):  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ import pytest
 
 from hotline.channels.segments import encoding, segment_count
 from hotline.reminders.store import ENDED
-from hotline.store.staff_accounts import StaffAccounts
 from tests.support.reminders import run_worker
 
 STOP_EN = "Checking in: how is the shaking today? Reply 1 better, 2 same, 3 worse. Text STOP to stop."
@@ -20,18 +19,6 @@ STOP_ES = "¿Cómo sigue el temblor? Responda 1 mejor, 2 igual, 3 peor. STOP par
 
 def csrf_from(page: bytes) -> str:
     return re.search(rb'name="csrf_token" value="([^"]+)"', page)[1].decode()
-
-
-@pytest.fixture
-def staff(client, redis):
-    """A logged-in test client; staff.token is a CSRF token for its forms."""
-    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
-    token = csrf_from(client.get("/staff/login").data)
-    response = client.post("/staff/login", data={"username": "nurse.kim", "password": "correct horse battery",
-                                                 "csrf_token": token})
-    assert response.status_code == 302
-    client.token = csrf_from(client.get("/staff/schedules").data)
-    return client
 
 
 def text_of(response) -> str:

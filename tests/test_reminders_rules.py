@@ -23,9 +23,8 @@ from hotline.errors import (
 )
 from hotline.reminders.imports import check_csv
 from hotline.reminders.schedules import parse_schedule
-from hotline.store.staff_accounts import StaffAccounts
 from hotline.store.staff_tokens import StaffTokens
-from tests.test_dashboard_reminders import STOP_EN, STOP_ES, csrf_from, schedule_form, text_of
+from tests.test_dashboard_reminders import STOP_EN, STOP_ES, schedule_form, text_of
 
 PARENT = "+12125550123"
 OTHER = "+12125550124"
@@ -138,16 +137,6 @@ def test_the_api_answers_each_named_error_with_its_status_and_message(services, 
 
 
 # --- the staff pages ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff(client, redis):  # type: ignore[no-untyped-def]
-    """A logged-in test client; staff.token is a CSRF token for its forms."""
-    StaffAccounts(redis).add("nurse.kim", "correct horse battery")
-    client.post("/staff/login", data={"username": "nurse.kim", "password": "correct horse battery",
-                                      "csrf_token": csrf_from(client.get("/staff/login").data)})
-    client.token = csrf_from(client.get("/staff/enrollments").data)
-    return client
 
 
 def form(**fields: str):  # type: ignore[no-untyped-def]
