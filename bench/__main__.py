@@ -46,10 +46,12 @@ def main() -> int:
     if not only or "webhooks" in only:
         figures["webhooks"] = rows = webhooks.run()
         print(f"\nSMS webhooks under the Procfile's web line ({webhooks.procfile_web()}),\n"
-              "hotline and the stateless reference app (bench/reference_app.py) interleaved, medians of 3 runs")
+              "hotline, the stateless reference app (bench/reference_app.py) and the floor (bench/floor_app.py:\n"
+              "signature, two Redis round trips, compare-and-set, idempotency, nothing else) interleaved, "
+              "medians of 3 runs")
         print(f"{'app':<10}{'conc':>4} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} "
               f"{'p99 ms':>7} {'cpu ms/req':>10} {'callers':>7}")
-        for name in ("hotline", "reference"):
+        for name in ("hotline", "reference", "floor"):
             for row in rows[name]:
                 print(f"{name:<10}{row['concurrency']:>4} {row['requests']:>8.0f} {row['errors']:>6} "
                       f"{row['rps']:>7.0f} {row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} {row['p99_ms']:>7.1f} "
@@ -57,6 +59,8 @@ def main() -> int:
         pairs = zip(rows["hotline"], rows["reference"], strict=True)
         ratios = " / ".join(f"{h['rps'] / r['rps']:.2f}" for h, r in pairs)
         print(f"hotline req/s as a ratio of the reference's at c=1/8/32: {ratios}")
+        floor = " / ".join(f"{f['rps'] / r['rps']:.2f}" for f, r in zip(rows["floor"], rows["reference"], strict=True))
+        print(f"floor req/s as a ratio of the reference's at c=1/8/32: {floor}")
     if not only or "servers" in only:
         figures["servers"] = compared = servers.compare()
         print("\nServer comparison (python -m bench servers: each line as the Procfile's web line; one run each,"

@@ -3,7 +3,9 @@
 The server is started from a one-line command, as a Heroku-style platform starts the Procfile's web line
 (`bash -c "exec <line>"` with PORT set): by default the Procfile's own line, so `make bench` measures what
 production runs. The same line with the app swapped for bench/reference_app.py (a minimal stateless
-Flask TwiML app) gives the in-repo reference the hotline's req/s is reported against, in the same run.
+Flask TwiML app) gives the in-repo reference the hotline's req/s is reported against, in the same run; swapped
+for bench/floor_app.py (signature, two Redis round trips, compare-and-set, idempotency and nothing else) it
+gives the floor: what any webhook keeping those guarantees costs on this machine and server.
 
 Load: signed SMS webhooks from a pool of 6,000 distinct callers, each playing a realistic conversation in
 order (menu, symptom check, free text, red flags), `concurrency` callers at a time, each over a kept-alive
@@ -39,6 +41,8 @@ ACCOUNT_SID = "AC" + "b" * 32
 PUBLIC = "https://hotline.example.org"  # what Twilio signs; every server runs with PUBLIC_BASE_URL set to it
 HOTLINE = "hotline:create_app"
 REFERENCE = "bench.reference_app:create_app"
+FLOOR = "bench.floor_app:create_app"  # the least a webhook that keeps the issue's guarantees can do
+APPS = {"hotline": HOTLINE, "reference": REFERENCE, "floor": FLOOR}
 CALLERS = 6000  # distinct numbers in the pool (the per-number flood limit trips with too few)
 
 # Realistic multi-step conversations: menu, symptom check, free text and red flags.
@@ -127,7 +131,7 @@ class Server:
     def __init__(self, command: str | None = None, app: str = HOTLINE, extra_env: dict[str, str] | None = None,
                  timeout: float = 60.0) -> None:
         self.command = (command or procfile_web()).replace("0.0.0.0", "127.0.0.1").replace(HOTLINE, app)
-        self.redis = RedisServer(port=free_port()).start() if app == HOTLINE else None
+        self.redis = RedisServer(port=free_port()).start() if app != REFERENCE else None
         self.port = free_port()
         self.log = tempfile.TemporaryFile()  # stdout and stderr, as a platform's log router would take them
         env = dict(os.environ, PORT=str(self.port), TWILIO_AUTH_TOKEN=AUTH_TOKEN, HOTLINE_ENV="production",
@@ -316,14 +320,14 @@ def _median_row(results: list[LoadResult]) -> dict[str, float]:
 
 def run(repetitions: int = 3, concurrencies: tuple[int, ...] = (1, 8, 32), seconds: float = 6.0,
         command: str | None = None) -> dict[str, list[dict[str, float]]]:
-    """The Procfile's web line, hotline and stateless reference interleaved (hotline, reference, hotline...),
-    medians of `repetitions` runs at each concurrency."""
-    out: dict[str, list[dict[str, float]]] = {"hotline": [], "reference": []}
+    """The Procfile's web line, hotline, stateless reference and floor interleaved (hotline, reference, floor,
+    hotline...), medians of `repetitions` runs at each concurrency."""
+    out: dict[str, list[dict[str, float]]] = {name: [] for name in APPS}
     for concurrency in concurrencies:
-        results: dict[str, list[LoadResult]] = {"hotline": [], "reference": []}
+        results: dict[str, list[LoadResult]] = {name: [] for name in APPS}
         for _ in range(repetitions):
-            results["hotline"].append(measure(command, HOTLINE, concurrency, seconds))
-            results["reference"].append(measure(command, REFERENCE, concurrency, seconds))
+            for name, app in APPS.items():
+                results[name].append(measure(command, app, concurrency, seconds))
         for name, found in results.items():
             out[name].append(_median_row(found))
     return out
