@@ -373,7 +373,8 @@ def test_a_flag_both_denied_and_found_counts_as_found() -> None:
     ],
 )
 def test_temperatures_written_many_ways_are_read_in_celsius(text: str, celsius: float) -> None:
-    assert screen_for_red_flags(text).temperature_c == celsius
+    # (to the tenth: Fahrenheit is kept to two places so that 98.9 F stays under the 99 F newborn line)
+    assert screen_for_red_flags(text).temperature_c == pytest.approx(celsius, abs=0.05)
 
 
 @pytest.mark.parametrize(

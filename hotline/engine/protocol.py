@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from hotline.engine.levels import Level
-from hotline.engine.reading import Reading
+from hotline.engine.reading import Reading, fever_line
 from hotline.engine.yamlfile import load_yaml
 
-FEVER_C = 38.0  # 100.4 F
-FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subtle)
 LOW_TEMPERATURE_C = 36.0  # 96.8 F
 YOUNG_INFANT_DAYS = 90
 LONG_EPISODE_MINUTES = 5
@@ -118,11 +116,6 @@ class Protocol:
 
     def sources(self) -> dict[str, str]:
         return {rule.id: rule.source for rule in self.rules}
-
-
-def fever_line(site: str | None, age_days: int | None) -> float:
-    """The reading (C) from which a baby has a fever: 38.0, or 37.2 under the arm under 1 month (Schmitt-subtle)."""
-    return FEVER_ARMPIT_NEWBORN_C if site == "armpit" and age_days is not None and age_days < 30 else FEVER_C
 
 
 def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,

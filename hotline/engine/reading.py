@@ -72,6 +72,9 @@ class Reading:
     minutes: int | None = None  # how long an episode has been going on, when said ("for 10 minutes")
     shaking_findings: frozenset[str] = frozenset()
     negators: tuple[tuple[int, int], ...] = ()  # token spans of the words that denied something ("no", "sin")
+    # Born this many days early, said without an age ("should I mention he was a preemie? born at 30 weeks"): an
+    # age the conversation already knows is corrected by it (the younger age is the safer one).
+    early_days: int = 0
 
     @property
     def present(self) -> frozenset[str]:
@@ -105,6 +108,9 @@ class _Trigger:
     only: frozenset[str] = frozenset()  # the findings it applies to (empty: all)
     at_end: bool = False  # only at the end of a clause ("fiebre no." but not "tiembla no se le quita")
     after_question: bool = False  # only right after a "?" ("fever? no. floppy? no.": the parent's own checklist)
+    # not when a finding follows its words at once: "fiebre no tiene" denies the fever before it, "la piernita
+    # derecha no tiene fiebre" and "38.9 no tiene temblores" deny what comes after
+    unless_followed: bool = False
 
 
 _AGE_UNITS = {
@@ -119,14 +125,23 @@ _AGE_UNITS = {
 _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "last", "every", "within",
                     "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
                     "around", "like", "ago", "next", "in", "by"}
-_DURATION_AFTER = {"ago", "later", "straight", "apart"}
+_HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
+# A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
+_FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse"}
+_DURATION_AFTER = {"ago", "later", "straight", "apart", "of"}  # "did 2 days of lights"
 _UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning",
-          "going on", "va para", "a cumplir", "por cumplir"}
+          "going on", "va para", "a cumplir", "por cumplir",
+          # a birthday still to come ("she'll be 3 months on Friday", "cumple 3 meses mañana"): not yet that age
+          "will be", "shell be", "hell be", "cumple", "cumplira", "turns"}
 _OVER = {"over", "past", "older", "mas", "more", "after", "beyond"}
 _CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "corregidos", "ajustada", "ajustado"}
 _TERM_WEEKS = 40
-_GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las"}
+_GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las", "de"}
+FEVER_C = 38.0  # 100.4 F
+FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subtle)
 _NEWBORN = {"newborn", "newborns", "nb"}
+# Words before "(at|a las|de) 32 weeks" that make it the week of pregnancy the baby was born in.
+_BORN_EARLY = {"born", "nacio", "nacida", "nacido", "las", "at", "prematuro", "prematura", "premature", "preemie"}
 _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "baby", "bby", "my", "mi", "our", "now",
               "almost", "nearly", "under", "over", "casi", "only", "solo", "just", "son", "daughter", "old", "age",
               "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of",
@@ -139,6 +154,7 @@ _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre"
 _STRONG_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "says", "reads", "read"}
 _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": "rectal", "recto": "rectal",
           "rectum": "rectal", "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
+          "axilar": "armpit", "axilas": "armpit", "armpits": "armpit",
           "arm": "armpit", "brazo": "armpit", "sobaco": "armpit", "sobaquito": "armpit",
           "forehead": "forehead", "frente": "forehead", "temporal": "forehead",
           "ear": "ear", "oido": "ear", "oral": "mouth", "mouth": "mouth", "boca": "mouth"}
@@ -220,7 +236,8 @@ class Reader:
                                            bool(spec.get("breaks_at_comma", False)), bool(spec.get("clause_start")),
                                            self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")),
                                            self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()),
-                                           bool(spec.get("at_end")), bool(spec.get("after_question")))
+                                           bool(spec.get("at_end")), bool(spec.get("after_question")),
+                                           bool(spec.get("unless_followed")))
             for finding in self.triggers[name].only - set(self.kinds):
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -287,6 +304,9 @@ class Reader:
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)]
+        if any(self.triggers[t.label].unless_followed for t in triggers):
+            sign_starts = {h.start for h in signs}
+            triggers = [t for t in triggers if not (self.triggers[t.label].unless_followed and t.end in sign_starts)]
         # A trigger inside a longer one of another kind is part of it ("isnt" in "isnt blue anymore").
         triggers = [t for t in triggers if not any(
             o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start for o in triggers)]
@@ -305,18 +325,18 @@ class Reader:
         # So is it in a question about it ("can my medication make her shaky?"): she takes it now.
         found = tuple(Found(f.finding, "present", f.start, f.end)
                       if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother else f for f in found)
-        age = self._age(words, found)
+        age, early_days = self._age(words, found)
         if age is None and today is not None:
             age = _born_on(words, today)  # "DOB 4/18/2026", "nació el 3 de enero": the age on `today`
         def near(i: int) -> list[Hit]:
             return triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]
 
         temperature, site = self._temperature(
-            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []))
+            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age)
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at, episode),
-                       self.shaking, tuple(sorted(set(negators))))
+                       self.shaking, tuple(sorted(set(negators))), early_days)
 
     def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
@@ -454,7 +474,9 @@ class Reader:
 
     # --- Age ---------------------------------------------------------------------------------------------
 
-    def _age(self, words: tuple[str, ...], found: tuple[Found, ...]) -> int | None:
+    def _age(self, words: tuple[str, ...], found: tuple[Found, ...]) -> tuple[int | None, int]:
+        """The baby's age in days, and how many days early the baby was born when the message says so but
+        gives no age to correct."""
         elsewhere = [(f.start, f.end) for f in found if f.assertion == "other_person"]
         ages: list[int] = []
         corrected: list[int] = []
@@ -477,8 +499,8 @@ class Reader:
                 continue
             value, first = number
             before = _clean(words, first - 1)
-            gestation = (before in _GESTATION_BEFORE and _clean(words, first - 2) in (
-                "born", "nacio", "nacida", "nacido", "las", "at")) or (
+            gestation = (before in _GESTATION_BEFORE and (_clean(words, first - 2) in _BORN_EARLY or (
+                _clean(words, first - 2) == "a" and _clean(words, first - 3) in _BORN_EARLY))) or (
                 unit == 7 and value >= 24 and _clean(words, i + 1) in ("gestation", "weeker", "gestational"))
             if gestation and unit == 7 and 22 <= value < 37:
                 preterm_weeks = value
@@ -495,10 +517,12 @@ class Reader:
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
             if before in _DURATION_BEFORE and not like_age:
                 continue
+            if before in ("was", "tenia") and "cuando" in (_clean(words, first - 2), _clean(words, first - 3)) or (
+                    before == "was" and "when" in (_clean(words, first - 2), _clean(words, first - 3))):
+                continue  # "fell off the bed when she was 3 months old", "cuando tenía 2 meses": an age then
             if _clean(words, i + 1) in _DURATION_AFTER or _clean(words, i + 1) == "ago":
                 continue
-            if before in _GESTATION_BEFORE and _clean(words, first - 2) in ("born", "nacio", "nacida", "nacido",
-                                                                           "las", "at"):
+            if gestation:
                 continue
             if unit == 7 and value >= 24 and _clean(words, i + 1) in ("gestation", "weeker", "gestational"):
                 continue
@@ -530,15 +554,14 @@ class Reader:
                     before in _AGE_LEADS or _clean(words, first - 2) in _AGE_LEADS:
                 stated.append(days)
             ages.append(days)
+        early_days = int((_TERM_WEEKS - preterm_weeks) * 7) if preterm_weeks is not None else 0
         if not ages:
-            return None
+            return None, early_days
         if corrected:
-            return min(corrected)
+            return min(corrected), 0
         age = min(stated) if stated else min(ages)
-        if preterm_weeks is not None:
-            # Born early: the younger, corrected age is the safer one for every age rule.
-            age = max(0, age - int((_TERM_WEEKS - preterm_weeks) * 7))
-        return age
+        # Born early: the younger, corrected age is the safer one for every age rule.
+        return max(0, age - early_days), 0
 
     @staticmethod
     def _number_before(words: tuple[str, ...], i: int) -> tuple[float, int] | None:
@@ -569,18 +592,22 @@ class Reader:
         if before in ("medio",) and _clean(words, i - 2) == "y":
             whole = _clean(words, i - 3)
             return (float(whole) + 0.5, i - 3) if whole[:1].isdigit() else None
+        if before == "medio":
+            return 0.5, i - 1  # "tiene medio año"
+        if words[i] == "mes" and _clean(words, i + 1) == "y" and _clean(words, i + 2) == "medio":
+            return 1.5, i  # "tiene mes y medio", "su edad corregida es mes y medio"
         if before in _HOMOPHONE_NUMBERS and _clean(words, i - 2) in ("is", "es", "shes", "hes", "baby", "about"):
             return float(_HOMOPHONE_NUMBERS[before]), i - 1
         return None
 
     # --- Temperature ---------------------------------------------------------------------------------------
 
-    def _temperature(self, words: tuple[str, ...],
-                     assertion: Callable[[int], str] = lambda i: "present") -> tuple[float | None, str | None]:
+    def _temperature(self, words: tuple[str, ...], assertion: Callable[[int], str] = lambda i: "present",
+                     age_days: int | None = None) -> tuple[float | None, str | None]:
         has_context = any(w in _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
                           or w.startswith(("fever", "fiebr", "temp")) for w in words)
-        readings: list[float] = []
-        now: list[float] = []
+        readings: list[tuple[float, str | None]] = []
+        now: list[tuple[float, str | None]] = []
         site: str | None = None
         for i, word in enumerate(words):
             if word in _SITES and site is None and self._near_temperature(words, i):
@@ -625,7 +652,8 @@ class Reader:
                     celsius = value
             elif unit == "f" or (not unit and 90.0 <= value <= 110.0):
                 if 85.0 <= value <= 112.0 and (near or unit):
-                    celsius = round((value - 32) * 5 / 9, 1)
+                    # two places: 98.9 F is 37.17 C, under the newborn's 37.2 C (99 F) line, not on it
+                    celsius = round((value - 32) * 5 / 9, 2)
             # A reading said as what the baby has now is reported even inside a question ("at what temperature
             # should I worry, hers is 101", "what temperature is a fever she has 38.5").
             said_now = _clean(words, i - 1) in _READING_LEADS | {"is", "at", "es", "esta"} and \
@@ -633,13 +661,17 @@ class Reader:
                 not {"if", "si", "cuando", "when"} & {_clean(words, i - k) for k in range(3, 6)}
             told = assertion(i)
             if celsius is not None and (told in ("present", "earlier") or (said_now and told == "hypothetical")):
-                readings.append(celsius)
+                reading = (celsius, _site_of(words, i))
+                readings.append(reading)
                 if told != "earlier":
-                    now.append(celsius)
+                    now.append(reading)
         if not readings:
             return None, site
-        # "Ayer tuvo 38 ... hoy 36.8": a reading of now beats an earlier one.
-        return max(now or readings), site
+        # "Ayer tuvo 38 ... hoy 36.8": a reading of now beats an earlier one. Of several, the one furthest over
+        # its own fever line ("forehead 37.9, armpit 37.3" at 20 days: the armpit's is a fever; twins at 37.8 and
+        # 38.3: the higher), which is also the highest when none is a fever ("35.9, then 36.8 after wrapping").
+        chosen, chosen_site = max(now or readings, key=lambda r: r[0] - fever_line(r[1] or site, age_days))
+        return chosen, chosen_site or site
 
     @staticmethod
     def _near_temperature(words: tuple[str, ...], i: int) -> bool:
@@ -661,8 +693,12 @@ class Reader:
                 if _clean(words, i + 1) in ("ago", "later", "after", "despues") or _clean(words, i - 2) in ("hace",):
                     continue
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
-                if _clean(words, i - 2) in ("after", "despues", "every", "cada", "in", "en", "within"):
-                    continue
+                lead = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "within like 10 minutes"
+                after_words = ("a", "despues", "cabo")
+                if _clean(words, lead) in ("after", "despues", "every", "cada", "in", "en", "within") or (
+                        _clean(words, lead) in ("los", "de") and _clean(words, lead - 1) in after_words) or (
+                        _FEED_VERBS & set(words[max(0, lead - 2):lead + 1])):
+                    continue  # "a los 20 minutos ya tenía 36.8", "después de 20 minutos", "al cabo de 20 minutos"
                 if sentence[i] in shaking_sentences:
                     return int(float(_clean(words, i - 1)))
         for i, word in enumerate(words):
@@ -682,6 +718,28 @@ class Reader:
                     return int(float(_clean(words, i - 1)))
         return _elapsed_by_clock(words) if shaking_at else None
 
+
+
+def fever_line(site: str | None, age_days: int | None) -> float:
+    """The reading (C) from which a baby has a fever: 38.0, or 37.2 under the arm under 1 month (Schmitt-subtle)."""
+    return FEVER_ARMPIT_NEWBORN_C if site == "armpit" and age_days is not None and age_days < 30 else FEVER_C
+
+
+def _site_of(words: tuple[str, ...], i: int) -> str | None:
+    """Where the reading at `i` was taken, when the words right by it say so: just after it ("37.3 axilar",
+    "101 under the arm") or else just before it ("en la axila 37.3"), not past another number or clause."""
+    for j in range(i + 1, min(len(words), i + 4)):
+        if words[j] in BREAKS or words[j][:1].isdigit() or words[j] in ("y", "and", "pero", "but"):
+            break
+        if words[j] in _SITES and words[j] not in ("arm", "brazo") or (
+                words[j] in ("arm", "brazo") and words[j - 1] in ("the", "her", "his", "el", "del")):
+            return _SITES[words[j]]
+    for j in range(i - 1, max(-1, i - 6), -1):
+        if words[j] in BREAKS or words[j][:1].isdigit():
+            break
+        if words[j] in _SITES:
+            return _SITES[words[j]]
+    return None
 
 
 def _first_birthday(words: tuple[str, ...], i: int) -> bool:

@@ -47,7 +47,8 @@ FLAG_OF_FINDING: Mapping[str, str] = MappingProxyType(
 # Findings that make a message about the baby (rather than a greeting or an off-topic question).
 _CLINICAL_KINDS = ("sign", "context", "question")
 # Words that say nothing clinical on their own ("thank you so much", "a little", "he is fine").
-_NOT_CLINICAL_ALONE = frozenset({"baby", "frequent", "occasional", "well", "awake_responsive", "unexplained"})
+_NOT_CLINICAL_ALONE = frozenset({"baby", "frequent", "occasional", "well", "awake_responsive", "unexplained",
+                                 "acting_on_advice"})  # "gracias, ya vamos para el hospital"
 
 
 def flag_level(flag: str, age_days: int | None) -> Level:
@@ -95,7 +96,7 @@ def _evidence(reading: Reading, decision_flags: dict[str, set[str]]) -> dict[str
         if spans:
             out[flag] = " ".join(words[spans[0].start:spans[0].end])
         elif reading.temperature_c is not None and names & {"fever", "low_temperature"}:
-            out[flag] = f"{reading.temperature_c:g} C"  # the thermometer reading, in Celsius
+            out[flag] = f"{round(reading.temperature_c, 1):g} C"  # the thermometer reading, in Celsius
         else:
             out[flag] = ""
     return out
@@ -114,6 +115,15 @@ _REMEMBERED_KINDS = ("sign", "context")
 MAX_READ_CHARS = 10_000
 
 
+def _no_longer(reading: Reading, reader: Reader) -> set[str]:
+    """What a message says is no longer so: findings it denies, and those a finding it reports contradicts
+    ("it stopped when I held her" earlier, "now even holding doesn't stop it")."""
+    denied = set(reading.asserted("negated") - reading.present)
+    for finding in reading.present:
+        denied |= reader.denies.get(finding, frozenset())
+    return denied
+
+
 def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     """The findings a conversation keeps after this message: what it knew, minus what the message now
     denies, plus what it says is present (signs and situations, not questions)."""
@@ -121,7 +131,7 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     if reading is None:
         return known
     kinds = READER.kinds
-    denied = reading.asserted("negated") - reading.present
+    denied = _no_longer(reading, READER)
     kept = [f for f in known if f not in denied]
     lasting = PROTOCOL.lasting
     new = [("seizure_earlier" if f.assertion in ("earlier", "resolved") and f.finding in SEIZURE_FAMILY else f.finding)
@@ -142,9 +152,13 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     reader = reader or READER
     protocol = protocol or PROTOCOL
     reading = reader.read((text or "")[:MAX_READ_CHARS], today)
-    still = tuple(f for f in known if f not in reading.asserted("negated") - reading.present)
-    facts = facts_of(reading, age_days=age_days, temperature_c=temperature_c, site=temperature_site, known=still,
-                     lasting=protocol.lasting)
+    gone = _no_longer(reading, reader)
+    still = tuple(f for f in known if f not in gone)
+    said_age = reading.age_days
+    if said_age is None and reading.early_days and age_days is not None:
+        said_age = max(0, age_days - reading.early_days)  # "born at 30 weeks": the age known, corrected
+    facts = facts_of(reading, age_days=said_age if said_age is not None else age_days, temperature_c=temperature_c,
+                     site=temperature_site, known=still, lasting=protocol.lasting)
     decision: Decision = protocol.decide(facts)
     age = facts.age_days
     by_flag: dict[str, set[str]] = {}
@@ -196,7 +210,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
         findings=tuple(findings),
         denied=denied,
         temperature_c=reading.temperature_c,
-        age_days=reading.age_days,
+        age_days=said_age,
         language=detect_language(text or ""),
         searchable=reading.without_negated() if negated else (text or ""),
         clinical=clinical,

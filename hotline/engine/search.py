@@ -373,7 +373,8 @@ def _correct(word: str, language: str, index: _Language) -> tuple[str, float] | 
 def _words(text: str, language: str) -> list[str]:
     """Lowercase words without accents, possessive 's dropped, shorthand and phrases resolved."""
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():  # ASCII has nothing to decompose
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     language = _language(language)
     for phrase, replacement in _PHRASES[language]:
         text = phrase.sub(replacement, text)
