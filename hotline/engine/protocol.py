@@ -23,8 +23,9 @@ from hotline.engine.yamlfile import load_yaml
 LOW_TEMPERATURE_C = 36.0  # 96.8 F
 YOUNG_INFANT_DAYS = 90
 LONG_EPISODE_MINUTES = 5
+FAST_BREATHING_PER_MINUTE = 60  # breaths a minute (Schmitt-NB)
 # Facts the protocol can use besides the reader's findings.
-DERIVED = ("fever", "low_temperature", "shaking", "long_episode", "seizure_earlier")
+DERIVED = ("fever", "low_temperature", "shaking", "long_episode", "seizure_earlier", "fast_breath_count")
 SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -138,6 +139,11 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
             present.add("low_temperature")
     elif "fever_words" in present and "temperature_normal" not in reading.present:
         present.add("fever")  # ("not sure if he has a fever, he feels normal to me": the touch said no)
+    if reading.breaths_per_minute is not None:  # a count beats words, as a reading does (Schmitt-NB: over 60)
+        if reading.breaths_per_minute > FAST_BREATHING_PER_MINUTE:
+            present.add("fast_breath_count")  # counted: not the "fast while crying" the crying explains
+        else:
+            present.discard("breathing_fast")
     if reading.minutes is not None and reading.minutes >= LONG_EPISODE_MINUTES and (
             present & {"shaking", "not_stopped_by_holding", "persistent"}):
         present.add("long_episode")

@@ -75,6 +75,7 @@ class Reading:
     # Born this many days early, said without an age ("should I mention he was a preemie? born at 30 weeks"): an
     # age the conversation already knows is corrected by it (the younger age is the safer one).
     early_days: int = 0
+    breaths_per_minute: int | None = None  # a breath count ("I counted 72 a minute"): the last one said
 
     @property
     def present(self) -> frozenset[str]:
@@ -138,6 +139,7 @@ _CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "
 _TERM_WEEKS = 40
 _GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las", "de"}
 FEVER_C = 38.0  # 100.4 F
+_YOUNG_INFANT_DAYS = 90  # under 3 months (the protocol's YOUNG_INFANT_DAYS)
 FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subtle)
 _NEWBORN = {"newborn", "newborns", "nb"}
 # Words before "(at|a las|de) 32 weeks" that make it the week of pregnancy the baby was born in.
@@ -336,7 +338,7 @@ class Reader:
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at, episode),
-                       self.shaking, tuple(sorted(set(negators))), early_days)
+                       self.shaking, tuple(sorted(set(negators))), early_days, _breath_count(words))
 
     def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
@@ -491,8 +493,9 @@ class Reader:
             if unit is None and word in ("old",) and i >= 1 and _clean(words, i - 1) in _AGE_UNITS:
                 continue
             if unit is None:
-                if word in _NEWBORN or (word == "recien" and _clean(words, i + 1).startswith("nacid")):
-                    ages.append(14)
+                if (word in _NEWBORN or (word == "recien" and _clean(words, i + 1).startswith("nacid"))) and \
+                        _clean(words, i - 1) not in ("like", "a") and _clean(words, i - 2) not in ("like", "como"):
+                    ages.append(14)  # (not "jumps at every noise like a newborn", "como un recién nacido")
                 continue
             number = self._number_before(words, i)
             if number is None:
@@ -667,10 +670,18 @@ class Reader:
                     now.append(reading)
         if not readings:
             return None, site
-        # "Ayer tuvo 38 ... hoy 36.8": a reading of now beats an earlier one. Of several, the one furthest over
-        # its own fever line ("forehead 37.9, armpit 37.3" at 20 days: the armpit's is a fever; twins at 37.8 and
-        # 38.3: the higher), which is also the highest when none is a fever ("35.9, then 36.8 after wrapping").
-        chosen, chosen_site = max(now or readings, key=lambda r: r[0] - fever_line(r[1] or site, age_days))
+        # "Ayer tuvo 38 ... hoy 36.8": a reading of now beats an earlier one, past 3 months; under 3 months (or at
+        # an unknown age) a fever last night is still a fever ("el 38.2 fue anoche y ahorita tiene 37.9").
+        # Of several, the one furthest over its own fever line ("forehead 37.9, armpit 37.3" at 20 days: the
+        # armpit's is a fever; twins at 37.8 and 38.3: the higher); when none is a fever, the last one said
+        # ("35.9, then 36.8 after wrapping"; "36.6 the night before, today 35.7 and after an hour still 35.8").
+        young = age_days is None or age_days < _YOUNG_INFANT_DAYS
+        pool = readings if young else (now or readings)
+        fevers = [r for r in pool if r[0] >= fever_line(r[1] or site, age_days)]
+        if fevers:
+            chosen, chosen_site = max(fevers, key=lambda r: r[0] - fever_line(r[1] or site, age_days))
+        else:
+            chosen, chosen_site = (now or readings)[-1]
         return chosen, chosen_site or site
 
     @staticmethod
@@ -718,6 +729,30 @@ class Reader:
                     return int(float(_clean(words, i - 1)))
         return _elapsed_by_clock(words) if shaking_at else None
 
+
+
+_MINUTE_WORDS = frozenset({"minute", "min", "mins", "minuto", "minutos", "minutes", "minite"})
+_PER_WORDS = frozenset({"a", "per", "por", "al", "x", "each", "every", "/", "en", "un", "el", "breaths", "breath",
+                        "respiraciones", "respiracion", "times", "veces"})
+
+
+def _breath_count(words: tuple[str, ...]) -> int | None:
+    """The last breath count said ("counted 72 a minute", "le conté 65 por minuto", "40 breaths per min")."""
+    count = None
+    breathing = any(w.startswith(("breath", "respir")) for w in words)
+    for i, word in enumerate(words):
+        if not word[:1].isdigit() or not 10 <= float(word) <= 200:
+            continue
+        j = i + 1
+        while j < len(words) and j <= i + 3 and words[j] in _PER_WORDS:
+            j += 1
+        per_minute = j < len(words) and words[j] in _MINUTE_WORDS and j > i + 1
+        near = words[max(0, i - 16):j]
+        if per_minute and any(w.startswith(("breath", "respir", "count", "conte", "contad")) for w in near):
+            count = int(float(word))
+        elif count is not None and breathing and i and words[i - 1] in ("counted", "conte", "count", "got"):
+            count = int(float(word))  # "...80 a minute. once he was asleep I counted 40": counted again
+    return count
 
 
 def fever_line(site: str | None, age_days: int | None) -> float:
