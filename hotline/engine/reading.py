@@ -542,6 +542,10 @@ class Reader:
                 continue
             if any(s <= i < e for s, e in elsewhere):
                 continue
+            if words[first][:1].isdigit() and _clean(words, i + 1) in ("y", "and") and (
+                    _clean(words, i + 2) in ("medio", "media", "half") or
+                    (_clean(words, i + 2) == "a" and _clean(words, i + 3) == "half")):
+                value += 0.5  # "6 meses y medio", "3 months and a half"
             days = int(value * unit)  # the younger side of a half ("2 1/2 weeks" is 17 days)
             hedge_words = {_clean(words, first - 1), _clean(words, first - 2),
                            f"{_clean(words, first - 2)} {_clean(words, first - 1)}"}
@@ -599,7 +603,8 @@ class Reader:
             return 0.5, i - 1  # "tiene medio año"
         if words[i] == "mes" and _clean(words, i + 1) == "y" and _clean(words, i + 2) == "medio":
             return 1.5, i  # "tiene mes y medio", "su edad corregida es mes y medio"
-        if before in _HOMOPHONE_NUMBERS and _clean(words, i - 2) in ("is", "es", "shes", "hes", "baby", "about"):
+        if before in _HOMOPHONE_NUMBERS and _clean(words, i - 2) in ("is", "es", "shes", "hes", "baby", "about", "my",
+                                                                       "our", "mi"):
             return float(_HOMOPHONE_NUMBERS[before]), i - 1
         return None
 

@@ -366,6 +366,11 @@ class _Run:
         return Turn(tuple(self.replies), self.state, tuple(self.effects), screening)
 
 
+# "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
+_NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
+                          r"la verdad|como|cuanto|cuando)\b)")
+
+
 def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
                   min_length: int = 0) -> Choice | None:
     """The answer a message gives at this step: its key, or words that mean a choice."""
@@ -387,6 +392,8 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 contained = not exact_only and len(target) > 1 and (
                     re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm) if len(target) > 4 else
                     (norm.startswith(target + " ") or norm.endswith(" " + target)))
+                if contained and target == "no se" and not _NOT_SURE_ES.search(norm):
+                    continue  # "no, no se ha caído ni se pegó": "se" is the verb's, not "sé" (I know)
                 if (norm == target or contained) and len(target) >= min_length:
                     score = len(target) + (100 if norm == target else 0)
                     if best is None or score > best[0]:
