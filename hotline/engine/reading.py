@@ -126,6 +126,7 @@ _AGE_UNITS = {
 _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "last", "every", "within",
                     "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
                     "around", "like", "ago", "next", "in", "by"}
+_AT_AN_EVENT = {"when", "since", "from", "born"}  # "born at 32 weeks", "since she was at 2 months"
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse"}
@@ -481,6 +482,8 @@ class Reader:
         gives no age to correct."""
         elsewhere = [(f.start, f.end) for f in found if f.assertion == "other_person"]
         ages: list[int] = []
+        at_ages: list[int] = []
+        last_unit_at = -9  # where the last age's unit was ("3 months and 1 week": the week adds to it)
         corrected: list[int] = []
         preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
@@ -518,6 +521,20 @@ class Reader:
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
                 _clean(words, first - 2) in ("is", "shes", "hes") or
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
+            # "born 12 days ago", "nació hace 12 días": how long ago the baby was born is the age.
+            born_ago = bool(_BIRTH_WORDS & {_clean(words, first - 1), _clean(words, first - 2)}) and (
+                before == "hace" or _clean(words, i + 1) == "ago")
+            if born_ago and unit <= 30 and value * unit <= 366:
+                ages.append(int(value * unit))
+                stated.append(int(value * unit))
+                continue
+            if before == "at" and unit >= 7 and not _AT_AN_EVENT & set(words[max(0, first - 4):first]) and (
+                    _clean(words, i + 1) in ("is", "es", "still", "now", "?") or
+                    "still" in words[max(0, first - 8):first]):
+                # "still has a HUGE startle at 8 months", "at 7 and a half months is it normal...": the age now,
+                # if no other is said ("at 2 months she had her shots" is an age then)
+                at_ages.append(int(value * unit))
+                continue
             if before in _DURATION_BEFORE and not like_age:
                 continue
             if before in ("was", "tenia") and "cuando" in (_clean(words, first - 2), _clean(words, first - 3)) or (
@@ -557,11 +574,18 @@ class Reader:
                       *(_clean(words, first - k) for k in range(1, 5))}  # "her corrected age is about 6 weeks"
             if around & _CORRECTED:
                 corrected.append(days)
+            if before in ("and", "y") and first - 2 == last_unit_at and ages and unit < 30:
+                if stated and stated[-1] == ages[-1]:
+                    stated[-1] += days
+                ages[-1] += days  # "3 months and 1 week", "3 meses y 1 semana"
+                continue
             if _clean(words, i + 1) in ("old", "o", "olds", "de", "nacid", "nacida", "nacido") or \
                     before in _AGE_LEADS or _clean(words, first - 2) in _AGE_LEADS:
                 stated.append(days)
             ages.append(days)
+            last_unit_at = i
         early_days = int((_TERM_WEEKS - preterm_weeks) * 7) if preterm_weeks is not None else 0
+        ages = ages or at_ages
         if not ages:
             return None, early_days
         if corrected:
@@ -711,7 +735,7 @@ class Reader:
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
                 lead = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "within like 10 minutes"
                 after_words = ("a", "despues", "cabo")
-                if _clean(words, lead) in ("after", "despues", "every", "cada", "in", "en", "within") or (
+                if _clean(words, lead) in ("after", "despues", "every", "cada", "in", "en", "within", "past") or (
                         _clean(words, lead) in ("los", "de") and _clean(words, lead - 1) in after_words) or (
                         _FEED_VERBS & set(words[max(0, lead - 2):lead + 1])):
                     continue  # "a los 20 minutos ya tenía 36.8", "después de 20 minutos", "al cabo de 20 minutos"
@@ -737,7 +761,7 @@ class Reader:
 
 
 _MINUTE_WORDS = frozenset({"minute", "min", "mins", "minuto", "minutos", "minutes", "minite"})
-_PER_WORDS = frozenset({"a", "per", "por", "al", "x", "each", "every", "/", "en", "un", "el", "breaths", "breath",
+_PER_WORDS = frozenset({"a", "per", "por", "al", "x", "each", "every", "/", "en", "in", "un", "el", "breaths", "breath",
                         "respiraciones", "respiracion", "times", "veces"})
 
 

@@ -18,6 +18,7 @@ from hotline.engine.reading import fever_line
 from hotline.engine.records import JsonRecord
 from hotline.engine.safety import (
     FLAG_LEVELS,
+    READER,
     YOUNG_INFANT_DAYS,
     Screening,
     detect_language,
@@ -424,7 +425,7 @@ _REASSURING_FINDINGS = frozenset({"eating_ok", "well", "breathing_ok", "awake_re
 _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falling_asleep", "sleep", "startle",
                                   "excitement", "crying", "tired", "stretching", "hiccups", "chin_quiver",
                                   "shivering", "cold", "tantrum", "brief", "occasional",
-                                  "acting_on_advice", "over_days", "frequent"})
+                                  "acting_on_advice", "over_days", "frequent", "maternal_diabetes"})
 # (acting_on_advice: "sí ok, lo llevo a emergencias" says yes to the advice; over_days and frequent: "yes, every
 # day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
 
@@ -660,9 +661,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     # "sí, come bien y moja pañales" or "yes, it stops when I hold her" at "is your baby struggling to
     # breathe...?": the yes belongs to what follows it (the parent answers what they thought was asked), not
     # to the red flags. The message is read as free text and the red-flag question is asked again.
-    if choice is not None and choice.flags and (screening.level is None or screening.level < Level.URGENT) and \
-            screening.reading is not None and \
-            screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS) and len(norm.split()) > 2:
+    # So does "sí, los ojitos también los tiene amarillos": a sign that is not one the question names.
+    if choice is not None and choice.flags and screening.reading is not None and len(norm.split()) > 2 and (
+            ((screening.level is None or screening.level < Level.URGENT) and
+             screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS)) or
+            ((screening.level is None or screening.level < Level.EMERGENCY) and
+             any(READER.kinds.get(f) == "sign" for f in screening.reading.present))):
         choice = None
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
