@@ -666,7 +666,9 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
             ((screening.level is None or screening.level < Level.URGENT) and
              screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS)) or
             ((screening.level is None or screening.level < Level.EMERGENCY) and
-             any(READER.kinds.get(f) == "sign" for f in screening.reading.present))):
+             all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and
+             any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags
+                 for f in screening.reading.present))):
         choice = None
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
