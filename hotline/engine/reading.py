@@ -438,9 +438,12 @@ class Reader:
             if spec.assertion == "resolved" and trigger.start <= hit.start < trigger.end and \
                     words[hit.start] in _NEGATING_FIRST:
                 continue  # "ya no come", "she isnt breathing anymore": the sign is the "no", and it is now
-            if spec.assertion == "negated" and spec.direction == "forward" and trigger.end <= hit.start and \
-                    words[hit.start] in _NEGATING_FIRST:
-                continue  # "no, it doesnt stop when I hold her": the answer's "no" agrees with the sign
+            if spec.assertion == "negated" and spec.direction == "forward" and trigger.end <= hit.start and (
+                    words[hit.start] in _NEGATING_FIRST or (self.kinds.get(hit.label) == "sign" and any(
+                        w in _NEGATING_FIRST for w in words[hit.start + 1:hit.end]))):
+                # "no, it doesnt stop when I hold her", "no holding her doesn't stop it": a sign that is itself
+                # a lack; the answer's "no" agrees with it
+                continue
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
@@ -779,8 +782,11 @@ def _breath_count(words: tuple[str, ...]) -> int | None:
         near = words[max(0, i - 16):j]
         if per_minute and any(w.startswith(("breath", "respir", "count", "conte", "contad")) for w in near):
             count = int(float(word))
-        elif count is not None and breathing and i and words[i - 1] in ("counted", "conte", "count", "got"):
-            count = int(float(word))  # "...80 a minute. once he was asleep I counted 40": counted again
+        elif breathing and i and words[i - 1] in ("counted", "conte", "count", "got") and (
+                count is not None or 20 <= float(word) <= 150):
+            # "...80 a minute. once he was asleep I counted 40": counted again; "breathing like she just ran a
+            # race... counted 66": a count of breaths, the minute left unsaid
+            count = int(float(word))
     return count
 
 

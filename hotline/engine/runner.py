@@ -367,6 +367,8 @@ class _Run:
         return Turn(tuple(self.replies), self.state, tuple(self.effects), screening)
 
 
+# Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
+_DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
                           r"la verdad|como|cuanto|cuando)\b)")
@@ -665,7 +667,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if choice is not None and choice.flags and screening.reading is not None and len(norm.split()) > 2 and (
             ((screening.level is None or screening.level < Level.URGENT) and
              screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS)) or
-            ((screening.level is None or screening.level < Level.EMERGENCY) and
+            ((screening.level is None or screening.level < Level.EMERGENCY) and not _DOUBT.search(norm) and
              all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and
              any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags
                  for f in screening.reading.present))):

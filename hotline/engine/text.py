@@ -153,6 +153,11 @@ def _said_decimals(words: list[str]) -> list[str]:
             out.append(f"{word}.{words[i + 1]}")
             i += 2
             continue
+        if word.isdigit() and (34 <= int(word) <= 42 or 95 <= int(word) <= 106) and i + 2 < len(words) and \
+                words[i + 1] == "y" and words[i + 2] in ("medio", "media"):
+            out.append(f"{word}.5")  # "treinta y siete y medio": 37.5
+            i += 3
+            continue
         out.append(word)
         i += 1
     return out
