@@ -159,6 +159,8 @@ _Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...]]
 
 
 _STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
+_SPLIT_MIN = 12  # a word that starts more patterns than this has them indexed by a word they need
+_Ranked = tuple[int, "_Entry"]
 
 
 class Lexicon:
@@ -191,6 +193,7 @@ class Lexicon:
             if first.number:
                 self._by_number.append((index - _STEM_RANK, entry))
         self._cache: dict[str, list[tuple[int, _Entry]]] = {}
+        self._split_cache: dict[str, tuple[list[_Ranked], dict[str, list[_Ranked]] | None]] = {}
 
     def _starting_with(self, token: str) -> list[tuple[int, _Entry]]:
         if token[:1].isdigit():
@@ -203,6 +206,30 @@ class Lexicon:
                 self._cache[token] = found
         return found
 
+    def _split(self, token: str) -> tuple[list[_Ranked], dict[str, list[_Ranked]] | None]:
+        """The patterns starting with `token`: those that need no other word, and (for a word that starts many,
+        such as "not" or "legs") the rest indexed by the words of the first test they cannot do without, so a
+        message is checked only against the patterns whose needed word it holds."""
+        found = self._split_cache.get(token)
+        if found is None:
+            candidates = self._starting_with(token)
+            if len(candidates) <= _SPLIT_MIN:
+                found = (candidates, None)
+            else:
+                plain: list[_Ranked] = []
+                by_need: dict[str, list[_Ranked]] = {}
+                for ranked in candidates:
+                    needs = ranked[1][3]
+                    if not needs:
+                        plain.append(ranked)
+                    else:
+                        for word in needs[0]:
+                            by_need.setdefault(word, []).append(ranked)
+                found = (plain, by_need)
+            if len(self._split_cache) < 50_000:
+                self._split_cache[token] = found
+        return found
+
     def find(self, words: tuple[str, ...]) -> Iterator[Hit]:
         """Every match, longest first at each position."""
         present = frozenset(words)
@@ -210,7 +237,17 @@ class Lexicon:
         for i, token in enumerate(words):
             if token in BREAKS:
                 continue
-            candidates = self._starting_with(token)
+            candidates, by_need = self._split(token)
+            if by_need is not None:
+                candidates = list(candidates)
+                seen: set[int] = set()
+                for word in present:
+                    group = by_need.get(word)
+                    if group:
+                        for ranked in group:
+                            if ranked[0] not in seen:
+                                seen.add(ranked[0])
+                                candidates.append(ranked)
             if i < last:
                 paired = self._by_pair.get((token, words[i + 1]))
                 if paired:

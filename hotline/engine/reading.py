@@ -155,6 +155,7 @@ _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre"
                "grados", "thermometer", "termometro", "reads", "read", "says", "marca", "rectal", "armpit", "axila",
                "forehead", "frente", "f", "c", "°", "fahrenheit", "celsius", "of", "de", "was", "at", "hot", "temps"}
 _STRONG_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "says", "reads", "read"}
+_CONTEXT_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
 _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": "rectal", "recto": "rectal",
           "rectum": "rectal", "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
           "axilar": "armpit", "axilas": "armpit", "armpits": "armpit",
@@ -350,8 +351,13 @@ class Reader:
         start, end = (trigger.start, trigger.end + spec.scope) if spec.direction == "forward" else (
             max(0, trigger.start - spec.scope), trigger.end)
         # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
-        return any(tuple(words[i:i + len(p)]) == p for p in spec.voids
-                   for i in range(max(0, start - len(p) + 1), min(end, len(words))))
+        by_first = _by_first_word(spec.voids)
+        longest = max(len(p) for p in spec.voids)
+        for i in range(max(0, start - longest + 1), min(end, len(words))):
+            for phrase in by_first.get(words[i], ()):
+                if i >= start - len(phrase) + 1 and tuple(words[i:i + len(phrase)]) == phrase:
+                    return True
+        return False
 
     def _names_the_baby(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether a trigger that stops at the baby holds "my baby" ("my baby's arms" read by "my ~1 arms"):
@@ -639,8 +645,7 @@ class Reader:
 
     def _temperature(self, words: tuple[str, ...], assertion: Callable[[int], str] = lambda i: "present",
                      age_days: int | None = None) -> tuple[float | None, str | None]:
-        has_context = any(w in _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
-                          or w.startswith(("fever", "fiebr", "temp")) for w in words)
+        has_context = any(w in _CONTEXT_TEMP_WORDS or w.startswith(("fever", "fiebr", "temp")) for w in words)
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
         site: str | None = None
@@ -788,6 +793,14 @@ def _breath_count(words: tuple[str, ...]) -> int | None:
             # race... counted 66": a count of breaths, the minute left unsaid
             count = int(float(word))
     return count
+
+
+@lru_cache(maxsize=256)
+def _by_first_word(phrases: frozenset[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        out.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(group) for first, group in out.items()}
 
 
 def fever_line(site: str | None, age_days: int | None) -> float:
