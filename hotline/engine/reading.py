@@ -127,6 +127,8 @@ _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "la
                     "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
                     "around", "like", "ago", "next", "in", "by"}
 _AT_AN_EVENT = {"when", "since", "from", "born"}  # "born at 32 weeks", "since she was at 2 months"
+# A sentence that times something ("Timer on my phone says 8 minutes", "it's been 6 minutes so far").
+_TIMING_WORDS = frozenset({"timer", "clock", "stopwatch", "lasted", "lleva", "llevan", "reloj", "cronometro"})
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse"}
@@ -501,6 +503,11 @@ class Reader:
                 ages.append(365)
                 stated.append(365)
                 continue
+            if word in ("anteayer", "antier", "ayer") and _clean(words, i - 1) in _BIRTH_WORDS:
+                days = 2 if word != "ayer" else 1  # "nació anteayer"
+                ages.append(days)
+                stated.append(days)
+                continue
             unit = _AGE_UNITS.get(word)
             if unit is None and word in ("old",) and i >= 1 and _clean(words, i - 1) in _AGE_UNITS:
                 continue
@@ -749,7 +756,16 @@ class Reader:
                     continue  # "a los 20 minutos ya tenía 36.8", "después de 20 minutos", "al cabo de 20 minutos"
                 if sentence[i] in shaking_sentences:
                     return int(float(_clean(words, i - 1)))
+                # "Timer on my phone says 8 minutes. Still trembling...": a timing said next to the shaking's own
+                if (sentence[i] - 1 in shaking_sentences or sentence[i] + 1 in shaking_sentences) and \
+                        _TIMING_WORDS & {w for j, w in enumerate(words) if sentence[j] == sentence[i]}:
+                    return int(float(_clean(words, i - 1)))
         for i, word in enumerate(words):
+            # "hace 10 minutos empezó con una temblorina": begun that long ago, in Spanish
+            if word in ("minutos", "minuto", "min") and _clean(words, i - 2) == "hace" and \
+                    _clean(words, i - 1)[:1].isdigit() and {"empezo", "comenzo", "empezaron", "lleva", "esta"} & set(
+                        words[i + 1:i + 4]) and sentence[i] in shaking_sentences:
+                return int(float(_clean(words, i - 1)))
             # "started 10 mins ago and hasn't let up": an episode still going, begun that long ago.
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i + 1) == "ago" \
                     and _clean(words, i - 1)[:1].isdigit() and {"started", "start", "began", "empezo", "comenzo"} & set(
@@ -761,8 +777,8 @@ class Reader:
             # (the protocol needs shaking, or holding that does not stop it, known to count it).
             for i, word in enumerate(words):
                 if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and \
-                        _clean(words, i - 1)[:1].isdigit() and _clean(words, i + 1) not in ("ago", "later") and \
-                        _LASTING_WORDS & set(words[:i]):
+                        _clean(words, i - 1)[:1].isdigit() and _clean(words, i + 1) not in ("ago", "later") and (
+                        _LASTING_WORDS & set(words[:i]) or _clean(words, i + 1) in ("now", "already", "ya")):
                     return int(float(_clean(words, i - 1)))
         return _elapsed_by_clock(words) if shaking_at else None
 
