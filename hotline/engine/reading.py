@@ -46,6 +46,7 @@ _EPISODE_SIGNS = frozenset(("not_stopped_by_holding", "persistent"))
 _LASTING_WORDS = frozenset(("been", "lasted", "going", "goin", "at", "lleva", "llevamos", "van", "dura", "duro", "for",
                             "por"))
 # A sign that begins with one of these ("no come", "isnt breathing") is a lack; "ya no", "anymore" say it is now.
+_KEEPS_GOING = frozenset({"not_stopped_by_holding", "persistent"})  # signs that say the shaking does not stop
 _NEGATING_FIRST = frozenset("no not isnt arent wasnt doesnt dont didnt wont cant hasnt havent never nunca ni".split())
 
 class VocabularyError(ValueError):
@@ -452,6 +453,9 @@ class Reader:
                 # "no, it doesnt stop when I hold her", "no holding her doesn't stop it": a sign that is itself
                 # a lack; the answer's "no" agrees with it
                 continue
+            if spec.assertion == "negated" and spec.direction == "forward" and trigger.start == 0 and \
+                    trigger.end <= hit.start and hit.label in _KEEPS_GOING:
+                continue  # "no i'm holding him and it keeps going": the answer's "no" (it does not stop) agrees
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
@@ -745,8 +749,9 @@ class Reader:
         shaking_sentences = {sentence[i] for i in shaking_at}
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
-                if _clean(words, i + 1) in ("ago", "later", "after", "despues") or _clean(words, i - 2) in ("hace",):
-                    continue
+                if _clean(words, i + 1) in ("ago", "later", "after", "despues") or (
+                        _clean(words, i - 2) in ("hace",) and _clean(words, i - 3) != "desde"):
+                    continue  # ("desde hace 7 minutos" is for 7 minutes)
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
                 lead = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "within like 10 minutes"
                 after_words = ("a", "despues", "cabo")
