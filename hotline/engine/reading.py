@@ -129,7 +129,8 @@ _DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "la
                     "around", "like", "ago", "next", "in", "by"}
 _AT_AN_EVENT = {"when", "since", "from", "born"}  # "born at 32 weeks", "since she was at 2 months"
 # A sentence that times something ("Timer on my phone says 8 minutes", "it's been 6 minutes so far").
-_TIMING_WORDS = frozenset({"timer", "clock", "stopwatch", "lasted", "lleva", "llevan", "reloj", "cronometro"})
+_TIMING_WORDS = frozenset({"timer", "timing", "timed", "clock", "stopwatch", "counting", "lasted", "lleva", "llevan",
+                           "reloj", "cronometro"})
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse"}
@@ -776,7 +777,7 @@ class Reader:
                     and _clean(words, i - 1)[:1].isdigit() and {"started", "start", "began", "empezo", "comenzo"} & set(
                         words[max(0, i - 4):i]) and sentence[i] in shaking_sentences:
                 return int(float(_clean(words, i - 1)))
-        if not shaking_at and words and sum(w not in BREAKS for w in words) <= (20 if episode else 8):
+        if not shaking_at and words and sum(w not in BREAKS for w in words) <= (30 if episode else 8):
             # A short answer that says how long ("it's been like 5 min", "lleva 5 minutos", "no, it doesnt stop
             # when I hold her, its been going like seven minutes"): of the shaking the conversation is about
             # (the protocol needs shaking, or holding that does not stop it, known to count it).
