@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from hotline.engine.levels import Level
+from hotline.engine.reading import YOUNG_INFANT_DAYS as YOUNG_INFANT_DAYS
 from hotline.engine.reading import Reading, fever_line
 from hotline.engine.yamlfile import load_yaml
 
 LOW_TEMPERATURE_C = 36.0  # 96.8 F
-YOUNG_INFANT_DAYS = 90
 LONG_EPISODE_MINUTES = 5
 FAST_BREATHING_PER_MINUTE = 60  # breaths a minute (Schmitt-NB)
 # Facts the protocol can use besides the reader's findings.

@@ -144,7 +144,7 @@ _CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "
 _TERM_WEEKS = 40
 _GESTATION_BEFORE = {"born", "nacio", "nacida", "nacido", "at", "a", "las", "de"}
 FEVER_C = 38.0  # 100.4 F
-_YOUNG_INFANT_DAYS = 90  # under 3 months (the protocol's YOUNG_INFANT_DAYS)
+YOUNG_INFANT_DAYS = 90  # under 3 months: the fever rules' younger band (the protocol imports it from here)
 FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subtle)
 _NEWBORN = {"newborn", "newborns", "nb"}
 # Words before "(at|a las|de) 32 weeks" that make it the week of pregnancy the baby was born in.
@@ -724,7 +724,7 @@ class Reader:
         # Of several, the one furthest over its own fever line ("forehead 37.9, armpit 37.3" at 20 days: the
         # armpit's is a fever; twins at 37.8 and 38.3: the higher); when none is a fever, the last one said
         # ("35.9, then 36.8 after wrapping"; "36.6 the night before, today 35.7 and after an hour still 35.8").
-        young = age_days is None or age_days < _YOUNG_INFANT_DAYS
+        young = age_days is None or age_days < YOUNG_INFANT_DAYS
         pool = readings if young else (now or readings)
         fevers = [r for r in pool if r[0] >= fever_line(r[1] or site, age_days)]
         if fevers:

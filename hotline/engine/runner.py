@@ -432,6 +432,22 @@ _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falli
 # day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
 
 
+def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
+    """Whether a yes to a question that names signs belongs to what follows it, the parent answering what they
+    thought was asked: "sí, come bien y moja pañales" or "yes, it stops when I hold her" (what explains ordinary
+    shaking), or "sí, los ojitos también los tiene amarillos" (a sign the question does not name). The message is
+    then read as free text and the question asked again. Doubt stays a yes ("not sure, she's really sleepy")."""
+    reading = screening.reading
+    if not choice.flags or reading is None or len(norm.split()) <= 2:
+        return False
+    level = screening.level
+    if (level is None or level < Level.URGENT) and reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS):
+        return True
+    return (level is None or level < Level.EMERGENCY) and not _DOUBT.search(norm) and \
+        all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and \
+        any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags for f in reading.present)
+
+
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
     """The passages that answer a message with no red flag: what a hypothetical red flag's rule is, what
     the parent asked, then what explains the situation they describe; the free-text search otherwise."""
@@ -660,17 +676,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
-    # "sí, come bien y moja pañales" or "yes, it stops when I hold her" at "is your baby struggling to
-    # breathe...?": the yes belongs to what follows it (the parent answers what they thought was asked), not
-    # to the red flags. The message is read as free text and the red-flag question is asked again.
-    # So does "sí, los ojitos también los tiene amarillos": a sign that is not one the question names.
-    if choice is not None and choice.flags and screening.reading is not None and len(norm.split()) > 2 and (
-            ((screening.level is None or screening.level < Level.URGENT) and
-             screening.reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS)) or
-            ((screening.level is None or screening.level < Level.EMERGENCY) and not _DOUBT.search(norm) and
-             all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and
-             any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags
-                 for f in screening.reading.present))):
+    if choice is not None and _yes_to_something_else(choice, screening, norm):
         choice = None
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
