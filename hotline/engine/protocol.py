@@ -18,7 +18,7 @@ from typing import Any
 
 from hotline.engine.levels import Level
 from hotline.engine.reading import YOUNG_INFANT_DAYS as YOUNG_INFANT_DAYS
-from hotline.engine.reading import Reading, fever_line
+from hotline.engine.reading import Found, Reading, fever_line
 from hotline.engine.yamlfile import load_yaml
 
 LOW_TEMPERATURE_C = 36.0  # 96.8 F
@@ -119,6 +119,28 @@ class Protocol:
         return {rule.id: rule.source for rule in self.rules}
 
 
+def episode_over(reading: Reading) -> frozenset[Found]:
+    """What a message says of a seizure-like episode that is over: its seizure signs said of earlier, and the
+    baby not responding while it shook ("last night her whole body was jerking and she wasn't responding";
+    EpiFdn: a blank unresponsive stare with jerking), said of earlier or in the past tense. Not responding said
+    alone, or now, stays what it is (Schmitt-NB: 911)."""
+    over = [f for f in reading.findings if f.assertion in ("earlier", "resolved")]
+    names = {f.finding for f in over}
+    if not names & (set(SEIZURE_FAMILY) | reading.shaking_findings):
+        return frozenset()
+    episode = {f for f in over if f.finding in SEIZURE_FAMILY}
+    unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
+        "present", "earlier", "resolved")]
+    words = reading.tokens.words
+    if unresponsive and all(f.assertion != "present" or _PAST_FORMS & set(words[f.start:f.end]) for f in unresponsive):
+        episode.update(unresponsive)
+    return frozenset(episode)
+
+
+_PAST_FORMS = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "would", "respondia", "reaccionaba",
+                         "respondio", "reacciono"})
+
+
 def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,
              site: str | None = None, known: Iterable[str] = (), lasting: frozenset[str] = frozenset()) -> Facts:
     """The protocol's facts from one message's reading, with what the conversation already knew."""
@@ -150,12 +172,12 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is
     # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.
     # (A seizure weeks or months ago, checked since, is history: no level of its own.)
-    over = {f.finding for f in reading.findings if f.assertion == "earlier"} | resolved
     present -= {f.finding for f in reading.findings
                 if f.assertion == "historical" and f.finding in SEIZURE_FAMILY} - set(reading.present)
-    now = {f.finding for f in reading.findings if f.assertion == "present"}
-    if over & set(SEIZURE_FAMILY) and not now & set(SEIZURE_FAMILY):
-        present -= set(SEIZURE_FAMILY)
+    episode = episode_over(reading)
+    if episode and not {f.finding for f in reading.findings if f.assertion == "present" and f not in episode} & set(
+            SEIZURE_FAMILY):
+        present -= set(SEIZURE_FAMILY) | {f.finding for f in episode}
         present.add("seizure_earlier")
     # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).

@@ -45,6 +45,7 @@ _EPISODE_SIGNS = frozenset(("not_stopped_by_holding", "persistent"))
 # Words before "N minutes" in a short answer that make it how long the shaking has gone on.
 _LASTING_WORDS = frozenset(("been", "lasted", "going", "goin", "at", "lleva", "llevamos", "van", "dura", "duro", "for",
                             "por"))
+_GOING_WORDS = frozenset(("been", "lasted", "going", "goin", "lleva", "dura", "duro"))
 # A sign that begins with one of these ("no come", "isnt breathing") is a lack; "ya no", "anymore" say it is now.
 _KEEPS_GOING = frozenset({"not_stopped_by_holding", "persistent"})  # signs that say the shaking does not stop
 _NEGATING_FIRST = frozenset("no not isnt arent wasnt doesnt dont didnt wont cant hasnt havent never nunca ni".split())
@@ -777,7 +778,11 @@ class Reader:
                     and _clean(words, i - 1)[:1].isdigit() and {"started", "start", "began", "empezo", "comenzo"} & set(
                         words[max(0, i - 4):i]) and sentence[i] in shaking_sentences:
                 return int(float(_clean(words, i - 1)))
-        if not shaking_at and words and sum(w not in BREAKS for w in words) <= (30 if episode else 8):
+        # "it's been going like 5 or 6 minutes now, both legs": a lasting verb said just before the minutes
+        # makes a longer answer one about the episode too.
+        going = any(w in _MINUTE_WORDS and _GOING_WORDS & set(words[max(0, i - 6):i]) for i, w in enumerate(words))
+        limit = 30 if episode else 16 if going else 8
+        if not shaking_at and words and sum(w not in BREAKS for w in words) <= limit:
             # A short answer that says how long ("it's been like 5 min", "lleva 5 minutos", "no, it doesnt stop
             # when I hold her, its been going like seven minutes"): of the shaking the conversation is about
             # (the protocol needs shaking, or holding that does not stop it, known to count it).
@@ -792,7 +797,7 @@ class Reader:
 
 _MINUTE_WORDS = frozenset({"minute", "min", "mins", "minuto", "minutos", "minutes", "minite"})
 _PER_WORDS = frozenset({"a", "per", "por", "al", "x", "each", "every", "/", "en", "in", "un", "el", "breaths", "breath",
-                        "respiraciones", "respiracion", "times", "veces"})
+                        "respiraciones", "respiracion", "times", "veces", "full", "whole", "entire", "one", "1"})
 
 
 def _breath_count(words: tuple[str, ...]) -> int | None:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from hotline.engine.levels import Level
-from hotline.engine.protocol import SEIZURE_FAMILY, YOUNG_INFANT_DAYS, Decision, Protocol, facts_of, load_protocol
+from hotline.engine.protocol import YOUNG_INFANT_DAYS, Decision, Protocol, episode_over, facts_of, load_protocol
 from hotline.engine.reading import Reader, Reading, shipped_reader
 from hotline.engine.text import tokenize
 
@@ -134,7 +134,8 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     denied = _no_longer(reading, READER)
     kept = [f for f in known if f not in denied]
     lasting = PROTOCOL.lasting
-    new = [("seizure_earlier" if f.assertion in ("earlier", "resolved") and f.finding in SEIZURE_FAMILY else f.finding)
+    episode = episode_over(reading)
+    new = [("seizure_earlier" if f in episode else f.finding)
            for f in reading.findings if (f.assertion in ("present", "earlier") or (
                f.assertion == "resolved" and f.finding in lasting))
            and kinds.get(f.finding) in _REMEMBERED_KINDS and f.finding != "baby"]
