@@ -132,6 +132,11 @@ _AT_AN_EVENT = {"when", "since", "from", "born"}  # "born at 32 weeks", "since s
 # A sentence that times something ("Timer on my phone says 8 minutes", "it's been 6 minutes so far").
 _TIMING_WORDS = frozenset({"timer", "timing", "timed", "clock", "stopwatch", "counting", "lasted", "lleva", "llevan",
                            "reloj", "cronometro"})
+# "Did skin to skin for 20 min and now... the trembling stopped": what was done for that long, not the shaking.
+_NOT_THE_EPISODE = frozenset({"skin", "bath", "bathed", "bathing", "rocked", "rocking", "walked", "walking", "napped",
+                              "nap", "slept", "burped", "pumped", "warmed", "piel", "bano", "banamos", "durmio"})
+_WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this", "last", "since", "all", "overnight",
+                         "esta", "anoche", "hoy", "desde"})
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse"}
@@ -353,8 +358,9 @@ class Reader:
         spec = self.triggers[trigger.label]
         if not spec.voids:
             return False
+        # (a void may also follow a backward trigger closely: "it happened an hour ago too")
         start, end = (trigger.start, trigger.end + spec.scope) if spec.direction == "forward" else (
-            max(0, trigger.start - spec.scope), trigger.end)
+            max(0, trigger.start - spec.scope), trigger.end + 3)
         # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
         by_first = _by_first_word(spec.voids)
         longest = max(len(p) for p in spec.voids)
@@ -696,6 +702,8 @@ class Reader:
                 # "skin to skin for half an hour and its still ninety six": a reading taken again
                 _clean(words, i - 1) == "still" and _clean(words, i - 2) in ("its", "is", "shes", "hes", "was") and (
                     34.0 <= value <= 38.0 or 93.0 <= value <= 100.5))
+            # "11 monts, 102 tonigt": a fever's number said with when it was
+            led = led or (_clean(words, i + 1) in _WHEN_AFTER and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0))
             near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or led or (
                 site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
@@ -758,6 +766,7 @@ class Reader:
                 lead = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "within like 10 minutes"
                 after_words = ("a", "despues", "cabo")
                 if _clean(words, lead) in ("after", "despues", "every", "cada", "in", "en", "within", "past") or (
+                        _NOT_THE_EPISODE & set(words[max(0, lead - 4):lead + 1])) or (
                         _clean(words, lead) in ("los", "de") and _clean(words, lead - 1) in after_words) or (
                         _FEED_VERBS & set(words[max(0, lead - 2):lead + 1])):
                     continue  # "a los 20 minutos ya tenía 36.8", "después de 20 minutos", "al cabo de 20 minutos"

@@ -368,6 +368,7 @@ class _Run:
 
 
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
+_LEADING_NO = frozenset({"no", "nope", "nah"})
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
@@ -674,6 +675,10 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                            exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
+    if choice is None and step.is_question and not fresh and not describes and not screening.denied and \
+            norm.split()[0] in _LEADING_NO:
+        # "no no he's fine, he's looking right at me": the answer's no, then words that report nothing
+        choice = _match_choice(step, norm.split()[0], run.language, exact_only=True)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     if choice is not None and _yes_to_something_else(choice, screening, norm):

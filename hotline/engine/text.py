@@ -67,6 +67,8 @@ _TENS = {
 }  # fmt: skip
 _HUNDRED = {"hundred": 100, "cien": 100, "ciento": 100}
 _POINT = {"point", "punto", "coma"}
+# Words a speech recogniser writes for a digit said inside a number ("a hundred and won point two").
+_SOUNDS_LIKE = {"won": 1, "to": 2, "too": 2, "tree": 3, "for": 4, "ate": 8}
 # "once meses" is eleven months: a Spanish unit after it makes "once" a number (alone it is English).
 _AGE_UNIT_WORDS = {"meses", "semanas", "dias", "anos"}
 _JOIN = {"and", "y"}
@@ -91,7 +93,9 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
         j += 1
     if j < len(words) and words[j] in _HUNDRED:
         value, j, seen = 100, j + 1, True
-        if j < len(words) and words[j] in _JOIN and j + 1 < len(words) and (
+        if j < len(words) and words[j] in _JOIN and j + 1 < len(words) and words[j + 1] in _SOUNDS_LIKE:
+            value, j = value + _SOUNDS_LIKE[words[j + 1]], j + 2  # the recogniser's "a hundred and won point two"
+        elif j < len(words) and words[j] in _JOIN and j + 1 < len(words) and (
                 words[j + 1] in _UNITS or words[j + 1] in _TENS):
             j += 1
     if j < len(words) and words[j] in _TENS:
@@ -111,6 +115,9 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
     digits = str(value)
     if j + 1 < len(words) and words[j] in _POINT and words[j + 1] in _UNITS and _UNITS[words[j + 1]] < 10:
         digits += "." + str(_UNITS[words[j + 1]])
+        j += 2
+    elif value >= 100 and j + 1 < len(words) and words[j] in _POINT and words[j + 1] in _SOUNDS_LIKE:
+        digits += "." + str(_SOUNDS_LIKE[words[j + 1]])  # "a hundred and one point to"
         j += 2
     used = j - i
     return digits, used
