@@ -105,8 +105,16 @@ class Decision:
 class Protocol:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        # Findings that count even when said to be over: those of the rules that call the emergency number.
-        self.lasting = frozenset(f for r in self.rules if r.level is Level.EMERGENCY for f in r.any | r.all)
+        # Findings that count even when said to be over: those of the rules that call the emergency number. A
+        # finding such a rule needs only together with another (vomiting after a head injury) counts when over
+        # only beside it: "threw up over the weekend, but that's been over for 3 days" is history.
+        emergency = [r for r in self.rules if r.level is Level.EMERGENCY]
+        self.lasting = frozenset(f for r in emergency for f in (r.all or r.any))
+        together: dict[str, set[str]] = {}
+        for r in emergency:
+            for f in r.any - self.lasting if r.all else ():
+                together.setdefault(f, set()).update(r.all)
+        self.lasting_with: Mapping[str, frozenset[str]] = {f: frozenset(need) for f, need in together.items()}
         self.flag_levels: dict[str, Level] = {}
         for rule in self.rules:
             self.flag_levels[rule.flag] = max(self.flag_levels.get(rule.flag, rule.level), rule.level)
@@ -142,13 +150,17 @@ _PAST_FORMS = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "
 
 
 def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,
-             site: str | None = None, known: Iterable[str] = (), lasting: frozenset[str] = frozenset()) -> Facts:
+             site: str | None = None, known: Iterable[str] = (), lasting: frozenset[str] = frozenset(),
+             lasting_with: Mapping[str, frozenset[str]] | None = None) -> Facts:
     """The protocol's facts from one message's reading, with what the conversation already knew."""
     age = reading.age_days if reading.age_days is not None else age_days
     temperature = reading.temperature_c if reading.temperature_c is not None else temperature_c
     site = reading.temperature_site or site
-    resolved = {f.finding for f in reading.findings if f.assertion == "resolved"} & lasting
+    over = {f.finding for f in reading.findings if f.assertion == "resolved"}
+    resolved = over & lasting
     present = set(reading.present) | set(known) | resolved
+    resolved |= {f for f in over if (need := (lasting_with or {}).get(f)) and need <= present}
+    present |= resolved
     if reading.shaking:
         present.add("shaking")
     threshold = fever_line(site, age)
@@ -182,7 +194,7 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).
     mentioned = frozenset(f.finding for f in reading.findings if f.assertion not in ("negated", "other_person"))
-    here = frozenset(reading.present) | (resolved & lasting)
+    here = frozenset(reading.present) | resolved
     return Facts(frozenset(present), age, temperature, mentioned, here)
 
 

@@ -135,6 +135,8 @@ _TIMING_WORDS = frozenset({"timer", "timing", "timed", "clock", "stopwatch", "co
 # "Did skin to skin for 20 min and now... the trembling stopped": what was done for that long, not the shaking.
 _NOT_THE_EPISODE = frozenset({"skin", "bath", "bathed", "bathing", "rocked", "rocking", "walked", "walking", "napped",
                               "nap", "slept", "burped", "pumped", "warmed", "piel", "bano", "banamos", "durmio"})
+_SELF_CORRECTION = frozenset({"perdon", "sorry", "mean", "digo", "decir", "correction", "oops", "wait", "perdona",
+                              "actually", "err", "rather", "corrijo"})
 _WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this", "last", "since", "all", "overnight",
                          "esta", "anoche", "hoy", "desde"})
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
@@ -252,7 +254,7 @@ class Reader:
                                            self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()),
                                            bool(spec.get("at_end")), bool(spec.get("after_question")),
                                            bool(spec.get("unless_followed")))
-            for finding in self.triggers[name].only - set(self.kinds):
+            for finding in self.triggers[name].only - set(self.kinds) - {"reading"}:  # "reading": a temperature
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
                 for pattern in spec.get(language) or ():
@@ -508,6 +510,7 @@ class Reader:
         at_ages: list[int] = []
         last_unit_at = -9  # where the last age's unit was ("3 months and 1 week": the week adds to it)
         corrected: list[int] = []
+        fixed: list[int] = []
         preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
         for i, word in enumerate(words):
@@ -610,6 +613,8 @@ class Reader:
             if _clean(words, i + 1) in ("old", "o", "olds", "de", "nacid", "nacida", "nacido") or \
                     before in _AGE_LEADS or _clean(words, first - 2) in _AGE_LEADS:
                 stated.append(days)
+            if ages and _SELF_CORRECTION & set(words[max(0, first - 3):first]) and before not in ("not", "no", "ni"):
+                fixed.append(days)  # "Tiene 14 meses.. no perdón, 5 meses": the parent corrects the age
             ages.append(days)
             last_unit_at = i
         early_days = int((_TERM_WEEKS - preterm_weeks) * 7) if preterm_weeks is not None else 0
@@ -618,7 +623,7 @@ class Reader:
             return None, early_days
         if corrected:
             return min(corrected), 0
-        age = min(stated) if stated else min(ages)
+        age = fixed[-1] if fixed else min(stated) if stated else min(ages)
         # Born early: the younger, corrected age is the safer one for every age rule.
         return max(0, age - early_days), 0
 

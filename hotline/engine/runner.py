@@ -368,7 +368,13 @@ class _Run:
 
 
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
+_FILLERS = re.compile(r"^((um+|uh+|hm+|eh+|ah+|oh|well|mmm*|pues|este|ehm)\s+)+")
 _LEADING_NO = frozenset({"no", "nope", "nah"})
+# A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
+# inside a sentence these words describe ("his legs are kind of shaky").
+_HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
+                           "creo que si", "dont think so", "i dont think so", "not really", "creo que no", "no creo",
+                           "pues no"})
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
@@ -378,7 +384,7 @@ _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente
 def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
                   min_length: int = 0) -> Choice | None:
     """The answer a message gives at this step: its key, or words that mean a choice."""
-    norm = normalize(text)
+    norm = _FILLERS.sub("", normalize(text)) or normalize(text)  # "um no i don't think so"
     key = norm.rstrip(".)")
     if (found := step.choice(key)) is not None:
         return found
@@ -394,6 +400,7 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 # A short answer word counts at the start or the end of a longer message ("yes she is",
                 # "creo que sí"), not inside a sentence ("me preguntaron si tomo...": "si" is "if" there).
                 contained = not exact_only and len(target) > 1 and (
+                    norm.startswith(target + " ") if target in _HEDGES_FIRST else
                     re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm) if len(target) > 4 else
                     (norm.startswith(target + " ") or norm.endswith(" " + target)))
                 if contained and target == "no se" and not _NOT_SURE_ES.search(norm):
@@ -439,12 +446,12 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
     shaking), or "sí, los ojitos también los tiene amarillos" (a sign the question does not name). The message is
     then read as free text and the question asked again. Doubt stays a yes ("not sure, she's really sleepy")."""
     reading = screening.reading
-    if not choice.flags or reading is None or len(norm.split()) <= 2:
+    if not choice.flags or reading is None or len(norm.split()) <= 2 or _DOUBT.search(norm):
         return False
     level = screening.level
     if (level is None or level < Level.URGENT) and reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS):
         return True
-    return (level is None or level < Level.EMERGENCY) and not _DOUBT.search(norm) and \
+    return (level is None or level < Level.EMERGENCY) and \
         all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and \
         any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags for f in reading.present)
 

@@ -133,7 +133,7 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     kinds = READER.kinds
     denied = _no_longer(reading, READER)
     kept = [f for f in known if f not in denied]
-    lasting = PROTOCOL.lasting
+    lasting = PROTOCOL.lasting | {f for f, need in PROTOCOL.lasting_with.items() if need <= {*kept, *reading.present}}
     episode = episode_over(reading)
     new = [("seizure_earlier" if f in episode else f.finding)
            for f in reading.findings if (f.assertion in ("present", "earlier") or (
@@ -159,7 +159,8 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     if said_age is None and reading.early_days and age_days is not None:
         said_age = max(0, age_days - reading.early_days)  # "born at 30 weeks": the age known, corrected
     facts = facts_of(reading, age_days=said_age if said_age is not None else age_days, temperature_c=temperature_c,
-                     site=temperature_site, known=still, lasting=protocol.lasting)
+                     site=temperature_site, known=still, lasting=protocol.lasting,
+                     lasting_with=protocol.lasting_with)
     decision: Decision = protocol.decide(facts)
     age = facts.age_days
     by_flag: dict[str, set[str]] = {}
