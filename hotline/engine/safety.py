@@ -13,13 +13,21 @@ unknown age is the younger band.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 
 from hotline.engine.levels import Level
-from hotline.engine.protocol import YOUNG_INFANT_DAYS, Decision, Protocol, episode_over, facts_of, load_protocol
+from hotline.engine.protocol import (
+    SEIZURE_FAMILY,
+    YOUNG_INFANT_DAYS,
+    Decision,
+    Protocol,
+    episode_over,
+    facts_of,
+    load_protocol,
+)
 from hotline.engine.reading import Reader, Reading, shipped_reader
 from hotline.engine.text import tokenize
 
@@ -124,6 +132,31 @@ def _no_longer(reading: Reading, reader: Reader) -> set[str]:
     return denied
 
 
+# Remembered when a message tells of shaking that is over ("anoche tuvo un temblor raro"): what the next
+# messages tell in the past tense is that episode.
+EPISODE_TOLD_EARLIER = "episode_told_earlier"
+_PAST_TENSE = frozenset({"lasted", "was", "were", "went", "had", "did", "happened", "jerked", "shook", "stopped",
+                         "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba", "temblaban",
+                         "estaba", "quito", "paso", "sacudia", "brincaba"})
+_NOW_WORDS = frozenset({"now", "still", "again", "right", "is", "are", "keeps", "hes", "shes", "its", "ahora",
+                        "ahorita", "sigue", "otra", "todavia", "esta", "tiene", "continues", "currently", "rn"})
+
+
+_EPISODE_FINDINGS = frozenset(SEIZURE_FAMILY) | {"unresponsive"}
+
+
+def _same_episode(reading: Reading) -> Reading:
+    """In a conversation about an episode that is over, a message that tells seizure signs in the past tense and
+    says nothing of now tells that episode ("it lasted maybe a minute, his arms and legs both and his eyes kind
+    of went up"); a message that speaks of now is about now."""
+    words = set(reading.tokens.words)
+    signs = [f for f in reading.findings if f.assertion == "present" and f.finding in _EPISODE_FINDINGS]
+    if not signs or not words & _PAST_TENSE or words & _NOW_WORDS:
+        return reading
+    return replace(reading, findings=tuple(
+        replace(f, assertion="earlier") if f in signs else f for f in reading.findings))
+
+
 def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     """The findings a conversation keeps after this message: what it knew, minus what the message now
     denies, plus what it says is present (signs and situations, not questions)."""
@@ -139,6 +172,9 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
            for f in reading.findings if (f.assertion in ("present", "earlier") or (
                f.assertion == "resolved" and f.finding in lasting))
            and kinds.get(f.finding) in _REMEMBERED_KINDS and f.finding != "baby"]
+    if any(f.assertion == "earlier" and f.finding in reading.shaking_findings | _EPISODE_FINDINGS
+           for f in reading.findings):
+        new.append(EPISODE_TOLD_EARLIER)
     return tuple(dict.fromkeys((*kept, *new)))[-40:]
 
 
@@ -155,6 +191,8 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     reading = reader.read((text or "")[:MAX_READ_CHARS], today)
     gone = _no_longer(reading, reader)
     still = tuple(f for f in known if f not in gone)
+    if EPISODE_TOLD_EARLIER in still or "seizure_earlier" in still:
+        reading = _same_episode(reading)
     said_age = reading.age_days
     if said_age is None and reading.early_days and age_days is not None:
         said_age = max(0, age_days - reading.early_days)  # "born at 30 weeks": the age known, corrected
