@@ -377,6 +377,8 @@ _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so",
                            "pues no"})
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
+# "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
+_NOT_SURE_TYPED = re.compile(r"(?<!\w)no sé(?!\w)|(?<!\w)no se\s*[,.!?;:…]")
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
                           r"la verdad|como|cuanto|cuando)\b)")
 
@@ -403,7 +405,8 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                     norm.startswith(target + " ") if target in _HEDGES_FIRST else
                     re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm) if len(target) > 4 else
                     (norm.startswith(target + " ") or norm.endswith(" " + target)))
-                if contained and target == "no se" and not _NOT_SURE_ES.search(norm):
+                if contained and target == "no se" and not _NOT_SURE_ES.search(norm) and \
+                        not _NOT_SURE_TYPED.search(text.lower()):
                     continue  # "no, no se ha caído ni se pegó": "se" is the verb's, not "sé" (I know)
                 if (norm == target or contained) and len(target) >= min_length:
                     score = len(target) + (100 if norm == target else 0)
@@ -438,6 +441,22 @@ _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falli
                                   "acting_on_advice", "over_days", "frequent", "maternal_diabetes"})
 # (acting_on_advice: "sí ok, lo llevo a emergencias" says yes to the advice; over_days and frequent: "yes, every
 # day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
+
+
+def _no_then_reassurance(step: Step, screening: Screening) -> bool:
+    """Whether what follows an answer's leading "no" only reassures: nothing reported but reassurance or what
+    explains ordinary shaking, and what it denies is what this question asks about (its red flags), not another
+    question's subject."""
+    reading = screening.reading
+    if reading is None or screening.level is not None:
+        return False
+    if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
+        return False
+    if not screening.denied:
+        return True
+    asked = {flag for c in step.choices for flag in c.flags}
+    return bool(asked) and all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in asked) and \
+        any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
 
 
 def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
@@ -682,9 +701,10 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                            exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
-    if choice is None and step.is_question and not fresh and not describes and not screening.denied and \
-            norm.split()[0] in _LEADING_NO:
-        # "no no he's fine, he's looking right at me": the answer's no, then words that report nothing
+    if choice is None and step.is_question and not fresh and norm.split()[0] in _LEADING_NO and \
+            _no_then_reassurance(step, screening):
+        # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
+        # answer's no, then words that report nothing or deny what the question asks
         choice = _match_choice(step, norm.split()[0], run.language, exact_only=True)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
