@@ -114,6 +114,9 @@ class _Trigger:
     # not when a finding follows its words at once: "fiebre no tiene" denies the fever before it, "la piernita
     # derecha no tiene fiebre" and "38.9 no tiene temblores" deny what comes after
     unless_followed: bool = False
+    # not right after one of these words: "a few days ago" puts a fever in the past, "started 2 weeks ago" and
+    # "born 5 weeks ago" do not
+    not_after: frozenset[str] = frozenset()
 
 
 _AGE_UNITS = {
@@ -253,7 +256,8 @@ class Reader:
                                            self._phrases(spec.get("stops") or {}), bool(spec.get("crosses_breaks")),
                                            self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()),
                                            bool(spec.get("at_end")), bool(spec.get("after_question")),
-                                           bool(spec.get("unless_followed")))
+                                           bool(spec.get("unless_followed")),
+                                           frozenset(spec.get("not_after") or ()))
             for finding in self.triggers[name].only - set(self.kinds) - {"reading"}:  # "reading": a temperature
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -320,6 +324,7 @@ class Reader:
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)]
+        triggers = [t for t in triggers if not (t.start and words[t.start - 1] in self.triggers[t.label].not_after)]
         if any(self.triggers[t.label].unless_followed for t in triggers):
             sign_starts = {h.start for h in signs}
             triggers = [t for t in triggers if not (self.triggers[t.label].unless_followed and t.end in sign_starts)]

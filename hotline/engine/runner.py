@@ -45,7 +45,8 @@ THANKS = re.compile(
     rf"^(?:(?:oh|ah|{_ACK_WORDS}) )?"
     r"(?:thanks|thank you|thank u|thankyou|thanx|thx|ty|tysm|gracias|muchas gracias|mil gracias)"
     r"(?: (?:so much|very much|a lot|again|for (?:the|your) help|for helping|you|muchas|mil|por (?:la|su|tu) ayuda|"
-    r"that helps?|this helps?|that helped|that helps a lot|it helped|muy amable|me ayudo|me sirvio))*$"
+    r"(?:that|this|it|you) (?:really )?help(?:s|ed)?(?: me)?(?: (?:a lot|so much|calm down|feel better|relax))?|"
+    r"muy amable|me ayudo|me sirvio|me calmo|me tranquilizo))*$"
 )
 # An acknowledgement ("ok", "got it", a thumbs up) after advice gets a short "OK" instead of "I could not
 # find an answer"; to a question it is no answer, so the question is asked again.
