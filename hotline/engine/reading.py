@@ -575,7 +575,7 @@ class Reader:
                 continue
             if before in _HEDGES and _clean(words, first - 2) in ("hace", "desde", "for", "since", "lleva", "van") and \
                     not _BIRTH_WORDS & {_clean(words, first - 3), _clean(words, first - 4)}:
-                continue  # "hace como 10 días tuvo infección del oído": when, not the age ("nació hace como 10 días" is)
+                continue  # "hace como 10 días tuvo infección...": when, not the age ("nació hace..." is)
             if before in ("was", "tenia") and "cuando" in (_clean(words, first - 2), _clean(words, first - 3)) or (
                     before == "was" and "when" in (_clean(words, first - 2), _clean(words, first - 3))):
                 continue  # "fell off the bed when she was 3 months old", "cuando tenía 2 meses": an age then
