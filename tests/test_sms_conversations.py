@@ -611,3 +611,20 @@ def test_a_fever_told_in_words_then_measured_below_the_line_is_revised(parent, r
     assert HOME in parent.text("just took it, 99.0 under the arm")
     entries = [json.loads(raw) for raw in redis.lrange(keys.transcript(PARENT), 0, -1)]
     assert [e["level"] for e in entries if e.get("dir") == "assessment"][-1] == "home"
+
+
+@pytest.mark.parametrize("reply", ["🙏", "?", "...", "👍👍"])
+def test_an_answer_of_only_an_emoji_or_punctuation_at_a_question_is_asked_again_not_an_error(parent, reply):
+    parent.text("my 2 month old's legs shake")  # the red-flag question is asked
+    again = parent.text(reply)
+    assert "did not catch" in again and "trouble breathing" in again
+
+
+def test_a_no_followed_by_reassurance_answers_the_red_flag_question(parent):
+    """ "no, he's pink and breathing fine and wakes up easy" is the no; the next "yes it stops right away" then
+    answers the holding question instead of calling 911."""
+    parent.text("hey my 5 week old's legs tremble when he's falling asleep")
+    after_no = parent.text("no, he's pink and breathing fine and wakes up easy")
+    assert "hold the shaking leg" in after_no
+    after_yes = parent.text("yes it stops right away")
+    assert EMERGENCY not in after_yes

@@ -702,11 +702,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                            exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
-    if choice is None and step.is_question and not fresh and norm.split()[0] in _LEADING_NO and \
+    first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
+    if choice is None and step.is_question and not fresh and first_word in _LEADING_NO and \
             _no_then_reassurance(step, screening):
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
-        choice = _match_choice(step, norm.split()[0], run.language, exact_only=True)
+        choice = _match_choice(step, first_word, run.language, exact_only=True)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     if choice is not None and _yes_to_something_else(choice, screening, norm):
