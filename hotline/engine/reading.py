@@ -144,7 +144,8 @@ _WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this"
                          "esta", "anoche", "hoy", "desde"})
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
-_FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse"}
+_FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse",
+               "nursing", "feeding", "mamando", "pumping", "pumped"}
 _DURATION_AFTER = {"ago", "later", "straight", "apart", "of"}  # "did 2 days of lights"
 _UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning",
           "going on", "va para", "a cumplir", "por cumplir",
@@ -523,6 +524,12 @@ class Reader:
                 ages.append(365)
                 stated.append(365)
                 continue
+            if word in ("day", "dia") and _clean(words, i + 1)[:1].isdigit() and (
+                    _clean(words, i + 2), _clean(words, i + 3)) in (("of", "life"), ("de", "vida")):
+                days = int(float(_clean(words, i + 1)))  # "Day 12 of life", "día 12 de vida"
+                ages.append(days)
+                stated.append(days)
+                continue
             if word in ("anteayer", "antier", "ayer") and _clean(words, i - 1) in _BIRTH_WORDS:
                 days = 2 if word != "ayer" else 1  # "nació anteayer"
                 ages.append(days)
@@ -772,7 +779,7 @@ class Reader:
         shaking_sentences = {sentence[i] for i in shaking_at}
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
-                if _clean(words, i + 1) in ("ago", "later", "after", "despues") or (
+                if _clean(words, i + 1) in ("ago", "later", "after", "despues", "since", "desde") or (
                         _clean(words, i - 2) in ("hace",) and _clean(words, i - 3) != "desde"):
                     continue  # ("desde hace 7 minutos" is for 7 minutes)
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
@@ -787,7 +794,7 @@ class Reader:
                     return int(float(_clean(words, i - 1)))
                 # "Timer on my phone says 8 minutes. Still trembling...": a timing said next to the shaking's own
                 if (sentence[i] - 1 in shaking_sentences or sentence[i] + 1 in shaking_sentences) and \
-                        _TIMING_WORDS & {w for j, w in enumerate(words) if sentence[j] == sentence[i]}:
+                        (_TIMING_WORDS | _GOING_WORDS) & {w for j, w in enumerate(words) if sentence[j] == sentence[i]}:
                     return int(float(_clean(words, i - 1)))
         for i, word in enumerate(words):
             # "hace 10 minutos empezó con una temblorina": begun that long ago, in Spanish
@@ -836,6 +843,9 @@ def _breath_count(words: tuple[str, ...]) -> int | None:
         near = words[max(0, i - 16):j]
         if per_minute and any(w.startswith(("breath", "respir", "count", "conte", "contad")) for w in near):
             count = int(float(word))
+        elif i and words[i - 1] in ("rate", "rr") and any(w.startswith(("breath", "resp", "rr")) for w in
+                                                           words[max(0, i - 3):i]) and 20 <= float(word) <= 150:
+            count = int(float(word))  # "resp rate 62, counted twice", "RR 70"
         elif breathing and i and words[i - 1] in ("counted", "conte", "count", "got") and (
                 count is not None or 20 <= float(word) <= 150):
             # "...80 a minute. once he was asleep I counted 40": counted again; "breathing like she just ran a

@@ -370,6 +370,7 @@ class _Run:
 
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
 _FILLERS = re.compile(r"^((um+|uh+|hm+|eh+|ah+|oh|well|mmm*|pues|este|ehm)\s+)+")
+_IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) (stops|stopped|stop)\b|\bse le (quita|pasa|calma)\b")
 _LEADING_NO = frozenset({"no", "nope", "nah"})
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
 # inside a sentence these words describe ("his legs are kind of shaky").
@@ -471,6 +472,8 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
     level = screening.level
     if (level is None or level < Level.URGENT) and reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS):
         return True
+    if (level is None or level < Level.URGENT) and _IT_STOPS.search(norm):
+        return True  # "yes it stops": the answer to whether holding stops it
     return (level is None or level < Level.EMERGENCY) and \
         all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and \
         any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags for f in reading.present)
