@@ -140,13 +140,18 @@ def episode_over(reading: Reading) -> frozenset[Found]:
     unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
         "present", "earlier", "resolved")]
     words = reading.tokens.words
-    if unresponsive and all(f.assertion != "present" or _PAST_FORMS & set(words[f.start:f.end]) for f in unresponsive):
+    if unresponsive and all(f.assertion != "present" or PAST_TENSE & set(words[f.start:f.end]) for f in unresponsive):
         episode.update(unresponsive)
     return frozenset(episode)
 
 
-_PAST_FORMS = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "would", "respondia", "reaccionaba",
-                         "respondio", "reacciono"})
+# Words that tell something in the past tense (an episode told as over): "he didn't respond", "it lasted".
+PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "would", "respondia", "reaccionaba",
+                        "respondio", "reacciono", "lasted", "were", "went", "had", "happened", "jerked", "shook",
+                        "stopped", "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba",
+                        "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba"})
+# The findings of a seizure-like episode, with the baby not responding during it.
+EPISODE_FINDINGS = frozenset(SEIZURE_FAMILY) | {"unresponsive"}
 
 
 def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float | None = None,

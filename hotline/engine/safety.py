@@ -20,7 +20,8 @@ from types import MappingProxyType
 
 from hotline.engine.levels import Level
 from hotline.engine.protocol import (
-    SEIZURE_FAMILY,
+    EPISODE_FINDINGS,
+    PAST_TENSE,
     YOUNG_INFANT_DAYS,
     Decision,
     Protocol,
@@ -135,14 +136,8 @@ def _no_longer(reading: Reading, reader: Reader) -> set[str]:
 # Remembered when a message tells of shaking that is over ("anoche tuvo un temblor raro"): what the next
 # messages tell in the past tense is that episode.
 EPISODE_TOLD_EARLIER = "episode_told_earlier"
-_PAST_TENSE = frozenset({"lasted", "was", "were", "went", "had", "did", "happened", "jerked", "shook", "stopped",
-                         "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba", "temblaban",
-                         "estaba", "quito", "paso", "sacudia", "brincaba"})
 _NOW_WORDS = frozenset({"now", "still", "again", "right", "is", "are", "keeps", "hes", "shes", "its", "ahora",
                         "ahorita", "sigue", "otra", "todavia", "esta", "tiene", "continues", "currently", "rn"})
-
-
-_EPISODE_FINDINGS = frozenset(SEIZURE_FAMILY) | {"unresponsive"}
 
 
 def _same_episode(reading: Reading) -> Reading:
@@ -150,8 +145,8 @@ def _same_episode(reading: Reading) -> Reading:
     says nothing of now tells that episode ("it lasted maybe a minute, his arms and legs both and his eyes kind
     of went up"); a message that speaks of now is about now."""
     words = set(reading.tokens.words)
-    signs = [f for f in reading.findings if f.assertion == "present" and f.finding in _EPISODE_FINDINGS]
-    if not signs or not words & _PAST_TENSE or words & _NOW_WORDS:
+    signs = [f for f in reading.findings if f.assertion == "present" and f.finding in EPISODE_FINDINGS]
+    if not signs or not words & PAST_TENSE or words & _NOW_WORDS:
         return reading
     return replace(reading, findings=tuple(
         replace(f, assertion="earlier") if f in signs else f for f in reading.findings))
@@ -172,7 +167,7 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
            for f in reading.findings if (f.assertion in ("present", "earlier") or (
                f.assertion == "resolved" and f.finding in lasting))
            and kinds.get(f.finding) in _REMEMBERED_KINDS and f.finding != "baby"]
-    if any(f.assertion == "earlier" and f.finding in reading.shaking_findings | _EPISODE_FINDINGS
+    if any(f.assertion == "earlier" and f.finding in reading.shaking_findings | EPISODE_FINDINGS
            for f in reading.findings):
         new.append(EPISODE_TOLD_EARLIER)
     return tuple(dict.fromkeys((*kept, *new)))[-40:]
