@@ -154,8 +154,9 @@ class Hit:
 
 
 # label, its tests, whether it has gaps or optional words, and the words it cannot match without: for each
-# later test that must match a plain word, the words it accepts (a message with none of them is skipped).
-_Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...]]
+# later test that must match a plain word, the words it accepts (a message with none of them is skipped),
+# and the same as a bit mask (one bit per distinct set of words, see Lexicon._mask_of).
+_Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...], int]
 
 
 _STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
@@ -172,12 +173,24 @@ class Lexicon:
         self._by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}  # plain first and second words
         self._by_stem: list[tuple[str, tuple[int, _Entry]]] = []
         self._by_number: list[tuple[int, _Entry]] = []
+        # A pattern's needed words as bits: bit j stands for the j-th distinct set of words some test accepts,
+        # and a word sets the bits of every set it is in. A message's bits are those of its words; a pattern
+        # can match only if the message has all of the pattern's bits (one integer test, not one per set).
+        bit_of: dict[frozenset[str], int] = {}
+        self._word_bits: dict[str, int] = {}
         for index, (label, pattern) in enumerate(
                 (label, plain) for label, written in entries for plain in expand(written)):
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
             needs = tuple(t.exact for t in tests[1:] if t.exact and not (t.stems or t.number or t.optional or t.gap))
-            entry = (label, tests, gapped, needs)
+            mask = 0
+            for words in needs:
+                if words not in bit_of:
+                    bit_of[words] = 1 << len(bit_of)
+                    for word in words:
+                        self._word_bits[word] = self._word_bits.get(word, 0) | bit_of[words]
+                mask |= bit_of[words]
+            entry = (label, tests, gapped, needs, mask)
             first = tests[0]
             second = tests[1] if len(tests) > 1 else None
             paired = (second is not None and second.exact and not (second.stems or second.number or second.optional
@@ -233,6 +246,9 @@ class Lexicon:
     def find(self, words: tuple[str, ...]) -> Iterator[Hit]:
         """Every match, longest first at each position."""
         present = frozenset(words)
+        bits = 0
+        for word in present:
+            bits |= self._word_bits.get(word, 0)
         last = len(words) - 1
         for i, token in enumerate(words):
             if token in BREAKS:
@@ -241,26 +257,22 @@ class Lexicon:
             if by_need is not None:
                 candidates = list(candidates)
                 seen: set[int] = set()
-                for word in present:
-                    group = by_need.get(word)
-                    if group:
-                        for ranked in group:
-                            if ranked[0] not in seen:
-                                seen.add(ranked[0])
-                                candidates.append(ranked)
+                for word in by_need.keys() & present:  # (walks the smaller of the two)
+                    for ranked in by_need[word]:
+                        if ranked[0] not in seen:
+                            seen.add(ranked[0])
+                            candidates.append(ranked)
             if i < last:
                 paired = self._by_pair.get((token, words[i + 1]))
                 if paired:
                     candidates = candidates + paired
             hits = []
-            for rank, (label, tests, gapped, needs) in candidates:
-                for words_ok in needs:
-                    if present.isdisjoint(words_ok):
-                        break  # a word the pattern cannot do without is nowhere in the message
-                else:
-                    end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
-                    if end is not None:
-                        hits.append((i - end, rank, Hit(label, i, end)))
+            for rank, (label, tests, gapped, _, mask) in candidates:
+                if mask & bits != mask:
+                    continue  # a word the pattern cannot do without is nowhere in the message
+                end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
+                if end is not None:
+                    hits.append((i - end, rank, Hit(label, i, end)))
             hits.sort(key=lambda h: (h[0], h[1]))
             for _, _, hit in hits:
                 yield hit
