@@ -177,7 +177,7 @@ def test_every_flag_has_examples_in_both_languages(flag: str) -> None:
         ("lethargy", Level.URGENT),
         ("vomiting", Level.URGENT),
         ("poor_feeding", Level.URGENT),
-        ("not_stopping_when_held", Level.URGENT),
+        ("not_stopping_when_held", Level.EMERGENCY),
         ("one_side", Level.SOON),
         ("persistent", Level.SOON),
         ("weight_bearing", Level.SOON),
@@ -720,16 +720,18 @@ def test_a_guess_at_a_diagnosis_is_a_worry_not_a_report(text: str) -> None:
     assert screen_for_red_flags(text).level is not Level.EMERGENCY, describe(text, screen_for_red_flags(text))
 
 
-@pytest.mark.parametrize(("text", "level"), [
+@pytest.mark.parametrize(("text", "minutes"), [
     # Seven minutes by the clock, held the whole time: an episode of 5 minutes or more (Seizure-FA).
     ("it started at two ten and its two seventeen now and shes still shaking, ive had her in my arms the whole "
-     "time it doesnt stop", Level.EMERGENCY),
-    ("empezó a las 3 y 5 y ya son las 3 y 20 y sigue temblando aunque la tengo en mis brazos", Level.EMERGENCY),
-    # Two minutes: holding does not stop it, a doctor today; not yet the 5 minutes.
-    ("started at 2:10 its 2:12 now and still shaking even when i hold him", Level.URGENT),
+     "time it doesnt stop", 7),
+    ("empezó a las 3 y 5 y ya son las 3 y 20 y sigue temblando aunque la tengo en mis brazos", 15),
+    # Two minutes, and holding stops it: not yet the 5 minutes, and nothing else calls for 911.
+    ("started at 2:10 its 2:12 now and still shaking but it stops when i hold him", 2),
 ])
-def test_how_long_an_episode_has_lasted_is_read_from_clock_times(text: str, level: Level) -> None:
-    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+def test_how_long_an_episode_has_lasted_is_read_from_clock_times(text: str, minutes: int) -> None:
+    screening = screen_for_red_flags(text)
+    assert screening.reading is not None and screening.reading.minutes == minutes, describe(text, screening)
+    assert (screening.level is Level.EMERGENCY) is (minutes >= 5), describe(text, screening)
 
 
 def test_where_the_parent_holds_the_baby_is_not_the_parents_body() -> None:
@@ -869,3 +871,16 @@ def test_a_checklist_the_parent_asks_and_answers_denies_what_it_names(text: str)
 @pytest.mark.parametrize("text", ["fever? no idea", "¿fiebre? no sé", "she has a fever. No vomiting"])
 def test_a_checklist_answer_that_does_not_deny_leaves_the_sign(text: str) -> None:
     assert "fever" in screen_for_red_flags(text).flags
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Holding does not stop it, now: a seizure sign (EpiFdn), how long unknown: 911 (Seizure-FA).
+    ("his legs are shaking and it doesnt stop when i hold him", Level.EMERGENCY),
+    # Said of an episode that is over, with the baby back to normal: part of that episode, a doctor today.
+    ("last night his whole body went stiff and then shook for maybe 30 sec, didn't stop when i held him. "
+     "he's been totally normal today", Level.URGENT),
+    ("Last night his arms and legs were jerking for a minute and it didn't stop when I held him. Today he's "
+     "totally himself", Level.URGENT),
+])
+def test_shaking_that_holding_does_not_stop_is_911_unless_it_was_an_episode_now_over(text: str, level: Level) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -108,9 +108,9 @@ def test_symptom_check_reaches_the_expected_level(parent, redis, language, answe
 
 def test_the_check_skips_questions_that_cannot_change_the_outcome(parent):
     parent.conversation("4", "1", "2")  # under 3 months, no danger signs
-    reply = parent.text("2")  # shaking does not stop when held: urgent already
-    assert "fever" not in reply.lower() or URGENT in reply
-    assert URGENT in reply  # straight to the outcome, no more questions
+    reply = parent.text("2")  # shaking does not stop when held: 911 already (EpiFdn, Seizure-FA)
+    assert reply.startswith("Call 911 now")
+    assert "fever" not in reply.lower()  # straight to the outcome: no answer could change it
 
 
 def test_answers_can_be_words_instead_of_numbers(parent):
@@ -327,7 +327,7 @@ def test_a_denial_answers_the_question_it_denies(parent, redis, answer):
 def test_not_sure_whether_holding_stops_it_counts_as_the_worse_answer(parent, twilio):
     unsure = parent.conversation("hi", "4", "2 weeks old", "2", "not sure")
     sure = Parent(twilio, "+15551230003").conversation("hi", "4", "2 weeks old", "2", "2")
-    assert URGENT in unsure and URGENT in sure
+    assert unsure.startswith("Call 911 now") and sure.startswith("Call 911 now")
 
 
 def mms(twilio, body: str, count: str = "1", number: str = PARENT) -> str:
@@ -566,8 +566,11 @@ def test_an_answer_that_also_reports_a_red_flag_says_the_level_at_once(parent, r
     parent.conversation("hi", "4", "2")  # 3 to 6 months
     reply = parent.text("no but she threw up twice")  # answers "danger?" and reports vomiting
     assert reply.startswith("Please have your baby seen by a doctor today")
-    # No later question could change "urgent" any more, so none is asked.
-    assert "gently hold" not in reply and "What next?" in reply
+    # Whether holding stops the shaking could still make it 911, so that is asked next; the fever question
+    # could not change "urgent" and is skipped.
+    assert "gently hold" in reply
+    reply = parent.text("yes")
+    assert "fever" not in reply.lower() and "What next?" in reply
     assert "vomiting" in session(redis)["flags"]
 
 
@@ -628,3 +631,17 @@ def test_a_no_followed_by_reassurance_answers_the_red_flag_question(parent):
     assert "hold the shaking leg" in after_no
     after_yes = parent.text("yes it stops right away")
     assert EMERGENCY not in after_yes
+
+
+@pytest.mark.parametrize("yes", ["ya", "yep", "yup", "yea"])
+def test_a_texted_yes_answers_the_holding_question(parent, yes):
+    parent.conversation("my 8mo legs shake when i stand him up, lying down hes fine", "nope")
+    reply = parent.text(yes)  # "does the shaking stop when you gently hold the leg?"
+    assert "gently hold" not in reply and "did not catch" not in reply and EMERGENCY not in reply
+
+
+def test_a_late_no_to_the_red_flag_question_is_not_a_no_to_the_holding_question(parent):
+    """Voice runs "no, respira bien, normal" together; the parent is still answering the red-flag question."""
+    parent.conversation("mi nieto tiene temblorcitos en las piernas", "tiene cuatro meses", "no fiebre no tiene")
+    reply = parent.text("no respira bien normal está rosadito y despierto")
+    assert EMERGENCY_ES not in reply and "sujeta" in reply  # the holding question, asked again

@@ -48,6 +48,8 @@ class Choice:
     next: str
     flags: tuple[str, ...] = ()
     age_days: int | None = None
+    # The words written for this choice alone ("keeps going", "se detiene"), not a shared yes or no list
+    own_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,12 @@ class _Reader:
         value = value or {}
         if not isinstance(value, dict):
             raise self.fail(where, "words must map a language to a list of words")
-        return {lang: tuple(str(w).lower() for w in value.get(lang, []) or []) for lang in LANGUAGES}
+        # A list may hold a shared list by its YAML alias (`[*yes_en, "it stops"]`): it is flattened.
+        def flat(items: Any) -> list[str]:
+            if not isinstance(items, list):
+                raise self.fail(where, "words must map a language to a list of words")
+            return [w for item in items for w in (flat(item) if isinstance(item, list) else [str(item).lower()])]
+        return {lang: tuple(dict.fromkeys(flat(value.get(lang, []) or []))) for lang in LANGUAGES}
 
 
 def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_flags: frozenset[str],
@@ -204,6 +211,8 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
                 key=key,
                 label=read.localized(raw_choice.get("label"), f"{cwhere} label"),
                 words=read.words(raw_choice.get("words"), cwhere),
+                own_words=tuple(str(w).lower() for lang in LANGUAGES
+                                for w in ((raw_choice.get("words") or {}).get(lang) or []) if not isinstance(w, list)),
                 next=str(raw_choice["next"]),
                 flags=flags,
                 age_days=int(raw_choice["age"]) if raw_choice.get("age") is not None else None,

@@ -195,6 +195,11 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     if episode and not {f.finding for f in reading.findings if f.assertion == "present" and f not in episode} & set(
             SEIZURE_FAMILY):
         present -= set(SEIZURE_FAMILY) | {f.finding for f in episode}
+        # ("it didn't stop when I held him" said of that episode, or in the past tense beside it, is part of it)
+        words = reading.tokens.words
+        if not any(f.finding == "not_stopped_by_holding" and f.assertion == "present"
+                   and not PAST_TENSE & set(words[f.start:f.end]) for f in reading.findings):
+            present.discard("not_stopped_by_holding")
         present.add("seizure_earlier")
     # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).

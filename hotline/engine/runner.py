@@ -377,12 +377,16 @@ _LEADING_NO = frozenset({"no", "nope", "nah"})
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
                            "creo que si", "dont think so", "i dont think so", "not really", "creo que no", "no creo",
                            "pues no"})
-_DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe)\b")
+_DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe|cant tell|"
+                    r"quien sabe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 # "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
 _NOT_SURE_TYPED = re.compile(r"(?<!\w)no sé(?!\w)|(?<!\w)no se\s*[,.!?;:…]")
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
                           r"la verdad|como|cuanto|cuando)\b)")
+
+
+_SPANISH_ALREADY = frozenset({"ya", "yah", "ye"})
 
 
 def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
@@ -403,7 +407,9 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 # A one-letter answer ("y", "n") counts only as the whole message: "y" is also Spanish "and".
                 # A short answer word counts at the start or the end of a longer message ("yes she is",
                 # "creo que sí"), not inside a sentence ("me preguntaron si tomo...": "si" is "if" there).
-                contained = not exact_only and len(target) > 1 and (
+                # "ya" leading a Spanish message is "already" ("ya se calmó"), a yes only when it is all it says.
+                already = target in _SPANISH_ALREADY and language == "es"
+                contained = not exact_only and len(target) > 1 and not already and (
                     norm.startswith(target + " ") if target in _HEDGES_FIRST else
                     re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm) if len(target) > 4 else
                     (norm.startswith(target + " ") or norm.endswith(" " + target)))
@@ -461,6 +467,12 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
 
 
+def _own_words(choice: Choice) -> tuple[str, ...]:
+    """What only this choice says ("keeps going", "it stops", "caliente"): not a plain yes or no, a hedge or doubt."""
+    return tuple(own for word in choice.own_words
+                 if len(own := normalize(word)) > 4 and own not in _HEDGES_FIRST and not _DOUBT.search(own))
+
+
 def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
     """Whether a yes to a question that names signs belongs to what follows it, the parent answering what they
     thought was asked: "sí, come bien y moja pañales" or "yes, it stops when I hold her" (what explains ordinary
@@ -469,6 +481,8 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
     reading = screening.reading
     if not choice.flags or reading is None or len(norm.split()) <= 2 or _DOUBT.search(norm):
         return False
+    if any(re.search(rf"(?<!\w){re.escape(own)}(?!\w)", norm) for own in _own_words(choice)):
+        return False  # said in the choice's own words: "no it keeps going" answers the holding question
     level = screening.level
     if (level is None or level < Level.URGENT) and reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS):
         return True
@@ -477,6 +491,22 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
     return (level is None or level < Level.EMERGENCY) and \
         all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and \
         any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags for f in reading.present)
+
+
+_RED_FLAG_REASSURANCE = frozenset({"breathing_ok", "awake_responsive", "wakes_normally"})
+
+
+def _no_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
+    """Whether a "no" that would report a sign at this question (the holding question's "no, it keeps going")
+    belongs to the red-flag question the parent is still answering: "no respira bien normal, está rosadito y
+    despierto", "no, she's breathing fine and wide awake". What follows the no reassures about breathing or
+    waking and says nothing of holding; the question is asked again."""
+    words = norm.split()
+    if not choice.flags or len(words) <= 2 or words[0] not in _LEADING_NO or screening.level is not None:
+        return False
+    rest = READER.read(" ".join(words[1:]))
+    return bool(rest.present & _RED_FLAG_REASSURANCE) and not rest.present & {"stops_when_held",
+                                                                               "not_stopped_by_holding"}
 
 
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
@@ -713,7 +743,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         choice = _match_choice(step, first_word, run.language, exact_only=True)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
-    if choice is not None and _yes_to_something_else(choice, screening, norm):
+    if choice is not None and (_yes_to_something_else(choice, screening, norm) or
+                               _no_to_something_else(choice, screening, norm)):
         choice = None
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
