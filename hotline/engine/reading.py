@@ -586,7 +586,8 @@ class Reader:
             if before in ("was", "tenia") and "cuando" in (_clean(words, first - 2), _clean(words, first - 3)) or (
                     before == "was" and "when" in (_clean(words, first - 2), _clean(words, first - 3))):
                 continue  # "fell off the bed when she was 3 months old", "cuando tenía 2 meses": an age then
-            if _clean(words, i + 1) in _DURATION_AFTER or _clean(words, i + 1) == "ago":
+            if (_clean(words, i + 1) in _DURATION_AFTER or _clean(words, i + 1) == "ago") and not (
+                    _clean(words, i + 1) == "of" and _clean(words, i + 2) == "age"):  # "three weeks of age"
                 continue
             if gestation:
                 continue
