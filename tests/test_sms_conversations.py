@@ -645,3 +645,11 @@ def test_a_late_no_to_the_red_flag_question_is_not_a_no_to_the_holding_question(
     parent.conversation("mi nieto tiene temblorcitos en las piernas", "tiene cuatro meses", "no fiebre no tiene")
     reply = parent.text("no respira bien normal está rosadito y despierto")
     assert EMERGENCY_ES not in reply and "sujeta" in reply  # the holding question, asked again
+
+
+@pytest.mark.parametrize(("answer", "then"), [("none of those", "yes, stops"), ("ninguna", "yes, stops")])
+def test_none_of_those_is_the_no_to_the_red_flag_question_and_yes_stops_answers_holding(parent, answer, then):
+    parent.text("is it my coffee?? I drink a ton and nurse, my 4 week old is jittery")
+    reply = parent.text(answer)
+    assert "gently hold" in reply and "did not catch" not in reply
+    assert EMERGENCY not in parent.text(then)

@@ -370,7 +370,8 @@ class _Run:
 
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
 _FILLERS = re.compile(r"^((um+|uh+|hm+|eh+|ah+|oh|well|mmm*|pues|este|ehm)\s+)+")
-_IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) (stops|stopped|stop)\b|\bse le (quita|pasa|calma)\b")
+_IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) (stops|stopped|stop)\b|\bse le (quita|pasa|calma)\b|"
+                       r"^\w+ (stops|stopped|se detiene|se le quita)$")  # "yes, stops"
 _LEADING_NO = frozenset({"no", "nope", "nah"})
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
 # inside a sentence these words describe ("his legs are kind of shaky").
@@ -479,7 +480,7 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
     shaking), or "sí, los ojitos también los tiene amarillos" (a sign the question does not name). The message is
     then read as free text and the question asked again. Doubt stays a yes ("not sure, she's really sleepy")."""
     reading = screening.reading
-    if not choice.flags or reading is None or len(norm.split()) <= 2 or _DOUBT.search(norm):
+    if not choice.flags or reading is None or len(norm.split()) <= 1 or _DOUBT.search(norm):
         return False
     if any(re.search(rf"(?<!\w){re.escape(own)}(?!\w)", norm) for own in _own_words(choice)):
         return False  # said in the choice's own words: "no it keeps going" answers the holding question
