@@ -108,7 +108,7 @@ def log_in(page) -> None:
 def test_a_simulated_conversation_reaching_urgent_shows_on_the_overview(page):
     log_in(page)
     page.get_by_role("link", name="Simulator").click()
-    for text in ["hi", "4", "1", "2", "2"]:  # under 3 months; shaking does not stop when held
+    for text in ["hi", "4", "1", "2", "1", "1"]:  # under 3 months; it stops when held; a fever
         page.get_by_label("Message").fill(text)
         page.get_by_role("button", name="Send").click()
         page.wait_for_load_state()
@@ -282,7 +282,8 @@ def test_a_simulated_phone_call_reaches_an_urgent_outcome_with_keys_and_speech(p
         page.get_by_role("button", name=f"Press {key}", exact=True).click()
     page.get_by_label("Or say something").fill("no")
     page.get_by_role("button", name="Say it").click()
-    page.get_by_role("button", name="Press 2", exact=True).click()  # the shaking does not stop when held
+    page.get_by_role("button", name="Press 1", exact=True).click()  # the shaking stops when held
+    page.get_by_role("button", name="Press 1", exact=True).click()  # a fever, under 3 months
     assert page.get_by_text("seen by a doctor today", exact=False).count() >= 1
     shot(page, "simulator-voice")
     page.get_by_role("link", name="Overview").click()

@@ -166,7 +166,7 @@ class Tomorrow(InsightCounters):
 
 
 def test_the_next_days_messages_are_a_new_conversation(staff, twilio, services):
-    text(twilio, PARENT, "hi", "4", "1", "2", "2")
+    text(twilio, PARENT, "hi", "4", "1", "2", "1", "1")  # under 3 months, a fever: urgent
     services.conversations.insights = Tomorrow(services.conversations.insights.zone,
                                                services.conversations.insights.ttl_seconds)
     text(twilio, PARENT, "hi")

@@ -74,7 +74,7 @@ def deliver_due(services, redis) -> list[str]:  # type: ignore[no-untyped-def]
 
 def a_day_at_the_hotline(services, twilio, redis, fake_twilio) -> Seeded:  # type: ignore[no-untyped-def]
     seeded = Seeded()
-    assert "seen by a doctor today" in _text(seeded, twilio, URGENT_EN, "hi", "4", "1", "2", "2")
+    assert "seen by a doctor today" in _text(seeded, twilio, URGENT_EN, "hi", "4", "1", "2", "1", "1")
     assert "temblor normal" in _text(seeded, twilio, HOME_ES, "ESPANOL", "4", "1", "2", "1", "2", "4", "4")
     assert "mañana" in _text(seeded, twilio, HOME_ES, "SI")
     assert "normal shaking" in _text(seeded, twilio, HOME_EN, "4", "1", "2", "1", "2", "4", "4")
