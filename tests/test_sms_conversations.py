@@ -653,3 +653,16 @@ def test_none_of_those_is_the_no_to_the_red_flag_question_and_yes_stops_answers_
     reply = parent.text(answer)
     assert "gently hold" in reply and "did not catch" not in reply
     assert EMERGENCY not in parent.text(then)
+
+
+def test_a_long_english_answer_that_opens_with_doubt_is_the_doubtful_yes(parent):
+    """CLINICAL-RULES: "not sure" to a red-flag question counts as yes, however much follows it."""
+    parent.text("my 2 month old's legs are shaking")
+    reply = parent.text("i don't know, maybe? her breathing looks kinda weird to me but i honestly can't tell")
+    assert reply.startswith(EMERGENCY)
+
+
+def test_a_spanish_no_se_followed_by_what_the_parent_sees_is_decided_by_what_they_see(parent):
+    parent.text("a mi bebé de 2 meses le tiemblan las piernas")
+    reply = parent.text("no sé, hoy está más dormido que de costumbre y no quiere comer")
+    assert reply.startswith("Lleve a su bebé al médico hoy")

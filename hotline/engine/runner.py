@@ -388,6 +388,8 @@ _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente
 
 
 _SPANISH_ALREADY = frozenset({"ya", "yah", "ye"})
+_LONG_DOUBT = frozenset({"not sure", "i dont know", "dont know", "idk", "cant tell", "not really sure"})
+_LEADS = re.compile(r"(um |uh |honestly |im |i am |i m )*")
 
 
 def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
@@ -398,13 +400,20 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
     if (found := step.choice(key)) is not None:
         return found
     words = norm.split()
-    if not words or len(words) > 8:
-        return None  # long messages are questions or descriptions, not menu answers
+    if not words:
+        return None
+    # Long messages are questions or descriptions, not menu answers; except an English one that opens with doubt
+    # ("i don't know, maybe? her breathing looks kinda weird...": unknown is the worse answer). A Spanish "no sé,
+    # hoy está más dormido" goes on to say what the parent sees, and that decides.
+    long = len(words) > 8
+    opening = norm[len(lead.group(0)):] if (lead := _LEADS.match(norm)) else norm
     best: tuple[int, Choice] | None = None
     for choice in step.choices:
         for lang in (language, "en" if language == "es" else "es"):
             for word in choice.words[lang]:
                 target = normalize(word)
+                if long and not (target in _LONG_DOUBT and opening.startswith(target + " ")):
+                    continue
                 # A one-letter answer ("y", "n") counts only as the whole message: "y" is also Spanish "and".
                 # A short answer word counts at the start or the end of a longer message ("yes she is",
                 # "creo que sí"), not inside a sentence ("me preguntaron si tomo...": "si" is "if" there).
