@@ -143,6 +143,12 @@ class _Reader:
             return [w for item in items for w in (flat(item) if isinstance(item, list) else [str(item).lower()])]
         return {lang: tuple(dict.fromkeys(flat(value.get(lang, []) or []))) for lang in LANGUAGES}
 
+    @staticmethod
+    def own_words(value: Any) -> tuple[str, ...]:
+        """The words written for one choice alone, not those of a shared list it names by alias."""
+        value = value if isinstance(value, dict) else {}
+        return tuple(str(w).lower() for lang in LANGUAGES for w in value.get(lang) or [] if not isinstance(w, list))
+
 
 def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_flags: frozenset[str],
                voice: VoiceScript) -> Flow:
@@ -211,8 +217,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
                 key=key,
                 label=read.localized(raw_choice.get("label"), f"{cwhere} label"),
                 words=read.words(raw_choice.get("words"), cwhere),
-                own_words=tuple(str(w).lower() for lang in LANGUAGES
-                                for w in ((raw_choice.get("words") or {}).get(lang) or []) if not isinstance(w, list)),
+                own_words=read.own_words(raw_choice.get("words")),
                 next=str(raw_choice["next"]),
                 flags=flags,
                 age_days=int(raw_choice["age"]) if raw_choice.get("age") is not None else None,

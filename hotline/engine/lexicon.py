@@ -155,7 +155,7 @@ class Hit:
 
 # label, its tests, whether it has gaps or optional words, and the words it cannot match without: for each
 # later test that must match a plain word, the words it accepts (a message with none of them is skipped),
-# and the same as a bit mask (one bit per distinct set of words, see Lexicon._mask_of).
+# and the same as a bit mask (one bit per distinct set of words: see Lexicon.__init__).
 _Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...], int]
 
 
