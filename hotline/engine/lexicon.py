@@ -16,7 +16,7 @@ plus the few patterns that can start there, whatever the size of the vocabulary.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hotline.engine.text import BREAKS
@@ -171,7 +171,7 @@ class Lexicon:
         # Each entry has a rank: the order its hits are listed in among hits of the same length at a position.
         self._by_word: dict[str, list[tuple[int, _Entry]]] = {}
         self._by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}  # plain first and second words
-        self._by_stem: list[tuple[str, tuple[int, _Entry]]] = []
+        self._by_stem: dict[str, list[tuple[int, _Entry]]] = {}  # a token's prefixes of these lengths are looked up
         self._by_number: list[tuple[int, _Entry]] = []
         # A pattern's needed words as bits: bit j stands for the j-th distinct set of words some test accepts,
         # and a word sets the bits of every set it is in. A message's bits are those of its words; a pattern
@@ -202,9 +202,13 @@ class Lexicon:
                 else:
                     self._by_word.setdefault(word, []).append((index, entry))
             for stem in first.stems:
-                self._by_stem.append((stem, (_STEM_RANK + index, entry)))
+                self._by_stem.setdefault(stem, []).append((_STEM_RANK + index, entry))
             if first.number:
                 self._by_number.append((index - _STEM_RANK, entry))
+        self._stem_lengths = sorted({len(stem) for stem in self._by_stem})
+        self._pair_firsts = frozenset(first for first, _ in self._by_pair)
+        # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next word they need.
+        self._pair_split = {pair: _by_needed_word(ranked, 1) for pair, ranked in self._by_pair.items()}
         self._cache: dict[str, list[tuple[int, _Entry]]] = {}
         self._split_cache: dict[str, tuple[list[_Ranked], dict[str, list[_Ranked]] | None]] = {}
 
@@ -214,7 +218,10 @@ class Lexicon:
         found = self._cache.get(token)
         if found is None:
             found = list(self._by_word.get(token, ()))
-            found += [ranked for stem, ranked in self._by_stem if token.startswith(stem)]
+            for size in self._stem_lengths:  # one look-up per stem length, not one test per stem
+                if size > len(token):
+                    break
+                found += self._by_stem.get(token[:size], ())
             if len(self._cache) < 50_000:
                 self._cache[token] = found
         return found
@@ -225,54 +232,81 @@ class Lexicon:
         message is checked only against the patterns whose needed word it holds."""
         found = self._split_cache.get(token)
         if found is None:
-            candidates = self._starting_with(token)
-            if len(candidates) <= _SPLIT_MIN:
-                found = (candidates, None)
-            else:
-                plain: list[_Ranked] = []
-                by_need: dict[str, list[_Ranked]] = {}
-                for ranked in candidates:
-                    needs = ranked[1][3]
-                    if not needs:
-                        plain.append(ranked)
-                    else:
-                        for word in needs[0]:
-                            by_need.setdefault(word, []).append(ranked)
-                found = (plain, by_need)
+            found = _by_needed_word(self._starting_with(token), 0)
             if len(self._split_cache) < 50_000:
                 self._split_cache[token] = found
         return found
 
-    def find(self, words: tuple[str, ...]) -> Iterator[Hit]:
+    def find(self, words: tuple[str, ...]) -> list[Hit]:
         """Every match, longest first at each position."""
         present = frozenset(words)
         bits = 0
+        word_bits = self._word_bits
         for word in present:
-            bits |= self._word_bits.get(word, 0)
+            bits |= word_bits.get(word, 0)
+        found: list[Hit] = []
         last = len(words) - 1
+        split_cache, pair_split, pair_firsts = self._split_cache, self._pair_split, self._pair_firsts
         for i, token in enumerate(words):
-            if token in BREAKS:
-                continue
-            candidates, by_need = self._split(token)
+            split = split_cache.get(token)
+            if split is None:
+                if token in BREAKS:
+                    continue
+                split = self._split(token)
+            candidates, by_need = split
             if by_need is not None:
-                candidates = list(candidates)
-                seen: set[int] = set()
-                for word in by_need.keys() & present:  # (walks the smaller of the two)
-                    for ranked in by_need[word]:
-                        if ranked[0] not in seen:
-                            seen.add(ranked[0])
-                            candidates.append(ranked)
-            if i < last:
-                paired = self._by_pair.get((token, words[i + 1]))
-                if paired:
-                    candidates = candidates + paired
-            hits = []
+                candidates = candidates + _needed(by_need, present)
+            if i < last and token in pair_firsts:
+                paired = pair_split.get((token, words[i + 1]))
+                if paired is not None:
+                    candidates = candidates + paired[0]
+                    if paired[1] is not None:
+                        candidates += _needed(paired[1], present)
+            if not candidates:
+                continue
+            hits: list[tuple[int, int, Hit]] = []
             for rank, (label, tests, gapped, _, mask) in candidates:
                 if mask & bits != mask:
                     continue  # a word the pattern cannot do without is nowhere in the message
                 end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
                 if end is not None:
                     hits.append((i - end, rank, Hit(label, i, end)))
-            hits.sort(key=lambda h: (h[0], h[1]))
-            for _, _, hit in hits:
-                yield hit
+            if len(hits) == 1:
+                found.append(hits[0][2])
+            elif hits:
+                hits.sort(key=_by_length_then_rank)
+                found.extend(hit for _, _, hit in hits)
+        return found
+
+
+def _by_length_then_rank(hit: tuple[int, int, Hit]) -> tuple[int, int]:
+    return hit[0], hit[1]
+
+
+def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked], dict[str, list[_Ranked]] | None]:
+    """Patterns whose first `known` needed words are already in place, split into those that need no other word
+    and the rest indexed by the words of the next test they cannot do without (when there are many of them)."""
+    if len(candidates) <= _SPLIT_MIN:
+        return candidates, None
+    plain: list[_Ranked] = []
+    by_need: dict[str, list[_Ranked]] = {}
+    for ranked in candidates:
+        needs = ranked[1][3]
+        if len(needs) <= known:
+            plain.append(ranked)
+        else:
+            for word in needs[known]:
+                by_need.setdefault(word, []).append(ranked)
+    return plain, by_need
+
+
+def _needed(by_need: dict[str, list[_Ranked]], present: frozenset[str]) -> list[_Ranked]:
+    """The patterns of `by_need` whose needed word is in the message, each once."""
+    out: list[_Ranked] = []
+    seen: set[int] = set()
+    for word in by_need.keys() & present:  # (walks the smaller of the two)
+        for ranked in by_need[word]:
+            if ranked[0] not in seen:
+                seen.add(ranked[0])
+                out.append(ranked)
+    return out

@@ -18,7 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ class Reading:
     early_days: int = 0
     breaths_per_minute: int | None = None  # a breath count ("I counted 72 a minute"): the last one said
 
-    @property
+    @cached_property  # (a frozen dataclass still has a __dict__, where this is kept after the first look)
     def present(self) -> frozenset[str]:
         """Findings said to be true of this baby now ("earlier today" counts as now)."""
         return frozenset(f.finding for f in self.findings if f.assertion in ("present", "earlier"))
@@ -301,7 +301,7 @@ class Reader:
     def read(self, text: str, today: date | None = None) -> Reading:
         tokens = tokenize(text or "", self.speller, self.misspellings)
         words = tokens.words
-        hits = self._visible(list(self.lexicon.find(words)))
+        hits = self._visible(self.lexicon.find(words))
         idiom_spans = [(h.start, h.end) for h in hits if self.kinds[h.label] == "idiom"]
         hits = [h for h in hits if self.kinds[h.label] != "idiom"]
         # A trigger inside a longer finding is part of it ("not" in "not breathing", "no" in "no wet diaper");
@@ -315,7 +315,7 @@ class Reader:
         for start, end in idiom_spans:
             for i in range(start, end):
                 longest_at[i] = max(longest_at[i], end - start)
-        triggers = [t for t in self._longest_per_label(list(self.trigger_lexicon.find(words)))
+        triggers = [t for t in self._longest_per_label(self.trigger_lexicon.find(words))
                     if (not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS)
                     and (not self.triggers[t.label].after_question or (t.start > 0 and words[t.start - 1] == "?"))
                     and (not self.triggers[t.label].at_end or t.end == len(words) or words[t.end] in BREAKS)]
@@ -396,22 +396,29 @@ class Reader:
     def _visible(self, hits: list[Hit]) -> list[Hit]:
         """Findings as read: one per span and label (the longest), minus those an idiom or a finding hides."""
         hits = self._longest_per_label(hits)
+        kinds, hides = self.kinds, self.hides
         kept = []
         for index, hit in enumerate(hits):  # sorted by start: only near neighbours can contain a hit
-            inside = [o for o in hits[max(0, index - _WINDOW):index + _WINDOW] if o is not hit
-                      and o.start <= hit.start and hit.end <= o.end and o.end - o.start > hit.end - hit.start]
-            if any(self.kinds[o.label] == "idiom" or hit.label in self.hides[o.label] for o in inside):
-                continue
-            # A finding also hides what starts inside its words ("feet look kinda grayish blue": the blue that
-            # "look ~2 blue" reads is the feet's, though the phrases overlap rather than nest).
-            if any(o is not hit and o.start < hit.start < o.end and hit.label in self.hides[o.label]
-                   for o in hits[max(0, index - _WINDOW):index + _WINDOW]):
-                continue
-            if self.kinds[hit.label] != "idiom" and any(
-                    self.kinds[o.label] == "idiom" and o.start <= hit.start and hit.end <= o.end
-                    for o in hits[max(0, index - _WINDOW):index + _WINDOW]):
-                continue  # an idiom hides a finding of its own length too ("blue in the face")
-            kept.append(hit)
+            start, end = hit.start, hit.end
+            hidden = False
+            for other in hits[max(0, index - _WINDOW):index + _WINDOW]:
+                if other is hit or other.end <= start or other.start >= end:
+                    continue  # only a hit that overlaps this one can hide it
+                if other.start <= start and end <= other.end and (
+                        # inside a longer idiom or finding that hides it, or inside an idiom of its own length
+                        # ("blue in the face")
+                        (other.end - other.start > end - start and
+                         (kinds[other.label] == "idiom" or hit.label in hides[other.label])) or
+                        (kinds[other.label] == "idiom" and kinds[hit.label] != "idiom")):
+                    hidden = True
+                    break
+                # A finding also hides what starts inside its words ("feet look kinda grayish blue": the blue that
+                # "look ~2 blue" reads is the feet's, though the phrases overlap rather than nest).
+                if other.start < start and hit.label in hides[other.label]:
+                    hidden = True
+                    break
+            if not hidden:
+                kept.append(hit)
         return kept
 
     @classmethod
@@ -520,6 +527,8 @@ class Reader:
         preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
         for i, word in enumerate(words):
+            if word not in _AGE_WORDS:
+                continue  # (most words say nothing of an age)
             if _first_birthday(words, i) and not any(s <= i < e for s, e in elsewhere):
                 ages.append(365)
                 stated.append(365)
@@ -896,6 +905,9 @@ def _first_birthday(words: tuple[str, ...], i: int) -> bool:
         "", ".", ",", "and", "y", "!", "?")
 
 _BIRTH_WORDS = frozenset(("dob", "born", "nacio", "nacida", "nacido", "nacimiento"))
+# The words the age loop acts on: a first birthday's verb, "day 12 of life", "nació ayer", a unit, a newborn.
+_AGE_WORDS = frozenset(("turned", "turns", "is", "hes", "shes", "day", "dia", "anteayer", "antier", "ayer", "old",
+                        "recien")) | frozenset(_AGE_UNITS) | frozenset(_NEWBORN)
 _MONTHS = {name: number for number, names in enumerate((
     ("january", "jan", "enero", "ene"), ("february", "feb", "febrero"), ("march", "mar", "marzo"),
     ("april", "apr", "abril", "abr"), ("may", "mayo"), ("june", "jun", "junio"), ("july", "jul", "julio"),

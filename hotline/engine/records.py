@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import orjson
 
@@ -36,3 +36,20 @@ class JsonRecord:
             return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in fields})
         except (ValueError, TypeError, AttributeError):
             return None  # start afresh rather than fail
+
+
+_Record = TypeVar("_Record", bound=JsonRecord)
+
+
+def evolve(record: _Record, **changes: Any) -> _Record:
+    """`dataclasses.replace` for a record (a frozen dataclass whose fields are all set by `__init__`, with no
+    `__post_init__` and no cached property), without re-running `__init__`: a conversation step makes several
+    such copies of its state.
+    An unknown field name is refused, as `replace` refuses it."""
+    unknown = changes.keys() - record.__dataclass_fields__.keys()  # type: ignore[attr-defined]
+    if unknown:
+        raise TypeError(f"{type(record).__name__} has no field {', '.join(sorted(unknown))}")
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__)
+    copy.__dict__.update(changes)
+    return copy

@@ -15,7 +15,7 @@ from functools import lru_cache
 from hotline.engine.flow import Choice, Flow, Step
 from hotline.engine.levels import Level
 from hotline.engine.reading import fever_line
-from hotline.engine.records import JsonRecord
+from hotline.engine.records import JsonRecord, evolve
 from hotline.engine.safety import (
     FLAG_LEVELS,
     READER,
@@ -239,7 +239,7 @@ class _Run:
             text = passage.in_language(self.language).replace("{emergency}", self.context.emergency_number)
             self.replies.append(Reply(text, sections=(passage.section,), kind="guidance", passage=pid))
             if passage.section not in self.state.sections:
-                self.state = replace(self.state, sections=(*self.state.sections, passage.section))
+                self.state = evolve(self.state, sections=(*self.state.sections, passage.section))
 
     def level(self) -> Level:
         found = [flag_level(f, self.state.age_days) for f in self.state.flags]
@@ -260,7 +260,7 @@ class _Run:
         history = self.state.history
         if remember and self.state.step and self.state.step != step.id:
             history = (*history, self.state.step)[-10:]
-        self.state = replace(self.state, step=step.id, history=history)
+        self.state = evolve(self.state, step=step.id, history=history)
         if step.outcome:
             self.assess()
             if self.state.level == Level.EMERGENCY:
@@ -275,14 +275,14 @@ class _Run:
     def clean_slate_for(self, step_id: str) -> None:
         """A new symptom check after an earlier assessment starts from a clean slate."""
         if step_id == self.flow.check_start and self.state.level is not None and not self._in_check():
-            self.state = replace(self.state, flags=(), level=None, findings=())
+            self.state = evolve(self.state, flags=(), level=None, findings=())
 
     def announce_level(self, *, revised: bool = False) -> None:
         """Say the level the flags found so far warrant (assuming the worst for what is unknown)."""
         level = self.level()
         self.replies.append(Reply(self.message(f"level_{level.label}"), kind="level"))
         self.guidance(self._explaining_passages(level))
-        self.state = replace(self.state, level=int(level))
+        self.state = evolve(self.state, level=int(level))
         self.effects.append(RecordAssessment(Assessment(level, self.state.flags, self.state.sections, revised)))
 
     def regrade_for_age(self, before_age: int | None) -> None:
@@ -329,7 +329,7 @@ class _Run:
 
     def assess(self) -> None:
         level = self.level()
-        self.state = replace(self.state, level=int(level))
+        self.state = evolve(self.state, level=int(level))
         self.replies.append(Reply(self.message(f"level_{level.label}"), kind="level"))
         self.guidance(self._explaining_passages(level))
         if level < Level.EMERGENCY:
@@ -362,7 +362,7 @@ class _Run:
 
     def add_flags(self, flags: tuple[str, ...] | list[str]) -> None:
         merged = tuple(dict.fromkeys((*self.state.flags, *flags)))
-        self.state = replace(self.state, flags=merged)
+        self.state = evolve(self.state, flags=merged)
 
     def turn(self, screening: Screening | None) -> Turn:
         return Turn(tuple(self.replies), self.state, tuple(self.effects), screening)
@@ -589,7 +589,7 @@ def _keep_earned_level(flow: Flow, before: State | None, turn: Turn, context: Co
     kept = [r for r in turn.replies if not (r.passage or "").startswith(_REASSURING)]
     if kept and kept[0].message in ("no_match", "not_understood"):
         kept = kept[1:]
-    state = replace(turn.state, level=int(max(earned, Level(turn.state.level or 0))))
+    state = evolve(turn.state, level=int(max(earned, Level(turn.state.level or 0))))
     return replace(turn, replies=(Reply(reminder, kind="level", message=f"still_{earned.label}"), *kept),
                    state=state)
 
@@ -603,8 +603,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         state = State(language=detected or "en")
     elif detected and detected != state.language and (fresh or len(norm.split()) >= 3):
         # A parent who writes a sentence in the other language is answered in it from now on.
-        state = replace(state, language=detected)
-    run = _Run(flow, context, replace(state, turns=state.turns + 1))
+        state = evolve(state, language=detected)
+    run = _Run(flow, context, evolve(state, turns=state.turns + 1))
 
     # 1. Opted out: silence, except the words that opt back in.
     if context.opted_out:
@@ -634,13 +634,13 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     before_temperature = run.state.temperature_c
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None
-        run.state = replace(run.state, findings=remembered(run.state.findings, screening),
+        run.state = evolve(run.state, findings=remembered(run.state.findings, screening),
                             temperature_c=screening.temperature_c if new_reading else run.state.temperature_c,
                             temperature_site=screening.reading.temperature_site if new_reading
                             else run.state.temperature_site)
     before_age = run.state.age_days
     if screening.age_days is not None:
-        run.state = replace(run.state, age_days=screening.age_days)
+        run.state = evolve(run.state, age_days=screening.age_days)
     corrected_age = before_age is not None and screening.age_days not in (None, before_age) and bool(
         _CORRECTS.search(norm))
     # "sorry my mistake, that was MY temperature. hers is 98.6": the fever was not the baby's. Or a fever told in
@@ -652,13 +652,13 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                            before_temperature is None or (screening.temperature_c < before_temperature and
                                                           bool(_CORRECTS.search(norm)))))
     if corrected_fever:
-        run.state = replace(run.state, flags=tuple(f for f in run.state.flags if not f.startswith("fever")),
+        run.state = evolve(run.state, flags=tuple(f for f in run.state.flags if not f.startswith("fever")),
                             findings=tuple(f for f in run.state.findings if f != "fever_words"))
     if screening.denied:
-        run.state = replace(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *screening.denied))))
+        run.state = evolve(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *screening.denied))))
     if screening.level is Level.EMERGENCY:
         run.add_flags(screening.flags)
-        run.state = replace(run.state, step=flow.start, level=int(Level.EMERGENCY))
+        run.state = evolve(run.state, step=flow.start, level=int(Level.EMERGENCY))
         run.assess()
         run.say("menu_hint")
         if context.checkin:
@@ -693,7 +693,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         if answer is not None:
             run.effects.append(CheckinReply(_checkin_answer(answer)))
             if fresh:
-                run.state = replace(run.state, step=flow.start)
+                run.state = evolve(run.state, step=flow.start)
             run.add_flags(screening.flags)
             if screening.level is not None and not run._resolve(answer.next).outcome:
                 # "worse, now she has a fever": the level the message warrants comes first, as anywhere.
@@ -704,11 +704,11 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
 
     if fresh:
         run.say("welcome_back" if context.known_contact else "welcome", kind="welcome")
-        run.state = replace(run.state, step=flow.start)
+        run.state = evolve(run.state, step=flow.start)
 
     # 4. Keywords.
     if norm in LANGUAGE_WORDS:
-        run.state = replace(run.state, language=LANGUAGE_WORDS[norm])
+        run.state = evolve(run.state, language=LANGUAGE_WORDS[norm])
         run.say("language_set", kind="keyword")
         run.go(run.state.step or flow.start, remember=False)
         return run.turn(screening)
@@ -727,7 +727,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         return run.turn(screening)
     if norm in BACK_WORDS:
         previous = run.state.history[-1] if run.state.history else flow.start
-        run.state = replace(run.state, history=run.state.history[:-1])
+        run.state = evolve(run.state, history=run.state.history[:-1])
         run.go(previous, remember=False, skip=False)  # going back re-asks, even what is known
         return run.turn(screening)
     if norm in START_WORDS - {"yes"}:
@@ -766,7 +766,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         choice = next((c for c in step.choices if not c.flags), None)
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
-            run.state = replace(run.state, age_days=choice.age_days)
+            run.state = evolve(run.state, age_days=choice.age_days)
         if screening.level is None:
             run.regrade_for_age(before_age)
         run.clean_slate_for(choice.next)
@@ -784,7 +784,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.announce_level()
         target = step.id if step.is_question else flow.check_start
         resolved = run._resolve(target)
-        run.state = replace(run.state, step=resolved.id)
+        run.state = evolve(run.state, step=resolved.id)
         run.prompt(resolved)
         run.answer_first()
         return run.turn(screening)
@@ -805,11 +805,11 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
             run.replies.append(Reply(run.message("level_home") if run.level() is Level.HOME
                                      else run.message(f"level_{run.level().label}"), kind="level"))
         run.guidance(passages)
-        run.state = replace(run.state, level=int(max(run.level(), Level(run.state.level or 0))))
+        run.state = evolve(run.state, level=int(max(run.level(), Level(run.state.level or 0))))
         run.effects.append(RecordAssessment(Assessment(run.level(), run.state.flags, run.state.sections)))
         target = step.id if step.is_question else flow.check_start
         resolved = run._resolve(target)
-        run.state = replace(run.state, step=resolved.id)
+        run.state = evolve(run.state, step=resolved.id)
         run.prompt(resolved)
         run.answer_first()
         return run.turn(screening)

@@ -74,6 +74,10 @@ _AGE_UNIT_WORDS = {"meses", "semanas", "dias", "anos"}
 _JOIN = {"and", "y"}
 # "one", "un", "una" alone are too common as words ("one leg", "un lado") to become digits by themselves.
 _ALONE_OK = set(_UNITS) - {"one", "un", "una", "uno", "once"} | set(_TENS) | {"uno"}
+# The words a number said in words can start with ("a hundred", "un ciento"): any other word is passed over at once.
+_NUMBER_STARTS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_HUNDRED) | {"a"}
+# A message with none of these words has no number said in words and no decimal said after digits.
+_NUMBER_WORDS = _NUMBER_STARTS - {"a"} | _POINT | {"con"}
 
 
 def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
@@ -124,10 +128,12 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
 
 
 def _numbers_in_words(words: list[str]) -> list[str]:
+    if _NUMBER_WORDS.isdisjoint(words):  # ("a" starts a number only before "hundred", which is in the set)
+        return _said_decimals(words)
     out: list[str] = []
     i = 0
     while i < len(words):
-        found = _number_at(words, i) if words[i].isalpha() else None
+        found = _number_at(words, i) if words[i] in _NUMBER_STARTS else None
         if found:
             out.append(found[0])
             i += found[1]
@@ -151,6 +157,8 @@ _AFTER_NOT_DECIMAL = frozenset((
 
 def _said_decimals(words: list[str]) -> list[str]:
     """"treinta y siete ocho", "thirty eight six": a temperature said as whole degrees then a digit is 37.8."""
+    if not any(34 <= int(word) <= 42 or 95 <= int(word) <= 106 for word in filter(str.isdigit, words)):
+        return words  # (most messages have no whole degrees in them)
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -200,7 +208,7 @@ class Speller:
             return token
         if (hit := self.cache.get(token)) is not None:
             return hit
-        if any(token.startswith(stem) for stem in self.stems):
+        if token.startswith(self.stems):
             self.cache[token] = token
             return token
         candidates: set[str] = set()
