@@ -118,9 +118,23 @@ class Protocol:
         self.flag_levels: dict[str, Level] = {}
         for rule in self.rules:
             self.flag_levels[rule.flag] = max(self.flag_levels.get(rule.flag, rule.level), rule.level)
+        # Which rules can fire, by a finding each needs: one of `all`, or every one of `any` (a rule that needs
+        # no finding, only a temperature, is always tried). A message is checked against only those rules.
+        self._by_finding: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for index, rule in enumerate(self.rules):
+            keys = sorted(rule.all)[:1] or sorted(rule.any)
+            for key in keys:
+                self._by_finding.setdefault(key, []).append(index)
+            if not keys:
+                self._always.append(index)
 
     def decide(self, facts: Facts) -> Decision:
-        fired = sorted((r for r in self.rules if r.fires(facts)), key=lambda r: -r.level)
+        candidates = set(self._always)
+        for finding in facts.present:
+            candidates.update(self._by_finding.get(finding, ()))
+        fired = sorted((rule for index in sorted(candidates) if (rule := self.rules[index]).fires(facts)),
+                       key=lambda r: -r.level)
         return Decision(fired[0].level if fired else None, tuple(fired))
 
     def sources(self) -> dict[str, str]:
