@@ -367,7 +367,10 @@ class Reader:
         if not spec.voids:
             return False
         # (a void may also follow a backward trigger closely: "it happened an hour ago too")
-        start, end = (trigger.start, trigger.end + spec.scope) if spec.direction == "forward" else (
+        # (and, for someone else, just before it: "estoy cuidando al bebé de mi vecina y tiene 38,2", "im babysitting
+        # my nephew and he has a fever": the baby in the writer's care)
+        before = 6 if spec.assertion == "other_person" else 0
+        start, end = (max(0, trigger.start - before), trigger.end + spec.scope) if spec.direction == "forward" else (
             max(0, trigger.start - spec.scope), trigger.end + 3)
         # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
         by_first = _by_first_word(spec.voids)
@@ -482,9 +485,11 @@ class Reader:
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
-                # A trigger may share its last word with the finding ("my son had" + "had a fit").
-                if trigger.start >= hit.start or not self._reaches(min(trigger.end, hit.start), hit.start, spec,
-                                                                   closers, words):
+                # A trigger may share its last word with the finding ("my son had" + "had a fit"). A finding that
+                # begins with a word for now is not of the past ("used to be a few seconds, now they last a minute").
+                if trigger.start >= hit.start or (
+                        spec.assertion == "historical" and words[hit.start] in _SAID_OF_NOW) or \
+                        not self._reaches(min(trigger.end, hit.start), hit.start, spec, closers, words):
                     continue
             else:
                 if trigger.start < hit.end or not self._reaches(hit.end, trigger.start, spec, closers, words):
@@ -905,6 +910,7 @@ def _first_birthday(words: tuple[str, ...], i: int) -> bool:
         "", ".", ",", "and", "y", "!", "?")
 
 _BIRTH_WORDS = frozenset(("dob", "born", "nacio", "nacida", "nacido", "nacimiento"))
+_SAID_OF_NOW = frozenset(("now", "today", "currently", "still", "ahora", "ahorita", "hoy", "todavia"))
 # The words the age loop acts on: a first birthday's verb, "day 12 of life", "nació ayer", a unit, a newborn.
 _AGE_WORDS = frozenset(("turned", "turns", "is", "hes", "shes", "day", "dia", "anteayer", "antier", "ayer", "old",
                         "recien")) | frozenset(_AGE_UNITS) | frozenset(_NEWBORN)

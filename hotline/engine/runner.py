@@ -369,8 +369,10 @@ class _Run:
 
 
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
-_FILLERS = re.compile(r"^((um+|uh+|hm+|eh+|ah+|oh|well|mmm*|pues|este|ehm)\s+)+")
-_IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) (stops|stopped|stop)\b|\bse le (quita|pasa|calma)\b|"
+_FILLERS = re.compile(r"^((um+|uh+|hm+|eh+|ah+|oh|well|mmm*|pues|este|ehm|(ha)+h?|(ja)+j?|lol|lmao|omg)\s+)+")
+_IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
+                       r"(stops|stopped|stop|goes away|go away|went away|quits|quit)\b|"
+                       r"\bse le (quita|pasa|calma)\b|"
                        r"^\w+ (stops|stopped|se detiene|se le quita)$")  # "yes, stops"
 _LEADING_NO = frozenset({"no", "nope", "nah"})
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
@@ -475,6 +477,31 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
     asked = {flag for c in step.choices for flag in c.flags}
     return bool(asked) and all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in asked) and \
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
+
+
+_HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
+
+
+def _denies_the_red_flags(step: Step, screening: Screening) -> bool:
+    """Whether a message with no leading "no" still answers the red-flag question with one: "breathing normal,
+    awake, pink, no jerking" reassures or denies two or more of the signs it names, and reports nothing else. (At
+    the holding question such words belong to the red-flag question: `_no_to_something_else`.)"""
+    reading = screening.reading
+    asked = {flag for c in step.choices for flag in c.flags}
+    if reading is None or screening.level is not None or not asked or asked & _HOLDING_FLAGS or \
+            not all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in asked):
+        return False
+    if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
+        return False
+    norm = normalize(reading.tokens.text)
+    return len(norm.split()) <= 12 and sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
+
+
+# The signs the red-flag question names, by what a parent says of each: a message that names two or more of them
+# and reports no sign (nothing present beyond reassurance) is saying they are fine.
+_RED_FLAG_AREAS = tuple(re.compile(pattern) for pattern in (
+    r"\b(breath\w*|respir\w*)", r"\b(pink|blue|grey|gray|colou?r|rosad\w*|morad\w*|azul\w*)\b",
+    r"\b(awake|wakes?|alert|despiert\w*|alerta)\b", r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*)"))
 
 
 def _own_words(choice: Choice) -> tuple[str, ...]:
@@ -751,11 +778,16 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _match_choice(step, first_word, run.language, exact_only=True)
+    if choice is None and step.is_question and not fresh and _denies_the_red_flags(step, screening):
+        choice = next((c for c in step.choices if not c.flags), None)
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     if choice is not None and (_yes_to_something_else(choice, screening, norm) or
                                _no_to_something_else(choice, screening, norm)):
         choice = None
+    if choice is not None and choice.flags and set(choice.flags) <= set(screening.denied):
+        # "no she feels normal, not hot": the message denies what the choice reports (the fever question's "hot")
+        choice = next((c for c in step.choices if not c.flags), None)
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
     if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):

@@ -258,12 +258,28 @@ def _with_numbers(raw: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_numbers_in_words(list(raw)))
 
 
+# "I don't think so", "I guess so" end a clause: "no i dont think so shes breathing okay" is two statements,
+# not "i dont think ... shes breathing okay". A break is put after them when more words follow.
+_SO_ANSWERS = frozenset(("think", "guess", "hope", "believe", "suppose"))
+
+
+def _answer_breaks(words: tuple[str, ...]) -> tuple[str, ...]:
+    if "so" not in words:
+        return words
+    out: list[str] = []
+    for i, word in enumerate(words):
+        out.append(word)
+        if word == "so" and i and words[i - 1] in _SO_ANSWERS and i + 1 < len(words) and words[i + 1] not in BREAKS:
+            out.append(",")
+    return tuple(out)
+
+
 def tokenize(text: str, speller: Speller | None = None, misspellings: dict[str, str] | None = None) -> Tokens:
     # A step reads its message more than once (the reading, the language guess): the pure parts are remembered.
     raw = _raw_words(text)
     if misspellings:
         raw = tuple(misspellings.get(w, w) for w in raw)
-    words: Iterable[str] = _with_numbers(raw)
+    words: Iterable[str] = _answer_breaks(_with_numbers(raw))
     if speller is not None:
         words = [speller.correct(w) if w.isalpha() else w for w in words]
     return Tokens(tuple(words))
