@@ -71,6 +71,11 @@ class Step:
     def choice(self, key: str) -> Choice | None:
         return next((c for c in self.choices if c.key == key), None)
 
+    @property
+    def plain_choice(self) -> Choice | None:
+        """The answer that reports nothing (no red flag): what a denial, or skipping the question, comes to."""
+        return next((c for c in self.choices if not c.flags), None)
+
 
 @dataclass(frozen=True)
 class ExampleTurn:

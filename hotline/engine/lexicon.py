@@ -115,11 +115,11 @@ def _no_split_phrases(pattern: str) -> None:
 
 
 def _match_simple(tests: tuple[_Test, ...], words: tuple[str, ...], i: int) -> int | None:
-    """A pattern of plain tests only (no gap, nothing optional): a straight walk."""
+    """A pattern of plain tests only (no gap, nothing optional) whose first test accepts words[i]: a straight walk."""
     if i + len(tests) > len(words):
         return None
-    for offset, test in enumerate(tests):
-        if not test.accepts(words[i + offset]):
+    for offset in range(1, len(tests)):
+        if not tests[offset].accepts(words[i + offset]):
             return None
     return i + len(tests)
 
@@ -151,12 +151,15 @@ class Hit:
     label: str  # what the pattern stands for (a finding, or a context trigger)
     start: int  # token span [start, end)
     end: int
+    group: int = 0  # which of the lexicon's groups of entries the pattern came from
 
 
 # label, its tests, whether it has gaps or optional words, and the words it cannot match without: for each
 # later test that must match a plain word, the words it accepts (a message with none of them is skipped),
-# and the same as a bit mask (one bit per distinct set of words: see Lexicon.__init__).
-_Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...], int]
+# the same as a bit mask (one bit per distinct set of words: see Lexicon.__init__), its group, and (for a
+# pattern of plain words only, no gap) the words each test after the first accepts.
+_Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...], int, int,
+               "tuple[frozenset[str], ...] | None"]
 
 
 _STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
@@ -165,9 +168,10 @@ _Ranked = tuple[int, "_Entry"]
 
 
 class Lexicon:
-    """Many labelled patterns, matched together over a message's tokens."""
+    """Many labelled patterns, matched together over a message's tokens. Several groups of entries (findings,
+    context triggers) are matched in one pass; each hit says its group."""
 
-    def __init__(self, entries: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, *groups: Iterable[tuple[str, str]]) -> None:
         # Each entry has a rank: the order its hits are listed in among hits of the same length at a position.
         self._by_word: dict[str, list[tuple[int, _Entry]]] = {}
         self._by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}  # plain first and second words
@@ -178,8 +182,9 @@ class Lexicon:
         # can match only if the message has all of the pattern's bits (one integer test, not one per set).
         bit_of: dict[frozenset[str], int] = {}
         self._word_bits: dict[str, int] = {}
-        for index, (label, pattern) in enumerate(
-                (label, plain) for label, written in entries for plain in expand(written)):
+        for index, (group, label, pattern) in enumerate(
+                (group, label, plain) for group, entries in enumerate(groups)
+                for label, written in entries for plain in expand(written)):
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
             needs = tuple(t.exact for t in tests[1:] if t.exact and not (t.stems or t.number or t.optional or t.gap))
@@ -190,7 +195,9 @@ class Lexicon:
                     for word in words:
                         self._word_bits[word] = self._word_bits.get(word, 0) | bit_of[words]
                 mask |= bit_of[words]
-            entry = (label, tests, gapped, needs, mask)
+            words_only = None if gapped or any(t.stems or t.number for t in tests[1:]) else \
+                tuple(t.exact for t in tests[1:])
+            entry = (label, tests, gapped, needs, mask, group, words_only)
             first = tests[0]
             second = tests[1] if len(tests) > 1 else None
             paired = (second is not None and second.exact and not (second.stems or second.number or second.optional
@@ -209,22 +216,7 @@ class Lexicon:
         self._pair_firsts = frozenset(first for first, _ in self._by_pair)
         # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next word they need.
         self._pair_split = {pair: _by_needed_word(ranked, 1) for pair, ranked in self._by_pair.items()}
-        self._cache: dict[str, list[tuple[int, _Entry]]] = {}
         self._split_cache: dict[str, tuple[list[_Ranked], dict[str, list[_Ranked]] | None]] = {}
-
-    def _starting_with(self, token: str) -> list[tuple[int, _Entry]]:
-        if token[:1].isdigit():
-            return self._by_number + self._by_word.get(token, [])
-        found = self._cache.get(token)
-        if found is None:
-            found = list(self._by_word.get(token, ()))
-            for size in self._stem_lengths:  # one look-up per stem length, not one test per stem
-                if size > len(token):
-                    break
-                found += self._by_stem.get(token[:size], ())
-            if len(self._cache) < 50_000:
-                self._cache[token] = found
-        return found
 
     def _split(self, token: str) -> tuple[list[_Ranked], dict[str, list[_Ranked]] | None]:
         """The patterns starting with `token`: those that need no other word, and (for a word that starts many,
@@ -232,7 +224,15 @@ class Lexicon:
         message is checked only against the patterns whose needed word it holds."""
         found = self._split_cache.get(token)
         if found is None:
-            found = _by_needed_word(self._starting_with(token), 0)
+            if token[:1].isdigit():
+                starting = self._by_number + self._by_word.get(token, [])
+            else:
+                starting = list(self._by_word.get(token, ()))
+                for size in self._stem_lengths:  # one look-up per stem length, not one test per stem
+                    if size > len(token):
+                        break
+                    starting += self._by_stem.get(token[:size], ())
+            found = _by_needed_word(starting, 0)
             if len(self._split_cache) < 50_000:
                 self._split_cache[token] = found
         return found
@@ -245,7 +245,8 @@ class Lexicon:
         for word in present:
             bits |= word_bits.get(word, 0)
         found: list[Hit] = []
-        last = len(words) - 1
+        count = len(words)
+        last = count - 1
         split_cache, pair_split, pair_firsts = self._split_cache, self._pair_split, self._pair_firsts
         for i, token in enumerate(words):
             split = split_cache.get(token)
@@ -265,12 +266,25 @@ class Lexicon:
             if not candidates:
                 continue
             hits: list[tuple[int, int, Hit]] = []
-            for rank, (label, tests, gapped, _, mask) in candidates:
+            for rank, (label, tests, gapped, _, mask, group, words_only) in candidates:
                 if mask & bits != mask:
                     continue  # a word the pattern cannot do without is nowhere in the message
-                end = _match(tests, words, i, 0) if gapped else _match_simple(tests, words, i)
+                # (the first test accepts `token`: that is how the pattern was found)
+                if words_only is not None:
+                    stop = i + 1 + len(words_only)
+                    if stop > count:
+                        continue
+                    at = i + 1
+                    for accepted in words_only:
+                        if words[at] not in accepted:
+                            break
+                        at += 1
+                    else:
+                        hits.append((i - stop, rank, Hit(label, i, stop, group)))
+                    continue
+                end = _match(tests, words, i + 1, 1) if gapped else _match_simple(tests, words, i)
                 if end is not None:
-                    hits.append((i - end, rank, Hit(label, i, end)))
+                    hits.append((i - end, rank, Hit(label, i, end, group)))
             if len(hits) == 1:
                 found.append(hits[0][2])
             elif hits:

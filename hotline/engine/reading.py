@@ -270,8 +270,7 @@ class Reader:
         self._negation_by_first = self._by_first(self.negation_terminators)
         self._historical_by_first = self._by_first(self._phrases(context.get("historical_terminators") or {}))
         try:
-            self.lexicon = Lexicon(entries)
-            self.trigger_lexicon = Lexicon(trigger_entries)
+            self.lexicon = Lexicon(entries, trigger_entries)  # findings (group 0) and context triggers (group 1)
         except PatternError as error:
             raise VocabularyError(f"{source}: {error}") from None
         # Only the listed key words are corrected towards (`spelling_keys:`): a typo must not turn "moaning"
@@ -301,7 +300,8 @@ class Reader:
     def read(self, text: str, today: date | None = None) -> Reading:
         tokens = tokenize(text or "", self.speller, self.misspellings)
         words = tokens.words
-        hits = self._visible(self.lexicon.find(words))
+        both = self.lexicon.find(words)
+        hits = self._visible([h for h in both if not h.group])
         idiom_spans = [(h.start, h.end) for h in hits if self.kinds[h.label] == "idiom"]
         hits = [h for h in hits if self.kinds[h.label] != "idiom"]
         # A trigger inside a longer finding is part of it ("not" in "not breathing", "no" in "no wet diaper");
@@ -315,7 +315,7 @@ class Reader:
         for start, end in idiom_spans:
             for i in range(start, end):
                 longest_at[i] = max(longest_at[i], end - start)
-        triggers = [t for t in self._longest_per_label(self.trigger_lexicon.find(words))
+        triggers = [t for t in self._longest_per_label([h for h in both if h.group])
                     if (not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS)
                     and (not self.triggers[t.label].after_question or (t.start > 0 and words[t.start - 1] == "?"))
                     and (not self.triggers[t.label].at_end or t.end == len(words) or words[t.end] in BREAKS)]

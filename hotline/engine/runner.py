@@ -306,7 +306,7 @@ class _Run:
         while self._skippable(step) and step.id not in seen:
             seen.add(step.id)
             # Follow the answer that reports nothing: skipping a question must never add a flag.
-            plain = next((c for c in step.choices if not c.flags), step.choices[0])
+            plain = step.plain_choice or step.choices[0]
             step = self.flow.steps[plain.next]
         return step
 
@@ -481,8 +481,14 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
 
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
 
+# The signs the red-flag question names, by what a parent says of each: a message that names two or more of them
+# and reports no sign (nothing present beyond reassurance) is saying they are fine.
+_RED_FLAG_AREAS = tuple(re.compile(pattern) for pattern in (
+    r"\b(breath\w*|respir\w*)", r"\b(pink|blue|grey|gray|colou?r|rosad\w*|morad\w*|azul\w*)\b",
+    r"\b(awake|wakes?|alert|despiert\w*|alerta)\b", r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*)"))
 
-def _denies_the_red_flags(step: Step, screening: Screening) -> bool:
+
+def _denies_the_red_flags(step: Step, screening: Screening, norm: str) -> bool:
     """Whether a message with no leading "no" still answers the red-flag question with one: "breathing normal,
     awake, pink, no jerking" reassures or denies two or more of the signs it names, and reports nothing else. (At
     the holding question such words belong to the red-flag question: `_no_to_something_else`.)"""
@@ -493,15 +499,7 @@ def _denies_the_red_flags(step: Step, screening: Screening) -> bool:
         return False
     if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
         return False
-    norm = normalize(reading.tokens.text)
     return len(norm.split()) <= 12 and sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
-
-
-# The signs the red-flag question names, by what a parent says of each: a message that names two or more of them
-# and reports no sign (nothing present beyond reassurance) is saying they are fine.
-_RED_FLAG_AREAS = tuple(re.compile(pattern) for pattern in (
-    r"\b(breath\w*|respir\w*)", r"\b(pink|blue|grey|gray|colou?r|rosad\w*|morad\w*|azul\w*)\b",
-    r"\b(awake|wakes?|alert|despiert\w*|alerta)\b", r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*)"))
 
 
 def _own_words(choice: Choice) -> tuple[str, ...]:
@@ -778,8 +776,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _match_choice(step, first_word, run.language, exact_only=True)
-    if choice is None and step.is_question and not fresh and _denies_the_red_flags(step, screening):
-        choice = next((c for c in step.choices if not c.flags), None)
+    if choice is None and step.is_question and not fresh and _denies_the_red_flags(step, screening, norm):
+        choice = step.plain_choice
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     if choice is not None and (_yes_to_something_else(choice, screening, norm) or
@@ -787,7 +785,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         choice = None
     if choice is not None and choice.flags and set(choice.flags) <= set(screening.denied):
         # "no she feels normal, not hot": the message denies what the choice reports (the fever question's "hot")
-        choice = next((c for c in step.choices if not c.flags), None)
+        choice = step.plain_choice
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
     if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):
@@ -795,7 +793,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     asked = {flag for c in step.choices for flag in c.flags}
     if choice is None and asked and asked <= set(screening.denied):
         # "no fever" or "temp 37.1" answers the fever question: the answer that reports nothing.
-        choice = next((c for c in step.choices if not c.flags), None)
+        choice = step.plain_choice
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
             run.state = evolve(run.state, age_days=choice.age_days)
