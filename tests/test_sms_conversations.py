@@ -226,10 +226,34 @@ def test_free_text_with_fever_and_young_age_is_urgent_at_once_then_refines(paren
     assert session(redis)["level"] == 2
 
 
-def test_fever_with_unknown_age_is_urgent_and_asks_the_age(parent):
+def test_fever_with_shaking_is_urgent_at_any_age_so_the_red_flag_question_comes_before_the_age(parent):
+    """Shaking with a fever is urgent whatever the age (CLINICAL-RULES): only the red-flag question can still
+    change the level, so it is the one asked."""
     reply = parent.text("his legs are shaking and he has a fever of 101")
     assert URGENT in reply
+    assert "trouble breathing" in reply and "How old is your baby?" not in reply
+
+
+def test_a_fever_alone_at_an_unknown_age_asks_the_age(parent):
+    """A fever with no shaking is urgent under 3 months and soon after: the age decides, so it is asked."""
+    reply = parent.text("he has a fever of 101, is that bad?")
+    assert URGENT in reply
     assert "How old is your baby?" in reply
+
+
+def test_a_fever_said_at_the_fever_question_is_urgent_past_3_months_too(parent, redis):
+    """The check is about a shaking baby: a fever there is a fever with shaking, urgent at any age."""
+    reply = parent.conversation("hi", "4", "3", "no", "yes")  # over 6 months, no red flags, stops when held
+    assert "fever" in reply.lower()
+    assert URGENT in parent.text("yes")
+    assert session(redis)["level"] == 2
+
+
+def test_a_denied_seizure_does_not_answer_the_red_flag_question(parent):
+    """The question asks about breathing, colour and waking too: "jk, not a seizure" leaves them unasked."""
+    reply = parent.text("lol my son had a 'seizure' when the blender went on, jk it was the startle thing. "
+                        "he's 2 months")
+    assert "trouble breathing" in reply
 
 
 @pytest.mark.parametrize("text", ["legs shaking, no fever, not floppy, eating fine",

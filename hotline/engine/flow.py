@@ -62,6 +62,13 @@ class Step:
     skip_when_known: str | None = None
     only_if_age_over: int | None = None
     enroll: str | None = None  # arriving here enrolls the parent in this reminder schedule (with consent)
+    asks: tuple[str, ...] = ()  # the red flags the question names, when not just what its answers report
+
+    @property
+    def asked(self) -> frozenset[str]:
+        """The red flags this question asks about (`asks`, or else what its answers report): a message that
+        denies all of them answers it, and it is not asked."""
+        return frozenset(self.asks or (flag for c in self.choices for flag in c.flags))
 
     @property
     def is_question(self) -> bool:
@@ -201,7 +208,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         if not isinstance(raw, dict):
             raise read.fail(where, "expected a mapping with text and choices")
         unknown = set(raw) - {"text", "choices", "guidance", "outcome", "skip_when_known", "only_if_age_over",
-                              "enroll"}
+                              "enroll", "asks"}
         if unknown:
             raise read.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
         choices = []
@@ -228,6 +235,10 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
                 age_days=int(raw_choice["age"]) if raw_choice.get("age") is not None else None,
             ))
         guidance = tuple(check_passage(str(p), where) for p in raw.get("guidance") or [])
+        asks = tuple(str(f) for f in raw.get("asks") or [])
+        for flag in asks:
+            if flag not in known_flags:
+                raise read.fail(f"{where}, asks", f"unknown flag '{flag}'{_closest(flag, known_flags)}")
         steps[str(step_id)] = Step(
             id=str(step_id),
             text=read.localized(raw.get("text"), f"{where} text"),
@@ -237,6 +248,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
             skip_when_known=raw.get("skip_when_known"),
             only_if_age_over=raw.get("only_if_age_over"),
             enroll=str(raw["enroll"]) if raw.get("enroll") else None,
+            asks=asks,
         )
 
     for step in steps.values():

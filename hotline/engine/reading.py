@@ -36,6 +36,20 @@ _SHORT_MESSAGE = 4  # words
 # Assertions that do not take the breastfeeding mother's medicine away from the baby ("my wife is on...",
 # "can my medication...", "my dose went up last week").
 _MOTHERS_OWN = ("other_person", "hypothetical", "historical")
+_JOINERS = frozenset({"y", "e", "o", "u", "and", "or", "n", "ni", "nor", "but", "pero", "also", "tambien"})
+# People whose medicine does not reach the baby through breast milk, and words that name the nursing mother.
+_NOT_NURSING = frozenset("husband hubby boyfriend bf dad daddy father grandpa grandfather brother uncle son esposo "
+                         "marido novio papa papi abuelo hermano tio".split())
+_NURSING = frozenset("my mi i im wife mom mommy mother esposa mama mami she ella nursing breastfeeding pecho".split())
+
+
+def _taker(words: tuple[str, ...], at: int) -> str | None:
+    """The person word nearest before a medicine ("my husband is on sertraline": "husband"; "my wife is on..."):
+    a word of _NOT_NURSING or _NURSING, or None."""
+    for word in reversed(words[max(0, at - 8):at]):
+        if word in _NOT_NURSING or word in _NURSING:
+            return word
+    return None
 _WINDOW = 12  # hits are compared with this many neighbours on each side (no phrase is longer)
 _MAX_SCOPE = 16  # no trigger reaches further than this many tokens
 
@@ -95,7 +109,10 @@ class Reading:
         """The message's words, without those of negated findings (for the free-text search)."""
         drop = {i for f in self.findings if f.assertion == "negated" for i in range(f.start, f.end)}
         drop |= {i for start, end in self.negators for i in range(start, end)}
-        return " ".join(w for i, w in enumerate(self.tokens.words) if i not in drop and w not in BREAKS)
+        kept = [w for i, w in enumerate(self.tokens.words) if i not in drop and w not in BREAKS]
+        # What joined the denials is no answer by itself: "no se le hunden las costillas y no está morado" leaves
+        # "y" ("and"), which is not the "y" of "yes".
+        return "" if set(kept) <= _JOINERS else " ".join(kept)
 
 
 @dataclass(frozen=True)
@@ -139,7 +156,7 @@ _TIMING_WORDS = frozenset({"timer", "timing", "timed", "clock", "stopwatch", "co
 _NOT_THE_EPISODE = frozenset({"skin", "bath", "bathed", "bathing", "rocked", "rocking", "walked", "walking", "napped",
                               "nap", "slept", "burped", "pumped", "warmed", "piel", "bano", "banamos", "durmio"})
 _SELF_CORRECTION = frozenset({"perdon", "sorry", "mean", "digo", "decir", "correction", "oops", "wait", "perdona",
-                              "actually", "err", "rather", "corrijo"})
+                              "actually", "err", "rather", "corrijo", "equivoque", "equivoco", "wrong"})
 _WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this", "last", "since", "all", "overnight",
                          "esta", "anoche", "hoy", "desde"})
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
@@ -184,7 +201,11 @@ _READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "s
                             "marco", "llego", "subio"})
 _READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby", "babys", "ella", "el", "bebe"})
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
-             "agua", "thermostat", "ac", "heat", "nursery", "bedroom"}
+             "agua", "thermostat", "ac", "heat", "nursery", "bedroom", "bottle", "bottles", "formula", "milk",
+             "biberon", "mamila", "mamadera", "tina", "tub", "bathwater"}
+_BODY_TEMP_WORDS = frozenset({"temp", "temperature", "temperatura", "fever", "fiebre", "calentura", "thermometer",
+                              "termometro", "rectal", "armpit", "axila", "forehead", "frente", "she", "he", "baby",
+                              "ella", "bebe", "tiene"})
 
 _SPANISH = frozenset("el la los las mi mis su tiene tiembla tiemblan bebe esta es que de del con por para pero y "
                      "le lo se cuando muy fiebre meses semanas dias hola gracias como porque sus piernas piernitas "
@@ -345,8 +366,11 @@ class Reader:
             found = tuple(f for f in found if f.finding != "emergency_said" or f.end - f.start > 1 or f.start == 0)
         # The breastfeeding mother's medicine is the baby's finding, whoever writes ("my wife is on...").
         # So is it in a question about it ("can my medication make her shaky?"): she takes it now.
+        # But not a medicine named after a man or another relative ("my husband is on sertraline, I'm nursing").
         found = tuple(Found(f.finding, "present", f.start, f.end)
-                      if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother else f for f in found)
+                      if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother and not (
+                          f.assertion == "other_person" and _taker(words, f.start) in _NOT_NURSING)
+                      else f for f in found)
         age, early_days = self._age(words, found)
         if age is None and today is not None:
             age = _born_on(words, today)  # "DOB 4/18/2026", "nació el 3 de enero": the age on `today`
@@ -671,6 +695,8 @@ class Reader:
             return float(before), i - 1
         if before == "a" and _clean(words, i - 2) == "half":
             return 0.5, i - 2  # "half a year"
+        if len(words[i]) == 1:
+            return None  # "d", "w", "m" stand for a unit only after digits ("3d"): "my a d h d" is no age
         if before in ("a", "an", "one", "un", "una", "uno") and i >= 1 and (
                 _clean(words, i + 1) in ("old", "de", "y", "and") or _clean(words, i - 2) in _AGE_LEADS or i == 1):
             half = _clean(words, i + 1) in ("y", "and") and _clean(words, i + 2) in ("medio", "half", "a")
@@ -721,8 +747,12 @@ class Reader:
                 continue
             if _clean(words, i - 1) in ("born", "at") and _clean(words, i - 2) == "born":
                 continue
-            window = set(words[max(0, i - 4):i])
-            if window & _NOT_BODY or _clean(words, i + 1) in _NOT_BODY:  # "104 outside today"
+            # "the bath water was 38", "I warm her bottles to 38 C", "104 outside today": not the baby. But "after
+            # her bath her temp was 38.5": a body-temperature word after the thing names whose reading it is.
+            window = words[max(0, i - 4):i]
+            thing = max((k for k, w in enumerate(window) if w in _NOT_BODY), default=-1)
+            if (thing >= 0 and not any(w in _BODY_TEMP_WORDS for w in window[thing + 1:])) or \
+                    _clean(words, i + 1) in _NOT_BODY:
                 continue
             unit = after if after in ("f", "c", "°") else ""
             if unit == "°":

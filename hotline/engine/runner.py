@@ -62,6 +62,9 @@ def _acknowledges(text: str, norm: str) -> bool:
     return bool(symbols) and symbols <= _ACK_EMOJI
 
 
+_ANY_AGE = 365  # days: an age past every age rule of the protocol
+
+
 def flag_level(flag: str, age_days: int | None) -> Level:
     """The level a red flag stands for at this age (the safety screen's own table and age rule)."""
     if flag == "fever" and age_days is not None and age_days >= YOUNG_INFANT_DAYS:
@@ -311,14 +314,16 @@ class _Run:
         return step
 
     def _skippable(self, step: Step) -> bool:
-        if step.skip_when_known == "age" and self.state.age_days is not None:
+        if step.skip_when_known == "age" and (self.state.age_days is not None or (
+                # urgent whatever the age ("not eating since this morning"): only the red-flag question can
+                # still change the level, so it comes first
+                max((flag_level(f, _ANY_AGE) for f in self.state.flags), default=Level.HOME) >= Level.URGENT)):
             return True
         if step.only_if_age_over is not None and not (
             self.state.age_days is not None and self.state.age_days > step.only_if_age_over
         ):
             return True
-        asked = {f for c in step.choices for f in c.flags}
-        if step.is_question and asked and asked <= set(self.state.denied):
+        if step.is_question and step.asked and step.asked <= set(self.state.denied):
             return True  # already answered by a denial ("no fever" before the fever question)
         if step.is_question and not any(c.age_days is not None for c in step.choices):
             # Ask only what can still change the outcome.
@@ -500,6 +505,21 @@ def _denies_the_red_flags(step: Step, screening: Screening, norm: str) -> bool:
     if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
         return False
     return len(norm.split()) <= 12 and sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
+
+
+def _denies_what_it_asks(step: Step, screening: Screening, norm: str) -> bool:
+    """Whether a message answers the red-flag question with a no, whatever else it says: "not blue, awake, no
+    jerking. but she's breathing really fast" names two or more of the signs, denies at least one of them, and
+    reports nothing at their level (the fast breathing it reports is kept; the check goes on)."""
+    asked = step.asked
+    if len(asked) < 2 or not asked & set(screening.denied) or not _NEGATION.search(norm):
+        return False
+    top = max((FLAG_LEVELS.get(flag, Level.HOME) for flag in asked), default=Level.HOME)
+    return (screening.level is None or screening.level < top) and \
+        sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
+
+
+_NEGATION = re.compile(r"\b(no|not|isnt|arent|nor|nothing|sin|ni|nada)\b")
 
 
 def _own_words(choice: Choice) -> tuple[str, ...]:
@@ -776,22 +796,25 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _match_choice(step, first_word, run.language, exact_only=True)
-    if choice is None and step.is_question and not fresh and _denies_the_red_flags(step, screening, norm):
+    if choice is None and step.is_question and not fresh and (
+            _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
         choice = step.plain_choice
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     if choice is not None and (_yes_to_something_else(choice, screening, norm) or
                                _no_to_something_else(choice, screening, norm)):
         choice = None
-    if choice is not None and choice.flags and set(choice.flags) <= set(screening.denied):
+    if choice is not None and choice.flags and set(choice.flags) & step.asked <= set(screening.denied):
         # "no she feels normal, not hot": the message denies what the choice reports (the fever question's "hot")
         choice = step.plain_choice
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
     if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):
         choice = None
-    asked = {flag for c in step.choices for flag in c.flags}
-    if choice is None and asked and asked <= set(screening.denied):
+    # "no sé, tiene como dos meses": the doubt is about the age it goes on to give, not about these signs.
+    if choice is not None and choice.flags and screening.age_days is not None and _DOUBT.search(norm):
+        choice = None
+    if choice is None and step.asked and step.asked <= set(screening.denied):
         # "no fever" or "temp 37.1" answers the fever question: the answer that reports nothing.
         choice = step.plain_choice
     if choice is not None:
