@@ -690,3 +690,10 @@ def test_a_spanish_no_se_followed_by_what_the_parent_sees_is_decided_by_what_the
     parent.text("a mi bebé de 2 meses le tiemblan las piernas")
     reply = parent.text("no sé, hoy está más dormido que de costumbre y no quiere comer")
     assert reply.startswith("Lleve a su bebé al médico hoy")
+
+
+def test_an_emergency_word_taken_back_is_not_treated_as_the_baby(parent, redis):
+    """"911 lol wrong chat": no emergency, and no symptom check about a baby the message does not describe."""
+    reply = parent.text("911 lol wrong chat sorry!! that was meant for my brother's group chat about the game")
+    assert EMERGENCY not in reply and "How old is your baby?" not in reply
+    assert session(redis).get("level") is None

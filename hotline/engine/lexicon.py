@@ -216,9 +216,9 @@ class Lexicon:
         self._pair_firsts = frozenset(first for first, _ in self._by_pair)
         # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next word they need.
         self._pair_split = {pair: _by_needed_word(ranked, 1) for pair, ranked in self._by_pair.items()}
-        self._split_cache: dict[str, tuple[list[_Ranked], dict[str, list[_Ranked]] | None]] = {}
+        self._split_cache: dict[str, tuple[list[_Ranked], _ByNeed | None]] = {}
 
-    def _split(self, token: str) -> tuple[list[_Ranked], dict[str, list[_Ranked]] | None]:
+    def _split(self, token: str) -> tuple[list[_Ranked], _ByNeed | None]:
         """The patterns starting with `token`: those that need no other word, and (for a word that starts many,
         such as "not" or "legs") the rest indexed by the words of the first test they cannot do without, so a
         message is checked only against the patterns whose needed word it holds."""
@@ -297,28 +297,39 @@ def _by_length_then_rank(hit: tuple[int, int, Hit]) -> tuple[int, int]:
     return hit[0], hit[1]
 
 
-def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked], dict[str, list[_Ranked]] | None]:
+class _ByNeed(dict[str, list[_Ranked]]):
+    """Patterns indexed by a word they need; `shared` when a pattern is listed under more than one word."""
+
+    shared = False
+
+
+def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked], _ByNeed | None]:
     """Patterns whose first `known` needed words are already in place, split into those that need no other word
     and the rest indexed by the words of the next test they cannot do without (when there are many of them)."""
     if len(candidates) <= _SPLIT_MIN:
         return candidates, None
     plain: list[_Ranked] = []
-    by_need: dict[str, list[_Ranked]] = {}
+    by_need = _ByNeed()
     for ranked in candidates:
         needs = ranked[1][3]
         if len(needs) <= known:
             plain.append(ranked)
         else:
+            by_need.shared = by_need.shared or len(needs[known]) > 1
             for word in needs[known]:
                 by_need.setdefault(word, []).append(ranked)
     return plain, by_need
 
 
-def _needed(by_need: dict[str, list[_Ranked]], present: frozenset[str]) -> list[_Ranked]:
+def _needed(by_need: _ByNeed, present: frozenset[str]) -> list[_Ranked]:
     """The patterns of `by_need` whose needed word is in the message, each once."""
     out: list[_Ranked] = []
+    if not by_need.shared:
+        for word in by_need.keys() & present:  # (walks the smaller of the two)
+            out += by_need[word]
+        return out
     seen: set[int] = set()
-    for word in by_need.keys() & present:  # (walks the smaller of the two)
+    for word in by_need.keys() & present:
         for ranked in by_need[word]:
             if ranked[0] not in seen:
                 seen.add(ranked[0])

@@ -152,9 +152,11 @@ _AT_AN_EVENT = {"when", "since", "from", "born"}  # "born at 32 weeks", "since s
 # A sentence that times something ("Timer on my phone says 8 minutes", "it's been 6 minutes so far").
 _TIMING_WORDS = frozenset({"timer", "timing", "timed", "clock", "stopwatch", "counting", "lasted", "lleva", "llevan",
                            "reloj", "cronometro"})
-# "Did skin to skin for 20 min and now... the trembling stopped": what was done for that long, not the shaking.
+# "Did skin to skin for 20 min and now... the trembling stopped": what was done for that long, not the shaking;
+# "a crying fit for maybe twenty minutes": how long she cried.
 _NOT_THE_EPISODE = frozenset({"skin", "bath", "bathed", "bathing", "rocked", "rocking", "walked", "walking", "napped",
-                              "nap", "slept", "burped", "pumped", "warmed", "piel", "bano", "banamos", "durmio"})
+                              "nap", "slept", "burped", "pumped", "warmed", "piel", "bano", "banamos", "durmio",
+                              "fit", "tantrum", "meltdown", "berrinche", "llanto", "rabieta"})
 _SELF_CORRECTION = frozenset({"perdon", "sorry", "mean", "digo", "decir", "correction", "oops", "wait", "perdona",
                               "actually", "err", "rather", "corrijo", "equivoque", "equivoco", "wrong"})
 _WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this", "last", "since", "all", "overnight",
@@ -377,8 +379,9 @@ class Reader:
         def near(i: int) -> list[Hit]:
             return triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]
 
+        asks_rule = any(f.finding == "ask_fever_rule" for f in found)
         temperature, site = self._temperature(
-            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age)
+            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age, asks_rule)
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at, episode),
@@ -724,7 +727,7 @@ class Reader:
     # --- Temperature ---------------------------------------------------------------------------------------
 
     def _temperature(self, words: tuple[str, ...], assertion: Callable[[int], str] = lambda i: "present",
-                     age_days: int | None = None) -> tuple[float | None, str | None]:
+                     age_days: int | None = None, asks_rule: bool = False) -> tuple[float | None, str | None]:
         has_context = any(w in _CONTEXT_TEMP_WORDS or w.startswith(("fever", "fiebr", "temp")) for w in words)
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
@@ -737,6 +740,10 @@ class Reader:
             if (_clean(words, i - 1) == ":" and _clean(words, i - 2)[:1].isdigit()) or (
                     _clean(words, i + 1) == ":" and _clean(words, i + 2)[:1].isdigit()):
                 continue  # a time, "10:38"
+            # "¿cuánto es fiebre? ¿38 o 37,5?": the lines a question about the fever rule offers, not a reading
+            if asks_rule and ((_clean(words, i + 1) in ("or", "o") and _clean(words, i + 2)[:1].isdigit()) or (
+                    _clean(words, i - 1) in ("or", "o") and _clean(words, i - 2)[:1].isdigit())):
+                continue
             value = float(word)
             after = _clean(words, i + 1)
             temperature_like = "." in word or 34.0 <= value <= 43.0 or 90.0 <= value <= 110.0

@@ -195,6 +195,24 @@ class Turn:
 # --- The runner --------------------------------------------------------------------------------
 
 
+class _PlainMap(dict[int, str]):
+    """str.translate table: each character casefolded and decomposed (NFKD) without its combining marks, or
+    nothing for an invisible format character (category Cf), worked out once per character (for the common
+    scripts; hostile input cannot grow it past them). Character by character is the same as the whole text at
+    once: casefolding has no context, and NFKD reorders only the combining marks that are dropped."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        out = "" if unicodedata.category(char) == "Cf" else "".join(
+            c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c))
+        if code < 0x3000:
+            self[code] = out
+        return out
+
+
+_PLAIN = _PlainMap()
+
+
 @lru_cache(maxsize=4096)  # the flow's own words (choices, keywords) are normalized on every message
 def normalize(text: str) -> str:
     """Lowercase, accents, punctuation and invisible format characters (soft hyphen, zero-width space:
@@ -202,9 +220,7 @@ def normalize(text: str) -> str:
     if text.isascii():  # no format or combining characters, and casefold is lower: the same result, 5x sooner
         plain = text.lower()
     else:
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-        decomposed = unicodedata.normalize("NFKD", text.casefold())
-        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        plain = text.translate(_PLAIN)
     plain = re.sub(r"[^\w\s'-]", " ", plain).replace("'", "")
     return " ".join(plain.split())
 

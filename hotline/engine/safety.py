@@ -237,6 +237,8 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
              and (f.assertion != "other_person" or kinds.get(f.finding) == "question")
              and (kinds.get(f.finding) != "question" or questions_count)
              and not (f.finding == "ask_normal" and normal_of_someone_else)
+             # "911 lol wrong chat": an emergency word taken back says nothing of the baby
+             and not (f.finding == "emergency_said" and f.assertion != "present")
              and f.finding not in _NOT_CLINICAL_ALONE and f.finding not in reader.about_mother]
     clinical = bool(findings or about) or reading.temperature_c is not None or (
         reading.age_days is not None and any(f.finding != "baby" for f in reading.findings))
