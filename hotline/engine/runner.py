@@ -19,15 +19,16 @@ from hotline.engine.records import JsonRecord, evolve
 from hotline.engine.safety import (
     FLAG_LEVELS,
     READER,
-    YOUNG_INFANT_DAYS,
     Screening,
     detect_language,
+    flag_level,
     remembered,
     screen_for_red_flags,
 )
 from hotline.engine.safety import (
     FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
+from hotline.engine.text import CharTable, without_marks
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
@@ -63,13 +64,6 @@ def _acknowledges(text: str, norm: str) -> bool:
 
 
 _ANY_AGE = 365  # days: an age past every age rule of the protocol
-
-
-def flag_level(flag: str, age_days: int | None) -> Level:
-    """The level a red flag stands for at this age (the safety screen's own table and age rule)."""
-    if flag == "fever" and age_days is not None and age_days >= YOUNG_INFANT_DAYS:
-        return Level.SOON
-    return FLAG_LEVELS[flag]
 
 
 # --- What the engine returns -------------------------------------------------------------------
@@ -195,19 +189,13 @@ class Turn:
 # --- The runner --------------------------------------------------------------------------------
 
 
-class _PlainMap(dict[int, str]):
-    """str.translate table: each character casefolded and decomposed (NFKD) without its combining marks, or
-    nothing for an invisible format character (category Cf), worked out once per character (for the common
-    scripts; hostile input cannot grow it past them). Character by character is the same as the whole text at
-    once: casefolding has no context, and NFKD reorders only the combining marks that are dropped."""
+class _PlainMap(CharTable):
+    """Each character casefolded and decomposed (NFKD) without its combining marks, or nothing for an invisible
+    format character (category Cf). Character by character is the same as the whole text at once: casefolding
+    has no context, and NFKD reorders only the combining marks that are dropped."""
 
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        out = "" if unicodedata.category(char) == "Cf" else "".join(
-            c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c))
-        if code < 0x3000:
-            self[code] = out
-        return out
+    def fold(self, char: str) -> str:
+        return "" if unicodedata.category(char) == "Cf" else without_marks(char)
 
 
 _PLAIN = _PlainMap()
@@ -495,8 +483,7 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
         return False
     if not screening.denied:
         return True
-    asked = {flag for c in step.choices for flag in c.flags}
-    return bool(asked) and all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in asked) and \
+    return _asks_for_emergencies(step) and \
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
 
 
@@ -509,18 +496,27 @@ _RED_FLAG_AREAS = tuple(re.compile(pattern) for pattern in (
     r"\b(awake|wakes?|alert|despiert\w*|alerta)\b", r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*)"))
 
 
+def _asks_for_emergencies(step: Step) -> bool:
+    """Whether a question asks about red flags, and only about emergency ones (the red-flag question)."""
+    return bool(step.asked) and all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in step.asked)
+
+
+def _names_red_flag_areas(norm: str) -> bool:
+    """Whether a message names two or more of the signs the red-flag question asks about."""
+    return sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
+
+
 def _denies_the_red_flags(step: Step, screening: Screening, norm: str) -> bool:
     """Whether a message with no leading "no" still answers the red-flag question with one: "breathing normal,
     awake, pink, no jerking" reassures or denies two or more of the signs it names, and reports nothing else. (At
     the holding question such words belong to the red-flag question: `_no_to_something_else`.)"""
     reading = screening.reading
-    asked = {flag for c in step.choices for flag in c.flags}
-    if reading is None or screening.level is not None or not asked or asked & _HOLDING_FLAGS or \
-            not all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in asked):
+    if reading is None or screening.level is not None or step.asked & _HOLDING_FLAGS or \
+            not _asks_for_emergencies(step):
         return False
     if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
         return False
-    return len(norm.split()) <= 12 and sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
+    return len(norm.split()) <= 12 and _names_red_flag_areas(norm)
 
 
 def _denies_what_it_asks(step: Step, screening: Screening, norm: str) -> bool:
@@ -531,8 +527,7 @@ def _denies_what_it_asks(step: Step, screening: Screening, norm: str) -> bool:
     if len(asked) < 2 or not asked & set(screening.denied) or not _NEGATION.search(norm):
         return False
     top = max((FLAG_LEVELS.get(flag, Level.HOME) for flag in asked), default=Level.HOME)
-    return (screening.level is None or screening.level < top) and \
-        sum(bool(area.search(norm)) for area in _RED_FLAG_AREAS) >= 2
+    return (screening.level is None or screening.level < top) and _names_red_flag_areas(norm)
 
 
 _NEGATION = re.compile(r"\b(no|not|isnt|arent|nor|nothing|sin|ni|nada)\b")

@@ -25,21 +25,34 @@ _TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
 _DIGIT_APOSTROPHE = re.compile(r"(?<=\d)['’](?=\d)")
 
 
-class _FoldMap(dict[int, str]):
-    """str.translate table: each character (after NFKC) to its folded form, worked out once and cached
-    for the common scripts (hostile input cannot grow it past them)."""
+class CharTable(dict[int, str]):
+    """A str.translate table whose entries `fold` works out on first use, one character at a time, and keeps
+    for the common scripts (below U+3000: hostile input cannot grow it past them)."""
+
+    def fold(self, char: str) -> str:
+        raise NotImplementedError
 
     def __missing__(self, code: int) -> str:
-        char = chr(code)
-        if unicodedata.category(char) == "Cf" or char in "'’‘ʼ`´′":
-            out = ""  # invisible format characters and apostrophes ("won't" -> wont)
-        elif char in "º˚":
-            out = "°"
-        else:
-            out = "".join(c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c))
+        out = self.fold(chr(code))
         if code < 0x3000:
             self[code] = out
         return out
+
+
+def without_marks(char: str) -> str:
+    """One character casefolded and decomposed (NFKD), without its combining marks ("É" -> "e")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c))
+
+
+class _FoldMap(CharTable):
+    """Each character (after NFKC) to its folded form for reading."""
+
+    def fold(self, char: str) -> str:
+        if unicodedata.category(char) == "Cf" or char in "'’‘ʼ`´′":
+            return ""  # invisible format characters and apostrophes ("won't" -> wont)
+        if char in "º˚":
+            return "°"
+        return without_marks(char)
 
 
 _FOLD = _FoldMap()
