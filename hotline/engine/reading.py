@@ -145,7 +145,7 @@ _AGE_UNITS = {
     "year": 365, "years": 365, "yr": 365, "yrs": 365, "yo": 365, "y": 365, "ano": 365, "anos": 365, "anito": 365,
 }  # fmt: skip
 # Words before "N weeks" that make it a duration or a time, not the baby's age.
-_DURATION_BEFORE = {"for", "since", "spent", "took", "lasted", "at", "past", "last", "every", "within",
+_DURATION_BEFORE = {"for", "gone", "since", "spent", "took", "lasted", "at", "past", "last", "every", "within",
                     "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
                     "around", "like", "ago", "next", "in", "by"}
 _AT_AN_EVENT = {"when", "since", "from", "born"}  # "born at 32 weeks", "since she was at 2 months"
@@ -156,7 +156,10 @@ _TIMING_WORDS = frozenset({"timer", "timing", "timed", "clock", "stopwatch", "co
 # "a crying fit for maybe twenty minutes": how long she cried.
 _NOT_THE_EPISODE = frozenset({"skin", "bath", "bathed", "bathing", "rocked", "rocking", "walked", "walking", "napped",
                               "nap", "slept", "burped", "pumped", "warmed", "piel", "bano", "banamos", "durmio",
-                              "fit", "tantrum", "meltdown", "berrinche", "llanto", "rabieta"})
+                              "fit", "tantrum", "meltdown", "berrinche", "llanto", "rabieta",
+                              # how long a warming took: "still blue after socks and a blanket for 30 min"
+                              "blanket", "blankets", "socks", "bundled", "wrapped", "cobija", "cobijita", "manta",
+                              "calcetines", "tapado", "tapada", "abrigado", "abrigada"})
 _SELF_CORRECTION = frozenset({"perdon", "sorry", "mean", "digo", "decir", "correction", "oops", "wait", "perdona",
                               "actually", "err", "rather", "corrijo", "equivoque", "equivoco", "wrong"})
 _WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this", "last", "since", "all", "overnight",
@@ -228,6 +231,10 @@ def _clean(words: tuple[str, ...], i: int) -> str:
     return words[i] if 0 <= i < len(words) else ""
 
 
+def _start(hit: Hit) -> int:
+    return hit.start
+
+
 class Reader:
     """Built once from the vocabulary; reads any number of messages."""
 
@@ -241,6 +248,7 @@ class Reader:
         entries: list[tuple[str, str]] = []
         self.kinds: dict[str, str] = {}
         self.hides: dict[str, frozenset[str]] = {}
+        self.not_across: dict[str, frozenset[str]] = {}
         self.about_mother: set[str] = set()
         self.denies: dict[str, frozenset[str]] = {}
         shaking: set[str] = set()
@@ -250,6 +258,8 @@ class Reader:
                 raise VocabularyError(f"{where}: kind must be one of {', '.join(KINDS)}")
             self.kinds[name] = spec["kind"]
             self.hides[name] = frozenset(str(h) for h in spec.get("hides") or ())
+            if spec.get("not_across"):
+                self.not_across[name] = frozenset(str(w) for w in spec["not_across"])
             if spec.get("about_mother"):
                 self.about_mother.add(name)
             if spec.get("denies"):
@@ -324,7 +334,9 @@ class Reader:
         tokens = tokenize(text or "", self.speller, self.misspellings)
         words = tokens.words
         both = self.lexicon.find(words)
-        hits = self._visible([h for h in both if not h.group])
+        not_across = self.not_across
+        hits = self._visible([h for h in both if not h.group and not (
+            h.label in not_across and not_across[h.label].intersection(words[h.start + 1:h.end]))])
         idiom_spans = [(h.start, h.end) for h in hits if self.kinds[h.label] == "idiom"]
         hits = [h for h in hits if self.kinds[h.label] != "idiom"]
         # A trigger inside a longer finding is part of it ("not" in "not breathing", "no" in "no wet diaper");
@@ -342,9 +354,9 @@ class Reader:
                     if (not self.triggers[t.label].clause_start or t.start == 0 or words[t.start - 1] in BREAKS)
                     and (not self.triggers[t.label].after_question or (t.start > 0 and words[t.start - 1] == "?"))
                     and (not self.triggers[t.label].at_end or t.end == len(words) or words[t.end] in BREAKS)]
-        # A trigger that contains a whole idiom says more than it ("la ropa digo" holds "la ropa"): it stays.
+        # A trigger that contains a whole idiom says at least as much ("la ropa digo" holds "la ropa"): it stays.
         triggers = [t for t in triggers if not self._inside_longer(t, signs, idiom_spans, longest_at)
-                    and not any(s <= t.start < e and not (s == t.start and t.end > e) for s, e in idiom_spans)]
+                    and not any(s <= t.start < e and not (s == t.start and t.end >= e) for s, e in idiom_spans)]
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)]
@@ -456,12 +468,13 @@ class Reader:
         by_label: dict[str, list[Hit]] = {}
         for hit in hits:
             by_label.setdefault(hit.label, []).append(hit)
-        return sorted((h for group in by_label.values() for h in cls._longest(group)), key=lambda h: h.start)
+        return sorted((h for group in by_label.values() for h in (group if len(group) == 1 else cls._longest(group))),
+                      key=_start)
 
     @staticmethod
     def _longest(hits: list[Hit]) -> list[Hit]:
         """Drop a hit that lies inside a longer one: the longer phrase says more."""
-        ordered = sorted(hits, key=lambda h: h.start)
+        ordered = sorted(hits, key=_start)
         kept: list[Hit] = []
         for index, hit in enumerate(ordered):
             near = ordered[max(0, index - _WINDOW):index + _WINDOW]

@@ -384,6 +384,12 @@ _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
                        r"\bse le (quita|pasa|calma)\b|"
                        r"^\w+ (stops|stopped|se detiene|se le quita)$")  # "yes, stops"
 _LEADING_NO = frozenset({"no", "nope", "nah"})
+# "ahorita no, ya se durmió tranquilito", "not right now, she's asleep": a no about now, then what follows
+_NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) no|not (right )?now)\b")
+# A yes that leads a longer answer ("sí y ya abrigadito se le pasa del todo", "yes and once hes bundled up it goes
+# away"). A Spanish "si" without its accent is "if" ("si le doy pecho se calma") unless a stop or "y" follows it.
+_LEADING_YES = re.compile(r"^\W*(yes|yeah|yep|yup|sip|claro|sí|si(?=\s*[,.!;:…]|\s+(y|pero|ya|señora|señor)\b))\b",
+                          re.IGNORECASE)
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
 # inside a sentence these words describe ("his legs are kind of shaky").
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
@@ -802,11 +808,16 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if choice is None and screening.denied:
         choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
-    if choice is None and step.is_question and not fresh and first_word in _LEADING_NO and \
+    if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
             _no_then_reassurance(step, screening):
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
-        choice = _match_choice(step, first_word, run.language, exact_only=True)
+        choice = _match_choice(step, "no", run.language, exact_only=True)
+    if choice is None and step.is_question and not fresh and (leading := _LEADING_YES.match(text)):
+        # a yes, then what the parent adds: the yes answers when it reports nothing itself ("yes, it stops"); what
+        # follows is read as well. A long "yeah, that's why I'm calling..." at the red-flag question is no yes to it.
+        choice = _match_choice(step, normalize(leading.group(1)), run.language, exact_only=True)
+        choice = None if choice is None or choice.flags else choice
     if choice is None and step.is_question and not fresh and (
             _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
         choice = step.plain_choice
