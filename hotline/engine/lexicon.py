@@ -124,6 +124,42 @@ def _match_simple(tests: tuple[_Test, ...], words: tuple[str, ...], i: int) -> i
     return i + len(tests)
 
 
+def _match_gap(plan: _GapPlan, words: tuple[str, ...], i: int) -> int | None:
+    """`_match` for a pattern with one gap and nothing optional (most gapped patterns: "lips ~3 blue"), whose
+    first test accepts words[i]: the words before the gap, then the shortest gap after which the rest follow."""
+    before, gap, after = plan
+    count = len(words)
+    at = i + 1
+    for test in before:
+        if at >= count or not test.accepts(words[at]):
+            return None
+        at += 1
+    size = len(after)
+    for skip in range(gap + 1):
+        if skip and (at + skip - 1 >= count or words[at + skip - 1] in _GAP_STOPS):
+            return None
+        start = at + skip
+        if start + size > count:
+            return None
+        for offset, test in enumerate(after):
+            if not test.accepts(words[start + offset]):
+                break
+        else:
+            return start + size
+    return None
+
+
+def _gap_plan(tests: tuple[_Test, ...]) -> _GapPlan | None:
+    """The tests after the first as (before the gap, the gap, after it), for a pattern with one gap and nothing
+    optional; None for any other gapped pattern."""
+    rest = tests[1:]
+    gaps = [index for index, test in enumerate(rest) if test.gap]
+    if len(gaps) != 1 or any(test.optional for test in rest):
+        return None
+    at = gaps[0]
+    return rest[:at], rest[at].gap, rest[at + 1:]
+
+
 def _match(tests: tuple[_Test, ...], words: tuple[str, ...], i: int, t: int) -> int | None:
     """The end of the shortest match of tests[t:] at words[i:], or None."""
     if t == len(tests):
@@ -158,7 +194,9 @@ class Hit:
 # later test that must match a plain word, the words it accepts (a message with none of them is skipped),
 # the same as a bit mask (one bit per distinct set of words: see Lexicon.__init__), its group, and (for a
 # pattern of plain words only, no gap) the words each test after the first accepts.
-_Entry = tuple[str, tuple["_Test", ...], bool, tuple[frozenset[str], ...], int, int,
+_GapPlan = tuple[tuple[_Test, ...], int, tuple[_Test, ...]]
+# (`gapped` is the pattern's one-gap plan when it has one (see _match_gap), True for any other gapped pattern.)
+_Entry = tuple[str, tuple["_Test", ...], "_GapPlan | bool", tuple[frozenset[str], ...], int, int,
                "tuple[frozenset[str], ...] | None"]
 
 
@@ -197,7 +235,7 @@ class Lexicon:
                 mask |= bit_of[words]
             words_only = None if gapped or any(t.stems or t.number for t in tests[1:]) else \
                 tuple(t.exact for t in tests[1:])
-            entry = (label, tests, gapped, needs, mask, group, words_only)
+            entry = (label, tests, (_gap_plan(tests) or True) if gapped else False, needs, mask, group, words_only)
             first = tests[0]
             second = tests[1] if len(tests) > 1 else None
             paired = (second is not None and second.exact and not (second.stems or second.number or second.optional
@@ -282,7 +320,12 @@ class Lexicon:
                     else:
                         hits.append((i - stop, rank, Hit(label, i, stop, group)))
                     continue
-                end = _match(tests, words, i + 1, 1) if gapped else _match_simple(tests, words, i)
+                if gapped is False:
+                    end = _match_simple(tests, words, i)
+                elif gapped is True:
+                    end = _match(tests, words, i + 1, 1)
+                else:
+                    end = _match_gap(gapped, words, i)
                 if end is not None:
                     hits.append((i - end, rank, Hit(label, i, end, group)))
             if len(hits) == 1:

@@ -396,8 +396,10 @@ class Reader:
             words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age, asks_rule)
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
-        return Reading(tokens, found, age, temperature, site, self._minutes(words, shaking_at, episode),
-                       self.shaking, tuple(sorted(set(negators))), early_days, _breath_count(words))
+        digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
+        return Reading(tokens, found, age, temperature, site,
+                       self._minutes(words, shaking_at, episode) if digits else None, self.shaking,
+                       tuple(sorted(set(negators))), early_days, _breath_count(words) if digits else None)
 
     def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
@@ -955,7 +957,7 @@ def _first_birthday(words: tuple[str, ...], i: int) -> bool:
     if after in _AGE_UNITS:
         return False
     if words[i] in ("turned", "turns"):
-        return _clean(words, i + 1) == "1"
+        return _clean(words, i + 1) in ("1", "one")
     return words[i] in ("is", "hes", "shes") and _clean(words, i + 1) in ("1", "one") and after in (
         "", ".", ",", "and", "y", "!", "?")
 

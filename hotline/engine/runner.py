@@ -384,6 +384,7 @@ _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
                        r"\bse le (quita|pasa|calma)\b|"
                        r"^\w+ (stops|stopped|se detiene|se le quita)$")  # "yes, stops"
 _LEADING_NO = frozenset({"no", "nope", "nah"})
+_NO_BUT = re.compile(r"^(no|nope|nah)( no)? (but|pero)\b")
 # "ahorita no, ya se durmió tranquilito", "not right now, she's asleep": a no about now, then what follows
 _NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) no|not (right )?now)\b")
 # A yes that leads a longer answer ("sí y ya abrigadito se le pasa del todo", "yes and once hes bundled up it goes
@@ -813,6 +814,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _match_choice(step, "no", run.language, exact_only=True)
+    if choice is None and step.is_question and not fresh and _NO_BUT.match(norm) and step.asked and (
+            screening.level is None or screening.level < max(FLAG_LEVELS.get(f, Level.HOME) for f in step.asked)):
+        # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a
+        # sign below them reported (kept, and its level said). A "no" that itself reports a sign is not this.
+        no = _match_choice(step, "no", run.language, exact_only=True)
+        choice = no if no is not None and not no.flags else None
     if choice is None and step.is_question and not fresh and (leading := _LEADING_YES.match(text)):
         # a yes, then what the parent adds: the yes answers when it reports nothing itself ("yes, it stops"); what
         # follows is read as well. A long "yeah, that's why I'm calling..." at the red-flag question is no yes to it.

@@ -140,7 +140,22 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
     return digits, used
 
 
+# How a speech recogniser writes a small number it heard before an age: "my son is for weeks old" (four), "to
+# months old" (two).
+_HEARD_AS = {"for": "4", "to": "2", "too": "2"}
+_HEARD_UNITS = frozenset(("days", "weeks", "months", "wks", "mos"))
+
+
+def _heard_numbers(words: list[str]) -> list[str]:
+    if "old" not in words:
+        return words
+    return [_HEARD_AS[w] if w in _HEARD_AS and i + 2 < len(words) and words[i + 1] in _HEARD_UNITS
+            and words[i + 2] == "old" and (i == 0 or not words[i - 1][:1].isdigit()) else w
+            for i, w in enumerate(words)]
+
+
 def _numbers_in_words(words: list[str]) -> list[str]:
+    words = _heard_numbers(words)
     if _NUMBER_WORDS.isdisjoint(words):  # ("a" starts a number only before "hundred", which is in the set)
         return _said_decimals(words)
     out: list[str] = []
