@@ -148,9 +148,13 @@ def episode_over(reading: Reading) -> frozenset[Found]:
     alone, or now, stays what it is (Schmitt-NB: 911)."""
     over = [f for f in reading.findings if f.assertion in ("earlier", "resolved")]
     names = {f.finding for f in over}
+    if "going_on_now" in reading.present:
+        return frozenset()  # "... and it's still going", "ahorita otra vez": not over
     if not names & (set(SEIZURE_FAMILY) | reading.shaking_findings):
         return frozenset()
-    episode = {f for f in over if f.finding in SEIZURE_FAMILY}
+    # Movements that holding did not stop are a seizure sign of their own (EpiFdn): said of earlier, they are
+    # the episode ("this morning her leg shook and didn't stop when I held it, 2 min; fine since").
+    episode = {f for f in over if f.finding in SEIZURE_FAMILY or f.finding == "not_stopped_by_holding"}
     unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
         "present", "earlier", "resolved")]
     words = reading.tokens.words

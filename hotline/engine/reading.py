@@ -204,6 +204,8 @@ _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": 
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
 _READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "spiked", "tiene", "tenia", "marca",
                             "marco", "llego", "subio"})
+_DEVICE_SAYS = frozenset({"says", "said", "reads", "read", "shows", "showed", "dice", "marca", "marco", "salio"})
+_OWN_TEMPERATURE = frozenset({"my", "mine", "myself", "own", "mi", "mia", "propia", "yo"})
 _READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby", "babys", "ella", "el", "bebe"})
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom", "bottle", "bottles", "formula", "milk",
@@ -385,7 +387,8 @@ class Reader:
                       if f.assertion in _MOTHERS_OWN and f.finding in self.about_mother and not (
                           f.assertion == "other_person" and _taker(words, f.start) in _NOT_NURSING)
                       else f for f in found)
-        age, early_days = self._age(words, found)
+        age, early_days = self._age(words, found, tuple((t.start, t.end) for t in triggers
+                                                        if self.triggers[t.label].assertion == "other_person"))
         if age is None and today is not None:
             age = _born_on(words, today)  # "DOB 4/18/2026", "nació el 3 de enero": the age on `today`
         def near(i: int) -> list[Hit]:
@@ -393,7 +396,9 @@ class Reader:
 
         asks_rule = any(f.finding == "ask_fever_rule" for f in found)
         temperature, site = self._temperature(
-            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age, asks_rule)
+            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age, asks_rule,
+            lambda i: self._assertion(Hit("reading", i, i + 1), [
+                t for t in near(i) if self.triggers[t.label].assertion != "resolved"], words, closers, []))
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
@@ -562,10 +567,14 @@ class Reader:
 
     # --- Age ---------------------------------------------------------------------------------------------
 
-    def _age(self, words: tuple[str, ...], found: tuple[Found, ...]) -> tuple[int | None, int]:
+    def _age(self, words: tuple[str, ...], found: tuple[Found, ...],
+             others: tuple[tuple[int, int], ...] = ()) -> tuple[int | None, int]:
         """The baby's age in days, and how many days early the baby was born when the message says so but
-        gives no age to correct."""
+        gives no age to correct. An age inside words about someone else ("su hermanito de 3 años tiene fiebre y la
+        bebé tiembla") is theirs when the baby is named too."""
         elsewhere = [(f.start, f.end) for f in found if f.assertion == "other_person"]
+        if any(f.finding == "baby" and f.assertion == "present" and words[f.start] in _BABY_WORDS for f in found):
+            elsewhere += others  # two children named: the one the words about someone else name is not the baby
         ages: list[int] = []
         at_ages: list[int] = []
         last_unit_at = -9  # where the last age's unit was ("3 months and 1 week": the week adds to it)
@@ -742,7 +751,8 @@ class Reader:
     # --- Temperature ---------------------------------------------------------------------------------------
 
     def _temperature(self, words: tuple[str, ...], assertion: Callable[[int], str] = lambda i: "present",
-                     age_days: int | None = None, asks_rule: bool = False) -> tuple[float | None, str | None]:
+                     age_days: int | None = None, asks_rule: bool = False,
+                     unresolved: Callable[[int], str] = lambda i: "present") -> tuple[float | None, str | None]:
         has_context = any(w in _CONTEXT_TEMP_WORDS or w.startswith(("fever", "fiebr", "temp")) for w in words)
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
@@ -784,7 +794,8 @@ class Reader:
             site_after = bool(set(words[i + 1:i + 4]) & _SITES_NAMED) or (
                 _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
             # "has had 101 since yesterday", "running 102", "tiene 38": a reading said as what the baby has.
-            led = (_clean(words, i - 1) in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)) or (
+            lead = _clean(words, i - 2) if _clean(words, i - 1) in _HEDGES else _clean(words, i - 1)  # "tiene como 101"
+            led = (lead in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)) or (
                 _clean(words, i - 1) in ("its", "now") and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0)) or (
                 # "skin to skin for half an hour and its still ninety six": a reading taken again
                 _clean(words, i - 1) == "still" and _clean(words, i - 2) in ("its", "is", "shes", "hes", "was") and (
@@ -808,10 +819,20 @@ class Reader:
                 _clean(words, i - 2) in _READING_SUBJECTS and \
                 not {"if", "si", "cuando", "when"} & {_clean(words, i - k) for k in range(3, 6)}
             told = assertion(i)
-            if celsius is not None and (told in ("present", "earlier") or (said_now and told == "hypothetical")):
+            # "her mom left the ear thermometer and it says 100.5": what a thermometer shows is the baby's reading,
+            # whoever is named near it, unless the writer says it is their own ("I took my temp and it reads 99").
+            if told == "other_person" and _clean(words, i - 1) in _DEVICE_SAYS and not _OWN_TEMPERATURE & set(
+                    words[max(0, i - 8):i]):
+                told = "present"
+            # A fever said to be over ("it was 100.9 an hour ago, but he's sleeping fine now") is still a fever
+            # under 3 months or at an unknown age (AAP-fever); an older baby's counts only as said of earlier.
+            over = told == "resolved" and (age_days is None or age_days < YOUNG_INFANT_DAYS) and \
+                unresolved(i) in ("present", "earlier")  # (not "last week, gone now": history)
+            if celsius is not None and (told in ("present", "earlier") or over or (
+                    said_now and told == "hypothetical")):
                 reading = (celsius, _site_of(words, i))
                 readings.append(reading)
-                if told != "earlier":
+                if told == "present":
                     now.append(reading)
         if not readings:
             return None, site
@@ -846,8 +867,9 @@ class Reader:
         shaking_sentences = {sentence[i] for i in shaking_at}
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
+                hace = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "hace como 20 minutos"
                 if _clean(words, i + 1) in ("ago", "later", "after", "despues", "since", "desde") or (
-                        _clean(words, i - 2) in ("hace",) and _clean(words, i - 3) != "desde"):
+                        _clean(words, hace) == "hace" and _clean(words, hace - 1) != "desde"):
                     continue  # ("desde hace 7 minutos" is for 7 minutes)
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
                 lead = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "within like 10 minutes"
@@ -865,7 +887,8 @@ class Reader:
                     return int(float(_clean(words, i - 1)))
         for i, word in enumerate(words):
             # "hace 10 minutos empezó con una temblorina": begun that long ago, in Spanish
-            if word in ("minutos", "minuto", "min") and _clean(words, i - 2) == "hace" and \
+            if word in ("minutos", "minuto", "min") and "hace" in (
+                    _clean(words, i - 2), _clean(words, i - 3) if _clean(words, i - 2) in _HEDGES else "") and \
                     _clean(words, i - 1)[:1].isdigit() and {"empezo", "comenzo", "empezaron", "lleva", "esta"} & set(
                         words[i + 1:i + 4]) and sentence[i] in shaking_sentences:
                 return int(float(_clean(words, i - 1)))

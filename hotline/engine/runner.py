@@ -503,6 +503,11 @@ _RED_FLAG_AREAS = tuple(re.compile(pattern) for pattern in (
     r"\b(awake|wakes?|alert|despiert\w*|alerta)\b", r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*)"))
 
 
+def _top_level(step: Step) -> Level:
+    """The highest level a question's signs stand for (HOME for a question that names none)."""
+    return max((FLAG_LEVELS.get(flag, Level.HOME) for flag in step.asked), default=Level.HOME)
+
+
 def _asks_for_emergencies(step: Step) -> bool:
     """Whether a question asks about red flags, and only about emergency ones (the red-flag question)."""
     return bool(step.asked) and all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in step.asked)
@@ -533,8 +538,7 @@ def _denies_what_it_asks(step: Step, screening: Screening, norm: str) -> bool:
     asked = step.asked
     if len(asked) < 2 or not asked & set(screening.denied) or not _NEGATION.search(norm):
         return False
-    top = max((FLAG_LEVELS.get(flag, Level.HOME) for flag in asked), default=Level.HOME)
-    return (screening.level is None or screening.level < top) and _names_red_flag_areas(norm)
+    return (screening.level is None or screening.level < _top_level(step)) and _names_red_flag_areas(norm)
 
 
 _NEGATION = re.compile(r"\b(no|not|isnt|arent|nor|nothing|sin|ni|nada)\b")
@@ -814,8 +818,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _match_choice(step, "no", run.language, exact_only=True)
+        if choice is not None and choice.flags and screening.reading is not None and \
+                screening.reading.asserted("negated") & screening.reading.shaking_findings:
+            # "ahorita no le tiembla nada" at the holding question: no shaking now to hold, so no "it keeps going"
+            choice = step.plain_choice
     if choice is None and step.is_question and not fresh and _NO_BUT.match(norm) and step.asked and (
-            screening.level is None or screening.level < max(FLAG_LEVELS.get(f, Level.HOME) for f in step.asked)):
+            screening.level is None or screening.level < _top_level(step)):
         # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a
         # sign below them reported (kept, and its level said). A "no" that itself reports a sign is not this.
         no = _match_choice(step, "no", run.language, exact_only=True)

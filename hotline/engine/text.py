@@ -212,6 +212,9 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
+_DROPPED_D = ("ao", "aos", "io", "ios")
+
+
 class Speller:
     """Corrects a token one edit away (delete, insert, replace, swap) from exactly one key word.
 
@@ -232,10 +235,20 @@ class Speller:
         self.cache: dict[str, str] = {}
 
     def correct(self, token: str) -> str:
-        if len(token) < 6 or token in self.known:
+        if token in self.known:
             return token
         if (hit := self.cache.get(token)) is not None:
             return hit
+        # Caribbean, Andean and Chilean speech drops the d of -ado and -ido, and so do parents who write as they
+        # speak: "desviao", "cansaos", "hundío" (hundido). The full word when the vocabulary knows it.
+        if len(token) >= 4 and token.endswith(_DROPPED_D) and not token.startswith(self.stems):
+            full = token[:-1] + "do" if token[-1] == "o" else token[:-2] + "dos"
+            if full in self.known or full.startswith(self.stems):
+                if len(self.cache) < 50_000:
+                    self.cache[token] = full
+                return full
+        if len(token) < 6:
+            return token
         if token.startswith(self.stems):
             self.cache[token] = token
             return token
