@@ -155,9 +155,16 @@ def episode_over(reading: Reading) -> frozenset[Found]:
     # Movements that holding did not stop are a seizure sign of their own (EpiFdn): said of earlier, they are
     # the episode ("this morning her leg shook and didn't stop when I held it, 2 min; fine since").
     episode = {f for f in over if f.finding in SEIZURE_FAMILY or f.finding == "not_stopped_by_holding"}
+    words = reading.tokens.words
+    if any(f.finding in SEIZURE_FAMILY for f in episode):
+        # The rest of that episode, told on in the past tense after it ("anoche tuvo como una convulsión, se puso
+        # tiesa y le brincaban los brazos y las piernas... y hoy está normalita"): the same episode.
+        first = min(f.start for f in episode)
+        episode.update(f for f in reading.findings if f.assertion == "present" and f.finding in SEIZURE_FAMILY
+                       and f.start > first and PAST_TENSE & set(words[max(0, f.start - 2):f.end])
+                       and not _NOW_MARKS & set(words[max(0, f.start - 5):f.end + 3]))  # ("and now ... again")
     unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
         "present", "earlier", "resolved")]
-    words = reading.tokens.words
     if unresponsive and all(f.assertion != "present" or PAST_TENSE & set(words[f.start:f.end]) for f in unresponsive):
         episode.update(unresponsive)
     return frozenset(episode)
@@ -167,7 +174,12 @@ def episode_over(reading: Reading) -> frozenset[Found]:
 PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "would", "respondia", "reaccionaba",
                         "respondio", "reacciono", "lasted", "were", "went", "had", "happened", "jerked", "shook",
                         "stopped", "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba",
-                        "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba"})
+                        "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba", "temblo", "brinco", "sacudio",
+                        "puso", "fueron", "quedo", "jalo", "jalaba", "convulsiono", "trembled", "twitched", "seized",
+                        "turned"})
+# Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez".
+_NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",
+                        "sigue", "aun"})
 # The findings of a seizure-like episode, with the baby not responding during it.
 EPISODE_FINDINGS = frozenset(SEIZURE_FAMILY) | {"unresponsive"}
 

@@ -822,7 +822,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                 screening.reading.asserted("negated") & screening.reading.shaking_findings:
             # "ahorita no le tiembla nada" at the holding question: no shaking now to hold, so no "it keeps going"
             choice = step.plain_choice
-    if choice is None and step.is_question and not fresh and _NO_BUT.match(norm) and step.asked and (
+    if choice is None and step.is_question and not fresh and _NO_BUT.match(_FILLERS.sub("", norm)) and step.asked and (
             screening.level is None or screening.level < _top_level(step)):
         # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a
         # sign below them reported (kept, and its level said). A "no" that itself reports a sign is not this.
