@@ -162,7 +162,7 @@ def episode_over(reading: Reading) -> frozenset[Found]:
         first = min(f.start for f in episode)
         episode.update(f for f in reading.findings if f.assertion == "present" and f.finding in SEIZURE_FAMILY
                        and f.start > first and PAST_TENSE & set(words[max(0, f.start - 2):f.end])
-                       and not _NOW_MARKS & set(words[max(0, f.start - 5):f.end + 3]))  # ("and now ... again")
+                       and not NOW_MARKS & set(words[max(0, f.start - 5):f.end + 3]))  # ("and now ... again")
     unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
         "present", "earlier", "resolved")]
     if unresponsive and all(f.assertion != "present" or PAST_TENSE & set(words[f.start:f.end]) for f in unresponsive):
@@ -177,8 +177,9 @@ PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "w
                         "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba", "temblo", "brinco", "sacudio",
                         "puso", "fueron", "quedo", "jalo", "jalaba", "convulsiono", "trembled", "twitched", "seized",
                         "turned"})
-# Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez".
-_NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",
+# Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez". (The
+# finding going_on_now says the same of a whole message, as phrases: "it's still going", "no ha parado".)
+NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",
                         "sigue", "aun"})
 # The findings of a seizure-like episode, with the baby not responding during it.
 EPISODE_FINDINGS = frozenset(SEIZURE_FAMILY) | {"unresponsive"}

@@ -233,6 +233,11 @@ def _clean(words: tuple[str, ...], i: int) -> str:
     return words[i] if 0 <= i < len(words) else ""
 
 
+def _lead(words: tuple[str, ...], i: int) -> int:
+    """Where the word before words[i] is, passing over one hedge: "tiene como 101", "hace como 20 minutos"."""
+    return i - 2 if _clean(words, i - 1) in _HEDGES else i - 1
+
+
 def _start(hit: Hit) -> int:
     return hit.start
 
@@ -395,10 +400,12 @@ class Reader:
             return triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]
 
         asks_rule = any(f.finding == "ask_fever_rule" for f in found)
-        temperature, site = self._temperature(
-            words, lambda i: self._assertion(Hit("reading", i, i + 1), near(i), words, closers, []), age, asks_rule,
-            lambda i: self._assertion(Hit("reading", i, i + 1), [
-                t for t in near(i) if self.triggers[t.label].assertion != "resolved"], words, closers, []))
+        def told(i: int, ignore_resolved: bool = False) -> str:
+            return self._assertion(Hit("reading", i, i + 1), [
+                t for t in near(i) if not (ignore_resolved and self.triggers[t.label].assertion == "resolved")],
+                words, closers, [])
+
+        temperature, site = self._temperature(words, told, age, asks_rule)
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
@@ -750,9 +757,10 @@ class Reader:
 
     # --- Temperature ---------------------------------------------------------------------------------------
 
-    def _temperature(self, words: tuple[str, ...], assertion: Callable[[int], str] = lambda i: "present",
-                     age_days: int | None = None, asks_rule: bool = False,
-                     unresolved: Callable[[int], str] = lambda i: "present") -> tuple[float | None, str | None]:
+    def _temperature(self, words: tuple[str, ...], assertion: Callable[[int, bool], str] = lambda i, _: "present",
+                     age_days: int | None = None, asks_rule: bool = False) -> tuple[float | None, str | None]:
+        """The baby's temperature in °C and its site. `assertion(i, ignore_resolved)` is how the reading at i is
+        told, optionally leaving out words that say it is over."""
         has_context = any(w in _CONTEXT_TEMP_WORDS or w.startswith(("fever", "fiebr", "temp")) for w in words)
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
@@ -794,7 +802,7 @@ class Reader:
             site_after = bool(set(words[i + 1:i + 4]) & _SITES_NAMED) or (
                 _clean(words, i + 1) == "under" and _clean(words, i + 3) in ("arm", "armpit"))
             # "has had 101 since yesterday", "running 102", "tiene 38": a reading said as what the baby has.
-            lead = _clean(words, i - 2) if _clean(words, i - 1) in _HEDGES else _clean(words, i - 1)  # "tiene como 101"
+            lead = _clean(words, _lead(words, i))  # "tiene como 101"
             led = (lead in _READING_LEADS and (34.0 <= value <= 43.0 or 97.0 <= value <= 110.0)) or (
                 _clean(words, i - 1) in ("its", "now") and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0)) or (
                 # "skin to skin for half an hour and its still ninety six": a reading taken again
@@ -818,7 +826,7 @@ class Reader:
             said_now = _clean(words, i - 1) in _READING_LEADS | {"is", "at", "es", "esta"} and \
                 _clean(words, i - 2) in _READING_SUBJECTS and \
                 not {"if", "si", "cuando", "when"} & {_clean(words, i - k) for k in range(3, 6)}
-            told = assertion(i)
+            told = assertion(i, False)
             # "her mom left the ear thermometer and it says 100.5": what a thermometer shows is the baby's reading,
             # whoever is named near it, unless the writer says it is their own ("I took my temp and it reads 99").
             if told == "other_person" and _clean(words, i - 1) in _DEVICE_SAYS and not _OWN_TEMPERATURE & set(
@@ -827,7 +835,7 @@ class Reader:
             # A fever said to be over ("it was 100.9 an hour ago, but he's sleeping fine now") is still a fever
             # under 3 months or at an unknown age (AAP-fever); an older baby's counts only as said of earlier.
             over = told == "resolved" and (age_days is None or age_days < YOUNG_INFANT_DAYS) and \
-                unresolved(i) in ("present", "earlier")  # (not "last week, gone now": history)
+                assertion(i, True) in ("present", "earlier")  # (not "last week, gone now": history)
             if celsius is not None and (told in ("present", "earlier") or over or (
                     said_now and told == "hypothetical")):
                 reading = (celsius, _site_of(words, i))
@@ -867,12 +875,11 @@ class Reader:
         shaking_sentences = {sentence[i] for i in shaking_at}
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
-                hace = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "hace como 20 minutos"
+                lead = _lead(words, i - 1)  # "hace como 20 minutos", "within like 10 minutes"
                 if _clean(words, i + 1) in ("ago", "later", "after", "despues", "since", "desde") or (
-                        _clean(words, hace) == "hace" and _clean(words, hace - 1) != "desde"):
+                        _clean(words, lead) == "hace" and _clean(words, lead - 1) != "desde"):
                     continue  # ("desde hace 7 minutos" is for 7 minutes)
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.
-                lead = i - 3 if _clean(words, i - 2) in _HEDGES else i - 2  # "within like 10 minutes"
                 after_words = ("a", "despues", "cabo")
                 if _clean(words, lead) in ("after", "despues", "every", "cada", "in", "en", "within", "past") or (
                         _NOT_THE_EPISODE & set(words[max(0, lead - 4):lead + 1])) or (
@@ -887,8 +894,7 @@ class Reader:
                     return int(float(_clean(words, i - 1)))
         for i, word in enumerate(words):
             # "hace 10 minutos empezó con una temblorina": begun that long ago, in Spanish
-            if word in ("minutos", "minuto", "min") and "hace" in (
-                    _clean(words, i - 2), _clean(words, i - 3) if _clean(words, i - 2) in _HEDGES else "") and \
+            if word in ("minutos", "minuto", "min") and _clean(words, _lead(words, i - 1)) == "hace" and \
                     _clean(words, i - 1)[:1].isdigit() and {"empezo", "comenzo", "empezaron", "lleva", "esta"} & set(
                         words[i + 1:i + 4]) and sentence[i] in shaking_sentences:
                 return int(float(_clean(words, i - 1)))

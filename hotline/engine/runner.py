@@ -494,6 +494,18 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
 
 
+def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | None:
+    """The choice a leading "no" that only reassures gives. Where "no" itself reports a sign (the holding
+    question's "no, it keeps going"), a message that denies the shaking ("ahorita no le tiembla nada") has no
+    shaking to hold: the answer that reports nothing."""
+    choice = _match_choice(step, "no", language, exact_only=True)
+    reading = screening.reading
+    if choice is not None and choice.flags and reading is not None and \
+            reading.asserted("negated") & reading.shaking_findings:
+        return step.plain_choice
+    return choice
+
+
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
 
 # The signs the red-flag question names, by what a parent says of each: a message that names two or more of them
@@ -817,11 +829,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
             _no_then_reassurance(step, screening):
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
-        choice = _match_choice(step, "no", run.language, exact_only=True)
-        if choice is not None and choice.flags and screening.reading is not None and \
-                screening.reading.asserted("negated") & screening.reading.shaking_findings:
-            # "ahorita no le tiembla nada" at the holding question: no shaking now to hold, so no "it keeps going"
-            choice = step.plain_choice
+        choice = _reassuring_no(step, screening, run.language)
     if choice is None and step.is_question and not fresh and _NO_BUT.match(_FILLERS.sub("", norm)) and step.asked and (
             screening.level is None or screening.level < _top_level(step)):
         # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a

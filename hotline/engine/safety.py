@@ -21,6 +21,7 @@ from types import MappingProxyType
 from hotline.engine.levels import Level
 from hotline.engine.protocol import (
     EPISODE_FINDINGS,
+    NOW_MARKS,
     PAST_TENSE,
     YOUNG_INFANT_DAYS,
     Decision,
@@ -136,8 +137,8 @@ def _no_longer(reading: Reading, reader: Reader) -> set[str]:
 # Remembered when a message tells of shaking that is over ("anoche tuvo un temblor raro"): what the next
 # messages tell in the past tense is that episode.
 EPISODE_TOLD_EARLIER = "episode_told_earlier"
-_NOW_WORDS = frozenset({"now", "still", "again", "right", "is", "are", "keeps", "hes", "shes", "its", "ahora",
-                        "ahorita", "sigue", "otra", "todavia", "esta", "tiene", "continues", "currently", "rn"})
+# A message that speaks of now at all: a word of now, or a verb in the present tense.
+_NOW_WORDS = NOW_MARKS | {"right", "is", "are", "keeps", "hes", "shes", "its", "esta", "tiene", "continues"}
 
 
 def _same_episode(reading: Reading) -> Reading:
