@@ -697,3 +697,30 @@ def test_an_emergency_word_taken_back_is_not_treated_as_the_baby(parent, redis):
     reply = parent.text("911 lol wrong chat sorry!! that was meant for my brother's group chat about the game")
     assert EMERGENCY not in reply and "How old is your baby?" not in reply
     assert session(redis).get("level") is None
+
+
+@pytest.mark.parametrize("answer", ["sorry my english is not good. she dont have any of that",
+                                    "Hi! sorry for the delay, was feeding her. No, none of those"])
+def test_an_answer_after_an_apology_or_greeting_is_read_and_the_next_yes_is_not_an_emergency(parent, answer):
+    """The answer follows words that report nothing; before, the red-flag question was asked again and the
+    parent's next "yes" (meant for the holding question) became a 911."""
+    parent.conversation("hello, my baby 3 month, the legs shaking when she cry")
+    assert "gently hold" in parent.text(answer)
+    assert EMERGENCY not in parent.text("yes stop")
+
+
+def test_no_jerking_at_the_red_flag_question_keeps_the_shaking_for_a_later_fever(parent):
+    """"no jerking" answers the red-flag question; the legs still shake, so a fever at 8 months is urgent."""
+    parent.conversation("Hola, mi hija de 8 meses tiene las piernas temblando",
+                        "sorry, can we do English? my mom typed that. no, she's breathing fine, awake, no jerking",
+                        "yes it stops")
+    assert parent.text("she's hot, 101.3 in her ear").startswith("Please have your baby seen by a doctor today")
+
+
+@pytest.mark.parametrize("age", ["about four months", "like 6 weeks", "around 2 months"])
+def test_a_hedged_age_alone_answers_the_age_question(parent, age):
+    """"about four months" is the baby's age, not a duration: the check moves on to the red-flag question,
+    where "not sure" is then the worse answer (CLINICAL-RULES)."""
+    parent.text("um my babys legs are shaking right now")
+    assert "trouble breathing" in parent.text(age)
+    assert parent.text("not sure").startswith(EMERGENCY)

@@ -25,7 +25,8 @@ LOW_TEMPERATURE_C = 36.0  # 96.8 F
 LONG_EPISODE_MINUTES = 5
 FAST_BREATHING_PER_MINUTE = 60  # breaths a minute (Schmitt-NB)
 # Facts the protocol can use besides the reader's findings.
-DERIVED = ("fever", "low_temperature", "shaking", "long_episode", "seizure_earlier", "fast_breath_count")
+DERIVED = ("fever", "low_temperature", "shaking", "shaking_earlier", "long_episode", "seizure_earlier",
+           "fast_breath_count")
 SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -199,6 +200,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     present |= resolved
     if reading.shaking:
         present.add("shaking")
+    if any(f.assertion == "earlier" and f.finding in reading.shaking_findings for f in reading.findings):
+        present.add("shaking_earlier")  # "her legs started trembling this afternoon"
     threshold = fever_line(site, age)
     if temperature is not None:
         if temperature >= threshold:

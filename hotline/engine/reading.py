@@ -167,7 +167,7 @@ _WHEN_AFTER = frozenset({"tonight", "tonite", "tonigt", "today", "todai", "this"
 _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost", "casi", "nearly"}
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse",
-               "nursing", "feeding", "mamando", "pumping", "pumped"}
+               "nursing", "feeding", "mamando", "pumping", "pumped", "latch", "latched", "latching", "latches"}
 _DURATION_AFTER = {"ago", "later", "straight", "apart", "of"}  # "did 2 days of lights"
 _UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning",
           "going on", "va para", "a cumplir", "por cumplir",
@@ -204,7 +204,8 @@ _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": 
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
 _READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "spiked", "tiene", "tenia", "marca",
                             "marco", "llego", "subio"})
-_DEVICE_SAYS = frozenset({"says", "said", "reads", "read", "shows", "showed", "dice", "marca", "marco", "salio"})
+_DEVICE_SAYS = frozenset({"says", "said", "reads", "read", "shows", "showed", "gave", "registered", "dice", "marca",
+                          "marco", "salio", "dio", "registro"})
 _OWN_TEMPERATURE = frozenset({"my", "mine", "myself", "own", "mi", "mia", "propia", "yo"})
 _READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby", "babys", "ella", "el", "bebe"})
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
@@ -229,8 +230,41 @@ _MY = frozenset({"my", "our", "mi", "mis", "nuestro", "nuestra"})
 _PATTERN_MARKS = str.maketrans({"|": " ", "(": " ", ")": " ", "?": " "})
 
 
+_TODDLER_DAYS = 730  # two years: the hotline's babies are younger
+
+
 def _clean(words: tuple[str, ...], i: int) -> str:
     return words[i] if 0 <= i < len(words) else ""
+
+
+# Words that join signs said of one subject: "fell off the ladder, bumped his head and threw up once".
+_JOINERS = frozenset({"and", "y", "e", ",", "then", "luego", "n"})
+
+
+def _same_subject(found: tuple[Found, ...], words: tuple[str, ...], kinds: Mapping[str, str]) -> tuple[Found, ...]:
+    """A sign joined by "and" or a comma to a sign said of someone else, with no subject of its own between, is
+    theirs too ("my 3 year old fell off the playground ladder, bumped his head and threw up once")."""
+    if not any(f.assertion == "other_person" for f in found):
+        return found
+    out = list(found)
+    before: Found | None = None  # the last sign before, passing over words inside it ("his" in "bumped his head")
+    for index, f in enumerate(out):
+        if before is not None and f.start < before.end:
+            continue
+        if before is not None and before.assertion == "other_person" and f.assertion == "present" and \
+                kinds.get(f.finding) == "sign" and 0 < f.start - before.end <= 2 and \
+                all(w in _JOINERS for w in words[before.end:f.start]):
+            out[index] = f = Found(f.finding, "other_person", f.start, f.end)
+        if kinds.get(f.finding) == "sign":
+            before = f
+    return tuple(out)
+
+
+def _done_before(words: tuple[str, ...], lead: int, i: int, shaking_at: list[int]) -> bool:
+    """Whether minutes at words[i] time something done a few words before ("I put a hat and a blanket on him and
+    it's been like 40 minutes"), with no shaking named between."""
+    done = [k for k in range(max(0, lead - 6), lead + 1) if words[k] in _NOT_THE_EPISODE]
+    return bool(done) and not any(done[-1] < at < i for at in shaking_at)
 
 
 def _lead(words: tuple[str, ...], i: int) -> int:
@@ -380,6 +414,7 @@ class Reader:
         found = tuple(Found(h.label, self._assertion(
             h, triggers[bisect_left(starts, h.start - _MAX_SCOPE):bisect_right(starts, h.end + _MAX_SCOPE)],
             words, closers, negators), h.start, h.end) for h in hits)
+        found = _same_subject(found, words, self.kinds)
         # "EMERGENCY" alone is the parent's word that it is one; in a longer message the word is usually
         # something else ("emergency diaper run"), unless the message says it plainly ("this is an emergency").
         # Said first, as a heading ("EMERGENCIA bebé temblando no para"), it is the parent's word too.
@@ -634,7 +669,7 @@ class Reader:
                 continue
             # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
-                _clean(words, first - 2) in ("is", "shes", "hes") or
+                _clean(words, first - 2) in ("is", "shes", "hes", "", "um", "uh", "uhm", "er", "hmm", "well") or
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
             # "born 12 days ago", "nació hace 12 días": how long ago the baby was born is the age.
             born_ago = bool(_BIRTH_WORDS & {_clean(words, first - 1), _clean(words, first - 2)}) and (
@@ -711,6 +746,10 @@ class Reader:
             return None, early_days
         if corrected:
             return min(corrected), 0
+        if min(ages) < _TODDLER_DAYS:
+            # "my 3 yr old bonked the baby on the head... 2 months": a child of 2 or more beside a baby's age is
+            # someone else (and the younger age is the safer one for every age rule).
+            stated = [days for days in stated if days < _TODDLER_DAYS]
         age = fixed[-1] if fixed else min(stated) if stated else min(ages)
         # Born early: the younger, corrected age is the safer one for every age rule.
         return max(0, age - early_days), 0
@@ -883,6 +922,7 @@ class Reader:
                 after_words = ("a", "despues", "cabo")
                 if _clean(words, lead) in ("after", "despues", "every", "cada", "in", "en", "within", "past") or (
                         _NOT_THE_EPISODE & set(words[max(0, lead - 4):lead + 1])) or (
+                        _done_before(words, lead, i, shaking_at)) or (
                         _clean(words, lead) in ("los", "de") and _clean(words, lead - 1) in after_words) or (
                         _FEED_VERBS & set(words[max(0, lead - 2):lead + 1])):
                     continue  # "a los 20 minutos ya tenía 36.8", "después de 20 minutos", "al cabo de 20 minutos"

@@ -6,6 +6,7 @@ keywords, then the flow.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -451,6 +452,91 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
     return best[1] if best else None
 
 
+def _answer(step: Step, screening: Screening, text: str, norm: str, language: str, fresh: bool) -> Choice | None:
+    """The choice a message gives at this step, if any: its words, a leading no or yes with what follows, or what
+    it denies; None when it answers nothing here."""
+    # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
+    # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
+    # But an answer in the choice's own words wins ("no, it keeps going" answers "does it stop when held?").
+    describes = bool(screening.reading and screening.reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE)
+    choice = _match_choice(step, screening.searchable if screening.denied else text, language,
+                           exact_only=fresh or (describes and not step.is_question))
+    if choice is None and screening.denied:
+        choice = _match_choice(step, text, language, exact_only=fresh, min_length=5)
+    first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
+    if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
+            _no_then_reassurance(step, screening):
+        # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
+        # answer's no, then words that report nothing or deny what the question asks
+        choice = _reassuring_no(step, screening, language)
+    if choice is None and step.is_question and not fresh and _NO_BUT.match(_FILLERS.sub("", norm)) and step.asked and (
+            screening.level is None or screening.level < _top_level(step)):
+        # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a
+        # sign below them reported (kept, and its level said). A "no" that itself reports a sign is not this.
+        no = _match_choice(step, "no", language, exact_only=True)
+        choice = no if no is not None and not no.flags else None
+    if choice is None and step.is_question and not fresh and (leading := _LEADING_YES.match(text)):
+        # a yes, then what the parent adds: the yes answers when it reports nothing itself ("yes, it stops"); what
+        # follows is read as well. A long "yeah, that's why I'm calling..." at the red-flag question is no yes to it.
+        choice = _match_choice(step, normalize(leading.group(1)), language, exact_only=True)
+        choice = None if choice is None or choice.flags else choice
+    if choice is None and step.is_question and not fresh and (
+            _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
+        choice = step.plain_choice
+    if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
+        choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
+    if choice is not None and (_yes_to_something_else(choice, screening, norm) or
+                               _no_to_something_else(choice, screening, norm)):
+        choice = None
+    if choice is not None and choice.flags and set(choice.flags) & step.asked <= set(screening.denied):
+        # "no she feels normal, not hot": the message denies what the choice reports (the fever question's "hot")
+        choice = step.plain_choice
+    # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
+    # not about the signs this question names; the fever's own question (or the message read) decides it.
+    if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):
+        choice = None
+    # "no sé, tiene como dos meses": the doubt is about the age it goes on to give, not about these signs.
+    if choice is not None and choice.flags and screening.age_days is not None and _DOUBT.search(norm):
+        choice = None
+    if choice is None and step.asked and step.asked <= set(screening.denied):
+        # "no fever" or "temp 37.1" answers the fever question: the answer that reports nothing.
+        choice = step.plain_choice
+    return choice
+
+# Where a message's clauses end: an answer may follow a greeting, an apology or why the reply was late.
+# (Not the point or comma of a number: "no fever, 37.1".)
+_CLAUSE_END = re.compile(r"(?:[!?;]|[.,](?!\d))+\s*")
+_PREAMBLE_MAX_WORDS = 30
+# How such a message opens: a greeting, an apology, thanks, a "good question".
+_PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorry|perdon|perdona|perdone|disculpe|"
+                       r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
+                       r"buena pregunta|senorita|senora|senor)\b")
+_PREAMBLE_MAX_CLAUSES = 3
+
+
+def _answer_after_preamble(step: Step, text: str, language: str, age_days: int | None) -> Choice | None:
+    """The answer that follows words reporting nothing ("sorry my english is not good. she dont have any of that",
+    "Hi! sorry for the delay, was feeding her. No, none of those"): the rest of the message, read alone. Only when
+    the whole message answered nothing; the whole message was screened already."""
+    if len(text.split()) > _PREAMBLE_MAX_WORDS or not _PREAMBLE.match(normalize(text)):
+        return None  # a long message is a story, not a short answer after a greeting
+    for end in itertools.islice(_CLAUSE_END.finditer(text), _PREAMBLE_MAX_CLAUSES):
+        rest = text[end.end():]
+        if not normalize(rest):
+            break
+        before = screen_for_red_flags(text[:end.start()], age_days=age_days)
+        if before.level is not None or not _reports_nothing(before):
+            break  # a sign or a situation is said before: that is no preamble
+        after = screen_for_red_flags(rest, age_days=age_days)
+        choice = _answer(step, after, rest, normalize(rest), language, fresh=False)
+        if choice is not None:
+            # After words that reassure or deny ("lips are pink, yes"), a yes that reports a sign contradicts them:
+            # no answer. After a greeting or an apology, any answer.
+            reassures = bool(before.denied) or bool(before.reading and before.reading.present - {"baby"})
+            return None if choice.flags and reassures else choice
+    return None
+
+
 def _checkin_answer(choice: Choice) -> str:
     """'better', 'same' or 'worse': the check-in choice's English label, as recorded on the reminder."""
     return normalize(choice.label["en"]).removeprefix("the ").replace(" ", "_")
@@ -477,6 +563,13 @@ _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falli
                                   "acting_on_advice", "over_days", "frequent", "maternal_diabetes"})
 # (acting_on_advice: "sí ok, lo llevo a emergencias" says yes to the advice; over_days and frequent: "yes, every
 # day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
+
+
+def _reports_nothing(screening: Screening) -> bool:
+    """Whether a message reports nothing but reassurance, what explains ordinary shaking, or questions."""
+    reading = screening.reading
+    return reading is None or not (reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS -
+                                   _EXPLAINING_FINDINGS - {"baby"})
 
 
 def _no_then_reassurance(step: Step, screening: Screening) -> bool:
@@ -816,52 +909,9 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     step = flow.steps[run.state.step or flow.start]
 
     # 5. An answer to the current step.
-    # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
-    # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
-    # But an answer in the choice's own words wins ("no, it keeps going" answers "does it stop when held?").
-    describes = bool(screening.reading and screening.reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE)
-    choice = _match_choice(step, screening.searchable if screening.denied else text, run.language,
-                           exact_only=fresh or (describes and not step.is_question))
-    if choice is None and screening.denied:
-        choice = _match_choice(step, text, run.language, exact_only=fresh, min_length=5)
-    first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
-    if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
-            _no_then_reassurance(step, screening):
-        # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
-        # answer's no, then words that report nothing or deny what the question asks
-        choice = _reassuring_no(step, screening, run.language)
-    if choice is None and step.is_question and not fresh and _NO_BUT.match(_FILLERS.sub("", norm)) and step.asked and (
-            screening.level is None or screening.level < _top_level(step)):
-        # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a
-        # sign below them reported (kept, and its level said). A "no" that itself reports a sign is not this.
-        no = _match_choice(step, "no", run.language, exact_only=True)
-        choice = no if no is not None and not no.flags else None
-    if choice is None and step.is_question and not fresh and (leading := _LEADING_YES.match(text)):
-        # a yes, then what the parent adds: the yes answers when it reports nothing itself ("yes, it stops"); what
-        # follows is read as well. A long "yeah, that's why I'm calling..." at the red-flag question is no yes to it.
-        choice = _match_choice(step, normalize(leading.group(1)), run.language, exact_only=True)
-        choice = None if choice is None or choice.flags else choice
-    if choice is None and step.is_question and not fresh and (
-            _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
-        choice = step.plain_choice
-    if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
-        choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
-    if choice is not None and (_yes_to_something_else(choice, screening, norm) or
-                               _no_to_something_else(choice, screening, norm)):
-        choice = None
-    if choice is not None and choice.flags and set(choice.flags) & step.asked <= set(screening.denied):
-        # "no she feels normal, not hot": the message denies what the choice reports (the fever question's "hot")
-        choice = step.plain_choice
-    # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
-    # not about the signs this question names; the fever's own question (or the message read) decides it.
-    if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):
-        choice = None
-    # "no sé, tiene como dos meses": the doubt is about the age it goes on to give, not about these signs.
-    if choice is not None and choice.flags and screening.age_days is not None and _DOUBT.search(norm):
-        choice = None
-    if choice is None and step.asked and step.asked <= set(screening.denied):
-        # "no fever" or "temp 37.1" answers the fever question: the answer that reports nothing.
-        choice = step.plain_choice
+    choice = _answer(step, screening, text, norm, run.language, fresh)
+    if choice is None and step.is_question and not fresh:
+        choice = _answer_after_preamble(step, text, run.language, run.state.age_days)
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
             run.state = evolve(run.state, age_days=choice.age_days)

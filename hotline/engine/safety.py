@@ -125,10 +125,17 @@ _REMEMBERED_KINDS = ("sign", "context")
 MAX_READ_CHARS = 10_000
 
 
+# "no jerking" denies the seizure's jerking (what the red-flag question asks), not the legs' shaking said before.
+_JERKING = ("jerk", "sacud", "jalon")
+
+
 def _no_longer(reading: Reading, reader: Reader) -> set[str]:
     """What a message says is no longer so: findings it denies, and those a finding it reports contradicts
     ("it stopped when I held her" earlier, "now even holding doesn't stop it")."""
-    denied = set(reading.asserted("negated") - reading.present)
+    words = reading.tokens.words
+    denied = {f.finding for f in reading.findings if f.assertion == "negated" and not (
+        f.finding in reading.shaking_findings and all(w.startswith(_JERKING) for w in words[f.start:f.end]))}
+    denied -= reading.present
     for finding in reading.present:
         denied |= reader.denies.get(finding, frozenset())
     return denied
