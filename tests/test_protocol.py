@@ -68,6 +68,19 @@ def test_a_group_offers_alternatives_of_several_words() -> None:
     assert ("x", 0, 4) in found("wakes for to eat") and found("wakes for") == [("x", 0, 2)]
 
 
+def test_many_patterns_on_one_word_and_its_stems_are_all_still_found() -> None:
+    """The index narrows a word's patterns by the most telling word they need ("word7" rather than "the"), and
+    joins a word's own patterns with its stems' ("legs" starts "legs ..." and "leg* ..."): no match is lost."""
+    entries = [(f"n{i}", f"legs ~2 the word{i}") for i in range(20)] + \
+        [(f"s{i}", f"leg* are (x{i}|y{i})") for i in range(20)] + [("both", "legs|leg* shake")]
+    lexicon = Lexicon(entries)
+    labels = lambda text: sorted({h.label for h in lexicon.find(tuple(text.split()))})  # noqa: E731
+    assert labels("legs go the word7") == ["n7"]
+    assert labels("legs the word19 and legs are y3") == ["n19", "s3"]
+    assert labels("leggy are x11") == ["s11"] and labels("legs shake") == ["both"]
+    assert labels("legs go the word20") == [] and labels("the word7 legs") == []
+
+
 def test_a_situation_said_earlier_does_not_excuse_a_sign_said_now() -> None:
     protocol = parse_protocol(rule(any=["seizure"], unless=["startle"], level="emergency"), "p", KNOWN)
     # "she startled" an hour ago, "now her arms and legs are jerking": the sign is new, the excuse is old.

@@ -197,12 +197,13 @@ class Hit:
 _GapPlan = tuple[tuple[_Test, ...], int, tuple[_Test, ...]]
 # (`gapped` is the pattern's one-gap plan when it has one (see _match_gap), True for any other gapped pattern.)
 _Entry = tuple[str, tuple["_Test", ...], "_GapPlan | bool", tuple[frozenset[str], ...], int, int,
-               "tuple[frozenset[str], ...] | None"]
+               "tuple[frozenset[str], ...] | None", tuple["frozenset[str] | None", "frozenset[str] | None"]]
 
 
 _STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
 _SPLIT_MIN = 12  # a word that starts more patterns than this has them indexed by a word they need
 _Ranked = tuple[int, "_Entry"]
+_Split = tuple[list[_Ranked], "_ByNeed | None"]
 
 
 class Lexicon:
@@ -235,7 +236,11 @@ class Lexicon:
                 mask |= bit_of[words]
             words_only = None if gapped or any(t.stems or t.number for t in tests[1:]) else \
                 tuple(t.exact for t in tests[1:])
-            entry = (label, tests, (_gap_plan(tests) or True) if gapped else False, needs, mask, group, words_only)
+            # The needed words a pattern is indexed by (after the first word, or the first two): the most telling.
+            telling = (max(needs, key=_specificity) if needs else None,
+                       max(needs[1:], key=_specificity) if len(needs) > 1 else None)
+            entry = (label, tests, (_gap_plan(tests) or True) if gapped else False, needs, mask, group, words_only,
+                     telling)
             first = tests[0]
             second = tests[1] if len(tests) > 1 else None
             paired = (second is not None and second.exact and not (second.stems or second.number or second.optional
@@ -254,7 +259,10 @@ class Lexicon:
         self._pair_firsts = frozenset(first for first, _ in self._by_pair)
         # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next word they need.
         self._pair_split = {pair: _by_needed_word(ranked, 1) for pair, ranked in self._by_pair.items()}
-        self._split_cache: dict[str, tuple[list[_Ranked], _ByNeed | None]] = {}
+        self._split_cache: dict[str, _Split] = {}
+        self._word_parts: dict[str, _Split] = {}  # (bounded by the vocabulary: keys are written words and stems)
+        self._stem_parts: dict[str, _Split] = {}
+        self._number_part = _by_needed_word(self._by_number, 0)
 
     def _split(self, token: str) -> tuple[list[_Ranked], _ByNeed | None]:
         """The patterns starting with `token`: those that need no other word, and (for a word that starts many,
@@ -262,18 +270,29 @@ class Lexicon:
         message is checked only against the patterns whose needed word it holds."""
         found = self._split_cache.get(token)
         if found is None:
+            # The token's own patterns and those of each stem it starts with, each split once for all tokens.
+            parts = []
+            if token in self._by_word:
+                parts.append(self._part(self._word_parts, self._by_word, token))
             if token[:1].isdigit():
-                starting = self._by_number + self._by_word.get(token, [])
+                parts.append(self._number_part)
             else:
-                starting = list(self._by_word.get(token, ()))
                 for size in self._stem_lengths:  # one look-up per stem length, not one test per stem
                     if size > len(token):
                         break
-                    starting += self._by_stem.get(token[:size], ())
-            found = _by_needed_word(starting, 0)
+                    if token[:size] in self._by_stem:
+                        parts.append(self._part(self._stem_parts, self._by_stem, token[:size]))
+            found = parts[0] if len(parts) == 1 else _joined(parts)
             if len(self._split_cache) < 50_000:
                 self._split_cache[token] = found
         return found
+
+    @staticmethod
+    def _part(parts: dict[str, _Split], index: dict[str, list[_Ranked]], key: str) -> _Split:
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = _by_needed_word(index[key], 0)
+        return part
 
     def find(self, words: tuple[str, ...]) -> list[Hit]:
         """Every match, longest first at each position."""
@@ -304,7 +323,7 @@ class Lexicon:
             if not candidates:
                 continue
             hits: list[tuple[int, int, Hit]] = []
-            for rank, (label, tests, gapped, _, mask, group, words_only) in candidates:
+            for rank, (label, tests, gapped, _, mask, group, words_only, _) in candidates:
                 if mask & bits != mask:
                     continue  # a word the pattern cannot do without is nowhere in the message
                 # (the first test accepts `token`: that is how the pattern was found)
@@ -358,10 +377,33 @@ def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked
         if len(needs) <= known:
             plain.append(ranked)
         else:
-            by_need.shared = by_need.shared or len(needs[known]) > 1
-            for word in needs[known]:
+            chosen = ranked[1][7][known]
+            assert chosen is not None
+            by_need.shared = by_need.shared or len(chosen) > 1
+            for word in chosen:
                 by_need.setdefault(word, []).append(ranked)
     return plain, by_need
+
+
+def _specificity(words: frozenset[str]) -> int:
+    """How seldom a message holds one of these words, roughly: short words ("the", "she", "y") are common."""
+    return min(len(word) for word in words)
+
+
+def _joined(parts: list[_Split]) -> _Split:
+    """Several splits as one: their plain patterns together, and their indexes merged."""
+    plain = [ranked for part, _ in parts for ranked in part]
+    indexes = [by_need for _, by_need in parts if by_need is not None]
+    if not indexes:
+        return plain, None
+    if len(indexes) == 1:
+        return plain, indexes[0]
+    merged = _ByNeed()
+    merged.shared = True  # (a pattern may be listed in two parts)
+    for by_need in indexes:
+        for word, ranked in by_need.items():
+            merged[word] = merged.get(word, []) + ranked
+    return plain, merged
 
 
 def _needed(by_need: _ByNeed, present: frozenset[str]) -> list[_Ranked]:

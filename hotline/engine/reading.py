@@ -188,6 +188,7 @@ _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "ba
               "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of",
               "have", "has"}  # "she have one year": "tiene un año", said in English
 _HOMOPHONE_NUMBERS = {"for": 4, "ate": 8, "to": 2, "too": 2, "won": 1, "tree": 3, "sex": 6}
+_SPOKEN_FILLERS = frozenset(("um", "uh", "uhm", "er", "like"))
 
 _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre", "calentura", "degrees", "degree",
                "grados", "thermometer", "termometro", "reads", "read", "says", "marca", "rectal", "armpit", "axila",
@@ -235,6 +236,15 @@ _TODDLER_DAYS = 730  # two years: the hotline's babies are younger
 
 def _clean(words: tuple[str, ...], i: int) -> str:
     return words[i] if 0 <= i < len(words) else ""
+
+
+def _is_reading(word: str) -> bool:
+    """Whether a word ends a temperature reading: a number in the range of a body temperature (°C or °F),
+    a unit or a site ("38.3", "101", "f", "rectal")."""
+    if word[:1].isdigit():
+        value = float(word)
+        return 34 <= value <= 43 or 93 <= value <= 110
+    return word in ("f", "c", "°", "fahrenheit", "celsius") or word in _SITES
 
 
 # Words that join signs said of one subject: "fell off the ladder, bumped his head and threw up once".
@@ -352,6 +362,12 @@ class Reader:
         keys = {str(k) for k in vocabulary.get("spelling_keys") or () if len(str(k)) >= 7}
         self.misspellings = {str(wrong): str(right) for right, wrongs in (vocabulary.get("misspellings") or {}).items()
                              for wrong in wrongs or () if str(wrong) != str(right)}
+        # Emoji said in place of a word ("se siente bien 🔥", "🤒 and shaky"): read as the word.
+        self.emoji = {ord(str(e)): f" {word} " for word, marks in (vocabulary.get("emoji") or {}).items()
+                      for e in marks or ()}
+        for code in self.emoji:
+            if code < 0x2000:
+                raise VocabularyError(f"{source}: emoji: {chr(code)!r} is not an emoji")
         written = [w for _, p in entries + trigger_entries for w in p.translate(_PATTERN_MARKS).split()]
         every_word = {w for w in written if w.isalpha()}
         stems = {w[:-1] for w in written if w.endswith("*") and len(w) >= 5}
@@ -372,6 +388,8 @@ class Reader:
     # --- Reading ---------------------------------------------------------------------------------------
 
     def read(self, text: str, today: date | None = None) -> Reading:
+        if text and self.emoji and not text.isascii():
+            text = text.translate(self.emoji)
         tokens = tokenize(text or "", self.speller, self.misspellings)
         words = tokens.words
         both = self.lexicon.find(words)
@@ -680,7 +698,9 @@ class Reader:
                 continue
             if before == "at" and unit >= 7 and not _AT_AN_EVENT & set(words[max(0, first - 4):first]) and (
                     _clean(words, i + 1) in ("is", "es", "still", "now", "?") or
-                    "still" in words[max(0, first - 8):first]):
+                    "still" in words[max(0, first - 8):first] or
+                    # "38.3 at 5 months, no shaking": a reading, then the age it is read at
+                    (_clean(words, i + 1) in BREAKS or i + 1 == len(words)) and _is_reading(_clean(words, first - 2))):
                 # "still has a HUGE startle at 8 months", "at 7 and a half months is it normal...": the age now,
                 # if no other is said ("at 2 months she had her shots" is an age then)
                 at_ages.append(int(value * unit))
@@ -789,8 +809,10 @@ class Reader:
             return 0.5, i - 1  # "tiene medio año"
         if words[i] == "mes" and _clean(words, i + 1) == "y" and _clean(words, i + 2) == "medio":
             return 1.5, i  # "tiene mes y medio", "su edad corregida es mes y medio"
-        if before in _HOMOPHONE_NUMBERS and _clean(words, i - 2) in ("is", "es", "shes", "hes", "baby", "about", "my",
-                                                                       "our", "mi"):
+        # "she's for weeks", "my son is for months old", "my baby is um for weeks": the recogniser's "four"
+        lead = _clean(words, i - 3) if _clean(words, i - 2) in _SPOKEN_FILLERS else _clean(words, i - 2)
+        if before in _HOMOPHONE_NUMBERS and (lead in ("is", "es", "shes", "hes", "baby", "about", "my", "our", "mi") or
+                                             before == "for" and _clean(words, i + 1) == "old"):
             return float(_HOMOPHONE_NUMBERS[before]), i - 1
         return None
 

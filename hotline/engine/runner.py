@@ -29,7 +29,7 @@ from hotline.engine.safety import (
 from hotline.engine.safety import (
     FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
-from hotline.engine.text import CharTable, without_marks
+from hotline.engine.text import BREAKS, CharTable, tokenize, without_marks
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
@@ -503,6 +503,7 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         choice = step.plain_choice
     return choice
 
+
 # Where a message's clauses end: an answer may follow a greeting, an apology or why the reply was late.
 # (Not the point or comma of a number: "no fever, 37.1".)
 _CLAUSE_END = re.compile(r"(?:[!?;]|[.,](?!\d))+\s*")
@@ -576,10 +577,7 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
     """Whether what follows an answer's leading "no" only reassures: nothing reported but reassurance or what
     explains ordinary shaking, and what it denies is what this question asks about (its red flags), not another
     question's subject."""
-    reading = screening.reading
-    if reading is None or screening.level is not None:
-        return False
-    if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
+    if screening.reading is None or screening.level is not None or not _reports_nothing(screening):
         return False
     if not screening.denied:
         return True
@@ -627,11 +625,8 @@ def _denies_the_red_flags(step: Step, screening: Screening, norm: str) -> bool:
     """Whether a message with no leading "no" still answers the red-flag question with one: "breathing normal,
     awake, pink, no jerking" reassures or denies two or more of the signs it names, and reports nothing else. (At
     the holding question such words belong to the red-flag question: `_no_to_something_else`.)"""
-    reading = screening.reading
-    if reading is None or screening.level is not None or step.asked & _HOLDING_FLAGS or \
-            not _asks_for_emergencies(step):
-        return False
-    if reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - _EXPLAINING_FINDINGS - {"baby"}:
+    if screening.reading is None or screening.level is not None or step.asked & _HOLDING_FLAGS or \
+            not _asks_for_emergencies(step) or not _reports_nothing(screening):
         return False
     return len(norm.split()) <= 12 and _names_red_flag_areas(norm)
 
@@ -766,6 +761,24 @@ def _keep_earned_level(flow: Flow, before: State | None, turn: Turn, context: Co
                    state=state)
 
 
+# Words around a number said alone ("um its a hundred and two", "like 37"): they add nothing to it.
+_AROUND_A_NUMBER = frozenset(("um", "uh", "its", "it", "is", "like", "about", "around", "maybe", "was", "como", "es",
+                              "unos", "tiene", "has"))
+
+
+def _as_read(flow: Flow, state: State, text: str) -> str:
+    """The message as the safety screen reads it. At the fever question a body temperature said alone ("102",
+    "a hundred and two", "37") is the reading the question asks for: read as one."""
+    asking = flow.steps.get(state.step) if state.step else None
+    if asking is None or "fever" not in asking.asked:
+        return text
+    words = [w for w in tokenize(text).words if w not in _AROUND_A_NUMBER and w not in BREAKS]
+    if len(words) != 1 or not words[0][:1].isdigit():
+        return text
+    value = float(words[0])
+    return f"thermometer {text}" if 34.0 <= value <= 43.0 or 93.0 <= value <= 110.0 else text
+
+
 def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Turn:
     text = text or ""
     norm = normalize(text)
@@ -800,7 +813,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     # Findings accumulate across the conversation: what was said before counts with what is said now
     # ("she fell and hit her head", then "she just threw up"), an age given once is not asked again, and a
     # later denial updates. Only flags this message raises anew are reported.
-    screening = screen_for_red_flags(text, age_days=run.state.age_days, temperature_c=run.state.temperature_c,
+    screening = screen_for_red_flags(_as_read(flow, run.state, text), age_days=run.state.age_days,
+                                     temperature_c=run.state.temperature_c,
                                      temperature_site=run.state.temperature_site, today=context.today,
                                      known=run.state.findings, already=run.state.flags)
     before_temperature = run.state.temperature_c

@@ -224,7 +224,10 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     kinds = reader.kinds
     present = [f.finding for f in reading.findings if f.assertion in ("present", "earlier")]
     asked = [f.finding for f in reading.findings if kinds.get(f.finding) == "question"]
-    topics = tuple(dict.fromkeys(f for f in (*present, *asked)
+    # What a question asks about is a topic too, though no baby is said to have it ("when do babies grow out of the
+    # startle reflex?": the startle's passage answers).
+    asked_about = [f.finding for f in reading.findings if f.assertion == "hypothetical"] if asked else []
+    topics = tuple(dict.fromkeys(f for f in (*present, *asked, *asked_about)
                                  if kinds.get(f) in ("context", "question") and f != "baby"))
     # About this baby: a finding of any assertion but someone else's ("what if she ever..." is a question
     # about the baby; "my husband has a fever" is not), or a temperature read.
@@ -236,6 +239,9 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
                        and f.finding != "baby" for f in reading.findings)
     the_baby = any(f.finding == "baby" and f.assertion not in ("other_person", "negated") for f in reading.findings)
     questions_count = the_baby or not someone_else
+    # A question said in someone else's words, with no word for the baby, is theirs: "i've had a migraine all day
+    # can i take ibuprofen", "me duele la cabeza, ¿qué puedo tomar?".
+    told_of_someone_else = not the_baby and any(f.assertion == "other_person" for f in reading.findings)
     # "Yo tengo chills y fever desde el parto, is that normal? Mi baby está fine": "is that normal?" asks about
     # the symptoms just told, the mother's, when nothing is told of the baby but that she is fine.
     baby_signs = any(f.assertion in ("present", "earlier") and kinds.get(f.finding) not in ("question", "context", None)
@@ -243,7 +249,8 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     normal_of_someone_else = someone_else and not baby_signs and "?" in (text or "")
     about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS
              and (f.assertion != "other_person" or kinds.get(f.finding) == "question")
-             and (kinds.get(f.finding) != "question" or questions_count)
+             and (kinds.get(f.finding) != "question" or questions_count and not (
+                 told_of_someone_else and f.assertion == "other_person"))
              and not (f.finding == "ask_normal" and normal_of_someone_else)
              # "911 lol wrong chat": an emergency word taken back says nothing of the baby
              and not (f.finding == "emergency_said" and f.assertion != "present")
