@@ -561,7 +561,7 @@ _REASSURING_FINDINGS = frozenset({"eating_ok", "well", "breathing_ok", "awake_re
 _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falling_asleep", "sleep", "startle",
                                   "excitement", "crying", "tired", "stretching", "hiccups", "chin_quiver",
                                   "shivering", "cold", "tantrum", "brief", "occasional",
-                                  "acting_on_advice", "over_days", "frequent", "maternal_diabetes"})
+                                  "acting_on_advice", "over_days", "since_birth", "frequent", "maternal_diabetes"})
 # (acting_on_advice: "sí ok, lo llevo a emergencias" says yes to the advice; over_days and frequent: "yes, every
 # day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
 
