@@ -44,6 +44,15 @@ def test_unless_keeps_a_rule_from_firing() -> None:
     assert protocol.decide(Facts(frozenset({"seizure", "startle"}))).level is None
 
 
+def test_an_excuse_that_must_be_said_does_not_count_when_only_guessed_at() -> None:
+    """"breathing really fast... is that just from crying so much?": crying asked about does not explain the fast
+    breathing (`unless_said`); crying said of the baby does, as `unless` would."""
+    protocol = parse_protocol(rule(any=["vomiting"], unless_said=["startle"]), "p", KNOWN)
+    guessed = Facts(frozenset({"vomiting"}), mentioned=frozenset({"vomiting", "startle"}))
+    assert protocol.decide(guessed).level is Level.URGENT
+    assert protocol.decide(Facts(frozenset({"vomiting", "startle"}))).level is None
+
+
 @pytest.mark.parametrize(("vocabulary", "message"), [
     ({"findings": {"x": {"kind": "sign", "en": ["b@d"]}}}, "is not a word"),
     ({"findings": {"x": {"kind": "sign", "en": ["(open"]}}}, "groups are written (a b|c)"),

@@ -416,6 +416,18 @@ def test_the_thermometer_decides_fever_either_way(text: str, is_fever: bool) -> 
     assert ("fever" in screening.denied) is not is_fever, describe(text, screening)
 
 
+@pytest.mark.parametrize("text", ["102", "um a hundred and two", "like 37", "38"])
+def test_a_number_alone_is_a_reading_only_where_the_temperature_is_asked(text: str) -> None:
+    """At the fever question "102" is the reading asked for; the same number out of the blue says nothing."""
+    assert screen_for_red_flags(text).temperature_c is None
+    assert screen_for_red_flags(text, asks="temperature").temperature_c is not None
+
+
+@pytest.mark.parametrize("text", ["2", "3 months", "12", "she is 2 months"])
+def test_a_menu_key_or_an_age_at_the_fever_question_is_no_reading(text: str) -> None:
+    assert screen_for_red_flags(text, asks="temperature").temperature_c is None
+
+
 # --- Ages --------------------------------------------------------------------------------------------------
 
 
@@ -465,6 +477,7 @@ def test_ages_written_many_ways_are_read_in_days(text: str, days: int) -> None:
         "for the last 2 weeks",
         "tiembla desde hace 3 días",
         "hace 2 semanas que tiembla",
+        "ya son 4 días que le tiemblan las piernas",
         "every 3 hours",
         "once a month",
         "at 2 months she had her shots",

@@ -671,6 +671,29 @@ def test_a_late_no_to_the_red_flag_question_is_not_a_no_to_the_holding_question(
     assert EMERGENCY_ES not in reply and "sujeta" in reply  # the holding question, asked again
 
 
+def test_a_no_about_temperature_at_the_holding_question_is_not_a_no_to_holding(parent):
+    """"no, está fresquita" answers the fever question the parent expects next: it must not be taken for "no, the
+    shaking does not stop when held" (an emergency)."""
+    parent.conversation("Hola, a mi bebé le tiemblan las piernas", "tiene 4 meses", "no")  # holding question now
+    reply = parent.text("no, está fresquita")
+    assert EMERGENCY_ES not in reply and "sujeta" in reply  # the holding question, asked again
+
+
+def test_a_leading_si_si_answers_the_holding_question(parent):
+    parent.conversation("Hola, a mi bebé le tiemblan las piernas", "tiene 4 meses", "no")
+    reply = parent.text("si si se calma cuando le agarro las piernitas")
+    assert "fiebre" in reply and "sujeta" not in reply  # on to the fever question
+
+
+def test_red_flags_denied_with_the_age_are_not_asked_again(parent):
+    """"4 months, and no she's breathing fine, awake, good color" answers the age and the red-flag question: the
+    next question is about holding, so the parent's "yes" is not a yes to the red flags."""
+    parent.text("this is new, my babys legs have started trembling randomly and nothing seems to set it off")
+    reply = parent.text("4 months, and no she's breathing fine, awake, good color")
+    assert "gently hold" in reply and "trouble breathing" not in reply
+    assert EMERGENCY not in parent.text("yes")
+
+
 @pytest.mark.parametrize(("answer", "then"), [("none of those", "yes, stops"), ("ninguna", "yes, stops")])
 def test_none_of_those_is_the_no_to_the_red_flag_question_and_yes_stops_answers_holding(parent, answer, then):
     parent.text("is it my coffee?? I drink a ton and nurse, my 4 week old is jittery")

@@ -75,6 +75,8 @@ class Rule:
     age: _Bound | None
     temperature: _Bound | None
     source: str
+    # Excuses that count only when said of the baby, not guessed or asked about ("is that just from crying?")
+    unless_said: frozenset[str] = frozenset()
 
     def fires(self, facts: Facts) -> bool:
         present = facts.present
@@ -83,7 +85,8 @@ class Rule:
         if not self.all <= present:
             return False
         said_now = facts.here is not None and bool((self.any | self.all) & facts.here)
-        if self.unless & ((facts.here if said_now and facts.here is not None else present) | facts.mentioned):
+        now = facts.here if said_now and facts.here is not None else present
+        if self.unless & (now | facts.mentioned) or self.unless_said & now:
             return False
         if self.age is not None and not self.age.holds(facts.age_days):
             return False
@@ -266,7 +269,8 @@ def parse_protocol(data: Any, source: str, known_findings: Mapping[str, str]) ->
         if rule_id in seen:
             raise ProtocolError(f"{where}: duplicate id")
         seen.add(rule_id)
-        unknown_keys = set(raw) - {"id", "flag", "level", "any", "all", "unless", "age_days", "temperature_c", "source"}
+        unknown_keys = set(raw) - {"id", "flag", "level", "any", "all", "unless", "unless_said", "age_days",
+                                   "temperature_c", "source"}
         if unknown_keys:
             raise ProtocolError(f"{where}: unknown key(s) {', '.join(sorted(unknown_keys))}")
         try:
@@ -278,7 +282,7 @@ def parse_protocol(data: Any, source: str, known_findings: Mapping[str, str]) ->
         if not raw.get("source"):
             raise ProtocolError(f"{where}: every rule names its source (article section or triage source)")
         sets = {}
-        for key in ("any", "all", "unless"):
+        for key in ("any", "all", "unless", "unless_said"):
             names = frozenset(str(n) for n in raw.get(key) or ())
             for name in sorted(names - known):
                 import difflib
@@ -291,7 +295,8 @@ def parse_protocol(data: Any, source: str, known_findings: Mapping[str, str]) ->
             raise ProtocolError(f"{where}: needs 'any:' or 'all:' findings")
         rules.append(Rule(rule_id, str(raw.get("flag") or rule_id.replace("-", "_")), level, sets["any"],
                           sets["all"], sets["unless"], _bound(raw.get("age_days"), f"{where}: age_days"),
-                          _bound(raw.get("temperature_c"), f"{where}: temperature_c"), str(raw["source"])))
+                          _bound(raw.get("temperature_c"), f"{where}: temperature_c"), str(raw["source"]),
+                          sets["unless_said"]))
     return Protocol(rules)
 
 
@@ -357,7 +362,8 @@ def rules_page(data: Any) -> str:
             if raw["level"] != level:
                 continue
             when = []
-            for key, label in (("any", "any of"), ("all", "all of"), ("unless", "unless")):
+            for key, label in (("any", "any of"), ("all", "all of"), ("unless", "unless"),
+                               ("unless_said", "unless said of the baby")):
                 if raw.get(key):
                     when.append(f"{label}: {', '.join(raw[key])}")
             if raw.get("age_days"):

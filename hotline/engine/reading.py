@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.engine.lexicon import Hit, Lexicon, PatternError
-from hotline.engine.text import BREAKS, Speller, Tokens, tokenize
+from hotline.engine.text import BREAKS, Speller, Tokens, is_filler, tokenize
 from hotline.engine.yamlfile import load_yaml
 
 ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier", "resolved")
@@ -188,7 +188,9 @@ _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "ba
               "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of",
               "have", "has"}  # "she have one year": "tiene un año", said in English
 _HOMOPHONE_NUMBERS = {"for": 4, "ate": 8, "to": 2, "too": 2, "won": 1, "tree": 3, "sex": 6}
-_SPOKEN_FILLERS = frozenset(("um", "uh", "uhm", "er", "like"))
+# Words around a number said alone ("um its a hundred and two", "like 37"): they add nothing to it.
+_AROUND_A_NUMBER = frozenset(("its", "it", "is", "like", "about", "around", "maybe", "was", "como", "es", "unos",
+                              "tiene", "has"))
 
 _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre", "calentura", "degrees", "degree",
                "grados", "thermometer", "termometro", "reads", "read", "says", "marca", "rectal", "armpit", "axila",
@@ -211,7 +213,8 @@ _OWN_TEMPERATURE = frozenset({"my", "mine", "myself", "own", "mi", "mia", "propi
 _READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby", "babys", "ella", "el", "bebe"})
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom", "bottle", "bottles", "formula", "milk",
-             "biberon", "mamila", "mamadera", "tina", "tub", "bathwater"}
+             "biberon", "mamila", "mamadera", "tina", "tub", "bathwater", "banera", "ducha", "regadera", "shower",
+             "pool", "piscina", "alberca"}
 _BODY_TEMP_WORDS = frozenset({"temp", "temperature", "temperatura", "fever", "fiebre", "calentura", "thermometer",
                               "termometro", "rectal", "armpit", "axila", "forehead", "frente", "she", "he", "baby",
                               "ella", "bebe", "tiene"})
@@ -238,13 +241,23 @@ def _clean(words: tuple[str, ...], i: int) -> str:
     return words[i] if 0 <= i < len(words) else ""
 
 
+def is_body_temperature(value: float) -> bool:
+    """Whether a number is in the range of a body temperature, in °C (34-43) or °F (93-110)."""
+    return 34 <= value <= 43 or 93 <= value <= 110
+
+
 def _is_reading(word: str) -> bool:
     """Whether a word ends a temperature reading: a number in the range of a body temperature (°C or °F),
     a unit or a site ("38.3", "101", "f", "rectal")."""
     if word[:1].isdigit():
-        value = float(word)
-        return 34 <= value <= 43 or 93 <= value <= 110
+        return is_body_temperature(float(word))
     return word in ("f", "c", "°", "fahrenheit", "celsius") or word in _SITES
+
+
+def _a_number_alone(words: tuple[str, ...]) -> bool:
+    """Whether a message is one body temperature said alone ("102", "um its a hundred and two", "like 37")."""
+    said = [w for w in words if w not in _AROUND_A_NUMBER and w not in BREAKS and not is_filler(w)]
+    return len(said) == 1 and said[0][:1].isdigit() and is_body_temperature(float(said[0]))
 
 
 # Words that join signs said of one subject: "fell off the ladder, bumped his head and threw up once".
@@ -387,7 +400,9 @@ class Reader:
 
     # --- Reading ---------------------------------------------------------------------------------------
 
-    def read(self, text: str, today: date | None = None) -> Reading:
+    def read(self, text: str, today: date | None = None, asks: str | None = None) -> Reading:
+        """Read one message. `asks`: what the question the message answers asks for ("temperature": a number
+        said alone is then its reading)."""
         if text and self.emoji and not text.isascii():
             text = text.translate(self.emoji)
         tokens = tokenize(text or "", self.speller, self.misspellings)
@@ -458,7 +473,8 @@ class Reader:
                 t for t in near(i) if not (ignore_resolved and self.triggers[t.label].assertion == "resolved")],
                 words, closers, [])
 
-        temperature, site = self._temperature(words, told, age, asks_rule)
+        answered = asks == "temperature" and _a_number_alone(words)
+        temperature, site = self._temperature(words, told, age, asks_rule, answered)
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
@@ -687,7 +703,7 @@ class Reader:
                 continue
             # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
-                _clean(words, first - 2) in ("is", "shes", "hes", "", "um", "uh", "uhm", "er", "hmm", "well") or
+                _clean(words, first - 2) in ("is", "shes", "hes", "") or is_filler(_clean(words, first - 2)) or
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
             # "born 12 days ago", "nació hace 12 días": how long ago the baby was born is the age.
             born_ago = bool(_BIRTH_WORDS & {_clean(words, first - 1), _clean(words, first - 2)}) and (
@@ -707,6 +723,8 @@ class Reader:
                 continue
             if before in _DURATION_BEFORE and not like_age:
                 continue
+            if before == "son" and (_clean(words, first - 2) == "ya" or _clean(words, i + 1) == "que"):
+                continue  # "ya son 4 días que le tiemblan": how long (not "my son 4 weeks old")
             if before in _HEDGES and _clean(words, first - 2) in ("hace", "desde", "for", "since", "lleva", "van") and \
                     not _BIRTH_WORDS & {_clean(words, first - 3), _clean(words, first - 4)}:
                 continue  # "hace como 10 días tuvo infección...": when, not the age ("nació hace..." is)
@@ -810,7 +828,8 @@ class Reader:
         if words[i] == "mes" and _clean(words, i + 1) == "y" and _clean(words, i + 2) == "medio":
             return 1.5, i  # "tiene mes y medio", "su edad corregida es mes y medio"
         # "she's for weeks", "my son is for months old", "my baby is um for weeks": the recogniser's "four"
-        lead = _clean(words, i - 3) if _clean(words, i - 2) in _SPOKEN_FILLERS else _clean(words, i - 2)
+        filler = _clean(words, i - 2) == "like" or is_filler(_clean(words, i - 2))
+        lead = _clean(words, i - 3) if filler else _clean(words, i - 2)
         if before in _HOMOPHONE_NUMBERS and (lead in ("is", "es", "shes", "hes", "baby", "about", "my", "our", "mi") or
                                              before == "for" and _clean(words, i + 1) == "old"):
             return float(_HOMOPHONE_NUMBERS[before]), i - 1
@@ -819,10 +838,13 @@ class Reader:
     # --- Temperature ---------------------------------------------------------------------------------------
 
     def _temperature(self, words: tuple[str, ...], assertion: Callable[[int, bool], str] = lambda i, _: "present",
-                     age_days: int | None = None, asks_rule: bool = False) -> tuple[float | None, str | None]:
+                     age_days: int | None = None, asks_rule: bool = False,
+                     answered: bool = False) -> tuple[float | None, str | None]:
         """The baby's temperature in °C and its site. `assertion(i, ignore_resolved)` is how the reading at i is
-        told, optionally leaving out words that say it is over."""
-        has_context = any(w in _CONTEXT_TEMP_WORDS or w.startswith(("fever", "fiebr", "temp")) for w in words)
+        told, optionally leaving out words that say it is over. `answered`: the message answers a question
+        about the temperature, so a number in its range is a reading."""
+        has_context = answered or any(w in _CONTEXT_TEMP_WORDS or w.startswith(("fever", "fiebr", "temp"))
+                                      for w in words)
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
         site: str | None = None
@@ -999,8 +1021,11 @@ def _breath_count(words: tuple[str, ...]) -> int | None:
             j += 1
         per_minute = j < len(words) and words[j] in _MINUTE_WORDS and j > i + 1
         near = words[max(0, i - 16):j]
+        # "más de 60", "more than 60", "over 60": above the number said
+        above = 1 if words[max(0, i - 2):i] in (("mas", "de"), ("more", "than")) or (
+            i and words[i - 1] in ("over", "above")) else 0
         if per_minute and any(w.startswith(("breath", "respir", "count", "conte", "contad")) for w in near):
-            count = int(float(word))
+            count = int(float(word)) + above
         elif i and words[i - 1] in ("rate", "rr") and any(w.startswith(("breath", "resp", "rr")) for w in
                                                            words[max(0, i - 3):i]) and 20 <= float(word) <= 150:
             count = int(float(word))  # "resp rate 62, counted twice", "RR 70"

@@ -29,7 +29,7 @@ from hotline.engine.safety import (
 from hotline.engine.safety import (
     FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
-from hotline.engine.text import BREAKS, CharTable, tokenize, without_marks
+from hotline.engine.text import CharTable, is_filler, without_marks
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
@@ -230,6 +230,8 @@ class _Run:
     state: State
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    # This message, answering another question, also said no to the red-flag question (not asked again).
+    red_flags_answered: bool = False
 
     @property
     def language(self) -> str:
@@ -330,6 +332,8 @@ class _Run:
             return True
         if step.is_question and step.asked and step.asked <= set(self.state.denied):
             return True  # already answered by a denial ("no fever" before the fever question)
+        if self.red_flags_answered and _asks_for_emergencies(step) and not step.asked & _HOLDING_FLAGS:
+            return True  # (the holding question asks about an emergency too, but not the red flags)
         if step.is_question and not any(c.age_days is not None for c in step.choices):
             # Ask only what can still change the outcome.
             best = max((flag_level(f, self.state.age_days) for c in step.choices for f in c.flags),
@@ -379,7 +383,15 @@ class _Run:
 
 
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
-_FILLERS = re.compile(r"^((um+|uh+|hm+|eh+|ah+|oh|well|mmm*|pues|este|ehm|(ha)+h?|(ja)+j?|lol|lmao|omg)\s+)+")
+
+
+def _without_fillers(norm: str) -> str:
+    """An answer without the fillers it starts with ("um no i don't think so")."""
+    words = norm.split(" ")
+    first = 0
+    while first < len(words) - 1 and is_filler(words[first]):
+        first += 1
+    return " ".join(words[first:])
 _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
                        r"(stops|stopped|stop|goes away|go away|went away|quits|quit)\b|"
                        r"\bse le (quita|pasa|calma)\b|"
@@ -390,8 +402,8 @@ _NO_BUT = re.compile(r"^(no|nope|nah)( no)? (but|pero)\b")
 _NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) no|not (right )?now)\b")
 # A yes that leads a longer answer ("sí y ya abrigadito se le pasa del todo", "yes and once hes bundled up it goes
 # away"). A Spanish "si" without its accent is "if" ("si le doy pecho se calma") unless a stop or "y" follows it.
-_LEADING_YES = re.compile(r"^\W*(yes|yeah|yep|yup|sip|claro|sí|si(?=\s*[,.!;:…]|\s+(y|pero|ya|señora|señor)\b))\b",
-                          re.IGNORECASE)
+_LEADING_YES = re.compile(
+    r"^\W*(yes|yeah|yep|yup|sip|claro|sí|si(?=\s*[,.!;:…]|\s+(y|pero|ya|señora|señor|s[ií])\b))\b", re.IGNORECASE)
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
 # inside a sentence these words describe ("his legs are kind of shaky").
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
@@ -414,7 +426,7 @@ _LEADS = re.compile(r"(um |uh |honestly |im |i am |i m )*")
 def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
                   min_length: int = 0) -> Choice | None:
     """The answer a message gives at this step: its key, or words that mean a choice."""
-    norm = _FILLERS.sub("", normalize(text)) or normalize(text)  # "um no i don't think so"
+    norm = _without_fillers(normalize(text))  # "um no i don't think so"
     key = norm.rstrip(".)")
     if (found := step.choice(key)) is not None:
         return found
@@ -469,7 +481,7 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _reassuring_no(step, screening, language)
-    if choice is None and step.is_question and not fresh and _NO_BUT.match(_FILLERS.sub("", norm)) and step.asked and (
+    if choice is None and step.is_question and not fresh and _NO_BUT.match(_without_fillers(norm)) and step.asked and (
             screening.level is None or screening.level < _top_level(step)):
         # "no but he's been really sleepy today, he wakes up but just wants to sleep": no to the signs asked, and a
         # sign below them reported (kept, and its level said). A "no" that itself reports a sign is not this.
@@ -631,6 +643,13 @@ def _denies_the_red_flags(step: Step, screening: Screening, norm: str) -> bool:
     return len(norm.split()) <= 12 and _names_red_flag_areas(norm)
 
 
+def _answers_the_red_flags_too(screening: Screening, norm: str) -> bool:
+    """Whether an answer to another question also says no to the red-flag question, as if asked: "4 months, and
+    no she's breathing fine, awake, good color" says no, names two or more of its signs and reports nothing."""
+    return screening.level is None and _NEGATION.search(norm) is not None and _reports_nothing(screening) and \
+        _names_red_flag_areas(norm)
+
+
 def _denies_what_it_asks(step: Step, screening: Screening, norm: str) -> bool:
     """Whether a message answers the red-flag question with a no, whatever else it says: "not blue, awake, no
     jerking. but she's breathing really fast" names two or more of the signs, denies at least one of them, and
@@ -665,9 +684,11 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
         return True
     if (level is None or level < Level.URGENT) and _IT_STOPS.search(norm):
         return True  # "yes it stops": the answer to whether holding stops it
+    # (shaking and jerking are what the red-flag question asks about: "yes she's jerking her arms too")
     return (level is None or level < Level.EMERGENCY) and \
         all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and \
-        any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags for f in reading.present)
+        any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags and f not in READER.shaking
+            for f in reading.present)
 
 
 _RED_FLAG_REASSURANCE = frozenset({"breathing_ok", "awake_responsive", "wakes_normally"})
@@ -675,15 +696,17 @@ _RED_FLAG_REASSURANCE = frozenset({"breathing_ok", "awake_responsive", "wakes_no
 
 def _no_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
     """Whether a "no" that would report a sign at this question (the holding question's "no, it keeps going")
-    belongs to the red-flag question the parent is still answering: "no respira bien normal, está rosadito y
-    despierto", "no, she's breathing fine and wide awake". What follows the no reassures about breathing or
-    waking and says nothing of holding; the question is asked again."""
+    belongs to another question the parent is answering: "no respira bien normal, está rosadito y despierto",
+    "no, she's breathing fine and wide awake" (the red-flag question), "no, está fresquita", "no, no fever" (the
+    fever question). What follows the no reassures about breathing, waking or temperature and says nothing of
+    holding; the question is asked again."""
     words = norm.split()
-    if not choice.flags or len(words) <= 2 or words[0] not in _LEADING_NO or screening.level is not None:
+    if not choice.flags or len(words) <= 1 or words[0] not in _LEADING_NO or screening.level is not None:
         return False
     rest = READER.read(" ".join(words[1:]))
-    return bool(rest.present & _RED_FLAG_REASSURANCE) and not rest.present & {"stops_when_held",
-                                                                               "not_stopped_by_holding"}
+    reassures = rest.present & (_RED_FLAG_REASSURANCE | {"temperature_normal"}) or (
+        "fever_words" in rest.asserted("negated") and "fever" not in choice.flags)
+    return bool(reassures) and not rest.present & {"stops_when_held", "not_stopped_by_holding"}
 
 
 def _answering_passages(flow: Flow, screening: Screening, language: str) -> list[str]:
@@ -761,24 +784,6 @@ def _keep_earned_level(flow: Flow, before: State | None, turn: Turn, context: Co
                    state=state)
 
 
-# Words around a number said alone ("um its a hundred and two", "like 37"): they add nothing to it.
-_AROUND_A_NUMBER = frozenset(("um", "uh", "its", "it", "is", "like", "about", "around", "maybe", "was", "como", "es",
-                              "unos", "tiene", "has"))
-
-
-def _as_read(flow: Flow, state: State, text: str) -> str:
-    """The message as the safety screen reads it. At the fever question a body temperature said alone ("102",
-    "a hundred and two", "37") is the reading the question asks for: read as one."""
-    asking = flow.steps.get(state.step) if state.step else None
-    if asking is None or "fever" not in asking.asked:
-        return text
-    words = [w for w in tokenize(text).words if w not in _AROUND_A_NUMBER and w not in BREAKS]
-    if len(words) != 1 or not words[0][:1].isdigit():
-        return text
-    value = float(words[0])
-    return f"thermometer {text}" if 34.0 <= value <= 43.0 or 93.0 <= value <= 110.0 else text
-
-
 def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Turn:
     text = text or ""
     norm = normalize(text)
@@ -813,10 +818,13 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     # Findings accumulate across the conversation: what was said before counts with what is said now
     # ("she fell and hit her head", then "she just threw up"), an age given once is not asked again, and a
     # later denial updates. Only flags this message raises anew are reported.
-    screening = screen_for_red_flags(_as_read(flow, run.state, text), age_days=run.state.age_days,
+    # At the fever question a body temperature said alone ("102", "a hundred and two", "37") is its reading.
+    asking = flow.steps.get(state.step) if state.step else None
+    screening = screen_for_red_flags(text, age_days=run.state.age_days,
                                      temperature_c=run.state.temperature_c,
                                      temperature_site=run.state.temperature_site, today=context.today,
-                                     known=run.state.findings, already=run.state.flags)
+                                     known=run.state.findings, already=run.state.flags,
+                                     asks="temperature" if asking is not None and "fever" in asking.asked else None)
     before_temperature = run.state.temperature_c
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None
@@ -933,6 +941,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
             run.regrade_for_age(before_age)
         run.clean_slate_for(choice.next)
         run.add_flags((*choice.flags, *screening.flags))
+        run.red_flags_answered = step.is_question and not _asks_for_emergencies(step) and \
+            _answers_the_red_flags_too(screening, norm)
         if screening.level is not None and not run._resolve(choice.next).outcome:
             # "no, but she has a fever": the answer moves the check on, and the level is said at once.
             run.announce_level()

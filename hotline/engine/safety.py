@@ -183,7 +183,7 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
 
 def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_c: float | None = None,
                          temperature_site: str | None = None, today: date | None = None,
-                         known: tuple[str, ...] = (), already: tuple[str, ...] = (),
+                         known: tuple[str, ...] = (), already: tuple[str, ...] = (), asks: str | None = None,
                          reader: Reader | None = None, protocol: Protocol | None = None) -> Screening:
     """Screen one message. `age_days`, `temperature_c` and `known` (findings said earlier): what the
     conversation already knows; the message may state a new age, which wins, or deny a known finding.
@@ -191,7 +191,7 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     `Screening.age_days` reports only what this message says."""
     reader = reader or READER
     protocol = protocol or PROTOCOL
-    reading = reader.read((text or "")[:MAX_READ_CHARS], today)
+    reading = reader.read((text or "")[:MAX_READ_CHARS], today, asks)
     gone = _no_longer(reading, reader)
     still = tuple(f for f in known if f not in gone)
     if EPISODE_TOLD_EARLIER in still or "seizure_earlier" in still:
@@ -222,7 +222,9 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     denied = tuple(dict.fromkeys(FLAG_OF_FINDING[f] for f in sorted(negated, key=_order(reading))
                                  if f in FLAG_OF_FINDING and FLAG_OF_FINDING[f] not in found))
     kinds = reader.kinds
-    present = [f.finding for f in reading.findings if f.assertion in ("present", "earlier")]
+    # (a situation over now still explains what happened: "se asustó con el portazo, tembló un segundo y ya se calmó")
+    present = [f.finding for f in reading.findings if f.assertion in ("present", "earlier") or (
+        f.assertion == "resolved" and kinds.get(f.finding) == "context")]
     asked = [f.finding for f in reading.findings if kinds.get(f.finding) == "question"]
     # What a question asks about is a topic too, though no baby is said to have it ("when do babies grow out of the
     # startle reflex?": the startle's passage answers).

@@ -19,6 +19,15 @@ from dataclasses import dataclass
 
 # Clause breaks (kept as tokens); every other symbol or emoji becomes a space.
 BREAKS = frozenset(".,;:!?")
+# Words said or typed while thinking or laughing ("um", "este", "jaja"): they say nothing of the baby.
+FILLERS = frozenset(("um", "uh", "uhm", "er", "hm", "hmm", "eh", "ah", "oh", "well", "ehm", "mmm", "pues", "este",
+                     "lol", "lmao", "omg"))
+_DRAWN_OUT = re.compile(r"um+|uh+|hm+|eh+|ah+|mm+|(?:ha)+h?|(?:ja)+j?")
+
+
+def is_filler(word: str) -> bool:
+    """Whether a word is a filler, drawn out or not ("ummm", "jajaja")."""
+    return word in FILLERS or _DRAWN_OUT.fullmatch(word) is not None
 _TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
 
 
