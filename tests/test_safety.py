@@ -213,6 +213,10 @@ def test_each_flag_carries_its_level(flag: str, level: Level) -> None:
         ("vomito", "vomiting"),
         ("convulsion", "seizure"),
         ("ＦＥＶＥＲ", "fever"),  # full-width letters from some phone keyboards
+        # text-speak drops the g of -ing and the e of -ed; "emergency" is spelled as it sounds
+        ("she stoppd breathin for like 20 sec then gasped", "breathing"),
+        ("ITS AN EMERGANCY pls", "emergency_said"),
+        ("es una emergensia mi niña", "emergency_said"),
     ],
 )
 def test_misspellings_shorthand_case_and_emoji_still_find_the_flag(text: str, flag: str) -> None:

@@ -256,6 +256,11 @@ class Speller:
                 if len(self.cache) < 50_000:
                     self.cache[token] = full
                 return full
+        # Text-speak drops the g of -ing and the e of -ed: "breathin", "gettin", "stoppd", "jerkd".
+        if len(token) >= 5 and token.endswith("in") and token + "g" in self.known:
+            return self._remember(token, token + "g")
+        if len(token) >= 5 and token.endswith("d") and not token.endswith("ed") and token[:-1] + "ed" in self.known:
+            return self._remember(token, token[:-1] + "ed")
         if len(token) < 6:
             return token
         if token.startswith(self.stems):
@@ -267,6 +272,9 @@ class Speller:
                 if abs(len(key) - len(token)) <= 1 and _one_edit(token, key):
                     candidates.add(key)
         result = candidates.pop() if len(candidates) == 1 else token
+        return self._remember(token, result)
+
+    def _remember(self, token: str, result: str) -> str:
         if len(self.cache) < 50_000:
             self.cache[token] = result
         return result
