@@ -685,8 +685,8 @@ def test_invisible_characters_inside_a_word_do_not_hide_a_red_flag(hidden: str, 
 
 
 @pytest.mark.parametrize(("text", "days"), [
-    ("almost 3 months", 89), ("under 3 months", 89), ("menos de 3 meses", 89), ("más de 6 meses", 181),
-    ("over 6 months", 181), ("2 1/2 weeks", 17), ("un mes y medio", 45), ("recién nacido", 14),
+    ("almost 3 months", 89), ("under 3 months", 89), ("menos de 3 meses", 89), ("más de 6 meses", 183),
+    ("over 6 months", 183), ("2 1/2 weeks", 17), ("un mes y medio", 45), ("recién nacido", 14),
     ("born at 32 weeks, now 8 weeks old (2 weeks corrected)", 14),
 ])
 def test_hedged_and_corrected_ages_read_as_the_safer_band(text: str, days: int) -> None:
@@ -901,3 +901,48 @@ def test_a_checklist_answer_that_does_not_deny_leaves_the_sign(text: str) -> Non
 ])
 def test_shaking_that_holding_does_not_stop_is_911_unless_it_was_an_episode_now_over(text: str, level: Level) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Not back to normal after an episode that is over: an ambulance (Seizure-FA), not a doctor today.
+    ("he had a fit this morning, both arms and legs, and since then he's been so sleepy and not himself",
+     Level.EMERGENCY),
+    ("anoche le dio una convulsión y desde entonces no está normal, pasa dormida", Level.EMERGENCY),
+    # Sleepy during the episode, herself again now: the episode's own, a doctor today.
+    ("yesterday evening her arms and legs jerked for a minute and she was dazed after; today she's totally herself",
+     Level.URGENT),
+])
+def test_an_episode_that_is_over_is_911_when_the_baby_is_not_back_to_normal(text: str, level: Level) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Someone named with an age in days, weeks or months is a baby: the baby asked about, whoever writes.
+    ("soy su hermana, mi hermanito tiene 4 meses y se le fueron los ojos para un lado", Level.EMERGENCY),
+    ("my nephew is 6 weeks and he has a fever of 100.9", Level.URGENT),
+    # Calling for someone: their baby is the one asked about.
+    ("texting for my cousin, her baby is 3 weeks and has a temp of 38.4", Level.URGENT),
+    # An adult's age in years is not a baby's.
+    ("my brother is 30 and his hands tremble when he drinks coffee", None),
+])
+def test_who_a_sign_belongs_to_follows_the_age_and_the_errand(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("she is 6 months 2 weeks", 194),  # the smaller unit adds to the age just said
+    ("over 3 months old", 92),  # past three calendar months: out of the under-3-months band
+    ("at 8 months he still startles at every noise", 240),  # "still": the age now
+])
+def test_ages_said_in_two_units_or_with_a_hedge(text: str, days: int) -> None:
+    assert screen_for_red_flags(text).age_days == days
+
+
+@pytest.mark.parametrize("text", [
+    "lleva como 2 minutos temblando, no, más, ya van 6 minutos y no se le quita cuando la agarro",
+    "her leg has been shaking 3 minutes, no wait, more like 6, and holding it doesnt stop it",
+])
+def test_a_number_corrected_with_no_is_not_a_denial(text: str) -> None:
+    screening = screen_for_red_flags(text)
+    assert screening.level is Level.EMERGENCY and "shaking" not in " ".join(screening.denied), describe(
+        text, screening)

@@ -220,7 +220,9 @@ class Lexicon:
         # and a word sets the bits of every set it is in. A message's bits are those of its words; a pattern
         # can match only if the message has all of the pattern's bits (one integer test, not one per set).
         bit_of: dict[frozenset[str], int] = {}
+        stem_bit_of: dict[tuple[frozenset[str], tuple[str, ...]], int] = {}
         self._word_bits: dict[str, int] = {}
+        self._stem_bits: dict[str, int] = {}
         for index, (group, label, pattern) in enumerate(
                 (group, label, plain) for group, entries in enumerate(groups)
                 for label, written in entries for plain in expand(written)):
@@ -230,10 +232,22 @@ class Lexicon:
             mask = 0
             for words in needs:
                 if words not in bit_of:
-                    bit_of[words] = 1 << len(bit_of)
+                    bit_of[words] = 1 << (len(bit_of) + len(stem_bit_of))
                     for word in words:
                         self._word_bits[word] = self._word_bits.get(word, 0) | bit_of[words]
                 mask |= bit_of[words]
+            # A later test that must match a stem ("shak*", "blue|azul*") has a bit too: set by its words, and
+            # by any token that starts with one of its stems.
+            for test in tests[1:]:
+                if test.stems and not (test.number or test.optional or test.gap):
+                    key = (test.exact, test.stems)
+                    if key not in stem_bit_of:
+                        bit = stem_bit_of[key] = 1 << (len(bit_of) + len(stem_bit_of))
+                        for word in test.exact:
+                            self._word_bits[word] = self._word_bits.get(word, 0) | bit
+                        for stem in test.stems:
+                            self._stem_bits[stem] = self._stem_bits.get(stem, 0) | bit
+                    mask |= stem_bit_of[key]
             words_only = None if gapped or any(t.stems or t.number for t in tests[1:]) else \
                 tuple(t.exact for t in tests[1:])
             # The needed words a pattern is indexed by (after the first word, or the first two): the most telling.
@@ -256,6 +270,8 @@ class Lexicon:
             if first.number:
                 self._by_number.append((index - _STEM_RANK, entry))
         self._stem_lengths = sorted({len(stem) for stem in self._by_stem})
+        self._stem_bit_lengths = sorted({len(stem) for stem in self._stem_bits})
+        self._token_bits: dict[str, int] = {}
         self._pair_firsts = frozenset(first for first, _ in self._by_pair)
         # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next word they need.
         self._pair_split = {pair: _by_needed_word(ranked, 1) for pair, ranked in self._by_pair.items()}
@@ -263,6 +279,18 @@ class Lexicon:
         self._word_parts: dict[str, _Split] = {}  # (bounded by the vocabulary: keys are written words and stems)
         self._stem_parts: dict[str, _Split] = {}
         self._number_part = _by_needed_word(self._by_number, 0)
+
+    def _bits_of(self, token: str) -> int:
+        """The bits a token sets: those of the word, and of each stem it starts with."""
+        bits = self._word_bits.get(token, 0)
+        stem_bits = self._stem_bits
+        for size in self._stem_bit_lengths:
+            if size > len(token):
+                break
+            bits |= stem_bits.get(token[:size], 0)
+        if len(self._token_bits) < 50_000:
+            self._token_bits[token] = bits
+        return bits
 
     def _split(self, token: str) -> tuple[list[_Ranked], _ByNeed | None]:
         """The patterns starting with `token`: those that need no other word, and (for a word that starts many,
@@ -298,9 +326,10 @@ class Lexicon:
         """Every match, longest first at each position."""
         present = frozenset(words)
         bits = 0
-        word_bits = self._word_bits
+        token_bits, of_token = self._token_bits, self._bits_of
         for word in present:
-            bits |= word_bits.get(word, 0)
+            found_bits = token_bits.get(word)
+            bits |= of_token(word) if found_bits is None else found_bits
         found: list[Hit] = []
         count = len(words)
         last = count - 1

@@ -26,7 +26,9 @@ LONG_EPISODE_MINUTES = 5
 FAST_BREATHING_PER_MINUTE = 60  # breaths a minute (Schmitt-NB)
 # Facts the protocol can use besides the reader's findings.
 DERIVED = ("fever", "low_temperature", "shaking", "shaking_earlier", "long_episode", "seizure_earlier",
-           "fast_breath_count")
+           "not_back_to_normal", "fast_breath_count")
+# Said now after a seizure-like episode that is over, the baby is not back to normal (Seizure-FA: an ambulance).
+NOT_BACK_TO_NORMAL = frozenset({"lethargy", "floppy", "unresponsive", "cyanosis", "pale"})
 SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -180,7 +182,7 @@ PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "w
                         "stopped", "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba",
                         "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba", "temblo", "brinco", "sacudio",
                         "puso", "fueron", "quedo", "jalo", "jalaba", "convulsiono", "trembled", "twitched", "seized",
-                        "turned"})
+                        "turned", "fixed", "glazed", "froze", "stared"})
 # Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez". (The
 # finding going_on_now says the same of a whole message, as phrases: "it's still going", "no ha parado".)
 NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",
@@ -238,6 +240,10 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
                    and not PAST_TENSE & set(words[f.start:f.end]) for f in reading.findings):
             present.discard("not_stopped_by_holding")
         present.add("seizure_earlier")
+    # ("...since then she's been really sleepy", "y desde entonces no está normal")
+    now = {f.finding for f in reading.findings if f.assertion == "present" and f not in episode}
+    if "seizure_earlier" in present and NOT_BACK_TO_NORMAL & (now | set(known)):
+        present.add("not_back_to_normal")
     # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).
     mentioned = frozenset(f.finding for f in reading.findings if f.assertion not in ("negated", "other_person"))
@@ -330,7 +336,9 @@ are defined in `flows/findings.yaml`.
 2. **Facts.** Age in days (hedges: "almost/under 3 months" is under; "over 6 months" is over; a corrected age for a
    preterm baby wins; a half rounds down), the highest temperature read in C, and derived facts: `fever` (38.0 C /
    100.4 F or more; 37.2 C / 99 F under the arm before 1 month; fever words with no reading), `low_temperature`
-   (below 36.0 C / 96.8 F), `shaking`, `long_episode` (shaking said to last 5 minutes or more). A reading beats words.
+   (below 36.0 C / 96.8 F), `shaking`, `long_episode` (shaking said to last 5 minutes or more), `not_back_to_normal`
+   (after a seizure-like episode that is over, the baby said to be sleepy, floppy, unresponsive or a colour now). A
+   reading beats words.
 3. **Rules.** The highest level any rule gives wins, in every state of the conversation. **Unknown is the worse
    answer:** an unknown age satisfies "under" conditions; "not sure" to a red-flag question counts as yes.
    Findings accumulate over a conversation; a later denial removes one; a later reassurance never lowers a level.

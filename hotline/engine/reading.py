@@ -214,7 +214,7 @@ _READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby"
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom", "bottle", "bottles", "formula", "milk",
              "biberon", "mamila", "mamadera", "tina", "tub", "bathwater", "banera", "ducha", "regadera", "shower",
-             "pool", "piscina", "alberca"}
+             "pool", "piscina", "alberca", "leche", "pacha", "tetero", "teterito", "mamilita", "biberoncito"}
 _BODY_TEMP_WORDS = frozenset({"temp", "temperature", "temperatura", "fever", "fiebre", "calentura", "thermometer",
                               "termometro", "rectal", "armpit", "axila", "forehead", "frente", "she", "he", "baby",
                               "ella", "bebe", "tiene"})
@@ -230,6 +230,7 @@ _ENGLISH = frozenset("the my is are has have his her she he it its and but with 
 _BABY_WORDS = frozenset({"baby", "babys", "babies", "bby", "newborn", "newborns", "infant", "bebe", "bebes", "bebito",
                          "daughters", "sons",  # "my daughter's arms": the baby's, not the parent's
                          "bebita", "nene", "nena"})
+_STATES_AGE = frozenset({"is", "es", "tiene", "turned", "cumplio", "cumple"})  # "is 5 weeks", "tiene 3 meses"
 _MY = frozenset({"my", "our", "mi", "mis", "nuestro", "nuestra"})
 _PATTERN_MARKS = str.maketrans({"|": " ", "(": " ", ")": " ", "?": " "})
 
@@ -363,9 +364,13 @@ class Reader:
                     trigger_entries.append((name, str(pattern)))
         self.terminators = self._phrases(context.get("terminators") or {})
         self.negation_terminators = self._phrases(context.get("negation_terminators") or {})
-        self._terminators_by_first = self._by_first(self.terminators)
-        self._negation_by_first = self._by_first(self.negation_terminators)
-        self._historical_by_first = self._by_first(self._phrases(context.get("historical_terminators") or {}))
+        # What closes scopes, by first word, each phrase with the mark it sets (0: closes, 1: negation, 2: past).
+        closers: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for mark, by_first in enumerate((self._by_first(self.terminators), self._by_first(self.negation_terminators),
+                                         self._by_first(self._phrases(context.get("historical_terminators") or {})))):
+            for first, phrases in by_first.items():
+                closers.setdefault(first, []).extend((phrase, mark) for phrase in phrases)
+        self._closers_by_first = {first: tuple(group) for first, group in closers.items()}
         try:
             self.lexicon = Lexicon(entries, trigger_entries)  # findings (group 0) and context triggers (group 1)
         except PatternError as error:
@@ -433,7 +438,8 @@ class Reader:
                     and not any(s <= t.start < e and not (s == t.start and t.end >= e) for s, e in idiom_spans)]
         # A trigger about someone else that names the baby inside its own words ("my baby's arms" read by
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
-        triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)]
+        triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)
+                    and not self._names_an_infant(t, words)]
         triggers = [t for t in triggers if not (t.start and words[t.start - 1] in self.triggers[t.label].not_after)]
         if any(self.triggers[t.label].unless_followed for t in triggers):
             sign_starts = {h.start for h in signs}
@@ -500,6 +506,18 @@ class Reader:
         for i in range(max(0, start - longest + 1), min(end, len(words))):
             for phrase in by_first.get(words[i], ()):
                 if i >= start - len(phrase) + 1 and tuple(words[i:i + len(phrase)]) == phrase:
+                    return True
+        return False
+
+    def _names_an_infant(self, trigger: Hit, words: tuple[str, ...]) -> bool:
+        """Whether words about someone else give that someone an age in days, weeks or months ("mi hermanito tiene
+        5 meses", "my nephew is 3 weeks"): a baby, so the baby asked about, whoever writes."""
+        if self.triggers[trigger.label].assertion != "other_person":
+            return False
+        for i in range(trigger.start, min(trigger.end + 2, len(words) - 2)):
+            if words[i] in _STATES_AGE and words[i + 1][:1].isdigit():
+                unit = _AGE_UNITS.get(words[i + 2])
+                if unit is not None and float(words[i + 1]) * unit < 365:
                     return True
         return False
 
@@ -571,16 +589,17 @@ class Reader:
         something said of the past (a verb in the present: "born last month and she has a fever")?"""
         n = len(words)
         closes, comma, negation, past = [False] * n, [False] * n, [False] * n, [False] * n
+        marks = (closes, negation, past)
+        by_first = self._closers_by_first
         for i, word in enumerate(words):
             if word in BREAKS:
                 closes[i] = word != ","
                 comma[i] = True
-        for by_first, marks in ((self._terminators_by_first, closes), (self._negation_by_first, negation),
-                                (self._historical_by_first, past)):
-            for i in range(n):
-                phrases = by_first.get(words[i])
-                if phrases and any(tuple(words[i:i + len(p)]) == p for p in phrases):
-                    marks[i] = True
+            phrases = by_first.get(word)
+            if phrases:
+                for phrase, mark in phrases:
+                    if len(phrase) == 1 or tuple(words[i:i + len(phrase)]) == phrase:
+                        marks[mark][i] = True
         return closes, comma, negation, past
 
     def _assertion(self, hit: Hit, triggers: list[Hit], words: tuple[str, ...],
@@ -714,7 +733,7 @@ class Reader:
                 continue
             if before == "at" and unit >= 7 and not _AT_AN_EVENT & set(words[max(0, first - 4):first]) and (
                     _clean(words, i + 1) in ("is", "es", "still", "now", "?") or
-                    "still" in words[max(0, first - 8):first] or
+                    "still" in words[max(0, first - 8):first] or "still" in words[i + 1:i + 4] or
                     # "38.3 at 5 months, no shaking": a reading, then the age it is read at
                     (_clean(words, i + 1) in BREAKS or i + 1 == len(words)) and _is_reading(_clean(words, first - 2))):
                 # "still has a HUGE startle at 8 months", "at 7 and a half months is it normal...": the age now,
@@ -761,12 +780,15 @@ class Reader:
             if hedge_words & _UNDER:
                 days -= 1
             elif hedge_words & _OVER:
-                days += 1
+                # past that many calendar months ("más de 6 meses" is no longer in the 3-6 months band)
+                days = int(value * 30.44) + 1 if unit == 30 else days + 1
             around = {_clean(words, i + 1), _clean(words, i + 2), _clean(words, i + 3),
                       *(_clean(words, first - k) for k in range(1, 5))}  # "her corrected age is about 6 weeks"
             if around & _CORRECTED:
                 corrected.append(days)
-            if before in ("and", "y") and first - 2 == last_unit_at and ages and unit < 30:
+            # "3 months and 1 week", "6 months 2 weeks": the smaller unit adds to the age just said
+            if (before in ("and", "y") and first - 2 == last_unit_at or first - 1 == last_unit_at) and ages and \
+                    days < _AGE_UNITS[words[last_unit_at]]:
                 if stated and stated[-1] == ages[-1]:
                     stated[-1] += days
                 ages[-1] += days  # "3 months and 1 week", "3 meses y 1 semana"

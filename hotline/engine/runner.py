@@ -382,9 +382,6 @@ class _Run:
         return Turn(tuple(self.replies), self.state, tuple(self.effects), screening)
 
 
-# Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
-
-
 def _without_fillers(norm: str) -> str:
     """An answer without the fillers it starts with ("um no i don't think so")."""
     words = norm.split(" ")
@@ -392,6 +389,8 @@ def _without_fillers(norm: str) -> str:
     while first < len(words) - 1 and is_filler(words[first]):
         first += 1
     return " ".join(words[first:])
+
+
 _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
                        r"(stops|stopped|stop|goes away|go away|went away|quits|quit)\b|"
                        r"\bse le (quita|pasa|calma)\b|"
@@ -409,6 +408,7 @@ _LEADING_YES = re.compile(
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
                            "creo que si", "dont think so", "i dont think so", "not really", "creo que no", "no creo",
                            "pues no"})
+# Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe|cant tell|"
                     r"quien sabe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").

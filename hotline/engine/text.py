@@ -28,6 +28,8 @@ _DRAWN_OUT = re.compile(r"um+|uh+|hm+|eh+|ah+|mm+|(?:ha)+h?|(?:ja)+j?")
 def is_filler(word: str) -> bool:
     """Whether a word is a filler, drawn out or not ("ummm", "jajaja")."""
     return word in FILLERS or _DRAWN_OUT.fullmatch(word) is not None
+
+
 _TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
 
 
@@ -253,9 +255,7 @@ class Speller:
         if len(token) >= 4 and token.endswith(_DROPPED_D) and not token.startswith(self.stems):
             full = token[:-1] + "do" if token[-1] == "o" else token[:-2] + "dos"
             if full in self.known or full.startswith(self.stems):
-                if len(self.cache) < 50_000:
-                    self.cache[token] = full
-                return full
+                return self._remember(token, full)
         # Text-speak drops the g of -ing and the e of -ed: "breathin", "gettin", "stoppd", "jerkd".
         if len(token) >= 5 and token.endswith("in") and token + "g" in self.known:
             return self._remember(token, token + "g")
@@ -264,8 +264,7 @@ class Speller:
         if len(token) < 6:
             return token
         if token.startswith(self.stems):
-            self.cache[token] = token
-            return token
+            return self._remember(token, token)
         candidates: set[str] = set()
         for variant in {token, *_deletes(token)}:
             for key in self.index.get(variant, ()):
