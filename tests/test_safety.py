@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.engine.levels import Level
-from hotline.engine.safety import FLAGS, Screening, detect_language, screen_for_red_flags
+from hotline.engine.safety import FLAGS, READER, Screening, detect_language, screen_for_red_flags
 
 
 def level_label(screening: Screening) -> str:
@@ -946,3 +946,12 @@ def test_a_number_corrected_with_no_is_not_a_denial(text: str) -> None:
     screening = screen_for_red_flags(text)
     assert screening.level is Level.EMERGENCY and "shaking" not in " ".join(screening.denied), describe(
         text, screening)
+
+
+@pytest.mark.parametrize(("text", "assertion"), [
+    ("y sí se asusta muchísimo y tiembla con cualquier ruido", "present"),  # "sí" with its accent: yes
+    ("¿y si se asusta y tiembla con cualquier ruido?", "hypothetical"),  # "si" without it: if
+])
+def test_si_written_with_its_accent_is_yes_not_if(text: str, assertion: str) -> None:
+    reading = READER.read(text)
+    assert {f.assertion for f in reading.findings if f.finding == "startle"} == {assertion}

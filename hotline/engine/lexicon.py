@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hotline.engine.text import BREAKS
 
@@ -71,41 +72,46 @@ def expand(pattern: str) -> list[str]:
 
 
 def _parse(pattern: str) -> tuple[_Test, ...]:
-    tests: list[_Test] = []
-    for part in pattern.split():
-        if part.startswith("~"):
-            if not part[1:].isdigit():
-                raise PatternError(f"gap {part!r} needs a number, e.g. ~3")
-            tests.append(_Test(frozenset(), (), gap=int(part[1:])))
-            continue
-        optional = part.endswith("?") and len(part) > 1
-        part = part[:-1] if optional else part
-        if part == "#":
-            tests.append(_Test(frozenset(), (), number=True, optional=optional))
-            continue
-        if part == ",":
-            tests.append(_Test(frozenset({","}), (), optional=optional))
-            continue
-        exact, stems = set(), []
-        for alternative in part.split("|"):
-            if not alternative or not all(c.isalnum() or c in "*.'" for c in alternative):
-                raise PatternError(f"{pattern!r}: {alternative!r} is not a word, a stem (word*) or #")
-            if alternative.endswith("*"):
-                stems.append(alternative[:-1])
-            else:
-                exact.add(alternative)
-        tests.append(_Test(frozenset(exact), tuple(stems), optional=optional))
+    try:
+        tests = tuple(_parse_part(part) for part in pattern.split())
+    except PatternError as error:
+        raise PatternError(f"{pattern!r}: {error}") from None
     _no_split_phrases(pattern)
     if not tests or tests[0].gap or tests[0].optional:
         raise PatternError(f"{pattern!r}: a pattern starts with a word (not a gap or an optional word)")
     if tests[-1].gap:
         raise PatternError(f"{pattern!r}: a pattern cannot end with a gap")
-    return tuple(tests)
+    return tests
+
+
+@lru_cache(maxsize=1 << 16)  # (a vocabulary repeats its parts across the patterns its groups expand into)
+def _parse_part(part: str) -> _Test:
+    if part.startswith("~"):
+        if not part[1:].isdigit():
+            raise PatternError(f"gap {part!r} needs a number, e.g. ~3")
+        return _Test(frozenset(), (), gap=int(part[1:]))
+    optional = part.endswith("?") and len(part) > 1
+    part = part[:-1] if optional else part
+    if part == "#":
+        return _Test(frozenset(), (), number=True, optional=optional)
+    if part == ",":
+        return _Test(frozenset({","}), (), optional=optional)
+    exact, stems = set(), []
+    for alternative in part.split("|"):
+        if not alternative or not all(c.isalnum() or c in "*.'" for c in alternative):
+            raise PatternError(f"{alternative!r} is not a word, a stem (word*) or #")
+        if alternative.endswith("*"):
+            stems.append(alternative[:-1])
+        else:
+            exact.add(alternative)
+    return _Test(frozenset(exact), tuple(stems), optional=optional)
 
 
 def _no_split_phrases(pattern: str) -> None:
     """Refuse what reads as alternatives of several words written without a group: "i was|im|i am shaking"
     or "she is|he is blue" (a word repeated across neighbouring tokens), which would match something else."""
+    if "|" not in pattern:
+        return
     parts = [part.rstrip("?") for part in pattern.split()]
     for left, right in zip(parts, parts[1:], strict=False):
         if "|" in left or "|" in right:
@@ -414,6 +420,7 @@ def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked
     return plain, by_need
 
 
+@lru_cache(maxsize=1 << 16)
 def _specificity(words: frozenset[str]) -> int:
     """How seldom a message holds one of these words, roughly: short words ("the", "she", "y") are common."""
     return min(len(word) for word in words)

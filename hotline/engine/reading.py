@@ -14,6 +14,7 @@ pure: no I/O once built.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -441,6 +442,11 @@ class Reader:
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)
                     and not self._names_an_infant(t, words)]
         triggers = [t for t in triggers if not (t.start and words[t.start - 1] in self.triggers[t.label].not_after)]
+        if "í" in text or "Í" in text:
+            # "sí" written with its accent is yes, never "if": "y sí se asusta muchísimo" is no what-if
+            yes = _accented_si(text, words)
+            triggers = [t for t in triggers if not (self.triggers[t.label].assertion == "hypothetical"
+                                                    and yes.intersection(range(t.start, t.end)))]
         if any(self.triggers[t.label].unless_followed for t in triggers):
             sign_starts = {h.start for h in signs}
             triggers = [t for t in triggers if not (self.triggers[t.label].unless_followed and t.end in sign_starts)]
@@ -1057,6 +1063,18 @@ def _breath_count(words: tuple[str, ...]) -> int | None:
             # race... counted 66": a count of breaths, the minute left unsaid
             count = int(float(word))
     return count
+
+_SI = re.compile(r"(?<!\w)s([ií])(?!\w)", re.IGNORECASE)
+
+
+def _accented_si(text: str, words: tuple[str, ...]) -> frozenset[int]:
+    """Which "si" tokens were written "sí" (yes). Only when each "si" of the text is one token (nothing to align
+    otherwise: then none is taken for a yes)."""
+    accented = [match.group(1) in "íÍ" for match in _SI.finditer(text)]
+    at = [i for i, word in enumerate(words) if word == "si"]
+    if len(accented) != len(at):
+        return frozenset()
+    return frozenset(i for i, yes in zip(at, accented, strict=True) if yes)
 
 
 @lru_cache(maxsize=256)
