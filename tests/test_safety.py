@@ -955,3 +955,15 @@ def test_a_number_corrected_with_no_is_not_a_denial(text: str) -> None:
 def test_si_written_with_its_accent_is_yes_not_if(text: str, assertion: str) -> None:
     reading = READER.read(text)
     assert {f.assertion for f in reading.findings if f.finding == "startle"} == {assertion}
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Shaking told with how long it has gone on ("hace como 4 días", present tense): days of it, for the pediatrician.
+    ("le tiemblan las piernitas hace como 5 días y no se le pasan ni cuando está tranquila, 3 meses", Level.SOON),
+    # A fever that was, and is gone ("el lunes", "se le quitó desde ayer"): no fever now.
+    ("tuvo fiebre el martes, se le quitó desde anoche. 6 meses, le tiemblan las piernas cuando tiene sueño", None),
+    # "la pediatra le revisó los temblores hace dos semanas": when she was seen, not how long it has gone on.
+    ("la pediatra le revisó los temblores hace dos semanas y dijo que todo bien, tiene 2 meses", None),
+])
+def test_spanish_durations_and_fevers_that_are_over(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
