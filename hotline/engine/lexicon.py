@@ -198,8 +198,8 @@ class Hit:
 
 # label, its tests, whether it has gaps or optional words, and the words it cannot match without: for each
 # later test that must match a plain word, the words it accepts (a message with none of them is skipped),
-# the same as a bit mask (one bit per distinct set of words: see Lexicon.__init__), its group, and (for a
-# pattern of plain words only, no gap) the words each test after the first accepts.
+# a bit mask of those and of its later stem tests (one bit per distinct test: see Lexicon.__init__), its group,
+# and (for a pattern of plain words only, no gap) the words each test after the first accepts.
 _GapPlan = tuple[tuple[_Test, ...], int, tuple[_Test, ...]]
 # (`gapped` is the pattern's one-gap plan when it has one (see _match_gap), True for any other gapped pattern.)
 _Entry = tuple[str, tuple["_Test", ...], "_GapPlan | bool", tuple[frozenset[str], ...], int, int,
@@ -222,9 +222,10 @@ class Lexicon:
         self._by_pair: dict[tuple[str, str], list[tuple[int, _Entry]]] = {}  # plain first and second words
         self._by_stem: dict[str, list[tuple[int, _Entry]]] = {}  # a token's prefixes of these lengths are looked up
         self._by_number: list[tuple[int, _Entry]] = []
-        # A pattern's needed words as bits: bit j stands for the j-th distinct set of words some test accepts,
-        # and a word sets the bits of every set it is in. A message's bits are those of its words; a pattern
-        # can match only if the message has all of the pattern's bits (one integer test, not one per set).
+        # A pattern's needed words as bits: a bit stands for a distinct set of words some test accepts (or a
+        # distinct stem test: see below), and a word sets the bits of every set it is in. A message's bits are
+        # those of its words; a pattern can match only if the message has all of the pattern's bits (one
+        # integer test, not one per set).
         bit_of: dict[frozenset[str], int] = {}
         stem_bit_of: dict[tuple[frozenset[str], tuple[str, ...]], int] = {}
         self._word_bits: dict[str, int] = {}

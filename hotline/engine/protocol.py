@@ -27,7 +27,8 @@ FAST_BREATHING_PER_MINUTE = 60  # breaths a minute (Schmitt-NB)
 # Facts the protocol can use besides the reader's findings.
 DERIVED = ("fever", "low_temperature", "shaking", "shaking_earlier", "long_episode", "seizure_earlier",
            "not_back_to_normal", "fast_breath_count")
-# Said now after a seizure-like episode that is over, the baby is not back to normal (Seizure-FA: an ambulance).
+# Said now, or earlier in the conversation, beside a seizure-like episode that is over: the baby is not back to
+# normal (Seizure-FA: an ambulance). (Said before the episode it counts too: the safer reading.)
 NOT_BACK_TO_NORMAL = frozenset({"lethargy", "floppy", "unresponsive", "cyanosis", "pale"})
 SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
@@ -182,7 +183,7 @@ PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "w
                         "stopped", "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba",
                         "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba", "temblo", "brinco", "sacudio",
                         "puso", "fueron", "quedo", "jalo", "jalaba", "convulsiono", "trembled", "twitched", "seized",
-                        "turned", "fixed", "glazed", "froze", "stared"})
+                        "turned", "froze"})
 # Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez". (The
 # finding going_on_now says the same of a whole message, as phrases: "it's still going", "no ha parado".)
 NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",

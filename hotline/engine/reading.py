@@ -215,7 +215,7 @@ _READING_SUBJECTS = frozenset({"she", "he", "hers", "his", "shes", "hes", "baby"
 _NOT_BODY = {"room", "outside", "house", "apartment", "weather", "water", "bath", "cuarto", "casa", "afuera",
              "agua", "thermostat", "ac", "heat", "nursery", "bedroom", "bottle", "bottles", "formula", "milk",
              "biberon", "mamila", "mamadera", "tina", "tub", "bathwater", "banera", "ducha", "regadera", "shower",
-             "pool", "piscina", "alberca", "leche", "pacha", "tetero", "teterito", "mamilita", "biberoncito"}
+             "pool", "piscina", "alberca"}
 _BODY_TEMP_WORDS = frozenset({"temp", "temperature", "temperatura", "fever", "fiebre", "calentura", "thermometer",
                               "termometro", "rectal", "armpit", "axila", "forehead", "frente", "she", "he", "baby",
                               "ella", "bebe", "tiene"})
@@ -231,6 +231,8 @@ _ENGLISH = frozenset("the my is are has have his her she he it its and but with 
 _BABY_WORDS = frozenset({"baby", "babys", "babies", "bby", "newborn", "newborns", "infant", "bebe", "bebes", "bebito",
                          "daughters", "sons",  # "my daughter's arms": the baby's, not the parent's
                          "bebita", "nene", "nena"})
+# "my wife is 6 weeks postpartum", "mi hermana tiene 7 meses de embarazo": how long since or until a birth, not an age
+_NOT_AN_INFANT_AGE = frozenset({"postpartum", "pp", "post", "pregnant", "embarazada", "de", "after", "despues"})
 _STATES_AGE = frozenset({"is", "es", "tiene", "turned", "cumplio", "cumple"})  # "is 5 weeks", "tiene 3 meses"
 _MY = frozenset({"my", "our", "mi", "mis", "nuestro", "nuestra"})
 _PATTERN_MARKS = str.maketrans({"|": " ", "(": " ", ")": " ", "?": " "})
@@ -523,7 +525,8 @@ class Reader:
         for i in range(trigger.start, min(trigger.end + 2, len(words) - 2)):
             if words[i] in _STATES_AGE and words[i + 1][:1].isdigit():
                 unit = _AGE_UNITS.get(words[i + 2])
-                if unit is not None and float(words[i + 1]) * unit < 365:
+                if unit is not None and float(words[i + 1]) * unit < 365 and \
+                        _clean(words, i + 3) not in _NOT_AN_INFANT_AGE:
                     return True
         return False
 
@@ -798,6 +801,7 @@ class Reader:
                 if stated and stated[-1] == ages[-1]:
                     stated[-1] += days
                 ages[-1] += days  # "3 months and 1 week", "3 meses y 1 semana"
+                last_unit_at = i  # ("3 months 2 weeks 3 days": each adds)
                 continue
             if _clean(words, i + 1) in ("old", "o", "olds", "de", "nacid", "nacida", "nacido") or \
                     before in _AGE_LEADS or _clean(words, first - 2) in _AGE_LEADS:
