@@ -967,3 +967,37 @@ def test_si_written_with_its_accent_is_yes_not_if(text: str, assertion: str) -> 
 ])
 def test_spanish_durations_and_fevers_that_are_over(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A first impression the parent corrects is not the sign: both legs, with crying, is the normal shaking.
+    ("at first we thought only his left foot was shaking, but it's both of them and only when he cries", None),
+    ("al principio creí que era nada más un pie, pero son los dos y solo cuando llora", None),
+    # A red flag is not withdrawn by a first impression: when in doubt, the safer answer.
+    ("at first i thought her lips were turning blue", Level.EMERGENCY),
+])
+def test_a_first_impression_corrected_takes_back_one_side_only(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Text-speak with a slash: "w/o" is "without" (a long gap between feeds, not a lack of feeding).
+    ("12 days old, goes 6 hrs w/o eating at night and gets jittery right before his bottle", Level.SOON),
+    # A seizure-like event right after birth, months ago, is past; the shaking now is with crying.
+    ("he had a seizure-like spell right after birth and they said it was fine, now he's 5 mo and shakes when he cries",
+     None),
+    # A word for now begins a new statement: "not ... now" does not deny what follows it.
+    ("she's not really following my face now and her left arm started jerking too", Level.EMERGENCY),
+    # Holding the leg, and the shaking still going, for ten minutes: holding does not stop it.
+    ("im holding his leg and it is still going, its been going for about ten minutes", Level.EMERGENCY),
+])
+def test_slashes_birth_and_terminators(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize("text", [
+    # Spoken, a question has no question mark: "is that normal" asks about the symptoms just told, the mother's.
+    "ive been shaky and lightheaded myself since the delivery is that normal",
+])
+def test_an_adults_own_symptoms_asked_aloud_are_not_about_the_baby(text: str) -> None:
+    assert not screen_for_red_flags(text).clinical, describe(text, screen_for_red_flags(text))

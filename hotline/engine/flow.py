@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,13 @@ class Step:
     enroll: str | None = None  # arriving here enrolls the parent in this reminder schedule (with consent)
     asks: tuple[str, ...] = ()  # the red flags the question names, when not just what its answers report
 
-    @property
+    @cached_property  # (a step is read many times a conversation step and never changes)
     def asked(self) -> frozenset[str]:
         """The red flags this question asks about (`asks`, or else what its answers report): a message that
         denies all of them answers it, and it is not asked."""
         return frozenset(self.asks or (flag for c in self.choices for flag in c.flags))
 
-    @property
+    @cached_property
     def is_question(self) -> bool:
         """A symptom-check question: some answer reports a red flag or an age."""
         return any(c.flags or c.age_days is not None for c in self.choices)

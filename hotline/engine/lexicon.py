@@ -207,7 +207,7 @@ _Entry = tuple[str, tuple["_Test", ...], "_GapPlan | bool", tuple[frozenset[str]
 
 
 _STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
-_SPLIT_MIN = 12  # a word that starts more patterns than this has them indexed by a word they need
+_SPLIT_MIN = 6  # a word that starts more patterns than this has them indexed by a word they need
 _Ranked = tuple[int, "_Entry"]
 _Split = tuple[list[_Ranked], "_ByNeed | None"]
 

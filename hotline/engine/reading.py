@@ -638,8 +638,11 @@ class Reader:
             elif spec.direction == "forward":
                 # A trigger may share its last word with the finding ("my son had" + "had a fit"). A finding that
                 # begins with a word for now is not of the past ("used to be a few seconds, now they last a minute").
-                if trigger.start >= hit.start or (
-                        spec.assertion == "historical" and words[hit.start] in _SAID_OF_NOW) or \
+                # A finding that begins with a word for now is of now: not of the past ("used to be a few seconds,
+                # now they last a minute"), nor denied or supposed ("he's not really looking at us now and his right
+                # arm started going too": the arm is not denied).
+                if trigger.start >= hit.start or (trigger.end <= hit.start and words[hit.start] in _SAID_OF_NOW
+                                                  and not spec.crosses_breaks) or \
                         not self._reaches(min(trigger.end, hit.start), hit.start, spec, closers, words):
                     continue
             else:

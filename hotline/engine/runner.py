@@ -423,6 +423,11 @@ _LONG_DOUBT = frozenset({"not sure", "i dont know", "dont know", "idk", "cant te
 _LEADS = re.compile(r"(um |uh |honestly |im |i am |i m )*")
 
 
+@lru_cache(maxsize=1024)  # (a flow's answer words: bounded by the flow)
+def _normalized(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(normalize(word) for word in words)
+
+
 def _match_choice(step: Step, text: str, language: str, exact_only: bool = False,
                   min_length: int = 0) -> Choice | None:
     """The answer a message gives at this step: its key, or words that mean a choice."""
@@ -441,8 +446,7 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
     best: tuple[int, Choice] | None = None
     for choice in step.choices:
         for lang in (language, "en" if language == "es" else "es"):
-            for word in choice.words[lang]:
-                target = normalize(word)
+            for target in _normalized(choice.words[lang]):
                 if long and not (target in _LONG_DOUBT and opening.startswith(target + " ")):
                     continue
                 # A one-letter answer ("y", "n") counts only as the whole message: "y" is also Spanish "and".

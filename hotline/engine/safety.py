@@ -248,7 +248,12 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
     # the symptoms just told, the mother's, when nothing is told of the baby but that she is fine.
     baby_signs = any(f.assertion in ("present", "earlier") and kinds.get(f.finding) not in ("question", "context", None)
                      and f.finding != "baby" for f in reading.findings)
-    normal_of_someone_else = someone_else and not baby_signs and "?" in (text or "")
+    # (Written, the question mark says it is asked; spoken, "that": "yo ando con temblor en las manos desde que
+    # nació mi bebé eso es normal". "el bebé está bien" after someone else's fever tells of the baby.)
+    words = reading.tokens.words
+    normal_of_someone_else = someone_else and not baby_signs and ("?" in (text or "") or any(
+        f.finding == "ask_normal" and not _DEMONSTRATIVES.isdisjoint(words[max(0, f.start - 2):f.end])
+        for f in reading.findings))
     about = [f for f in reading.findings if kinds.get(f.finding) in _CLINICAL_KINDS
              and (f.assertion != "other_person" or kinds.get(f.finding) == "question")
              and (kinds.get(f.finding) != "question" or questions_count and not (
@@ -271,6 +276,9 @@ def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_
         topics=topics,
         reading=reading,
     )
+
+
+_DEMONSTRATIVES = frozenset(("that", "thats", "this", "eso", "esto"))  # ("esta" is also "está")
 
 
 _ENGLISH_WORDS = frozenset(

@@ -30,7 +30,9 @@ def is_filler(word: str) -> bool:
     return word in FILLERS or _DRAWN_OUT.fullmatch(word) is not None
 
 
-_TOKEN = re.compile(r"[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
+_TOKEN = re.compile(r"\b(?:w/out|w/o|b/c)\b|\bw/|[a-z]+|\d+(?:[.,]\d+)?|[.,;:!?°%/]")
+# Text-speak written with a slash: "5-6 hrs w/o eating", "shaky w/ a fever", "b/c she's hungry".
+_SLASHED = {"w/o": "without", "w/out": "without", "w/": "with", "b/c": "because"}
 
 
 _DIGIT_APOSTROPHE = re.compile(r"(?<=\d)['’](?=\d)")
@@ -307,7 +309,7 @@ class Tokens:
 
 @functools.lru_cache(maxsize=256)
 def _raw_words(text: str) -> tuple[str, ...]:
-    return tuple(t.replace(",", ".") if t[0].isdigit() else t for t in _TOKEN.findall(_fold(text)))
+    return tuple(t.replace(",", ".") if t[0].isdigit() else _SLASHED.get(t, t) for t in _TOKEN.findall(_fold(text)))
 
 
 @functools.lru_cache(maxsize=256)
