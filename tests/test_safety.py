@@ -1001,3 +1001,31 @@ def test_slashes_birth_and_terminators(text: str, level: Level | None) -> None:
 ])
 def test_an_adults_own_symptoms_asked_aloud_are_not_about_the_baby(text: str) -> None:
     assert not screen_for_red_flags(text).clinical, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # After shaking, limp and staring at nothing: not responding (Schmitt-NB), not a baby awake and watching.
+    ("after the jerking stopped he was limp, eyes half open, not focusing on anything", Level.EMERGENCY),
+    # Eyes that roll up as a baby drifts off to sleep, nothing else: falling asleep.
+    ("yesterday evening his eyes rolled up for a second while he was dozing off, no jerking, woke up fine", None),
+    # "then passes out and it stops", of an overtired baby: asleep, not fainted.
+    ("he gets jittery when he is overtired, then finally crashes out and it stops. 2 months", None),
+    # Sleepy after a feed, as always: not lethargy.
+    ("siempre anda soñolienta después de comer y le tiemblan las piernitas al dormirse, 6 semanas", None),
+])
+def test_look_alikes_of_not_responding(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A sibling's seizures, and the mother's own as a child, are theirs.
+    ("a mi hermanito le daban convulsiones pero mi bebé solo tiembla cuando tiene hambre, 2 meses", None),
+    ("yo tuve epilepsia de chica, ya no tomo ninguna medicina. mi bebe tiembla cuando llora", None),
+    # "cuando era bebé" of a nephew does not reach "y a mi hijo ...": the baby's own shaking, now.
+    ("mi primo tuvo convulsiones cuando era bebé y a mi hija le tiemblan las piernas con sueño, 3 meses", None),
+    # "not when": the negation reaches past "cuando"; new shaking with no cause a parent can see is for the doctor.
+    ("hace unos días le empezaron a temblar las manos, no es cuando llora ni cuando tiene hambre, no sé qué será. "
+     "5 meses", Level.SOON),
+])
+def test_whose_and_when_in_spanish(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -300,6 +300,17 @@ def test_nine_or_the_word_emergency_gives_the_emergency_instruction(call, redis,
     assert [e["level"] for e in entries if e["dir"] == "assessment"] == ["emergency"]  # staff see it
 
 
+def test_an_emergency_said_with_what_is_happening_is_recorded_as_by_text(call, redis):
+    in_language(call, "en")
+    heard = call.answers("this is an emergency my baby is shaking all over and it will not stop")
+    assert heard.startswith(EMERGENCY) and "Please hang up now and call 911." in heard
+    # The signs heard and the article sections the spoken advice comes from, not only "the caller said so".
+    assert "seizure" in heard.lower()
+    entries = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
+    [assessment] = [e for e in entries if e["dir"] == "assessment"]
+    assert assessment["level"] == "emergency" and assessment["sections"], assessment
+
+
 def test_nine_in_spanish_gives_the_instruction_in_spanish(call):
     heard = in_language(call, "es").press("9")
     assert heard.startswith(EMERGENCY_ES)

@@ -333,8 +333,13 @@ class _Step:
         if key == "*" or norm in REPEAT_WORDS:
             self.state = replace(self.state, misses=0)
             return self.repeat()
-        if key == "9" or (says_any(norm, EMERGENCY_WORDS) and "emergency_said" in screen_for_red_flags(speech).flags):
-            return self.emergency_menu([], SAID_EMERGENCY)  # "this is not an emergency" is not one
+        if key == "9":
+            return self.emergency_menu([], SAID_EMERGENCY)
+        if says_any(norm, EMERGENCY_WORDS) and "emergency_said" in screen_for_red_flags(speech).flags:
+            # "this is an emergency, she's shaking all over" (not "this is not an emergency"), in any menu: the
+            # triage hears it all, as by text, so what else was said (the signs, the age) and the article
+            # sections are recorded with the emergency and spoken before the instruction to hang up.
+            return self.run_engine(speech)
         if norm in HELP_WORDS:
             self.state = replace(self.state, misses=0)
             return self.repeat([self.phrase("help")])

@@ -615,6 +615,7 @@ class Reader:
                    closers: tuple[list[bool], ...], negators: list[tuple[int, int]]) -> str:
         best: str | None = None
         best_span = (0, 0)
+        negation: tuple[int, int] | None = None
         for trigger in triggers:
             if trigger.end < hit.start - _MAX_SCOPE or trigger.start > hit.end + _MAX_SCOPE:
                 continue
@@ -650,6 +651,12 @@ class Reader:
                     continue
             if best is None or _PRECEDENCE[spec.assertion] < _PRECEDENCE[best]:
                 best, best_span = spec.assertion, (trigger.start, trigger.end)
+            if spec.assertion == "negated":
+                negation = (trigger.start, trigger.end)
+        # The breastfeeding mother's medicine is hers whoever she is (see read): what she says of herself does not
+        # outrank her denial ("yo tuve convulsiones de niña, ya no tomo ninguna medicina").
+        if best == "other_person" and negation is not None and hit.label in self.about_mother:
+            best, best_span = "negated", negation
         if best == "negated":
             negators.append(best_span)
         return best or "present"

@@ -413,6 +413,11 @@ _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i do
                     r"quien sabe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 # "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
+# "solo le pasa cuando está parado, sentado no", "at night yes": a clause of one word and a yes or no after a
+# comma says when it happens, not an answer to the question ("creo que no", "pues no" are answers).
+_ELLIPTICAL = re.compile(r"[,;]\s*([^\W\d]+)\s+(no|si|sí|yes)\W*$")
+_ANSWER_LEADS = frozenset({"creo", "pues", "bueno", "que", "eso", "tampoco", "igual", "ok", "okay", "y", "and", "so",
+                           "um", "uh", "este", "well", "i", "oh", "ah", "ay", "mmm", "hmm", "pero", "but"})
 _NOT_SURE_TYPED = re.compile(r"(?<!\w)no sé(?!\w)|(?<!\w)no se\s*[,.!?;:…]")
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
                           r"la verdad|como|cuanto|cuando)\b)")
@@ -457,7 +462,8 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 contained = not exact_only and len(target) > 1 and not already and (
                     norm.startswith(target + " ") if target in _HEDGES_FIRST else
                     re.search(rf"(?<!\w){re.escape(target)}(?!\w)", norm) if len(target) > 4 else
-                    (norm.startswith(target + " ") or norm.endswith(" " + target)))
+                    (norm.startswith(target + " ") or norm.endswith(" " + target) and not (
+                        (ellipsis := _ELLIPTICAL.search(text.lower())) and ellipsis.group(1) not in _ANSWER_LEADS)))
                 if contained and target == "no se" and not _NOT_SURE_ES.search(norm) and \
                         not _NOT_SURE_TYPED.search(text.lower()):
                     continue  # "no, no se ha caído ni se pegó": "se" is the verb's, not "sé" (I know)

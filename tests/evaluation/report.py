@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.evaluation.metrics import INSTRUCTION_WINDOW, Confusion, Summary
+from tests.evaluation.metrics import INSTRUCTION_WINDOW, Confusion, Summary, guided
 from tests.evaluation.play import Played
 from tests.evaluation.sets import LEVELS, RANK
 
@@ -76,6 +76,9 @@ def format_misses(played: Played) -> str:
     lines += ["", "must_mention misses (id, wanted, reply without welcome and menu):"]
     lines += [f"  {p.message.id:<7} {list(p.message.must_mention)!s:<18} {_short(p.substance, 90) or '(empty)'}"
               for p in played.messages if p.message.must_mention and not mentions(p.substance, p.message.must_mention)]
+    lines += ["", "Not guided: no article section recorded, or only the welcome and menu (id, label, reply):"]
+    lines += [f"  {p.message.id:<7} {p.message.level:>9}  {_short(p.substance, 90) or '(empty)'}"
+              for p in played.messages if p.message.level != "none" and not guided(p)]
     lines += ["", "Conversation turns not held (id, turn, expected -> held, text):"]
     for c in played.conversations:
         for index, t in enumerate(c.turns, 1):
