@@ -1029,3 +1029,23 @@ def test_look_alikes_of_not_responding(text: str, level: Level | None) -> None:
 ])
 def test_whose_and_when_in_spanish(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # A denial reaches through a list of situations: none of them explains the shaking.
+    ("for 3 days her legs tremble and i cant see why. she is not cold, hungry, sleepy or crying when it happens",
+     Level.SOON),
+    # A bottle refused for hours is poor feeding (pushing it away is no stretch).
+    ("he hasnt had a bottle in 6 hrs, keeps pushing it away, legs shaky. 7 weeks", Level.URGENT),
+    # A newborn fed only every 4 to 5 hours who is shaky before feeds: long gaps between feeds (low blood sugar).
+    ("my 5 day old wants to feed every 4 to 5 hours and her legs tremble right before", Level.SOON),
+    # "antes de su biberón": before the bottle, not formerly; shaky when hungry, gone once fed.
+    ("antes de su biberón le tiemblan las piernitas y ya que come se le quita, 2 meses", None),
+    # A milestone met, and the "still" of a question, are not signs.
+    ("is tummy time still good at 9 months? hes crawling and pulling up fine", None),
+    ("my 8 month old rolls now, can i still swaddle her when her legs get shaky at bedtime?", None),
+    # Awake too long: overtired, not shaking that goes on.
+    ("tiene 2 meses y cuando lleva mucho rato despierta le tiemblan las piernas, al dormirse se le quita", None),
+])
+def test_lists_feeds_and_questions_about_older_babies(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

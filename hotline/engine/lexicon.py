@@ -359,9 +359,11 @@ class Lexicon:
             if not candidates:
                 continue
             hits: list[tuple[int, int, Hit]] = []
-            for rank, (label, tests, gapped, _, mask, group, words_only, _) in candidates:
+            for rank, entry in candidates:
+                mask = entry[4]
                 if mask & bits != mask:
                     continue  # a word the pattern cannot do without is nowhere in the message
+                label, tests, gapped, _, _, group, words_only, _ = entry
                 # (the first test accepts `token`: that is how the pattern was found)
                 if words_only is not None:
                     stop = i + 1 + len(words_only)

@@ -268,6 +268,27 @@ def _a_number_alone(words: tuple[str, ...]) -> bool:
 _JOINERS = frozenset({"and", "y", "e", ",", "then", "luego", "n"})
 
 
+_LIST_ENDS = frozenset(("or", "nor", "and", "o", "ni", "y"))
+
+
+def _list_commas(words: tuple[str, ...], hits: list[Hit], kinds: dict[str, str]) -> frozenset[int]:
+    """The commas of a list of situations ("cold, hungry, crying or tired"): each between two context findings,
+    the list closed by "or" / "ni" before the sentence ends. Only situations: a denial reaching further through a
+    list can only take an explanation away ("no fever, shaking all over" keeps its comma)."""
+    ends = {h.end for h in hits if kinds[h.label] == "context"}
+    starts = {h.start for h in hits if kinds[h.label] == "context"}
+    listed = set()
+    for i, word in enumerate(words):
+        if word == "," and i in ends and i + 1 in starts:
+            for later in words[i + 1:]:
+                if later in _LIST_ENDS:
+                    listed.add(i)
+                    break
+                if later in BREAKS and later != ",":
+                    break
+    return frozenset(listed)
+
+
 def _same_subject(found: tuple[Found, ...], words: tuple[str, ...], kinds: Mapping[str, str]) -> tuple[Found, ...]:
     """A sign joined by "and" or a comma to a sign said of someone else, with no subject of its own between, is
     theirs too ("my 3 year old fell off the playground ladder, bumped his head and threw up once")."""
@@ -457,10 +478,14 @@ class Reader:
             o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start for o in triggers)]
         starts = [t.start for t in triggers]
         closers = self._closers(words)
+        # "she isn't cold, hungry, crying or tired": a list's commas do not end the scope before a situation in it
+        listed = _list_commas(words, hits, self.kinds)
+        in_list = (closers[0], [c and i not in listed for i, c in enumerate(closers[1])], *closers[2:]) \
+            if listed else closers
         negators: list[tuple[int, int]] = []
         found = tuple(Found(h.label, self._assertion(
             h, triggers[bisect_left(starts, h.start - _MAX_SCOPE):bisect_right(starts, h.end + _MAX_SCOPE)],
-            words, closers, negators), h.start, h.end) for h in hits)
+            words, in_list if self.kinds[h.label] == "context" else closers, negators), h.start, h.end) for h in hits)
         found = _same_subject(found, words, self.kinds)
         # "EMERGENCY" alone is the parent's word that it is one; in a longer message the word is usually
         # something else ("emergency diaper run"), unless the message says it plainly ("this is an emergency").
