@@ -1006,14 +1006,22 @@ def test_an_adults_own_symptoms_asked_aloud_are_not_about_the_baby(text: str) ->
 @pytest.mark.parametrize(("text", "level"), [
     # After shaking, limp and staring at nothing: not responding (Schmitt-NB), not a baby awake and watching.
     ("after the jerking stopped he was limp, eyes half open, not focusing on anything", Level.EMERGENCY),
-    # Eyes that roll up as a baby drifts off to sleep, nothing else: falling asleep.
-    ("yesterday evening his eyes rolled up for a second while he was dozing off, no jerking, woke up fine", None),
-    # "then passes out and it stops", of an overtired baby: asleep, not fainted.
-    ("he gets jittery when he is overtired, then finally crashes out and it stops. 2 months", None),
-    # Sleepy after a feed, as always: not lethargy.
-    ("siempre anda soñolienta después de comer y le tiemblan las piernitas al dormirse, 6 semanas", None),
+    # Look-alike words never excuse a red flag said beside them (an independent review's cases).
+    ("the fire alarm went off earlier, now his arms and legs are jerking together", Level.EMERGENCY),
+    ("his arms and legs jerked for 2 minutes then passed out and it stopped", Level.EMERGENCY),
+    ("se sacude de brazos y piernas a la vez y está muy dormilona después de la toma", Level.EMERGENCY),
+    ("her lips turn blue when she feeds, started right after birth", Level.EMERGENCY),
+    ("she shakes w/o stopping even when held", Level.EMERGENCY),
+    ("she cant even lift her arms b/c shes so weak", Level.EMERGENCY),
+    ("she's limp and floppy, not still alert like this morning", Level.EMERGENCY),
+    ("mi esposa le dio pecho y se puso morado, no respira bien", Level.EMERGENCY),
+    ("yo tenía a la bebé en brazos y se puso morada", Level.EMERGENCY),
+    ("I thought at first it was normal, its just her left leg that shakes", Level.SOON),
+    ("mi bebé lleva mucho rato temblando sin dormir y no se calma", Level.SOON),
+    # Doubt about the light is no correction: when in doubt, the safer answer.
+    ("not sure if her lips are blue or if it's just the lamp", Level.EMERGENCY),
 ])
-def test_look_alikes_of_not_responding(text: str, level: Level | None) -> None:
+def test_look_alikes_never_excuse_a_red_flag(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
 
 
@@ -1048,4 +1056,20 @@ def test_whose_and_when_in_spanish(text: str, level: Level | None) -> None:
     ("tiene 2 meses y cuando lleva mucho rato despierta le tiemblan las piernas, al dormirse se le quita", None),
 ])
 def test_lists_feeds_and_questions_about_older_babies(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # English as a second language: the signs in the words a parent has.
+    ("baby 4 month, the leg and arm jerk together and the eye go up, not stop", Level.EMERGENCY),
+    ("he finish shaking all the body now he is soft soft, he dont wake good", Level.EMERGENCY),
+    ("my baby 2 month, the soft place on the head is swelling up", Level.URGENT),
+    ("newborn 5 days, jittery and sweat a lot, suck weak, eat little", Level.URGENT),
+    ("hardly any wet diapers since morning and her legs shake", Level.URGENT),
+    ("she is 3 month, today first time i see the leg shaking, not crying not cold not hungry", Level.SOON),
+    # A sibling's seizures told with "le dan", a cousin's baby who "turned blue": theirs.
+    ("a su hermanito le dan convulsiones, ella solo tiembla cuando llora, 2 meses", None),
+    ("my cousin's baby turned blue once and it scared me. mine is 6 weeks and trembles in the bath", None),
+])
+def test_signs_in_the_words_a_parent_has(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

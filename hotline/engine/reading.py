@@ -662,13 +662,13 @@ class Reader:
             if trigger.start <= hit.start and hit.end <= trigger.end:
                 pass  # the finding is part of the trigger's own words ("what temperature", "cuantos grados")
             elif spec.direction == "forward":
-                # A trigger may share its last word with the finding ("my son had" + "had a fit"). A finding that
-                # begins with a word for now is not of the past ("used to be a few seconds, now they last a minute").
+                # A trigger may share its last word with the finding ("my son had" + "had a fit").
                 # A finding that begins with a word for now is of now: not of the past ("used to be a few seconds,
                 # now they last a minute"), nor denied or supposed ("he's not really looking at us now and his right
                 # arm started going too": the arm is not denied).
-                if trigger.start >= hit.start or (trigger.end <= hit.start and words[hit.start] in _SAID_OF_NOW
-                                                  and not spec.crosses_breaks) or \
+                if trigger.start >= hit.start or (
+                        spec.assertion == "historical" and words[hit.start] in _SAID_OF_NOW) or (
+                        trigger.end < hit.start and words[hit.start] in _PLAIN_NOW and not spec.crosses_breaks) or \
                         not self._reaches(min(trigger.end, hit.start), hit.start, spec, closers, words):
                     continue
             else:
@@ -1158,6 +1158,8 @@ def _first_birthday(words: tuple[str, ...], i: int) -> bool:
 
 _BIRTH_WORDS = frozenset(("dob", "born", "nacio", "nacida", "nacido", "nacimiento"))
 _SAID_OF_NOW = frozenset(("now", "today", "currently", "still", "ahora", "ahorita", "hoy", "todavia"))
+# (Beyond the past, only the plain words for now: "not still alert" is a denial of "still alert".)
+_PLAIN_NOW = frozenset(("now", "currently", "ahora", "ahorita"))
 # The words the age loop acts on: a first birthday's verb, "day 12 of life", "nació ayer", a unit, a newborn.
 _AGE_WORDS = frozenset(("turned", "turns", "is", "hes", "shes", "day", "dia", "anteayer", "antier", "ayer", "old",
                         "recien")) | frozenset(_AGE_UNITS) | frozenset(_NEWBORN)

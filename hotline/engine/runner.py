@@ -413,11 +413,14 @@ _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i do
                     r"quien sabe)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 # "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
-# "solo le pasa cuando está parado, sentado no", "at night yes": a clause of one word and a yes or no after a
-# comma says when it happens, not an answer to the question ("creo que no", "pues no" are answers).
-_ELLIPTICAL = re.compile(r"[,;]\s*([^\W\d]+)\s+(no|si|sí|yes)\W*$")
+# "solo le pasa cuando está parado, sentado no": a clause of one word and a "no" after a comma says when it does not
+# happen, not an answer to the question ("creo que no", "todavía no" are answers). Only a "no": a "yes" said so may
+# name the sign ("lips yes"), and a "no" set aside only leaves the question asked again.
+_ELLIPTICAL = re.compile(r"[,;]\s*([^\W\d]+)\s+no\W*$")
 _ANSWER_LEADS = frozenset({"creo", "pues", "bueno", "que", "eso", "tampoco", "igual", "ok", "okay", "y", "and", "so",
-                           "um", "uh", "este", "well", "i", "oh", "ah", "ay", "mmm", "hmm", "pero", "but"})
+                           "um", "uh", "este", "well", "i", "oh", "ah", "ay", "mmm", "hmm", "pero", "but", "still",
+                           "todavia", "todavía", "aun", "aún", "definitely", "honestly", "really", "just", "nope",
+                           "nah", "claro", "seguro", "not", "also", "tambien", "también", "ya"})
 _NOT_SURE_TYPED = re.compile(r"(?<!\w)no sé(?!\w)|(?<!\w)no se\s*[,.!?;:…]")
 _NOT_SURE_ES = re.compile(r"(?<!\w)no se(?=\s*$|\s+(si|que|bien|nada|exactamente|todavia|aun|creo|quizas|tal|no|"
                           r"la verdad|como|cuanto|cuando)\b)")
