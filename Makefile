@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint check-python clean soak browser
+.PHONY: run test bench lint check-python clean soak browser compile
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %d.%d); set PYTHON=python3.11" % sys.version_info[:2])'
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml | check-python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# The reading modules compiled with mypyc for the current sources (hotline/engine/native.py): a no-op when
+# built; without a C compiler the engine runs as Python, only slower.
+compile: $(STAMP)
+	@$(BIN)/python -m hotline.engine.native || true
+
+run: $(STAMP) compile
 	$(BIN)/hotline dev
 
 # The dashboard's browser tests drive a Chromium: install Debian's when there is none and this can (root
@@ -26,14 +31,14 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "note: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH): browser tests will skip"
 
-test: $(STAMP) browser
+test: $(STAMP) browser compile
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -m "not soak"
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak -s -q --timeout 900 tests/test_soak.py tests/test_redis_failover.py
 
-bench: $(STAMP)
+bench: $(STAMP) compile
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

@@ -25,7 +25,8 @@ def main() -> int:
     if not only or "engine" in only:
         figures["engine"] = engine.run()
         e = figures["engine"]
-        print(f"engine: step median {e['step_median_us']:.0f} us (p99 {e['step_p99_us']:.0f} us), "
+        kind = "compiled" if e["compiled"] else "Python source: make compile builds it"
+        print(f"engine ({kind}): step median {e['step_median_us']:.0f} us (p99 {e['step_p99_us']:.0f} us), "
               f"safety screen median {e['screen_median_us']:.0f} us over {e['messages']} messages; "
               f"a 10,000-character message {e['screen_10k_chars_median_ms']:.1f} ms, "
               f"a 64 KB one {e['screen_64k_chars_ms']:.1f} ms (read up to 10,000 characters)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from hotline.engine import reading
 from hotline.engine.flow import load_flow
 from hotline.engine.runner import Context, State, advance
 from hotline.engine.safety import detect_language, screen_for_red_flags
@@ -51,6 +52,7 @@ def run(total: int = 10_000) -> dict[str, float]:
     screen_for_red_flags(hostile)
     hostile_ms = (time.perf_counter_ns() - start) / 1e6
     return {
+        "compiled": float(not (reading.__file__ or "").endswith(".py")),  # 1: the mypyc build (make compile) ran
         "messages": total,
         "step_median_us": statistics.median(steps) / 1000,
         "step_p99_us": sorted(steps)[int(0.99 * total)] / 1000,

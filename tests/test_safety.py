@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -688,6 +692,7 @@ def test_invisible_characters_inside_a_word_do_not_hide_a_red_flag(hidden: str, 
     ("almost 3 months", 89), ("under 3 months", 89), ("menos de 3 meses", 89), ("más de 6 meses", 183),
     ("over 6 months", 183), ("2 1/2 weeks", 17), ("un mes y medio", 45), ("recién nacido", 14),
     ("born at 32 weeks, now 8 weeks old (2 weeks corrected)", 14),
+    ("Born at 30 weeks, she's 4 months old now (corrected about 7 weeks)", 49),
 ])
 def test_hedged_and_corrected_ages_read_as_the_safer_band(text: str, days: int) -> None:
     assert screen_for_red_flags(text).age_days == days
@@ -697,6 +702,15 @@ def test_the_reading_grows_linearly_with_a_chain_of_denials(monkeypatch: pytest.
     """Security review F13: "sin fiebre ni vomito ni ..." once cost time quadratic in its length. Counted in
     work done (pattern attempts and scope checks), not in seconds: the timing lives in `make bench`."""
     from hotline.engine import lexicon, reading
+
+    if not reading.__file__ or not reading.__file__.endswith(".py"):
+        # Compiled code calls its functions directly, past any patch: count in the Python source, in a child.
+        child = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             f"{__file__}::test_the_reading_grows_linearly_with_a_chain_of_denials"],
+            env={**os.environ, "HOTLINE_PURE_PYTHON": "1"}, capture_output=True, text=True, timeout=300)
+        assert child.returncode == 0, child.stdout[-3000:]
+        return
 
     calls = {"n": 0}
 

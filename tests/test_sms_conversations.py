@@ -747,3 +747,37 @@ def test_a_hedged_age_alone_answers_the_age_question(parent, age):
     parent.text("um my babys legs are shaking right now")
     assert "trouble breathing" in parent.text(age)
     assert parent.text("not sure").startswith(EMERGENCY)
+
+
+def test_a_seizure_over_and_the_baby_back_to_normal_stays_urgent_through_the_questions(parent, redis):
+    """Seizure-FA: an episode this morning, drowsy after it, "totally himself" now, is a doctor today. His
+    drowsiness then is part of that episode: a "no" to the red flags does not make it 911, and neither does a
+    shaking that has stopped by itself and so cannot be held."""
+    first = parent.text("this morning his arms and legs were jerking for about a minute and he was out of it for a "
+                        "bit after, now he's totally himself")
+    assert URGENT in first and EMERGENCY not in first
+    assert EMERGENCY not in parent.text("no")
+    assert EMERGENCY not in parent.text("it's not shaking now so i can't tell")
+    assert session(redis)["level"] == 2
+
+
+def test_a_shaking_that_has_stopped_is_not_a_doubt_about_holding(parent, redis):
+    """At the holding question, "not sure" is the worse answer (it does not stop); "it's not shaking now" is not
+    a doubt: there is nothing to hold, and the next question comes."""
+    parent.conversation("her legs were shaking a lot", "5 weeks", "no")
+    assert "fever" in parent.text("it's not shaking now").lower()
+    assert "not_stopping_when_held" not in session(redis)["flags"]
+
+
+def test_a_yes_said_as_a_sound_answers_the_question(parent, redis):
+    """"uh huh" (typed as a caller says it) is a yes, though "uh" alone is a filler."""
+    parent.conversation("her legs shake when she's startled by a noise", "4 months", "no")
+    assert "fever" in parent.text("uh huh").lower()  # the holding question answered: the next one comes
+
+
+def test_an_age_heard_as_a_word_is_read_as_the_number_at_the_age_question(parent, redis):
+    """A recogniser writes "four months" as "for months"; at the age question that is the age, not shaking that
+    has gone on for months (which would be a reason to call the pediatrician)."""
+    parent.text("my babys legs shake when she gets startled like with loud noises")
+    assert SOON not in parent.text("for months")
+    assert session(redis)["age_days"] == 120

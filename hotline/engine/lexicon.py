@@ -400,7 +400,9 @@ def _by_length_then_rank(hit: tuple[int, int, Hit]) -> tuple[int, int]:
 class _ByNeed(dict[str, list[_Ranked]]):
     """Patterns indexed by a word they need; `shared` when a pattern is listed under more than one word."""
 
-    shared = False
+    def __init__(self) -> None:
+        super().__init__()
+        self.shared = False
 
 
 def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked], _ByNeed | None]:

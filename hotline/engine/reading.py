@@ -25,7 +25,7 @@ from typing import Any
 
 from hotline.engine.lexicon import Hit, Lexicon, PatternError
 from hotline.engine.text import BREAKS, Speller, Tokens, is_filler, tokenize
-from hotline.engine.yamlfile import load_yaml
+from hotline.engine.yamlfile import SHIPPED_FLOWS, load_yaml
 
 ASSERTIONS = ("present", "negated", "hypothetical", "other_person", "historical", "earlier", "resolved")
 # Which trigger wins when several reach one finding: the one that most clearly takes it out of "now, this baby".
@@ -258,6 +258,21 @@ def _is_reading(word: str) -> bool:
     return word in ("f", "c", "°", "fahrenheit", "celsius") or word in _SITES
 
 
+# Numbers a recogniser writes as the word they sound like: "for months" said for the age is four months.
+_SOUNDS_LIKE_A_NUMBER = {"for": "4", "fore": "4", "to": "2", "too": "2"}
+
+
+def _heard_age(tokens: Tokens) -> Tokens:
+    """An answer to the age question as it was meant: "for months" (a recogniser's "four months"), "um to weeks".
+    Only a word that opens the answer, or follows a filler or "she's", so "been like this for months" stays."""
+    words = list(tokens.words)
+    for i, word in enumerate(words[:-1]):
+        if word in _SOUNDS_LIKE_A_NUMBER and len(words[i + 1]) > 2 and words[i + 1] in _AGE_UNITS and (
+                i == 0 or is_filler(words[i - 1]) or words[i - 1] in ("shes", "hes", "is", "about", "like", "just")):
+            words[i] = _SOUNDS_LIKE_A_NUMBER[word]
+    return Tokens(tuple(words)) if words != list(tokens.words) else tokens
+
+
 def _a_number_alone(words: tuple[str, ...]) -> bool:
     """Whether a message is one body temperature said alone ("102", "um its a hundred and two", "like 37")."""
     said = [w for w in words if w not in _AROUND_A_NUMBER and w not in BREAKS and not is_filler(w)]
@@ -431,10 +446,12 @@ class Reader:
 
     def read(self, text: str, today: date | None = None, asks: str | None = None) -> Reading:
         """Read one message. `asks`: what the question the message answers asks for ("temperature": a number
-        said alone is then its reading)."""
+        said alone is then its reading; "age": "for months" is four months)."""
         if text and self.emoji and not text.isascii():
             text = text.translate(self.emoji)
         tokens = tokenize(text or "", self.speller, self.misspellings)
+        if asks == "age":
+            tokens = _heard_age(tokens)
         words = tokens.words
         both = self.lexicon.find(words)
         not_across = self.not_across
@@ -767,6 +784,8 @@ class Reader:
             # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
                 _clean(words, first - 2) in ("is", "shes", "hes", "") or is_filler(_clean(words, first - 2)) or
+                # "(corrected about 7 weeks)", "adjusted age around 2 months"
+                bool(_CORRECTED & {_clean(words, first - 2), _clean(words, first - 3)}) or
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
             # "born 12 days ago", "nació hace 12 días": how long ago the baby was born is the age.
             born_ago = bool(_BIRTH_WORDS & {_clean(words, first - 1), _clean(words, first - 2)}) and (
@@ -1310,4 +1329,4 @@ def load_reader(path: Path) -> Reader:
 @lru_cache(maxsize=1)
 def shipped_reader() -> Reader:
     """The reader built from the vocabulary that ships in this repository's flows/."""
-    return load_reader(Path(__file__).resolve().parents[2] / "flows" / "findings.yaml")
+    return load_reader(SHIPPED_FLOWS / "findings.yaml")

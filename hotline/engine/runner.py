@@ -386,9 +386,12 @@ def _without_fillers(norm: str) -> str:
     """An answer without the fillers it starts with ("um no i don't think so")."""
     words = norm.split(" ")
     first = 0
-    while first < len(words) - 1 and is_filler(words[first]):
+    while first < len(words) - 1 and is_filler(words[first]) and " ".join(words[first:first + 2]) not in _SOUND_YES:
         first += 1
     return " ".join(words[first:])
+
+
+_SOUND_YES = frozenset({"uh huh", "mm hmm", "mm hm", "mhm hm"})  # a yes made of filler sounds ("um uh huh")
 
 
 _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
@@ -837,7 +840,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                                      temperature_c=run.state.temperature_c,
                                      temperature_site=run.state.temperature_site, today=context.today,
                                      known=run.state.findings, already=run.state.flags,
-                                     asks="temperature" if asking is not None and "fever" in asking.asked else None)
+                                     asks=None if asking is None else "temperature" if "fever" in asking.asked
+                                     else "age" if asking.skip_when_known == "age" else None)
     before_temperature = run.state.temperature_c
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None

@@ -32,15 +32,14 @@ from hotline.engine.protocol import (
 )
 from hotline.engine.reading import Reader, Reading, shipped_reader
 from hotline.engine.text import tokenize
+from hotline.engine.yamlfile import SHIPPED_FLOWS
 
 __all__ = ["FLAGS", "FLAG_LEVELS", "YOUNG_INFANT_DAYS", "Finding", "Screening", "detect_language",
            "screen_for_red_flags", "flag_level"]
 
 
 def _shipped_protocol(reader: Reader) -> Protocol:
-    from pathlib import Path
-
-    return load_protocol(Path(__file__).resolve().parents[2] / "flows" / "protocol.yaml", reader.kinds)
+    return load_protocol(SHIPPED_FLOWS / "protocol.yaml", reader.kinds)
 
 
 READER = shipped_reader()

@@ -6,9 +6,14 @@ drop the first one's phrases. The content files are edited by hand; a repeated k
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+# The content files shipped with the code. (Named here, in a module that is never compiled: a compiled module's
+# __file__ is where its build lives, not the source tree.)
+SHIPPED_FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
 
 class _StrictLoader(yaml.SafeLoader):
