@@ -1034,6 +1034,20 @@ def test_an_adults_own_symptoms_asked_aloud_are_not_about_the_baby(text: str) ->
     ("mi bebé lleva mucho rato temblando sin dormir y no se calma", Level.SOON),
     # Doubt about the light is no correction: when in doubt, the safer answer.
     ("not sure if her lips are blue or if it's just the lamp", Level.EMERGENCY),
+    # A second review's cases: "fine since" of something else, or denied, puts no sign in the past; "earlier
+    # tonight" ends at its clause; how the baby was after an episode, with no word of being well now, is not over.
+    ("her arms and legs jerked together for a minute, she hasnt been ok since", Level.EMERGENCY),
+    ("shes stiff and jerking all over, she was ok since her shots this morning", Level.EMERGENCY),
+    ("she was fine earlier tonight, her whole body is jerking and she wont respond to me", Level.EMERGENCY),
+    ("earlier today he had a seizure and was really floppy and pale after", Level.EMERGENCY),
+    ("an hour ago her arms and legs jerked together and her lips turned blue, shes sleeping now", Level.EMERGENCY),
+    # The limbs' colour never hides the lips'; "ya no es", "zero" and "when she's not" deny only what they should.
+    ("her skin looks bluish on her hands and lips", Level.EMERGENCY),
+    ("ya no es normal que este tan aguadita y dormida", Level.EMERGENCY),
+    ("my 3 week old has zero energy today and her legs keep shaking", Level.URGENT),
+    ("if she is not limp and is feeding fine is the leg shaking ok", None),
+    ("what do i do if his lips turn blue? cuz thats what happened to my friends baby", None),
+    ("7 weeks old, temp 38.1 corrected for armpit", Level.URGENT),
 ])
 def test_look_alikes_never_excuse_a_red_flag(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -781,3 +781,31 @@ def test_an_age_heard_as_a_word_is_read_as_the_number_at_the_age_question(parent
     parent.text("my babys legs shake when she gets startled like with loud noises")
     assert SOON not in parent.text("for months")
     assert session(redis)["age_days"] == 120
+
+
+def test_a_no_said_apart_answers_the_red_flags_though_more_denials_follow(parent, redis):
+    """"no. and no fever, 36.9" answers the red-flag question (and the fever one): the next question comes, and
+    a "yes" to it is no red flag."""
+    parent.conversation("mi baby de 3 meses tiene los legs shaking cuando llora")
+    reply = parent.text("no. ah y no tiene fiebre, le tomé la temp y tiene 36.9")
+    assert "sujeta" in reply  # the holding question
+    assert EMERGENCY_ES not in parent.text("sí") and session(redis)["level"] == 0
+
+
+def test_a_correction_of_the_age_is_not_an_answer_to_the_question_asked(parent, redis):
+    """"ah no perdón, tiene 10 semanas": the "no" corrects the age; the red-flag question is asked again, so the
+    next "no" answers it (not the holding question, where "no" would mean the shaking goes on)."""
+    parent.conversation("mi bebé tiembla de las piernas cuando llora mucho", "tres meses")
+    parent.text("ah no perdón, tiene 10 semanas, me equivoqué")
+    assert session(redis)["age_days"] == 70 and session(redis)["step"] == "danger"
+    assert EMERGENCY_ES not in parent.text("no")
+
+
+@pytest.mark.parametrize("answer", ["no it doesnt, its stopped now", "the right one keeps going, left isnt shaking",
+                                    "sigue, la otra pierna ya no tiembla"])
+def test_a_no_at_the_holding_question_is_not_taken_back_by_a_stopped_shaking(parent, answer):
+    """Only a whole answer that the shaking has stopped leaves nothing to hold; a "no" or "keeps going" beside it
+    is still movement that holding does not stop (EpiFdn): the emergency."""
+    parent.conversation("my 2 month old's leg is shaking", "no")
+    reply = parent.text(answer)
+    assert EMERGENCY in reply or EMERGENCY_ES in reply

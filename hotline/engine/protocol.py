@@ -170,9 +170,6 @@ def episode_over(reading: Reading) -> frozenset[Found]:
         episode.update(f for f in reading.findings if f.assertion == "present" and f.finding in SEIZURE_FAMILY
                        and f.start > first and PAST_TENSE & set(words[max(0, f.start - 2):f.end])
                        and not NOW_MARKS & set(words[max(0, f.start - 5):f.end + 3]))  # ("and now ... again")
-        # How the baby was after it, said of then ("he was out of it for a bit after, now he's totally himself"):
-        # the episode too. Said of now, it is the baby not back to normal (see facts_of).
-        episode.update(f for f in over if f.finding in NOT_BACK_TO_NORMAL)
     unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
         "present", "earlier", "resolved")]
     if unresponsive and all(f.assertion != "present" or PAST_TENSE & set(words[f.start:f.end]) for f in unresponsive):
@@ -186,7 +183,7 @@ PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "w
                         "stopped", "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba",
                         "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba", "temblo", "brinco", "sacudio",
                         "puso", "fueron", "quedo", "jalo", "jalaba", "convulsiono", "trembled", "twitched", "seized",
-                        "turned", "froze"})
+                        "turned", "froze", "brincaron", "temblaron", "sacudieron", "jalaron"})
 # Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez". (The
 # finding going_on_now says the same of a whole message, as phrases: "it's still going", "no ha parado".)
 NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",

@@ -258,6 +258,21 @@ def _is_reading(word: str) -> bool:
     return word in ("f", "c", "°", "fahrenheit", "celsius") or word in _SITES
 
 
+def _bare_corrected_age(words: tuple[str, ...], unit: int) -> list[int]:
+    """A corrected age said as a bare number beside the age with its unit ("tiene 4 meses pero 2 de edad
+    corregida"): in that unit."""
+    found = []
+    for i, word in enumerate(words):
+        # ("edad corregida", "corrected age": not "38.1 corrected for armpit")
+        if word in _CORRECTED and {_clean(words, i - 1), _clean(words, i + 1)} & {"edad", "age"}:
+            for k in (i - 1, i - 2, i - 3):
+                number = _clean(words, k)
+                if number.isdigit() and _clean(words, k + 1) not in _AGE_UNITS and int(number) * unit < 366:
+                    found.append(int(float(number) * unit))
+                    break
+    return found
+
+
 # Numbers a recogniser writes as the word they sound like: "for months" said for the age is four months.
 _SOUNDS_LIKE_A_NUMBER = {"for": "4", "fore": "4", "to": "2", "too": "2"}
 
@@ -868,6 +883,8 @@ class Reader:
         ages = ages or at_ages
         if not ages:
             return None, early_days
+        if not corrected and last_unit_at >= 0:
+            corrected = _bare_corrected_age(words, _AGE_UNITS[words[last_unit_at]])
         if corrected:
             return min(corrected), 0
         if min(ages) < _TODDLER_DAYS:

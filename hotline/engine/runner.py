@@ -480,9 +480,26 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
     return best[1] if best else None
 
 
+# A "no" that opens a correction: "ah no perdón, tiene 10 semanas", "no sorry I meant 6 weeks".
+_NO_SORRY = re.compile(r"^((ah|oh|um|uh|ay) )?(no|nope|nah)( no)? (perdon|perdona|perdone|sorry|wait|espera|espere|"
+                       r"disculpa|disculpe|i mean|i meant|quise decir|me equivoque|oops)\b")
+# "it's not shaking now so i can't tell", "ya no tiembla": at the holding question, a shaking that has stopped by
+# itself leaves nothing to hold. Only as the whole answer: "no it doesnt, its stopped now" is still a "no".
+_SHAKING_OVER = re.compile(
+    r"((its|it is|shes|she is|hes|he is|they are|theyre|the shaking is) )?"
+    r"(not shaking|no longer shaking|stopped|already stopped|(it )?(has|already) stopped)"
+    r"( (now|right now|anymore|by itself|on its own|already))*"
+    r"( so i (cant|can not|cannot) tell| so i dont know| so idk)?"
+    r"|(ahorita |ahora |ya )*"
+    r"(no (esta|estan) temblando|no (le )?tiembla(n)?|(se )?(le )?(paro|quito|calmo)( solo| sola)?)"
+    r"( (ahorita|ahora|ya))*( (asi que|entonces) no se)?")
+
+
 def _answer(step: Step, screening: Screening, text: str, norm: str, language: str, fresh: bool) -> Choice | None:
     """The choice a message gives at this step, if any: its words, a leading no or yes with what follows, or what
     it denies; None when it answers nothing here."""
+    if step.asked & _HOLDING_FLAGS and not fresh and _SHAKING_OVER.fullmatch(_without_fillers(norm)):
+        return step.plain_choice
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
     # But an answer in the choice's own words wins ("no, it keeps going" answers "does it stop when held?").
@@ -493,7 +510,7 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         choice = _match_choice(step, text, language, exact_only=fresh, min_length=5)
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
     if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
-            _no_then_reassurance(step, screening):
+            (_no_then_reassurance(step, screening) or _plain_no_said_apart(step, screening, text, language)):
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _reassuring_no(step, screening, language)
@@ -522,6 +539,10 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
     # "no sé, no le he tomado la temperatura", "i dont know we dont have a thermometer": the doubt is about a fever,
     # not about the signs this question names; the fever's own question (or the message read) decides it.
     if choice is not None and choice.flags and "fever" not in choice.flags and _THERMOMETER.search(norm):
+        choice = None
+    # "ah no perdón, tiene 10 semanas, me equivoqué": the "no" corrects the age; it is no answer to this question.
+    if choice is not None and step.skip_when_known != "age" and screening.age_days is not None and \
+            _NO_SORRY.match(norm):
         choice = None
     # "no sé, tiene como dos meses": the doubt is about the age it goes on to give, not about these signs.
     if choice is not None and choice.flags and screening.age_days is not None and _DOUBT.search(norm):
@@ -611,6 +632,25 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
         return True
     return _asks_for_emergencies(step) and \
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
+
+
+# "no. ah y no tiene fiebre, le tomé la temp y tiene 36.9": a "no" that is a sentence of its own
+_NO_APART = re.compile(r"^\W*(no|nope|nah)\s*[.!;]")
+
+
+def _plain_no_said_apart(step: Step, screening: Screening, text: str, language: str) -> bool:
+    """Whether a "no" said as a sentence of its own answers this question though what follows denies another
+    question's subject ("no. and no fever, 36.9"): only where "no" reports nothing (the red-flag question), so a
+    "no" that is a sign ("no, it keeps going" at the holding question) is never taken from a denial."""
+    if not _NO_APART.match(text.lower()) or screening.level is not None or screening.reading is None:
+        return False
+    # (a temperature word with the fever denied reports nothing: "le tomé la temp y tiene 36.9")
+    measured = {"fever_words"} if "fever" in screening.denied else set()
+    if screening.reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - \
+            _EXPLAINING_FINDINGS - {"baby"} - measured:
+        return False
+    no = _match_choice(step, "no", language, exact_only=True)
+    return no is not None and not no.flags
 
 
 def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | None:

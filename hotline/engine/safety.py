@@ -21,6 +21,7 @@ from types import MappingProxyType
 from hotline.engine.levels import Level
 from hotline.engine.protocol import (
     EPISODE_FINDINGS,
+    NOT_BACK_TO_NORMAL,
     NOW_MARKS,
     PAST_TENSE,
     YOUNG_INFANT_DAYS,
@@ -170,7 +171,10 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
     kept = [f for f in known if f not in denied]
     lasting = PROTOCOL.lasting | {f for f, need in PROTOCOL.lasting_with.items() if need <= {*kept, *reading.present}}
     episode = episode_over(reading)
-    new = [("seizure_earlier" if f in episode else f.finding)
+    # How the baby was after an episode that is over, said of then ("he was out of it for a bit after, now he's
+    # totally himself"), is remembered as that episode: a later message is not told the baby is still unwell.
+    new = [("seizure_earlier" if f in episode or (episode and f.assertion == "earlier" and
+                                                  f.finding in NOT_BACK_TO_NORMAL) else f.finding)
            for f in reading.findings if (f.assertion in ("present", "earlier") or (
                f.assertion == "resolved" and f.finding in lasting))
            and kinds.get(f.finding) in _REMEMBERED_KINDS and f.finding != "baby"]
