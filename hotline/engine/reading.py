@@ -580,7 +580,8 @@ class Reader:
         if self.triggers[trigger.label].assertion != "other_person":
             return False
         for i in range(trigger.start, min(trigger.end + 2, len(words) - 2)):
-            if words[i] in _STATES_AGE and words[i + 1][:1].isdigit():
+            # ("mi hermanita de 4 meses": an age said with "de" after the relative, too)
+            if (words[i] in _STATES_AGE or (words[i] == "de" and i > trigger.start)) and words[i + 1][:1].isdigit():
                 unit = _AGE_UNITS.get(words[i + 2])
                 if unit is not None and float(words[i + 1]) * unit < 365 and \
                         _clean(words, i + 3) not in _NOT_AN_INFANT_AGE:
