@@ -203,13 +203,12 @@ class Hit:
 _GapPlan = tuple[tuple[_Test, ...], int, tuple[_Test, ...]]
 # (`gapped` is the pattern's one-gap plan when it has one (see _match_gap), True for any other gapped pattern.)
 _Entry = tuple[str, tuple["_Test", ...], "_GapPlan | bool", tuple[frozenset[str], ...], int, int,
-               "tuple[frozenset[str], ...] | None", tuple["frozenset[str] | None", "frozenset[str] | None"]]
+               "tuple[frozenset[str], ...] | None", tuple[tuple[frozenset[str], ...], tuple[frozenset[str], ...]]]
 
 
 _STEM_RANK = 1 << 40  # stems after plain words, numbers before them (the order hits were always listed in)
 _SPLIT_MIN = 6  # a word that starts more patterns than this has them indexed by a word they need
 _Ranked = tuple[int, "_Entry"]
-_Split = tuple[list[_Ranked], "_ByNeed | None"]
 
 
 class Lexicon:
@@ -257,9 +256,10 @@ class Lexicon:
                     mask |= stem_bit_of[key]
             words_only = None if gapped or any(t.stems or t.number for t in tests[1:]) else \
                 tuple(t.exact for t in tests[1:])
-            # The needed words a pattern is indexed by (after the first word, or the first two): the most telling.
-            telling = (max(needs, key=_specificity) if needs else None,
-                       max(needs[1:], key=_specificity) if len(needs) > 1 else None)
+            # The needed words a pattern is indexed by, most telling first (after the first word; after the first
+            # two, for a pattern indexed by its first two words, whose second word is needs[0]).
+            telling = (tuple(sorted(needs, key=_specificity, reverse=True)),
+                       tuple(sorted(needs[1:], key=_specificity, reverse=True)))
             entry = (label, tests, (_gap_plan(tests) or True) if gapped else False, needs, mask, group, words_only,
                      telling)
             first = tests[0]
@@ -280,12 +280,12 @@ class Lexicon:
         self._stem_bit_lengths = sorted({len(stem) for stem in self._stem_bits})
         self._token_bits: dict[str, int] = {}
         self._pair_firsts = frozenset(first for first, _ in self._by_pair)
-        # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next word they need.
-        self._pair_split = {pair: _by_needed_word(ranked, 1) for pair, ranked in self._by_pair.items()}
-        self._split_cache: dict[str, _Split] = {}
-        self._word_parts: dict[str, _Split] = {}  # (bounded by the vocabulary: keys are written words and stems)
-        self._stem_parts: dict[str, _Split] = {}
-        self._number_part = _by_needed_word(self._by_number, 0)
+        # Pairs such as "when i" or "se le" start hundreds of patterns: indexed again by the next words they need.
+        self._pair_split = {pair: _Tree.of(ranked, 1, 0) for pair, ranked in self._by_pair.items()}
+        self._split_cache: dict[str, _Tree | None] = {}
+        self._word_parts: dict[str, _Tree] = {}  # (bounded by the vocabulary: keys are written words and stems)
+        self._stem_parts: dict[str, _Tree] = {}
+        self._number_part = _Tree.of(self._by_number, 0, 0)
 
     def _bits_of(self, token: str) -> int:
         """The bits a token sets: those of the word, and of each stem it starts with."""
@@ -299,34 +299,34 @@ class Lexicon:
             self._token_bits[token] = bits
         return bits
 
-    def _split(self, token: str) -> tuple[list[_Ranked], _ByNeed | None]:
+    def _split(self, token: str) -> _Tree | None:
         """The patterns starting with `token`: those that need no other word, and (for a word that starts many,
-        such as "not" or "legs") the rest indexed by the words of the first test they cannot do without, so a
-        message is checked only against the patterns whose needed word it holds."""
-        found = self._split_cache.get(token)
-        if found is None:
-            # The token's own patterns and those of each stem it starts with, each split once for all tokens.
-            parts = []
-            if token in self._by_word:
-                parts.append(self._part(self._word_parts, self._by_word, token))
-            if token[:1].isdigit():
-                parts.append(self._number_part)
-            else:
-                for size in self._stem_lengths:  # one look-up per stem length, not one test per stem
-                    if size > len(token):
-                        break
-                    if token[:size] in self._by_stem:
-                        parts.append(self._part(self._stem_parts, self._by_stem, token[:size]))
-            found = parts[0] if len(parts) == 1 else _joined(parts)
-            if len(self._split_cache) < 50_000:
-                self._split_cache[token] = found
+        such as "not" or "legs") the rest indexed by the words they cannot do without, so a message is checked only
+        against the patterns whose needed words it holds. None when no pattern starts with it."""
+        if token in self._split_cache:
+            return self._split_cache[token]
+        # The token's own patterns and those of each stem it starts with, each split once for all tokens.
+        parts: list[_Tree] = []
+        if token in self._by_word:
+            parts.append(self._part(self._word_parts, self._by_word, token))
+        if token[:1].isdigit():
+            parts.append(self._number_part)
+        else:
+            for size in self._stem_lengths:  # one look-up per stem length, not one test per stem
+                if size > len(token):
+                    break
+                if token[:size] in self._by_stem:
+                    parts.append(self._part(self._stem_parts, self._by_stem, token[:size]))
+        found = None if not parts else parts[0] if len(parts) == 1 else _Tree.joined(parts)
+        if len(self._split_cache) < 50_000:
+            self._split_cache[token] = found
         return found
 
     @staticmethod
-    def _part(parts: dict[str, _Split], index: dict[str, list[_Ranked]], key: str) -> _Split:
+    def _part(parts: dict[str, _Tree], index: dict[str, list[_Ranked]], key: str) -> _Tree:
         part = parts.get(key)
         if part is None:
-            part = parts[key] = _by_needed_word(index[key], 0)
+            part = parts[key] = _Tree.of(index[key], 0, 0)
         return part
 
     def find(self, words: tuple[str, ...]) -> list[Hit]:
@@ -342,20 +342,19 @@ class Lexicon:
         last = count - 1
         split_cache, pair_split, pair_firsts = self._split_cache, self._pair_split, self._pair_firsts
         for i, token in enumerate(words):
-            split = split_cache.get(token)
-            if split is None:
-                if token in BREAKS:
-                    continue
-                split = self._split(token)
-            candidates, by_need = split
-            if by_need is not None:
-                candidates = candidates + _needed(by_need, present)
+            if token in split_cache:
+                tree = split_cache[token]
+            elif token in BREAKS:
+                continue
+            else:
+                tree = self._split(token)
+            candidates: list[_Ranked] = []
+            if tree is not None:
+                tree.collect(present, candidates)
             if i < last and token in pair_firsts:
                 paired = pair_split.get((token, words[i + 1]))
                 if paired is not None:
-                    candidates = candidates + paired[0]
-                    if paired[1] is not None:
-                        candidates += _needed(paired[1], present)
+                    paired.collect(present, candidates)
             if not candidates:
                 continue
             hits: list[tuple[int, int, Hit]] = []
@@ -389,7 +388,14 @@ class Lexicon:
                 found.append(hits[0][2])
             elif hits:
                 hits.sort(key=_by_length_then_rank)
-                found.extend(hit for _, _, hit in hits)
+                # Each hit once: a pattern may be reached twice (by a word and by a stem, or by two of its words),
+                # and two patterns of one label may match the same words.
+                seen: set[tuple[str, int, int]] = set()
+                for _, _, hit in hits:
+                    key = (hit.label, hit.end, hit.group)
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(hit)
         return found
 
 
@@ -397,67 +403,58 @@ def _by_length_then_rank(hit: tuple[int, int, Hit]) -> tuple[int, int]:
     return hit[0], hit[1]
 
 
-class _ByNeed(dict[str, list[_Ranked]]):
-    """Patterns indexed by a word they need; `shared` when a pattern is listed under more than one word."""
+class _Tree:
+    """Patterns indexed by the words they need: `plain` need no further word; `by_word[w]` holds (as a tree again)
+    those that need w next. A message reaches a pattern only when it holds every word on the way."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.shared = False
+    __slots__ = ("plain", "by_word")
 
+    def __init__(self, plain: list[_Ranked], by_word: dict[str, _Tree] | None) -> None:
+        self.plain = plain
+        self.by_word = by_word
 
-def _by_needed_word(candidates: list[_Ranked], known: int) -> tuple[list[_Ranked], _ByNeed | None]:
-    """Patterns whose first `known` needed words are already in place, split into those that need no other word
-    and the rest indexed by the words of the next test they cannot do without (when there are many of them)."""
-    if len(candidates) <= _SPLIT_MIN:
-        return candidates, None
-    plain: list[_Ranked] = []
-    by_need = _ByNeed()
-    for ranked in candidates:
-        needs = ranked[1][3]
-        if len(needs) <= known:
-            plain.append(ranked)
-        else:
-            chosen = ranked[1][7][known]
-            assert chosen is not None
-            by_need.shared = by_need.shared or len(chosen) > 1
-            for word in chosen:
-                by_need.setdefault(word, []).append(ranked)
-    return plain, by_need
+    @staticmethod
+    def of(candidates: list[_Ranked], order: int, depth: int) -> _Tree:
+        """Patterns whose first `depth` telling words (of their order: 0 all needed words, 1 those after a pair's
+        second word) are in place, split by the next one when there are many of them."""
+        if len(candidates) <= _SPLIT_MIN:
+            return _Tree(candidates, None)
+        plain: list[_Ranked] = []
+        by_word: dict[str, list[_Ranked]] = {}
+        for ranked in candidates:
+            telling = ranked[1][7][order]
+            if len(telling) <= depth:
+                plain.append(ranked)
+            else:
+                for word in telling[depth]:
+                    by_word.setdefault(word, []).append(ranked)
+        if not by_word:
+            return _Tree(plain, None)
+        return _Tree(plain, {word: _Tree.of(group, order, depth + 1) for word, group in by_word.items()})
+
+    @staticmethod
+    def joined(trees: list[_Tree]) -> _Tree:
+        """Several trees as one (a token that is a word and starts with stems, each with its own patterns)."""
+        plain = [ranked for tree in trees for ranked in tree.plain]
+        by_word: dict[str, list[_Tree]] = {}
+        for tree in trees:
+            for word, child in (tree.by_word or {}).items():
+                by_word.setdefault(word, []).append(child)
+        if not by_word:
+            return _Tree(plain, None)
+        return _Tree(plain, {word: group[0] if len(group) == 1 else _Tree.joined(group)
+                             for word, group in by_word.items()})
+
+    def collect(self, present: frozenset[str], out: list[_Ranked]) -> None:
+        """Add the patterns whose needed words on the way are all in `present`."""
+        out += self.plain
+        by_word = self.by_word
+        if by_word is not None:
+            for word in by_word.keys() & present:  # (walks the smaller of the two)
+                by_word[word].collect(present, out)
 
 
 @lru_cache(maxsize=1 << 16)
 def _specificity(words: frozenset[str]) -> int:
     """How seldom a message holds one of these words, roughly: short words ("the", "she", "y") are common."""
     return min(len(word) for word in words)
-
-
-def _joined(parts: list[_Split]) -> _Split:
-    """Several splits as one: their plain patterns together, and their indexes merged."""
-    plain = [ranked for part, _ in parts for ranked in part]
-    indexes = [by_need for _, by_need in parts if by_need is not None]
-    if not indexes:
-        return plain, None
-    if len(indexes) == 1:
-        return plain, indexes[0]
-    merged = _ByNeed()
-    merged.shared = True  # (a pattern may be listed in two parts)
-    for by_need in indexes:
-        for word, ranked in by_need.items():
-            merged[word] = merged.get(word, []) + ranked
-    return plain, merged
-
-
-def _needed(by_need: _ByNeed, present: frozenset[str]) -> list[_Ranked]:
-    """The patterns of `by_need` whose needed word is in the message, each once."""
-    out: list[_Ranked] = []
-    if not by_need.shared:
-        for word in by_need.keys() & present:  # (walks the smaller of the two)
-            out += by_need[word]
-        return out
-    seen: set[int] = set()
-    for word in by_need.keys() & present:
-        for ranked in by_need[word]:
-            if ranked[0] not in seen:
-                seen.add(ranked[0])
-                out.append(ranked)
-    return out

@@ -212,6 +212,8 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     if temperature is not None:
         if temperature >= threshold:
             present.add("fever")
+        elif "fever_reducer" in present and "fever_words" in present and "temperature_normal" not in present:
+            present.add("fever")  # felt hot, given a fever medicine, then read: the medicine lowered the reading
         else:
             present.discard("fever")  # a reading beats words: "feels hot, 37.0" is no fever
         if temperature < LOW_TEMPERATURE_C:
@@ -339,7 +341,8 @@ are defined in `flows/findings.yaml`.
    100.4 F or more; 37.2 C / 99 F under the arm before 1 month; fever words with no reading), `low_temperature`
    (below 36.0 C / 96.8 F), `shaking`, `long_episode` (shaking said to last 5 minutes or more), `not_back_to_normal`
    (after a seizure-like episode that is over, the baby said to be sleepy, floppy, unresponsive or a colour now). A
-   reading beats words.
+   reading beats words, except a reading taken after a fever medicine was given to the baby ("felt hot, gave her
+   Tylenol, now 37.1": the medicine lowered it, so the fever words still count; unknown is the worse answer).
 3. **Rules.** The highest level any rule gives wins, in every state of the conversation. **Unknown is the worse
    answer:** an unknown age satisfies "under" conditions; "not sure" to a red-flag question counts as yes.
    Findings accumulate over a conversation; a later denial removes one; a later reassurance never lowers a level.

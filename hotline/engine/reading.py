@@ -199,13 +199,15 @@ _TEMP_WORDS = {"temp", "temperature", "temperatura", "fever", "fevers", "fiebre"
 _STRONG_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "says", "reads", "read"}
 _CONTEXT_TEMP_WORDS = _TEMP_WORDS - {"of", "de", "was", "at", "f", "c", "says", "reads", "read", "hot"}
 _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": "rectal", "recto": "rectal",
-          "rectum": "rectal", "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
+          "rectum": "rectal", "cola": "rectal", "colita": "rectal",  # ("37.1 en la cola": in the bottom)
+          "armpit": "armpit", "underarm": "armpit", "axila": "armpit", "axillary": "armpit",
           "axilar": "armpit", "axilas": "armpit", "armpits": "armpit",
           "arm": "armpit", "brazo": "armpit", "sobaco": "armpit", "sobaquito": "armpit",
           "forehead": "forehead", "frente": "forehead", "temporal": "forehead",
           "ear": "ear", "oido": "ear", "oral": "mouth", "mouth": "mouth", "boca": "mouth"}
 # Sites that, right after a number, say it is a temperature ("101 axila"); "arm" or "mouth" alone do not.
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
+_NOW_AFTER = frozenset({"now", "rn", "ahora", "ahorita", "currently"})
 _READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "spiked", "tiene", "tenia", "marca",
                             "marco", "llego", "subio"})
 _DEVICE_SAYS = frozenset({"says", "said", "reads", "read", "shows", "showed", "gave", "registered", "dice", "marca",
@@ -727,7 +729,8 @@ class Reader:
             return False
         closes, comma, negation, past = closers
         is_negation = spec.assertion == "negated"
-        is_past = spec.assertion == "historical" and spec.direction == "forward"
+        # (both ways: "only her left leg shakes sometimes the pediatrician saw her last month": the shaking is now)
+        is_past = spec.assertion == "historical"
         if not spec.crosses_breaks and any(closes[i] or (comma[i] and spec.breaks_at_comma)
                                            or (is_negation and negation[i]) or (is_past and past[i])
                                            for i in range(start, end)):
@@ -1013,6 +1016,9 @@ class Reader:
             said_now = _clean(words, i - 1) in _READING_LEADS | {"is", "at", "es", "esta"} and \
                 _clean(words, i - 2) in _READING_SUBJECTS and \
                 not {"if", "si", "cuando", "when"} & {_clean(words, i - k) for k in range(3, 6)}
+            # "...call if it went over 100.4, and its 101 right now": a reading said with "now" is the reading now
+            said_now = said_now or (_clean(words, i - 1) in ("its", "is", "es", "esta", "tiene", "shes", "hes") and (
+                _clean(words, i + 1) in _NOW_AFTER or (_clean(words, i + 1), _clean(words, i + 2)) == ("right", "now")))
             told = assertion(i, False)
             # "her mom left the ear thermometer and it says 100.5": what a thermometer shows is the baby's reading,
             # whoever is named near it, unless the writer says it is their own ("I took my temp and it reads 99").

@@ -410,7 +410,7 @@ _LEADING_YES = re.compile(
 # inside a sentence these words describe ("his legs are kind of shaky").
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
                            "creo que si", "dont think so", "i dont think so", "not really", "creo que no", "no creo",
-                           "pues no"})
+                           "pues no", "know"})
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe|cant tell|"
                     r"quien sabe)\b")
@@ -896,7 +896,9 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         _CORRECTS.search(norm))
     # "sorry my mistake, that was MY temperature. hers is 98.6": the fever was not the baby's. Or a fever told in
     # words ("she feels hot") and now measured: a reading beats words ("just took it, 99.0 under the arm").
+    # (Not a reading taken after a fever medicine: "le di tylenol porque estaba calientito ... ya está con 37.1".)
     corrected_fever = (screening.temperature_c is not None and "fever" in run.state.flags and
+                       "fever_reducer" not in run.state.findings and
                        # (an unknown age is the younger band: under the arm, 37.2 is already a fever)
                        screening.temperature_c < fever_line(run.state.temperature_site, run.state.age_days
                                                             if run.state.age_days is not None else 0) and (

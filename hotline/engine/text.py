@@ -73,6 +73,8 @@ _FOLD = _FoldMap()
 
 def _fold(text: str) -> str:
     text = _DIGIT_APOSTROPHE.sub(".", text.replace("º", "°"))  # "38'5" is 38.5; "39º" is degrees, not "39o"
+    if text.isascii():  # (most messages: NFKC leaves ASCII as it is, and folding it is lower case without apostrophes)
+        return text.lower().replace("'", "").replace("`", "")
     return unicodedata.normalize("NFKC", text).translate(_FOLD)
 
 
