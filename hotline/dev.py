@@ -142,7 +142,7 @@ def run_dev(settings: Settings) -> int:
         # Each child gets its own session so Ctrl-C reaches only us; we stop them in order.
         web = subprocess.Popen(
             [str(bin_dir / "gunicorn"), "--bind", f"{settings.host}:{settings.port}", "--workers", "2",
-             "--threads", "4", "--graceful-timeout", "5", "hotline:create_app()"],
+             "--threads", "4", "--graceful-timeout", "5", "hotline:web_app()"],
             env=env, start_new_session=True,
         )
         children.append(web)

@@ -1048,6 +1048,24 @@ def test_an_adults_own_symptoms_asked_aloud_are_not_about_the_baby(text: str) ->
     ("if she is not limp and is feeding fine is the leg shaking ok", None),
     ("what do i do if his lips turn blue? cuz thats what happened to my friends baby", None),
     ("7 weeks old, temp 38.1 corrected for armpit", Level.URGENT),
+    # A third review's cases: watching a baby is no what-if; waking when moved never cancels "very weak"; a weak cry
+    # is the cry's own words; a relative who takes the temperature is not the one with it; a hedged age is no
+    # reason to take a sibling's; a medicine given for shots lowers no fever.
+    ("la vigilé toda la noche y no despierta y tiene los labios morados", Level.EMERGENCY),
+    ("fui a fijarme si respiraba y tenia los labios morados", Level.EMERGENCY),
+    ("we were watching for fever all night and she is grunting with each breath", Level.EMERGENCY),
+    ("el doctor dijo que vigilaramos la fiebre y esta ardiendo y tiene 3 semanas", Level.URGENT),
+    ("se despierta cuando la muevo pero esta muy debil y no se mueve", Level.EMERGENCY),
+    ("anda muy aguado hoy, despierta si lo muevo pero luego se vuelve a dormir. 6 meses", Level.URGENT),
+    ("he doesnt even cry anymore hes so weak", Level.EMERGENCY),
+    ("he keeps crying and is so weak he cant lift his head", Level.EMERGENCY),
+    ("his cry sounds so weak today and he's sleeping more but he does wake, 6 wks", Level.URGENT),
+    ("she cries and then gets quiet when I pick her up, legs shake a little", None),
+    ("my husband did a rectal temp and its 100.8, she is 3 weeks old", Level.URGENT),
+    ("she is under 6 months, 39.2 fever, her brother is 3 years old", Level.URGENT),
+    ("I gave her tylenol for her shots, she feels warm, temp 98.9, 4 months, legs shake when crying", None),
+    ("she felt hot so I gave her motrin, now 99.1 and shaky, 7 weeks", Level.URGENT),
+    ("8mo, legs shaking, there are pauses where he doesn't breathe for like 15 seconds", Level.EMERGENCY),
 ])
 def test_look_alikes_never_excuse_a_red_flag(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -25,7 +25,7 @@ def start_gunicorn(redis_url: str, port: int) -> subprocess.Popen:
                HOTLINE_SECRET_KEY="scale-out-test", PUBLIC_BASE_URL="https://hotline.example.org")
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--threads", "2", "--log-level", "warning", "hotline:create_app()"],
+         "--threads", "2", "--log-level", "warning", "hotline:web_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

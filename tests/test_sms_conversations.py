@@ -809,3 +809,23 @@ def test_a_no_at_the_holding_question_is_not_taken_back_by_a_stopped_shaking(par
     parent.conversation("my 2 month old's leg is shaking", "no")
     reply = parent.text(answer)
     assert EMERGENCY in reply or EMERGENCY_ES in reply
+
+
+def test_a_recognisers_know_opening_an_answer_is_a_no_and_no_idea_is_doubt(parent, redis):
+    """A recogniser writes a spoken "no" that opens an answer as "know": "know she is fine" at the red-flag
+    question is a no (the holding question comes); "know idea" is "no idea", doubt, which counts as yes."""
+    parent.conversation("hi my baby girl is nine months and her legs keep shaking when she tries to stand up")
+    assert "hold" in parent.text("know she is fine").lower() and session(redis)["level"] == 1
+    parent.text("MENU")
+    parent.conversation("my 5 week old has shaky legs")
+    assert EMERGENCY in parent.text("know idea honestly")
+
+
+def test_a_reading_a_medicine_brought_down_does_not_replace_the_fever_read_before(parent, redis):
+    """38.9 at 4 months, then "le di paracetamol y ahora tiene 37.6": the medicine hides the fever, so shaking that
+    starts after it is still shaking with a fever (urgent), not shaking alone."""
+    parent.conversation("mi bebé de 4 meses tiene 38.9 en el oído, no tiembla", "no")
+    parent.text("le di paracetamol y ahora tiene 37.6")
+    assert session(redis)["level"] == 1
+    parent.text("ahora le empezaron a temblar las piernas")
+    assert session(redis)["level"] == 2

@@ -31,7 +31,8 @@ _COMPLETE = ".complete"
 
 
 def _fingerprint() -> str:
-    digest = hashlib.sha256(sysconfig.get_config_var("SOABI").encode() if sysconfig.get_config_var("SOABI") else b"")
+    abi = sysconfig.get_config_var("SOABI")
+    digest = hashlib.sha256(abi.encode() if abi else b"")
     for name in MODULES:
         digest.update(name.encode())
         digest.update((_HERE / f"{name}.py").read_bytes())

@@ -170,10 +170,13 @@ _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost",
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse",
                "nursing", "feeding", "mamando", "pumping", "pumped", "latch", "latched", "latching", "latches"}
 _DURATION_AFTER = {"ago", "later", "straight", "apart", "of"}  # "did 2 days of lights"
-_UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "about to turn", "just under", "turning",
-          "going on", "va para", "a cumplir", "por cumplir",
+_UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "younger", "about to turn", "just under",
+          "turning", "going on", "va para", "a cumplir", "por cumplir",
           # a birthday still to come ("she'll be 3 months on Friday", "cumple 3 meses mañana"): not yet that age
           "will be", "shell be", "hell be", "cumple", "cumplira", "turns"}
+# Of those, the words of a range below ("under a year", "less than 6 months"), not of an age close to it.
+_BELOW = {"under", "less", "menos", "younger"}
+_CLOSE_BELOW = {"just", "just under", "a little", "little", "bit", "slightly", "poquito"}
 _OVER = {"over", "past", "older", "mas", "more", "after", "beyond"}
 _CORRECTED = {"corrected", "adjusted", "corregida", "corregido", "corregidas", "corregidos", "ajustada", "ajustado"}
 _TERM_WEEKS = 40
@@ -757,6 +760,7 @@ class Reader:
         fixed: list[int] = []
         preterm_weeks: float | None = None  # "born at 32 weeks": the age that counts is the corrected one
         stated: list[int] = []  # said as the baby's age ("6 weeks old", "she is 6 weeks", "tiene 2 meses")
+        below: list[int] = []  # the bound of an age said as a range below ("under a year")
         for i, word in enumerate(words):
             if word not in _AGE_WORDS:
                 continue  # (most words say nothing of an age)
@@ -861,6 +865,12 @@ class Reader:
                            f"{_clean(words, first - 2)} {_clean(words, first - 1)}"}
             if hedge_words & _UNDER:
                 days -= 1
+                # "under a year", "menos de 6 meses": any age below that, a newborn's too. Past 3 months that says
+                # nothing the rules can use: unless a younger age is said too, the age stays unknown (the younger
+                # band) and is asked.
+                if days >= YOUNG_INFANT_DAYS and hedge_words & _BELOW and not hedge_words & _CLOSE_BELOW:
+                    below.append(days)
+                    continue
             elif hedge_words & _OVER:
                 # past that many calendar months ("más de 6 meses" is no longer in the 3-6 months band)
                 days = int(value * 30.44) + 1 if unit == 30 else days + 1
@@ -885,8 +895,8 @@ class Reader:
             last_unit_at = i
         early_days = int((_TERM_WEEKS - preterm_weeks) * 7) if preterm_weeks is not None else 0
         ages = ages or at_ages
-        if not ages:
-            return None, early_days
+        if not ages or (below and min(ages) > min(below)):
+            return None, early_days  # ("under 6 months, her brother is 3": the brother's age is not hers)
         if not corrected and last_unit_at >= 0:
             corrected = _bare_corrected_age(words, _AGE_UNITS[words[last_unit_at]])
         if corrected:

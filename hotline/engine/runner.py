@@ -413,7 +413,7 @@ _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so",
                            "pues no", "know"})
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe|cant tell|"
-                    r"quien sabe)\b")
+                    r"quien sabe|no idea|know idea|ni idea)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 # "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
 # "solo le pasa cuando está parado, sentado no": a clause of one word and a "no" after a comma says when it does not
@@ -615,11 +615,12 @@ _EXPLAINING_FINDINGS = frozenset({"hunger", "feeding", "stops_when_held", "falli
 # day for about a month now" says how often it happens, not which red flag. "yes, it doesn't stop" still counts.)
 
 
-def _reports_nothing(screening: Screening) -> bool:
-    """Whether a message reports nothing but reassurance, what explains ordinary shaking, or questions."""
+def _reports_nothing(screening: Screening, besides: frozenset[str] = frozenset()) -> bool:
+    """Whether a message reports nothing but reassurance, what explains ordinary shaking, or questions (or
+    `besides`)."""
     reading = screening.reading
     return reading is None or not (reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS -
-                                   _EXPLAINING_FINDINGS - {"baby"})
+                                   _EXPLAINING_FINDINGS - {"baby"} - besides)
 
 
 def _no_then_reassurance(step: Step, screening: Screening) -> bool:
@@ -645,9 +646,7 @@ def _plain_no_said_apart(step: Step, screening: Screening, text: str, language: 
     if not _NO_APART.match(text.lower()) or screening.level is not None or screening.reading is None:
         return False
     # (a temperature word with the fever denied reports nothing: "le tomé la temp y tiene 36.9")
-    measured = {"fever_words"} if "fever" in screening.denied else set()
-    if screening.reading.present - _QUESTION_ONLY - _NOT_DESCRIPTIVE - _REASSURING_FINDINGS - \
-            _EXPLAINING_FINDINGS - {"baby"} - measured:
+    if not _reports_nothing(screening, frozenset({"fever_words"}) if "fever" in screening.denied else frozenset()):
         return False
     no = _match_choice(step, "no", language, exact_only=True)
     return no is not None and not no.flags
@@ -885,6 +884,13 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     before_temperature = run.state.temperature_c
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None
+        # "tiene 38.9" ... "le di paracetamol y ahora tiene 37.6": a reading a medicine brought down does not replace
+        # the fever read before it (unknown is the worse answer: the medicine hides what the fever would be now)
+        if new_reading and before_temperature is not None and "medicine_given" in screening.reading.present and \
+                before_temperature >= fever_line(run.state.temperature_site, run.state.age_days if
+                                                 run.state.age_days is not None else 0) and \
+                (screening.temperature_c or 0.0) < before_temperature:
+            new_reading = False
         run.state = evolve(run.state, findings=remembered(run.state.findings, screening),
                             temperature_c=screening.temperature_c if new_reading else run.state.temperature_c,
                             temperature_site=screening.reading.temperature_site if new_reading

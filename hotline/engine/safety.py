@@ -320,7 +320,8 @@ def detect_language(text: str) -> str | None:
             spanish += 1
         elif word in _ENGLISH_WORDS:
             english += 1
-    spanish += 2 * sum(1 for char in (text or "") if char in _SPANISH_MARKS)
+    if text and not text.isascii():  # (the marks are not ASCII: most messages have none to count)
+        spanish += 2 * sum(1 for char in text if char in _SPANISH_MARKS)
     if spanish >= 3 and spanish >= 0.7 * english:
         return "es"  # Spanglish ("my baby tiene fever de 101"): Spanish grammar, English nouns
     if english > spanish:
