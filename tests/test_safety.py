@@ -38,6 +38,8 @@ FLAG_EXAMPLES = [
     ("seizure", "convulsiona y no para", "es"),
     ("seizure", "le dio un ataque", "es"),
     ("seizure", "mueve brazos y piernas a la vez", "es"),
+    ("seizure", "her legs started jerking along with her arms", "en"),
+    ("seizure", "se le sacuden las piernas junto con los brazos", "es"),
     ("seizure", "she stares blankly and her legs twitch", "en"),
     ("seizure", "he's jerking rhythmically and won't stop", "en"),
     ("seizure", "tiene sacudidas rítmicas en las piernas", "es"),
@@ -87,12 +89,15 @@ FLAG_EXAMPLES = [
     ("vomiting", "she is vomiting", "en"),
     ("vomiting", "he keeps throwing up", "en"),
     ("vomiting", "projectile after every feed", "en"),
+    ("vomiting", "he through up three times this afternoon", "en"),  # a recogniser's "threw up"
     ("vomiting", "vomita todo", "es"),
     ("vomiting", "tuvo vómito", "es"),
     ("poor_feeding", "she is not feeding", "en"),
     ("poor_feeding", "he won't eat", "en"),
     ("poor_feeding", "refusing the bottle", "en"),
     ("poor_feeding", "not drinking anything", "en"),
+    ("poor_feeding", "shaky and won't take much of a feed", "en"),
+    ("poor_feeding", "when I wake her she barely sucks", "en"),
     ("poor_feeding", "no come", "es"),
     ("poor_feeding", "no quiere comer", "es"),
     ("poor_feeding", "no toma el pecho", "es"),
@@ -221,6 +226,11 @@ def test_each_flag_carries_its_level(flag: str, level: Level) -> None:
         ("she stoppd breathin for like 20 sec then gasped", "breathing"),
         ("ITS AN EMERGANCY pls", "emergency_said"),
         ("es una emergensia mi niña", "emergency_said"),
+        # words typed without spaces, or a long word a recogniser heard as two or three
+        ("babyshakingcantwakehim3wksold", "unresponsive"),
+        ("newborn jittery&sweaty wontlatch", "poor_feeding"),
+        ("tomo ser trali na y le doy pecho y le tiemblan las piernas", "medication"),
+        ("her soft spot is buldging and shes shaky 4 wks", "fontanelle"),
     ],
 )
 def test_misspellings_shorthand_case_and_emoji_still_find_the_flag(text: str, flag: str) -> None:
@@ -470,6 +480,7 @@ def test_a_menu_key_or_an_age_at_the_fever_question_is_no_reading(text: str) -> 
         ("my son was born at 32 weeks, he is 4 months now", 64),
         ("2 months old, born 3 weeks early", 60),
         ("my 3 month old and her 4 year old brother", 90),  # the youngest wins
+        ("hes going to be ate months next week", 239),  # a recogniser's "eight", a birthday still to come
     ],
 )
 def test_ages_written_many_ways_are_read_in_days(text: str, days: int) -> None:
@@ -1119,3 +1130,25 @@ def test_lists_feeds_and_questions_about_older_babies(text: str, level: Level | 
 ])
 def test_signs_in_the_words_a_parent_has(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("babylegsshakewhencryingnormal?", "baby legs shake when crying normal ?"),
+        ("teniafiebre", "tenia fiebre"),
+        ("3wksold", "3 wks old"),
+        # words of their own stay whole, whatever smaller words they hold
+        ("my babysitter is motionless with understanding", "my babysitter is motionless with understanding"),
+        ("she is unwell and retired early", "she is unwell and retired early"),
+        ("normalito", "normalito"),
+    ],
+)
+def test_words_run_together_are_split_and_words_of_their_own_are_not(text: str, words: str) -> None:
+    assert " ".join(READER.read(text).tokens.words) == words
+
+
+def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
+    """"Are you open on the weak end": a recogniser's weekend, not a very weak baby; "she is weak" still is."""
+    assert screen_for_red_flags("what are your hours are you open on the weak end").level is None
+    assert screen_for_red_flags("she is weak end of story").level is Level.EMERGENCY

@@ -829,3 +829,35 @@ def test_a_reading_a_medicine_brought_down_does_not_replace_the_fever_read_befor
     assert session(redis)["level"] == 1
     parent.text("ahora le empezaron a temblar las piernas")
     assert session(redis)["level"] == 2
+
+
+def test_a_what_if_asking_which_number_to_call_is_told_the_emergency_number(parent, redis):
+    """"What number do I call if her legs ever start jerking together with her arms? She is fine right now": the
+    answer is the emergency number for that sign, not the thermometer's number for a fever; nothing is wrong now."""
+    reply = parent.text("what number do i call if her legs ever start jerking together with her arms she is fine "
+                        "right now")
+    assert "call 911 right away" in reply and "100.4" not in reply
+    assert session(redis)["level"] == 0
+
+
+def test_holding_that_does_not_stop_it_now_is_now_though_it_started_this_morning(parent):
+    """"This morning it started shaking and it doesn't stop when I hold it": the holding is told in the present
+    tense, so the shaking goes on now."""
+    reply = parent.text("this morning it started shaking and it doesnt stop when i hold it, she is 4 months")
+    assert EMERGENCY in reply
+
+
+def test_holding_that_did_not_stop_it_last_night_is_an_episode_over(parent, redis):
+    """"Anoche no se le quitaba cuando lo agarré, hoy no ha vuelto a temblar": an episode last night that holding
+    did not stop, and none since: a doctor today, not 911."""
+    reply = parent.text("anoche no se le quitaba cuando lo agarré, hoy no ha vuelto a temblar, tiene 5 meses")
+    assert EMERGENCY_ES not in reply and session(redis)["level"] == 2
+
+
+def test_a_bare_number_at_the_age_question_is_asked_its_unit_and_the_unit_alone_answers(parent, redis):
+    """"8" at the age question is no menu key: weeks or months decide the level, so the reply asks which, and
+    "months, sorry" then gives the age (8 months), kept and not asked again."""
+    parent.conversation("my baby's legs shake when she cries")
+    assert "8 weeks or 8 months" in parent.text("8")
+    reply = parent.text("months, sorry")
+    assert session(redis)["age_days"] == 240 and "How old" not in reply

@@ -157,12 +157,18 @@ def episode_over(reading: Reading) -> frozenset[Found]:
     names = {f.finding for f in over}
     if "going_on_now" in reading.present:
         return frozenset()  # "... and it's still going", "ahorita otra vez": not over
-    if not names & (set(SEIZURE_FAMILY) | reading.shaking_findings):
+    words = reading.tokens.words
+    # "this morning it started shaking and it doesn't stop when I hold it", "esta mañana empezó y no se le quita
+    # cuando lo cargo": holding that does not stop it, told in the present tense, is now
+    if any(f.finding == "not_stopped_by_holding" and f.assertion == "earlier" and
+           not _HELD_IN_THE_PAST & set(words[max(0, f.start - 2):f.end]) for f in over):
+        return frozenset()
+    # ("anoche no se le quitaba cuando lo agarré, hoy no ha vuelto a temblar": that episode, over)
+    if not names & (set(SEIZURE_FAMILY) | reading.shaking_findings | {"not_stopped_by_holding"}):
         return frozenset()
     # Movements that holding did not stop are a seizure sign of their own (EpiFdn): said of earlier, they are
     # the episode ("this morning her leg shook and didn't stop when I held it, 2 min; fine since").
     episode = {f for f in over if f.finding in SEIZURE_FAMILY or f.finding == "not_stopped_by_holding"}
-    words = reading.tokens.words
     if any(f.finding in SEIZURE_FAMILY for f in episode):
         # The rest of that episode, told on in the past tense after it ("anoche tuvo como una convulsión, se puso
         # tiesa y le brincaban los brazos y las piernas... y hoy está normalita"): the same episode.
@@ -183,7 +189,10 @@ PAST_TENSE = frozenset({"wasnt", "didnt", "wouldnt", "couldnt", "was", "did", "w
                         "stopped", "rolled", "stiffened", "duro", "fue", "tuvo", "tenia", "brincaban", "temblaba",
                         "temblaban", "estaba", "quito", "paso", "sacudia", "brincaba", "temblo", "brinco", "sacudio",
                         "puso", "fueron", "quedo", "jalo", "jalaba", "convulsiono", "trembled", "twitched", "seized",
-                        "turned", "froze", "brincaron", "temblaron", "sacudieron", "jalaron"})
+                        "turned", "froze", "brincaron", "temblaron", "sacudieron", "jalaron", "quitaba", "paraba",
+                        "calmaba", "detenia", "quitaban", "paraban"})
+# ...and the words that tell holding in the past ("both legs kept shaking no matter how I held her")
+_HELD_IN_THE_PAST = PAST_TENSE | {"held", "kept", "agarraba", "cargaba", "abrazaba", "sostenia", "sujetaba"}
 # Words that put what they stand beside in the present: "and now his arms jerked again", "ahorita otra vez". (The
 # finding going_on_now says the same of a whole message, as phrases: "it's still going", "no ha parado".)
 NOW_MARKS = frozenset({"now", "again", "still", "currently", "rn", "ahora", "ahorita", "otra", "nuevo", "todavia",
@@ -246,6 +255,10 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # ("...since then she's been really sleepy", "y desde entonces no está normal")
     now = {f.finding for f in reading.findings if f.assertion == "present" and f not in episode}
     if "seizure_earlier" in present and NOT_BACK_TO_NORMAL & (now | set(known)):
+        present.add("not_back_to_normal")
+    # "like 3 min ago her whole body went stiff and shook for about a minute ... she's really out of it now": an
+    # episode minutes ago, told without its end, and the baby not back to normal (whatever else set off a jerk)
+    if "just_now" in present and present & set(SEIZURE_FAMILY) and NOT_BACK_TO_NORMAL & now:
         present.add("not_back_to_normal")
     # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).

@@ -169,11 +169,13 @@ _HEDGES = {"like", "about", "around", "maybe", "como", "unos", "unas", "almost",
 # A feed's length is not an episode's: "tomó como 10 minutos en toda la noche", "nursed for 10 minutes".
 _FEED_VERBS = {"tomo", "mamo", "comio", "fed", "nursed", "ate", "drank", "feeds", "eats", "nurses", "feed", "nurse",
                "nursing", "feeding", "mamando", "pumping", "pumped", "latch", "latched", "latching", "latches"}
+_EACH_SIDE = frozenset({("de", "cada"), ("cada", "lado"), ("por", "lado"), ("each", "side"), ("per", "side"),
+                        ("on", "each"), ("a", "side")})
 _DURATION_AFTER = {"ago", "later", "straight", "apart", "of"}  # "did 2 days of lights"
 _UNDER = {"almost", "nearly", "under", "not quite", "casi", "menos", "less", "younger", "about to turn", "just under",
           "turning", "going on", "va para", "a cumplir", "por cumplir",
           # a birthday still to come ("she'll be 3 months on Friday", "cumple 3 meses mañana"): not yet that age
-          "will be", "shell be", "hell be", "cumple", "cumplira", "turns"}
+          "will be", "shell be", "hell be", "cumple", "cumplira", "turns", "to be", "gonna be"}
 # Of those, the words of a range below ("under a year", "less than 6 months"), not of an age close to it.
 _BELOW = {"under", "less", "menos", "younger"}
 _CLOSE_BELOW = {"just", "just under", "a little", "little", "bit", "slightly", "poquito"}
@@ -192,6 +194,8 @@ _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "ba
               "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of",
               "have", "has"}  # "she have one year": "tiene un año", said in English
 _HOMOPHONE_NUMBERS = {"for": 4, "ate": 8, "to": 2, "too": 2, "won": 1, "tree": 3, "sex": 6}
+# Words before such a number that make it an age ("she's for weeks", "he's going to be ate months")
+_HOMOPHONE_LEADS = frozenset(("is", "es", "shes", "hes", "baby", "about", "my", "our", "mi", "be", "turned", "turning"))
 # Words around a number said alone ("um its a hundred and two", "like 37"): they add nothing to it.
 _AROUND_A_NUMBER = frozenset(("its", "it", "is", "like", "about", "around", "maybe", "was", "como", "es", "unos",
                               "tiene", "has"))
@@ -501,7 +505,9 @@ class Reader:
         # "my ~1 arms") is about the baby: its stops ("baby", "she") void it.
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)
                     and not self._names_an_infant(t, words)]
-        triggers = [t for t in triggers if not (t.start and words[t.start - 1] in self.triggers[t.label].not_after)]
+        # (past a hedge: "the trembling started about a week ago and hasn't let up" began then and goes on)
+        triggers = [t for t in triggers if not (t.start and self._word_before(words, t.start) in
+                                                self.triggers[t.label].not_after)]
         if "í" in text or "Í" in text:
             # "sí" written with its accent is yes, never "if": "y sí se asusta muchísimo" is no what-if
             yes = _accented_si(text, words)
@@ -655,6 +661,14 @@ class Reader:
                        and (o.end - o.start, -o.start) > (hit.end - hit.start, -hit.start) for o in near):
                 kept.append(hit)
         return kept
+
+    @staticmethod
+    def _word_before(words: tuple[str, ...], start: int) -> str:
+        """The word before token `start`, passing over one hedge ("started about a week ago")."""
+        before = start - 1
+        if before > 0 and words[before] in _HEDGES:
+            before -= 1
+        return words[before]
 
     def _closers(self, words: tuple[str, ...]) -> tuple[list[bool], ...]:
         """Per token: does it close every scope, a comma-breaking scope, a negation's scope, or the scope of
@@ -947,7 +961,8 @@ class Reader:
         # "she's for weeks", "my son is for months old", "my baby is um for weeks": the recogniser's "four"
         filler = _clean(words, i - 2) == "like" or is_filler(_clean(words, i - 2))
         lead = _clean(words, i - 3) if filler else _clean(words, i - 2)
-        if before in _HOMOPHONE_NUMBERS and (lead in ("is", "es", "shes", "hes", "baby", "about", "my", "our", "mi") or
+        # ("hes going to be ate months next week", "she just turned to months")
+        if before in _HOMOPHONE_NUMBERS and (lead in _HOMOPHONE_LEADS or
                                              before == "for" and _clean(words, i + 1) == "old"):
             return float(_HOMOPHONE_NUMBERS[before]), i - 1
         return None
@@ -1079,7 +1094,9 @@ class Reader:
         for i, word in enumerate(words):
             if word in ("min", "mins", "minutes", "minute", "minutos", "minuto") and _clean(words, i - 1)[:1].isdigit():
                 lead = _lead(words, i - 1)  # "hace como 20 minutos", "within like 10 minutes"
+                # ("15 minutos de cada lado", "10 min each side": a breastfeed's length)
                 if _clean(words, i + 1) in ("ago", "later", "after", "despues", "since", "desde") or (
+                        (_clean(words, i + 1), _clean(words, i + 2)) in _EACH_SIDE) or (
                         _clean(words, lead) == "hace" and _clean(words, lead - 1) != "desde"):
                     continue  # ("desde hace 7 minutos" is for 7 minutes)
                 # "after 30 min under a blanket" or "every 10 minutes" is not how long the shaking lasted.

@@ -29,7 +29,7 @@ from hotline.engine.safety import (
 from hotline.engine.safety import (
     FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
-from hotline.engine.text import CharTable, is_filler, without_marks
+from hotline.engine.text import BREAKS, CharTable, is_filler, tokenize, without_marks
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
@@ -154,6 +154,7 @@ class State(JsonRecord):
     findings: tuple[str, ...] = ()  # what the parent has said is true of the baby now (flows/findings.yaml)
     temperature_c: float | None = None  # the last thermometer reading given
     temperature_site: str | None = None  # where it was taken ("armpit": a lower fever line under 1 month)
+    age_number: int | None = None  # a bare number said at the age question ("8"), waiting for its unit
 
 
 
@@ -562,6 +563,18 @@ _PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorr
                        r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
                        r"buena pregunta|senorita|senora|senor)\b")
 _PREAMBLE_MAX_CLAUSES = 3
+# A unit said without its number ("months, sorry", "semanas").
+_UNIT_ALONE = re.compile(r"\b(weeks?|wks?|months?|mos?|mths?|days?|semanas?|meses|mes|dias?)\b")
+
+
+def _bare_number(text: str) -> int | None:
+    """A whole number from 4 to 36 said alone ("8", "eight", "um 8"): at the age question, weeks or months."""
+    words = [w for w in tokenize(text).words if w not in BREAKS and not is_filler(w)]
+    if len(words) == 1 and words[0].isdigit() and 4 <= int(words[0]) <= 36:
+        return int(words[0])
+    return None
+_NO_UNIT = re.compile(r"(no|not) (meses|mes|semanas|semana|dias|dia|anos|ano|months|month|weeks|week|days|day|years|"
+                      r"year)\b")
 
 
 def _answer_after_preamble(step: Step, text: str, language: str, age_days: int | None) -> Choice | None:
@@ -572,8 +585,8 @@ def _answer_after_preamble(step: Step, text: str, language: str, age_days: int |
         return None  # a long message is a story, not a short answer after a greeting
     for end in itertools.islice(_CLAUSE_END.finditer(text), _PREAMBLE_MAX_CLAUSES):
         rest = text[end.end():]
-        if not normalize(rest):
-            break
+        if not normalize(rest) or _NO_UNIT.match(normalize(rest)):
+            break  # ("perdón, tiene 7 semanas, no meses": the "no" corrects the unit of the age, it answers nothing)
         before = screen_for_red_flags(text[:end.start()], age_days=age_days)
         if before.level is not None or not _reports_nothing(before):
             break  # a sign or a situation is said before: that is no preamble
@@ -869,6 +882,13 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.say("stopped", kind="keyword")
         return run.turn(None)
 
+    # 1a. "8", then asked which unit, "months, sorry": the unit takes the number said before it.
+    if state.age_number is not None:
+        if _UNIT_ALONE.search(norm) and not any(c.isdigit() for c in norm):
+            text = f"{state.age_number} {text}"
+            norm = normalize(text)
+        run.state = evolve(run.state, age_number=None)
+
     # 2. The safety screen, before anything else: an emergency is answered at once, in any state.
     # Findings accumulate across the conversation: what was said before counts with what is said now
     # ("she fell and hit her head", then "she just threw up"), an age given once is not asked again, and a
@@ -1068,6 +1088,11 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     elif step.is_question and screening.age_days is not None:
         run.say("noted")  # "4 weeks" at a yes/no question: the age is kept; the question still stands
         run.prompt(step)
+    elif step.skip_when_known == "age" and (number := _bare_number(text)) is not None:
+        # "8" at the age question, no menu key: weeks or months decide the level, so which one is asked
+        run.state = evolve(run.state, age_number=number)
+        run.replies.append(Reply(run.message("age_unit").replace("{number}", str(number)), kind="prompt",
+                                 message="age_unit"))
     elif step.is_question:
         run.say("not_understood")
         run.prompt(step)

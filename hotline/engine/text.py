@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import wordninja
+
 # Clause breaks (kept as tokens); every other symbol or emoji becomes a space.
 BREAKS = frozenset(".,;:!?")
 # Words said or typed while thinking or laughing ("um", "este", "jaja"): they say nothing of the baby.
@@ -228,6 +230,12 @@ def _deletes(word: str) -> set[str]:
 
 
 _DROPPED_D = ("ao", "aos", "io", "ios")
+# Words of two letters or one that may stand between others in words run together ("legsshakinwhenistandhimup").
+_SHORT_PIECES = frozenset(("i", "is", "im", "my", "up", "he", "no", "mi", "de", "me", "le", "la", "el", "se", "to",
+                           "at", "it", "in", "on", "so", "mo"))
+# Units that run into the "old" after them ("3wksold").
+_UNITS_BEFORE_OLD = frozenset(("wks", "wk", "weeks", "week", "mos", "mo", "months", "month", "days", "day", "yrs",
+                               "yr", "years", "year", "mths", "mnths", "mons"))
 
 
 class Speller:
@@ -248,6 +256,7 @@ class Speller:
                 index.setdefault(variant, set()).add(key)
         self.index = index
         self.cache: dict[str, str] = {}
+        self.joined: dict[str, tuple[str, ...]] = {}
 
     def correct(self, token: str) -> str:
         if token in self.known:
@@ -276,6 +285,78 @@ class Speller:
                     candidates.add(key)
         result = candidates.pop() if len(candidates) == 1 else token
         return self._remember(token, result)
+
+    def unjoin(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """Words typed without spaces, split into the words they are made of ("babyshakingcantwakehim",
+        "wontlatch", "teniafiebre", "3wksold"); every other word as it is."""
+        if all(len(w) < 6 or w in self.known for w in words):
+            return words  # (almost every message)
+        out: list[str] = []
+        for word in words:
+            if len(word) < 6 or word in self.known or not word.isalpha():
+                out.append(word)
+                continue
+            if (pieces := self.joined.get(word)) is None:
+                # (a typo the speller mends is one word: "breastfeedin"; so is a word a pattern's stem covers:
+                # "nonresponsive", "tempratura", "chestfeeding")
+                pieces = self._pieces(word) if self.correct(word) == word and not word.startswith(self.stems) \
+                    else (word,)
+                if len(self.joined) < 50_000:
+                    self.joined[word] = pieces
+            out.extend(pieces)
+        return tuple(out)
+
+    def rejoin(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """A long word a recogniser heard as two or three ("ser trali na", "predni sona", "con vulsiones"), made
+        one again when it is a word of the vocabulary and one of its parts is none."""
+        if all(w in self.known or not w.isalpha() for w in words):
+            return words  # (most messages)
+        out = list(words)
+        i = 0
+        while i < len(out) - 1:
+            for size in (3, 2):
+                parts = out[i:i + size]
+                if len(parts) < size or not all(p.isalpha() for p in parts) or all(
+                        p in self.known or p.startswith(self.stems) for p in parts):
+                    continue
+                whole = "".join(parts)
+                if len(whole) >= 7 and whole in self.known:
+                    out[i:i + size] = [whole]
+                    break
+            i += 1
+        return tuple(out)
+
+    def _pieces(self, token: str) -> tuple[str, ...]:
+        """The fewest known words that make up `token` (the longer the better), when they are surely words run
+        together: a token of 12 letters or more that splits into words of 3.5 letters on average, one of 9 to 11
+        into two words of 4 letters or more, or a unit run into "old". A word of its own ("understand",
+        "babysitting", "motionless": wordninja's English word list) is never split."""
+        if token.endswith("old") and token[:-3] in _UNITS_BEFORE_OLD:
+            return token[:-3], "old"
+        n = len(token)
+        if n < 9:
+            return (token,)
+        best: list[tuple[int, int, tuple[str, ...]] | None] = [None] * (n + 1)
+        best[0] = (0, 0, ())
+        for i in range(n):
+            here = best[i]
+            if here is None:
+                continue
+            for j in range(i + 1, n + 1):
+                piece = token[i:j]
+                if piece in _SHORT_PIECES or (len(piece) >= 3 and piece in self.known):
+                    candidate = (here[0] + 1, here[1] - len(piece) ** 2, (*here[2], piece))
+                    there = best[j]
+                    if there is None or candidate[:2] < there[:2]:
+                        best[j] = candidate
+        found = best[n]
+        if found is None or len(found[2]) < 2:
+            return (token,)
+        pieces = found[2]
+        surely = n / len(pieces) >= 3.5 if n >= 12 else len(pieces) == 2 and min(map(len, pieces)) >= 4
+        if not surely or wordninja.split(token) == [token]:
+            return (token,)
+        return pieces
 
     def _remember(self, token: str, result: str) -> str:
         if len(self.cache) < 50_000:
@@ -338,6 +419,8 @@ def _answer_breaks(words: tuple[str, ...]) -> tuple[str, ...]:
 def tokenize(text: str, speller: Speller | None = None, misspellings: dict[str, str] | None = None) -> Tokens:
     # A step reads its message more than once (the reading, the language guess): the pure parts are remembered.
     raw = _raw_words(text)
+    if speller is not None:
+        raw = speller.rejoin(speller.unjoin(raw))
     if misspellings:
         raw = tuple(misspellings.get(w, w) for w in raw)
     words: Iterable[str] = _answer_breaks(_with_numbers(raw))
