@@ -61,6 +61,9 @@ def test_an_excuse_that_must_be_said_does_not_count_when_only_guessed_at() -> No
     ({"findings": {"x": {"kind": "thing", "en": ["word"]}}}, "kind must be one of"),
     ({"findings": {"x": {"kind": "sign"}}}, "lists no words"),
     ({"findings": {"x": {"kind": "sign", "en": ["w"], "hides": ["y"]}}}, "hides unknown finding 'y'"),
+    # (a pattern that stands for a million plain ones would take a minute to load: each group multiplies them)
+    ({"findings": {"x": {"kind": "sign", "en": [" ".join(["(a|b|c|d|e|f|g|h|i|j)"] * 5)]}}},
+     "write single words as bare alternatives"),
 ])
 def test_a_broken_vocabulary_is_refused_with_the_finding_named(vocabulary, message):  # type: ignore[no-untyped-def]
     with pytest.raises(VocabularyError) as error:

@@ -861,3 +861,21 @@ def test_a_bare_number_at_the_age_question_is_asked_its_unit_and_the_unit_alone_
     assert "8 weeks or 8 months" in parent.text("8")
     reply = parent.text("months, sorry")
     assert session(redis)["age_days"] == 240 and "How old" not in reply
+
+
+def test_at_the_red_flag_question_no_then_breathes_well_and_pink_is_a_no(parent, redis):
+    """Heard without its comma, "no respira bien y está rosita" at the red-flag question is "no, she breathes well and
+    is pink": the holding question comes next. Said alone there, or in a first message, "no respira bien" is a baby
+    who does not breathe well (911)."""
+    parent.conversation("a mi niña le tiembla nada más una piernita", "tiene seis semanas")
+    reply = parent.text("no respira bien y está rosita pero sí está un poco llorona")
+    assert EMERGENCY_ES not in reply and session(redis)["step"] == "held"
+
+
+def test_no_respira_bien_alone_at_the_red_flag_question_is_an_emergency(parent):
+    parent.conversation("a mi niña le tiembla nada más una piernita", "tiene seis semanas")
+    assert EMERGENCY_ES in parent.text("no respira bien")
+
+
+def test_no_respira_bien_in_a_first_message_is_an_emergency(parent):
+    assert EMERGENCY_ES in parent.text("no respira bien y está rosita, tiene 6 semanas")

@@ -16,7 +16,7 @@ plus the few patterns that can start there, whatever the size of the vocabulary.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,6 +47,22 @@ class _Test:
         if self.number:
             return token[:1].isdigit()
         return bool(self.stems) and token.startswith(self.stems)
+
+
+# The plain patterns one written pattern may stand for: each parenthesised group multiplies them, and a lexicon of
+# a million patterns takes a minute to build. Single words are written as bare alternatives ("wake|wakes") instead.
+MAX_EXPANSION = 20_000
+
+
+def _plain_patterns(groups: tuple[Iterable[tuple[str, str]], ...]) -> Iterator[tuple[int, str, str]]:
+    for group, entries in enumerate(groups):
+        for label, written in entries:
+            plain = expand(written)
+            if len(plain) > MAX_EXPANSION:
+                raise PatternError(f"{label}: {written!r} stands for {len(plain):,} patterns (at most "
+                                   f"{MAX_EXPANSION:,}): write single words as bare alternatives (a|b, no brackets)")
+            for one in plain:
+                yield group, label, one
 
 
 def expand(pattern: str) -> list[str]:
@@ -229,9 +245,7 @@ class Lexicon:
         stem_bit_of: dict[tuple[frozenset[str], tuple[str, ...]], int] = {}
         self._word_bits: dict[str, int] = {}
         self._stem_bits: dict[str, int] = {}
-        for index, (group, label, pattern) in enumerate(
-                (group, label, plain) for group, entries in enumerate(groups)
-                for label, written in entries for plain in expand(written)):
+        for index, (group, label, pattern) in enumerate(_plain_patterns(groups)):
             tests = _parse(pattern)
             gapped = any(t.gap or t.optional for t in tests)
             needs = tuple(t.exact for t in tests[1:] if t.exact and not (t.stems or t.number or t.optional or t.gap))

@@ -286,6 +286,23 @@ def _bare_corrected_age(words: tuple[str, ...], unit: int) -> list[int]:
 _SOUNDS_LIKE_A_NUMBER = {"for": "4", "fore": "4", "to": "2", "too": "2"}
 
 
+# What an answer to the red-flag question says of its other signs: pink (not blue or grey), awake (not hard to wake).
+_NOT_THE_OTHER_SIGNS = frozenset({"rosado", "rosada", "rosadito", "rosadita", "rosita", "rosito", "despierto",
+                                  "despierta", "despiertito", "despiertita", "color"})
+
+
+def _no_then_breathes_well(tokens: Tokens) -> Tokens:
+    """At the red-flag question, "no respira bien y está rosita", "no respira bien pero sí está más dormilona": the
+    answer's "no", then "respira bien" (breathes well), when what follows answers the question's other signs too or
+    turns to something else ("pero sí"). Heard without the comma a recogniser does not write. Said alone, "no
+    respira bien" stays what it says: not breathing well."""
+    words = tokens.words
+    if len(words) > 3 and words[:3] == ("no", "respira", "bien") and (
+            words[3] == "pero" or not _NOT_THE_OTHER_SIGNS.isdisjoint(words[3:])):
+        return Tokens(("no", ",", *words[1:]))
+    return tokens
+
+
 def _heard_age(tokens: Tokens) -> Tokens:
     """An answer to the age question as it was meant: "for months" (a recogniser's "four months"), "um to weeks".
     Only a word that opens the answer, or follows a filler or "she's", so "been like this for months" stays."""
@@ -476,6 +493,8 @@ class Reader:
         tokens = tokenize(text or "", self.speller, self.misspellings)
         if asks == "age":
             tokens = _heard_age(tokens)
+        elif asks == "danger":
+            tokens = _no_then_breathes_well(tokens)
         words = tokens.words
         both = self.lexicon.find(words)
         not_across = self.not_across

@@ -400,7 +400,9 @@ _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
                        r"\bse le (quita|pasa|calma)\b|"
                        r"^\w+ (stops|stopped|se detiene|se le quita)$")  # "yes, stops"
 _LEADING_NO = frozenset({"no", "nope", "nah"})
-_NO_BUT = re.compile(r"^(no|nope|nah)( no)? (but|pero)\b")
+# ("no. he's pretty yellow though", "ahorita no, pero en la madrugada se puso tiesa")
+_NO_BUT = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) )?(no|nope|nah)( no)? "
+                     r"((but|pero|aunque)\b|.*\b(though|tho)\b)|^not (right )?now (but|though)\b")
 # "ahorita no, ya se durmió tranquilito", "not right now, she's asleep": a no about now, then what follows
 _NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) no|not (right )?now)\b")
 # A yes that leads a longer answer ("sí y ya abrigadito se le pasa del todo", "yes and once hes bundled up it goes
@@ -900,7 +902,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                                      temperature_site=run.state.temperature_site, today=context.today,
                                      known=run.state.findings, already=run.state.flags,
                                      asks=None if asking is None else "temperature" if "fever" in asking.asked
-                                     else "age" if asking.skip_when_known == "age" else None)
+                                     else "age" if asking.skip_when_known == "age"
+                                     else "danger" if "breathing" in asking.asked else None)
     before_temperature = run.state.temperature_c
     if screening.reading is not None:
         new_reading = screening.temperature_c is not None

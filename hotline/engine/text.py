@@ -257,6 +257,7 @@ class Speller:
         self.index = index
         self.cache: dict[str, str] = {}
         self.joined: dict[str, tuple[str, ...]] = {}
+        self.covered: dict[str, bool] = {}
 
     def correct(self, token: str) -> str:
         if token in self.known:
@@ -299,8 +300,7 @@ class Speller:
             if (pieces := self.joined.get(word)) is None:
                 # (a typo the speller mends is one word: "breastfeedin"; so is a word a pattern's stem covers:
                 # "nonresponsive", "tempratura", "chestfeeding")
-                pieces = self._pieces(word) if self.correct(word) == word and not word.startswith(self.stems) \
-                    else (word,)
+                pieces = self._pieces(word) if self.correct(word) == word and not self._covered(word) else (word,)
                 if len(self.joined) < 50_000:
                     self.joined[word] = pieces
             out.extend(pieces)
@@ -309,22 +309,32 @@ class Speller:
     def rejoin(self, words: tuple[str, ...]) -> tuple[str, ...]:
         """A long word a recogniser heard as two or three ("ser trali na", "predni sona", "con vulsiones"), made
         one again when it is a word of the vocabulary and one of its parts is none."""
-        if all(w in self.known or not w.isalpha() for w in words):
+        known = self.known
+        unknown = [w not in known and w.isalpha() and not self._covered(w) for w in words]
+        if True not in unknown:
             return words  # (most messages)
-        out = list(words)
-        i = 0
-        while i < len(out) - 1:
+        out: list[str] = []
+        i, n = 0, len(words)
+        while i < n:
             for size in (3, 2):
-                parts = out[i:i + size]
-                if len(parts) < size or not all(p.isalpha() for p in parts) or all(
-                        p in self.known or p.startswith(self.stems) for p in parts):
-                    continue
-                whole = "".join(parts)
-                if len(whole) >= 7 and whole in self.known:
-                    out[i:i + size] = [whole]
-                    break
-            i += 1
+                if i + size <= n and any(unknown[i:i + size]) and all(w.isalpha() for w in words[i:i + size]):
+                    whole = "".join(words[i:i + size])
+                    if len(whole) >= 7 and whole in self.known:
+                        out.append(whole)
+                        i += size
+                        break
+            else:
+                out.append(words[i])
+                i += 1
         return tuple(out)
+
+    def _covered(self, word: str) -> bool:
+        """Whether the vocabulary knows the word or one of its patterns' stems covers it."""
+        if (hit := self.covered.get(word)) is None:
+            hit = word in self.known or word.startswith(self.stems)
+            if len(self.covered) < 50_000:
+                self.covered[word] = hit
+        return hit
 
     def _pieces(self, token: str) -> tuple[str, ...]:
         """The fewest known words that make up `token` (the longer the better), when they are surely words run
