@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.engine.lexicon import Hit, Lexicon, PatternError
+from hotline.engine.text import AGE_UNITS as _AGE_UNITS
 from hotline.engine.text import BREAKS, Speller, Tokens, is_filler, tokenize
 from hotline.engine.yamlfile import SHIPPED_FLOWS, load_yaml
 
@@ -137,14 +138,6 @@ class _Trigger:
     not_after: frozenset[str] = frozenset()
 
 
-_AGE_UNITS = {
-    "day": 1, "days": 1, "d": 1, "dys": 1, "dias": 1, "dia": 1, "diitas": 1,
-    "week": 7, "weeks": 7, "wk": 7, "wks": 7, "w": 7, "wkr": 7, "weeks old": 7, "semana": 7, "semanas": 7,
-    "sem": 7, "semanitas": 7, "wek": 7, "weks": 7,
-    "month": 30, "months": 30, "mo": 30, "mos": 30, "mon": 30, "mons": 30, "mth": 30, "mths": 30, "m": 30,
-    "mes": 30, "meses": 30, "mese": 30, "mesecitos": 30, "monthes": 30, "mounths": 30, "monts": 30, "moth": 30,
-    "year": 365, "years": 365, "yr": 365, "yrs": 365, "yo": 365, "y": 365, "ano": 365, "anos": 365, "anito": 365,
-}  # fmt: skip
 # Words before "N weeks" that make it a duration or a time, not the baby's age.
 _DURATION_BEFORE = {"for", "gone", "since", "spent", "took", "lasted", "at", "past", "last", "every", "within",
                     "hace", "durante", "desde", "cada", "van", "lleva", "llevamos", "been", "about",
@@ -961,6 +954,8 @@ class Reader:
         if before in ("a", "an", "one", "un", "una", "uno") and i >= 1 and (
                 _clean(words, i + 1) in ("old", "de", "y", "and") or _clean(words, i - 2) in _AGE_LEADS or i == 1):
             half = _clean(words, i + 1) in ("y", "and") and _clean(words, i + 2) in ("medio", "half", "a")
+            if _clean(words, i + 1) in ("y", "and") and not half and _clean(words, i - 2) not in _AGE_LEADS:
+                return None  # "twice a day and now 8 times": how often, not an age ("a month and a half" is one)
             return (1.5 if half else 1.0), i - 1
         if before == "half" and _clean(words, i - 2) == "a" and _clean(words, i - 3) == "and" and \
                 _clean(words, i - 4)[:1].isdigit():

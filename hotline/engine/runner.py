@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -29,7 +30,7 @@ from hotline.engine.safety import (
 from hotline.engine.safety import (
     FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
-from hotline.engine.text import BREAKS, CharTable, is_filler, tokenize, without_marks
+from hotline.engine.text import AGE_UNITS, BREAKS, CharTable, is_filler, tokenize, without_marks
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
@@ -498,10 +499,23 @@ _SHAKING_OVER = re.compile(
     r"( (ahorita|ahora|ya))*( (asi que|entonces) no se)?")
 
 
+# "it usually stops on its own before I even pick him up", "se le quita solito": at the holding question, a shaking
+# that stops by itself does not keep going. Not when negated ("it doesn't stop on its own") or when holding is said
+# not to stop it, or when it goes on for minutes before it stops (how many is seldom known: it is asked again).
+_MINUTES = re.compile(r"\b(minute|minutes|min|mins|minuto|minutos|hour|hours|hora|horas|rato)\b")
+_STOPS_BY_ITSELF = re.compile(
+    r"(?<!not )(?<!doesnt )(?<!dont )(?<!didnt )(?<!wont )(?<!never )"
+    r"\b(stops|stopped|goes away|went away|quits|settles|calms down|passes)( (on )?(its|it's) own| by itself)\b"
+    r"|(?<!no )\b(se )?(le )?(quita|quito|pasa|paso|para|paro|calma|calmo) (solo|solito|sola|solita|por si sol[oa])\b")
+
+
 def _answer(step: Step, screening: Screening, text: str, norm: str, language: str, fresh: bool) -> Choice | None:
     """The choice a message gives at this step, if any: its words, a leading no or yes with what follows, or what
     it denies; None when it answers nothing here."""
-    if step.asked & _HOLDING_FLAGS and not fresh and _SHAKING_OVER.fullmatch(_without_fillers(norm)):
+    if step.asked & _HOLDING_FLAGS and not fresh and (
+            _SHAKING_OVER.fullmatch(_without_fillers(norm)) or (
+                _STOPS_BY_ITSELF.search(norm) and not _MINUTES.search(norm) and not screening.level and not (
+                    screening.reading and "not_stopped_by_holding" in screening.reading.present))):
         return step.plain_choice
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
@@ -565,8 +579,14 @@ _PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorr
                        r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
                        r"buena pregunta|senorita|senora|senor)\b")
 _PREAMBLE_MAX_CLAUSES = 3
-# A unit said without its number ("months, sorry", "semanas").
-_UNIT_ALONE = re.compile(r"\b(weeks?|wks?|months?|mos?|mths?|days?|semanas?|meses|mes|dias?)\b")
+def _alternation(words: Iterable[str]) -> str:
+    """A regular expression's alternation of plain words, the longest first."""
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+# A unit of days, weeks or months said without its number ("months, sorry", "semanas"); not "yo" (Spanish "I").
+_UNIT_ALONE = re.compile(r"\b({})\b".format(_alternation(
+    unit for unit, days in AGE_UNITS.items() if len(unit) > 1 and days < 365 and unit != "yo")))
 
 
 def _bare_number(text: str) -> int | None:
@@ -575,8 +595,8 @@ def _bare_number(text: str) -> int | None:
     if len(words) == 1 and words[0].isdigit() and 4 <= int(words[0]) <= 36:
         return int(words[0])
     return None
-_NO_UNIT = re.compile(r"(no|not) (meses|mes|semanas|semana|dias|dia|anos|ano|months|month|weeks|week|days|day|years|"
-                      r"year)\b")
+# "no meses": a "no" that corrects the unit of an age ("tiene 7 semanas, no meses").
+_NO_UNIT = re.compile(rf"(no|not) ({_alternation(unit for unit in AGE_UNITS if len(unit) > 2)})\b")
 
 
 def _answer_after_preamble(step: Step, text: str, language: str, age_days: int | None) -> Choice | None:
@@ -650,8 +670,9 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
 
 
-# "no. ah y no tiene fiebre, le tomé la temp y tiene 36.9": a "no" that is a sentence of its own
-_NO_APART = re.compile(r"^\W*(no|nope|nah)\s*[.!;]")
+# "no. ah y no tiene fiebre, le tomé la temp y tiene 36.9": a "no" that is a sentence of its own; on a call, where
+# a recogniser writes no points, a "no" joined to what follows by "and" ("no and she does not have a fever either")
+_NO_APART = re.compile(r"^\W*(no|nope|nah)(\s*[.!;]|\s+(and|y|also|ademas|tambien)\b)")
 
 
 def _plain_no_said_apart(step: Step, screening: Screening, text: str, language: str) -> bool:

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import wordninja
 
@@ -233,9 +234,19 @@ _DROPPED_D = ("ao", "aos", "io", "ios")
 # Words of two letters or one that may stand between others in words run together ("legsshakinwhenistandhimup").
 _SHORT_PIECES = frozenset(("i", "is", "im", "my", "up", "he", "no", "mi", "de", "me", "le", "la", "el", "se", "to",
                            "at", "it", "in", "on", "so", "mo"))
-# Units that run into the "old" after them ("3wksold").
-_UNITS_BEFORE_OLD = frozenset(("wks", "wk", "weeks", "week", "mos", "mo", "months", "month", "days", "day", "yrs",
-                               "yr", "years", "year", "mths", "mnths", "mons"))
+# The units an age or a duration is said in, with their length in days (the one list: every other use derives from
+# it).
+AGE_UNITS: dict[str, int] = {
+    "day": 1, "days": 1, "d": 1, "dys": 1, "dias": 1, "dia": 1, "diitas": 1,
+    "week": 7, "weeks": 7, "wk": 7, "wks": 7, "w": 7, "wkr": 7, "weeks old": 7, "semana": 7, "semanas": 7,
+    "sem": 7, "semanitas": 7, "wek": 7, "weks": 7,
+    "month": 30, "months": 30, "mnth": 30, "mnths": 30, "mo": 30, "mos": 30, "mon": 30, "mons": 30, "mth": 30,
+    "mths": 30, "m": 30,
+    "mes": 30, "meses": 30, "mese": 30, "mesecitos": 30, "monthes": 30, "mounths": 30, "monts": 30, "moth": 30,
+    "year": 365, "years": 365, "yr": 365, "yrs": 365, "yo": 365, "y": 365, "ano": 365, "anos": 365, "anito": 365,
+}  # fmt: skip
+# Units that run into the "old" after them ("3wksold"); not a single letter ("mold").
+_UNITS_BEFORE_OLD = frozenset(unit for unit in AGE_UNITS if len(unit) > 1 and " " not in unit)
 
 
 class Speller:
@@ -300,9 +311,8 @@ class Speller:
             if (pieces := self.joined.get(word)) is None:
                 # (a typo the speller mends is one word: "breastfeedin"; so is a word a pattern's stem covers:
                 # "nonresponsive", "tempratura", "chestfeeding")
-                pieces = self._pieces(word) if self.correct(word) == word and not self._covered(word) else (word,)
-                if len(self.joined) < 50_000:
-                    self.joined[word] = pieces
+                pieces = _kept(self.joined, word, self._pieces(word) if self.correct(word) == word and
+                               not self._covered(word) else (word,))
             out.extend(pieces)
         return tuple(out)
 
@@ -331,9 +341,7 @@ class Speller:
     def _covered(self, word: str) -> bool:
         """Whether the vocabulary knows the word or one of its patterns' stems covers it."""
         if (hit := self.covered.get(word)) is None:
-            hit = word in self.known or word.startswith(self.stems)
-            if len(self.covered) < 50_000:
-                self.covered[word] = hit
+            hit = _kept(self.covered, word, word in self.known or word.startswith(self.stems))
         return hit
 
     def _pieces(self, token: str) -> tuple[str, ...]:
@@ -369,9 +377,18 @@ class Speller:
         return pieces
 
     def _remember(self, token: str, result: str) -> str:
-        if len(self.cache) < 50_000:
-            self.cache[token] = result
-        return result
+        return _kept(self.cache, token, result)
+
+
+_CACHE_MAX = 50_000  # words remembered by each of the speller's caches (a flood of new words cannot grow them)
+_Value = TypeVar("_Value")
+
+
+def _kept(cache: dict[str, _Value], key: str, value: _Value) -> _Value:
+    """`value`, remembered in `cache` under `key` while the cache has room."""
+    if len(cache) < _CACHE_MAX:
+        cache[key] = value
+    return value
 
 
 def _one_edit(a: str, b: str) -> bool:
