@@ -430,6 +430,16 @@ def test_stop_confirms_once_then_the_hotline_says_nothing_until_start(parent, re
     assert parent.text(word) == ""  # no second confirmation
 
 
+@pytest.mark.parametrize("question", ["how do i stop getting these texts",
+                                      "cómo le hago para ya no recibir estos mensajes"])
+def test_asking_how_to_stop_the_texts_is_told_the_keyword_and_is_not_opted_out(parent, redis, question):
+    """Only the keyword opts out (a parent may be asking for someone else, or for later); the question is told it."""
+    parent.text("hi")
+    reply = parent.text(question)
+    assert "STOP" in reply and "911" in reply
+    assert not redis.hexists(keys.OPTOUTS, PARENT)
+
+
 @pytest.mark.parametrize("word", ["S\u200bTOP", "ST\u00adOP", "STO\u200dP", "\u2060STOP"])
 def test_invisible_characters_inside_stop_still_opt_out(parent, redis, word):
     parent.text("hi")
@@ -879,3 +889,39 @@ def test_no_respira_bien_alone_at_the_red_flag_question_is_an_emergency(parent):
 
 def test_no_respira_bien_in_a_first_message_is_an_emergency(parent):
     assert EMERGENCY_ES in parent.text("no respira bien y está rosita, tiene 6 semanas")
+
+
+def test_at_the_holding_question_a_shaking_that_stops_by_itself_is_no_shaking_that_keeps_going(parent, redis):
+    """"It usually stops on its own before I even pick him up" says the shaking does not keep going: the fever
+    question comes next, and a "no" to it leaves the level at home (before, the holding question was asked again
+    and that "no" became 911)."""
+    parent.conversation("my son is 9 months and his legs shake sometimes when he's tired", "no")
+    parent.text("it usually stops on its own before I even pick him up")
+    assert session(redis)["step"] == "fever"
+    assert EMERGENCY not in parent.text("no")
+
+
+def test_at_the_holding_question_a_shaking_that_goes_on_for_minutes_before_it_stops_is_asked_again(parent, redis):
+    """How long it went on before stopping by itself is not a "yes, it stops when held": the question stays."""
+    parent.conversation("my 2 month old's legs shake", "no")
+    parent.text("it stops on its own after like 6 minutes")
+    assert session(redis)["step"] == "held"
+
+
+def test_a_spoken_no_and_a_denied_fever_at_the_red_flag_question_is_a_no(parent, redis):
+    """A recogniser writes no comma: "no and she does not have a fever either it was thirty seven point two" answers
+    the red-flag question with a no, so the holding question comes next (a later "yes" is to that question)."""
+    parent.conversation("her legs are shaking on and off since this morning", "she is ten weeks")
+    parent.text("no and she does not have a fever either it was thirty seven point two")
+    assert session(redis)["step"] == "held"
+    assert EMERGENCY not in parent.text("yes")
+
+
+def test_a_menu_key_at_the_age_question_then_a_unit_alone_is_that_many_months(parent, redis):
+    """"2" picks "3 to 6 months", but "months." said next shows the parent meant 2 months: the age said wins, and a
+    fever at 2 months is urgent."""
+    parent.conversation("temp 38.6, nothing else going on")
+    parent.text("2")
+    reply = parent.text("months. she's acting normal otherwise")
+    assert session(redis)["age_days"] == 60
+    assert "seen by a doctor today" in reply

@@ -182,6 +182,7 @@ FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subt
 _NEWBORN = {"newborn", "newborns", "nb"}
 # Words before "(at|a las|de) 32 weeks" that make it the week of pregnancy the baby was born in.
 _BORN_EARLY = {"born", "nacio", "nacida", "nacido", "las", "at", "prematuro", "prematura", "premature", "preemie"}
+_HOW_OFTEN = frozenset({"once", "twice", "thrice", "times", "vez", "veces"})  # ("twice a day", "una vez al dia")
 _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "baby", "bby", "my", "mi", "our", "now",
               "almost", "nearly", "under", "over", "casi", "only", "solo", "just", "son", "daughter", "old", "age",
               "edad", "aged", "its", "cumple", "lo", "el", "la", "hija", "hijo", "nina", "nino", "bebe", "of",
@@ -954,8 +955,8 @@ class Reader:
         if before in ("a", "an", "one", "un", "una", "uno") and i >= 1 and (
                 _clean(words, i + 1) in ("old", "de", "y", "and") or _clean(words, i - 2) in _AGE_LEADS or i == 1):
             half = _clean(words, i + 1) in ("y", "and") and _clean(words, i + 2) in ("medio", "half", "a")
-            if _clean(words, i + 1) in ("y", "and") and not half and _clean(words, i - 2) not in _AGE_LEADS:
-                return None  # "twice a day and now 8 times": how often, not an age ("a month and a half" is one)
+            if _clean(words, i - 2) in _HOW_OFTEN:
+                return None  # "twice a day and now 8 times": how often, not an age
             return (1.5 if half else 1.0), i - 1
         if before == "half" and _clean(words, i - 2) == "a" and _clean(words, i - 3) == "and" and \
                 _clean(words, i - 4)[:1].isdigit():

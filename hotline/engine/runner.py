@@ -34,6 +34,12 @@ from hotline.engine.text import AGE_UNITS, BREAKS, CharTable, is_filler, tokeniz
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
+# Asking how to stop the texts ("how do i stop getting these texts", "cómo le hago para ya no recibir estos mensajes"):
+# told the keyword; only the keyword itself opts out.
+_HOW_TO_STOP = re.compile(
+    r"\b(how (do|can|could|would) (i|we)|how to|como (le )?(hago|hacemos|puedo|podemos)( para)?|quiero|i want to|"
+    r"i would like to|id like to)\b.{0,25}\b(stop|unsubscribe|opt out|dejar de|ya no|cancelar)\b.{0,25}"
+    r"\b(texts?|messages?|mensajes?|msgs|sms|recibir|textos)\b")
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "parar", "alto"}
 START_WORDS = {"start", "unstop", "yes", "subscribe", "iniciar"}
 HELP_WORDS = {"help", "info", "ayuda"}
@@ -502,7 +508,13 @@ _SHAKING_OVER = re.compile(
 # "it usually stops on its own before I even pick him up", "se le quita solito": at the holding question, a shaking
 # that stops by itself does not keep going. Not when negated ("it doesn't stop on its own") or when holding is said
 # not to stop it, or when it goes on for minutes before it stops (how many is seldom known: it is asked again).
-_MINUTES = re.compile(r"\b(minute|minutes|min|mins|minuto|minutos|hour|hours|hora|horas|rato)\b")
+_MINUTES = re.compile(r"\b(minute|minutes|min|mins|minuto|minutos|hour|hours|hora|horas|rato|ages|long|while|forever|"
+                      r"eventually|tarda|mucho|largo)\b")
+# An answer that denies, doubts or speaks of holding is no "it stops by itself" ("no se calma solo", "not sure, it
+# usually stops on its own", "holding does nothing but it stops by itself"): the other readings decide it.
+_NOT_BY_ITSELF = re.compile(r"\b(no|not|never|nunca|nope|nah|doesnt|dont|wont|didnt|cant|isnt|nothing|nada|ni|idk|"
+                            r"sure|idea|casi|hardly|rarely|hold|holding|held|cargo|cargando|cargarlo|cargarla|agarro|"
+                            r"agarrando|sostengo|sujeto|abrazo|worse|peor)\b")
 _STOPS_BY_ITSELF = re.compile(
     r"(?<!not )(?<!doesnt )(?<!dont )(?<!didnt )(?<!wont )(?<!never )"
     r"\b(stops|stopped|goes away|went away|quits|settles|calms down|passes)( (on )?(its|it's) own| by itself)\b"
@@ -514,7 +526,8 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
     it denies; None when it answers nothing here."""
     if step.asked & _HOLDING_FLAGS and not fresh and (
             _SHAKING_OVER.fullmatch(_without_fillers(norm)) or (
-                _STOPS_BY_ITSELF.search(norm) and not _MINUTES.search(norm) and not screening.level and not (
+                _STOPS_BY_ITSELF.search(norm) and not _MINUTES.search(norm) and not _NOT_BY_ITSELF.search(norm) and
+                not screening.level and not (
                     screening.reading and "not_stopped_by_holding" in screening.reading.present))):
         return step.plain_choice
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
@@ -673,14 +686,18 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
 # "no. ah y no tiene fiebre, le tomé la temp y tiene 36.9": a "no" that is a sentence of its own; on a call, where
 # a recogniser writes no points, a "no" joined to what follows by "and" ("no and she does not have a fever either")
 _NO_APART = re.compile(r"^\W*(no|nope|nah)(\s*[.!;]|\s+(and|y|also|ademas|tambien)\b)")
+_UNSURE = re.compile(r"\b(not sure|unsure|cant tell|can not tell|cannot tell|dont know|idk|no se si|no estoy segur[ao]|"
+                     r"no se (como|que))\b")
 
 
 def _plain_no_said_apart(step: Step, screening: Screening, text: str, language: str) -> bool:
     """Whether a "no" said as a sentence of its own answers this question though what follows denies another
     question's subject ("no. and no fever, 36.9"): only where "no" reports nothing (the red-flag question), so a
     "no" that is a sign ("no, it keeps going" at the holding question) is never taken from a denial."""
-    if not _NO_APART.match(text.lower()) or screening.level is not None or screening.reading is None:
+    if not (apart := _NO_APART.match(text.lower())) or screening.level is not None or screening.reading is None:
         return False
+    if apart.group(3) and _UNSURE.search(normalize(text)):
+        return False  # ("no and no fever but i'm not sure about her breathing": the doubt is about a red flag)
     # (a temperature word with the fever denied reports nothing: "le tomé la temp y tiene 36.9")
     if not _reports_nothing(screening, frozenset({"fever_words"}) if "fever" in screening.denied else frozenset()):
         return False
@@ -1018,6 +1035,9 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if norm in HELP_WORDS:
         run.say("help", kind="keyword")
         return run.turn(screening)
+    if screening.level is None and _HOW_TO_STOP.search(norm):
+        run.say("how_to_stop", kind="keyword")  # ("how do I stop getting these texts?": the way, not the opt-out)
+        return run.turn(screening)
     if screening.level is None and THANKS.match(norm):
         run.say("thanks", kind="keyword")
         return run.turn(screening)
@@ -1046,6 +1066,10 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if choice is not None:
         if choice.age_days is not None and screening.age_days is None:
             run.state = evolve(run.state, age_days=choice.age_days)
+            if norm.isdigit():
+                # "2", then "months. she's acting normal": the key was a number of months (or weeks), which a unit
+                # said alone next gives (the age said wins, as any age said later does)
+                run.state = evolve(run.state, age_number=int(norm))
         if screening.level is None:
             run.regrade_for_age(before_age)
         run.clean_slate_for(choice.next)
