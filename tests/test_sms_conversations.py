@@ -925,3 +925,19 @@ def test_a_menu_key_at_the_age_question_then_a_unit_alone_is_that_many_months(pa
     reply = parent.text("months. she's acting normal otherwise")
     assert session(redis)["age_days"] == 60
     assert "seen by a doctor today" in reply
+
+
+def test_after_a_menu_key_at_the_age_question_a_unit_inside_the_next_answer_is_no_age(parent):
+    """"2" (3 to 6 months), then "not sure, she's been like this for days" at the red-flag question: "not sure"
+    counts as yes (911); the "days" in it is how long, not the unit of the "2"."""
+    parent.conversation("my baby's legs are shaking")
+    parent.text("2")
+    assert EMERGENCY in parent.text("not sure, she's been like this for days")
+
+
+@pytest.mark.parametrize("answer", ["creo que se le quita solo", "it stops on its own when i let go",
+                                    "no, it just passes on its own"])
+def test_at_the_holding_question_a_doubt_or_a_no_beside_stops_by_itself_is_not_yes_it_stops(parent, redis, answer):
+    parent.conversation("my 2 month old's legs shake", "no")
+    parent.text(answer)
+    assert session(redis)["step"] != "fever"

@@ -37,9 +37,10 @@ from hotline.engine.text import AGE_UNITS, BREAKS, CharTable, is_filler, tokeniz
 # Asking how to stop the texts ("how do i stop getting these texts", "cómo le hago para ya no recibir estos mensajes"):
 # told the keyword; only the keyword itself opts out.
 _HOW_TO_STOP = re.compile(
-    r"\b(how (do|can|could|would) (i|we)|how to|como (le )?(hago|hacemos|puedo|podemos)( para)?|quiero|i want to|"
-    r"i would like to|id like to)\b.{0,25}\b(stop|unsubscribe|opt out|dejar de|ya no|cancelar)\b.{0,25}"
-    r"\b(texts?|messages?|mensajes?|msgs|sms|recibir|textos)\b")
+    r"\b(how (do|can|could|would) (i|we)|how to|como (le )?(hago|hacemos|puedo|podemos)( para)?( que)?|quiero|"
+    r"i want to|i would like to|id like to) (stop|unsubscribe|opt out|dejar de|ya no|cancelar)"
+    r"( (getting|receiving|recibir|me lleguen|lleguen|los|las|these|your|the|estos|estas|sus|tus|all))*"
+    r" (texts?|messages?|mensajes?|msgs|sms|textos|reminders|recordatorios)\b")
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "parar", "alto"}
 START_WORDS = {"start", "unstop", "yes", "subscribe", "iniciar"}
 HELP_WORDS = {"help", "info", "ayuda"}
@@ -508,13 +509,15 @@ _SHAKING_OVER = re.compile(
 # "it usually stops on its own before I even pick him up", "se le quita solito": at the holding question, a shaking
 # that stops by itself does not keep going. Not when negated ("it doesn't stop on its own") or when holding is said
 # not to stop it, or when it goes on for minutes before it stops (how many is seldom known: it is asked again).
-_MINUTES = re.compile(r"\b(minute|minutes|min|mins|minuto|minutos|hour|hours|hora|horas|rato|ages|long|while|forever|"
-                      r"eventually|tarda|mucho|largo)\b")
+_MINUTES = re.compile(r"\b(minute|minutes|min|mins|mints|minuto|minutos|minutito|minutitos|hour|hours|hora|horas|rato|"
+                      r"ages|long|looong|while|forever|eventually|tarda|mucho|largo|or so)\b")
 # An answer that denies, doubts or speaks of holding is no "it stops by itself" ("no se calma solo", "not sure, it
 # usually stops on its own", "holding does nothing but it stops by itself"): the other readings decide it.
-_NOT_BY_ITSELF = re.compile(r"\b(no|not|never|nunca|nope|nah|doesnt|dont|wont|didnt|cant|isnt|nothing|nada|ni|idk|"
-                            r"sure|idea|casi|hardly|rarely|hold|holding|held|cargo|cargando|cargarlo|cargarla|agarro|"
-                            r"agarrando|sostengo|sujeto|abrazo|worse|peor)\b")
+_NOT_BY_ITSELF = re.compile(r"\b(no|not|never|nunca|jamas|tampoco|nope|nah|doesnt|dont|wont|didnt|cant|isnt|nothing|"
+                            r"nada|ni|idk|sure|idea|casi|hardly|rarely|maybe|think|probably|creo|quizas|quiza|mejor|"
+                            r"hold|holding|held|cargo|cargando|cargarlo|cargarla|agarro|agarrando|sostengo|sujeto|abrazo|"
+                            r"brazos|arms|keeps|keep|sigue|still|going|todavia|let|put|down|suelto|suelta|dejo|acuesto|"
+                            r"sleepy|dormido|dormida|after|despues|again|vuelve|worse|peor|this time|last time)\b")
 _STOPS_BY_ITSELF = re.compile(
     r"(?<!not )(?<!doesnt )(?<!dont )(?<!didnt )(?<!wont )(?<!never )"
     r"\b(stops|stopped|goes away|went away|quits|settles|calms down|passes)( (on )?(its|it's) own| by itself)\b"
@@ -592,13 +595,16 @@ _PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorr
                        r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
                        r"buena pregunta|senorita|senora|senor)\b")
 _PREAMBLE_MAX_CLAUSES = 3
+
+
 def _alternation(words: Iterable[str]) -> str:
     """A regular expression's alternation of plain words, the longest first."""
     return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
 
-# A unit of days, weeks or months said without its number ("months, sorry", "semanas"); not "yo" (Spanish "I").
-_UNIT_ALONE = re.compile(r"\b({})\b".format(_alternation(
+# A unit of days, weeks or months said without its number, first in the message ("months. she's acting normal",
+# "sorry, weeks"); not "yo" (Spanish "I"), nor a unit inside another answer ("not sure, for days").
+_UNIT_FIRST = re.compile(r"((sorry|perdon|oops|es|son|its) )?({})\b".format(_alternation(
     unit for unit, days in AGE_UNITS.items() if len(unit) > 1 and days < 365 and unit != "yo")))
 
 
@@ -685,7 +691,7 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
 
 # "no. ah y no tiene fiebre, le tomé la temp y tiene 36.9": a "no" that is a sentence of its own; on a call, where
 # a recogniser writes no points, a "no" joined to what follows by "and" ("no and she does not have a fever either")
-_NO_APART = re.compile(r"^\W*(no|nope|nah)(\s*[.!;]|\s+(and|y|also|ademas|tambien)\b)")
+_NO_APART = re.compile(r"^\W*(no|nope|nah)(\s*[.!;]|\s+(and|y)\b)")
 _UNSURE = re.compile(r"\b(not sure|unsure|cant tell|can not tell|cannot tell|dont know|idk|no se si|no estoy segur[ao]|"
                      r"no se (como|que))\b")
 
@@ -924,7 +930,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
 
     # 1a. "8", then asked which unit, "months, sorry": the unit takes the number said before it.
     if state.age_number is not None:
-        if _UNIT_ALONE.search(norm) and not any(c.isdigit() for c in norm):
+        if _UNIT_FIRST.match(_without_fillers(norm)) and not any(c.isdigit() for c in norm):
             text = f"{state.age_number} {text}"
             norm = normalize(text)
         run.state = evolve(run.state, age_number=None)
@@ -1035,8 +1041,14 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if norm in HELP_WORDS:
         run.say("help", kind="keyword")
         return run.turn(screening)
-    if screening.level is None and _HOW_TO_STOP.search(norm):
-        run.say("how_to_stop", kind="keyword")  # ("how do I stop getting these texts?": the way, not the opt-out)
+    if screening.level is None and _HOW_TO_STOP.search(norm) and (
+            not (here := flow.steps[run.state.step or flow.start]).is_question or
+            _answer(here, screening, text, norm, run.language, fresh) is None):
+        # "How do I stop getting these texts?": told the way (only the keyword itself opts out); "yes, how do I
+        # stop these messages" at a question answers it first.
+        run.say("how_to_stop", kind="keyword")
+        if here.is_question:
+            run.prompt(here)  # (the question still stands)
         return run.turn(screening)
     if screening.level is None and THANKS.match(norm):
         run.say("thanks", kind="keyword")
