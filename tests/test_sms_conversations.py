@@ -941,3 +941,4 @@ def test_at_the_holding_question_a_doubt_or_a_no_beside_stops_by_itself_is_not_y
     parent.conversation("my 2 month old's legs shake", "no")
     parent.text(answer)
     assert session(redis)["step"] != "fever"
+

@@ -182,6 +182,9 @@ FEVER_ARMPIT_NEWBORN_C = 37.2  # 99 F under the arm, under 1 month (Schmitt-subt
 _NEWBORN = {"newborn", "newborns", "nb"}
 # Words before "(at|a las|de) 32 weeks" that make it the week of pregnancy the baby was born in.
 _BORN_EARLY = {"born", "nacio", "nacida", "nacido", "las", "at", "prematuro", "prematura", "premature", "preemie"}
+# Words a reading is told with right after a denied fever ("no tiene fiebre tiene 35.6", "no fever its 36.1").
+_DENIES_A_FEVER = frozenset({"no", "not", "sin", "doesnt", "dont", "without", "nada"})  # ("no tiene fiebre")
+_READ_AS = frozenset({"tiene", "marca", "its", "is", "has", "reads", "says", "shows"})  # (now: not "was", "tenia")
 _HOW_OFTEN = frozenset({"once", "twice", "thrice", "times", "vez", "veces"})  # ("twice a day", "una vez al dia")
 _AGE_LEADS = {"is", "shes", "hes", "es", "tiene", "de", "turned", "cumplio", "baby", "bby", "my", "mi", "our", "now",
               "almost", "nearly", "under", "over", "casi", "only", "solo", "just", "son", "daughter", "old", "age",
@@ -1060,6 +1063,13 @@ class Reader:
             said_now = said_now or (_clean(words, i - 1) in ("its", "is", "es", "esta", "tiene", "shes", "hes") and (
                 _clean(words, i + 1) in _NOW_AFTER or (_clean(words, i + 1), _clean(words, i + 2)) == ("right", "now")))
             told = assertion(i, False)
+            # "no tiene fiebre tiene treinta y cinco punto seis" (a call, no comma): the fever is denied, the reading
+            # after it is what the baby has
+            if told == "negated" and _clean(words, i - 1) in _READ_AS and any(
+                    words[j].startswith(("fiebr", "fever", "calentur")) and
+                    {_clean(words, j - 1), _clean(words, j - 2)} & _DENIES_A_FEVER
+                    for j in range(max(0, i - 5), i - 1)):
+                told = "present"
             # "her mom left the ear thermometer and it says 100.5": what a thermometer shows is the baby's reading,
             # whoever is named near it, unless the writer says it is their own ("I took my temp and it reads 99").
             if told == "other_person" and _clean(words, i - 1) in _DEVICE_SAYS and not _OWN_TEMPERATURE & set(
