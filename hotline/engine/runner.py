@@ -34,6 +34,12 @@ from hotline.engine.text import AGE_UNITS, BREAKS, CharTable, is_filler, tokeniz
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "parar", "alto"}
+START_WORDS = {"start", "unstop", "yes", "subscribe", "iniciar"}
+HELP_WORDS = {"help", "info", "ayuda"}
+MENU_WORDS = {"menu", "0", "main menu", "inicio", "opciones", "options"}
+BACK_WORDS = {"back", "atras", "volver", "regresar"}
+LANGUAGE_WORDS = {"espanol": "es", "spanish": "es", "en espanol": "es", "english": "en", "ingles": "en"}
 # Asking how to stop the texts ("how do i stop getting these texts", "cómo le hago para ya no recibir estos mensajes"):
 # told the keyword; only the keyword itself opts out.
 _HOW_TO_STOP = re.compile(
@@ -41,12 +47,6 @@ _HOW_TO_STOP = re.compile(
     r"i want to|i would like to|id like to) (stop|unsubscribe|opt out|dejar de|ya no|cancelar)"
     r"( (getting|receiving|recibir|me lleguen|lleguen|los|las|these|your|the|estos|estas|sus|tus|all))*"
     r" (texts?|messages?|mensajes?|msgs|sms|textos|reminders|recordatorios)\b")
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "parar", "alto"}
-START_WORDS = {"start", "unstop", "yes", "subscribe", "iniciar"}
-HELP_WORDS = {"help", "info", "ayuda"}
-MENU_WORDS = {"menu", "0", "main menu", "inicio", "opciones", "options"}
-BACK_WORDS = {"back", "atras", "volver", "regresar"}
-LANGUAGE_WORDS = {"espanol": "es", "spanish": "es", "en espanol": "es", "english": "en", "ingles": "en"}
 # A thank-you, alone or with a few kind words ("thanks so much, that helps"), gets a short goodbye
 # instead of "I could not find an answer". Only when the message reports no red flag.
 _ACK_WORDS = ("ok|okay|okey|k|kk|got it|will do|sounds good|alright|all right|great|perfect|awesome|cool|"
