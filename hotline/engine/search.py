@@ -29,6 +29,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from hotline.engine.guidance import LANGUAGES, Passage
+from hotline.engine.text import AGE_UNITS
 
 THRESHOLD: float = 0.4
 
@@ -126,17 +127,26 @@ def _age(unit_is_months: bool) -> Callable[[re.Match[str]], str]:
     return replace
 
 
+def _units(days: Callable[[int], bool], *, leave_out: frozenset[str] = frozenset()) -> str:
+    """An alternation of the age units (`text.AGE_UNITS`) whose length in days passes `days`, longest first."""
+    units = sorted((unit for unit, length in AGE_UNITS.items() if days(length) and unit not in leave_out),
+                   key=len, reverse=True)
+    return "|".join(re.escape(unit) for unit in units)
+
+
+# "y" is no unit here (Spanish "2 y 3"), nor Spanish "yo" ("tiene 3 yo creo").
+_NOT_HERE = {"en": frozenset({"y"}), "es": frozenset({"y", "yo"})}
+_ONE = {"en": "a|one", "es": "un"}
 _AGES: Mapping[str, tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]] = {
-    "en": (
-        (re.compile(r"\b(\d{1,2}) ?-? ?(?:months?|mos?|mths?|mnths?|m)\b(?: old)?"), _age(True)),
-        (re.compile(r"\b(\d{1,3}) ?-? ?(?:weeks?|wks?|w|days?|d)\b(?: old)?"), _age(False)),
-        (re.compile(r"\b(?:(\d{1,2})|a|one) ?-? ?(?:years?|yrs?|yo)\b(?: old)?"), lambda _: " past6months "),
-    ),
-    "es": (
-        (re.compile(r"\b(\d{1,2}) ?(?:meses|mes)\b"), _age(True)),
-        (re.compile(r"\b(\d{1,3}) ?(?:semanas?|dias?)\b"), _age(False)),
-        (re.compile(r"\b(?:\d{1,2}|un) ?(?:anos?)\b"), lambda _: " past6months "),
-    ),
+    language: (
+        (re.compile(rf"\b(\d{{1,2}}) ?-? ?(?:{_units(lambda d: d == 30, leave_out=leave_out)})\b(?: old)?"),
+         _age(True)),
+        (re.compile(rf"\b(\d{{1,3}}) ?-? ?(?:{_units(lambda d: d < 30, leave_out=leave_out)})\b(?: old)?"),
+         _age(False)),
+        (re.compile(rf"\b(?:(\d{{1,2}})|{_ONE[language]}) ?-? ?(?:{_units(lambda d: d == 365, leave_out=leave_out)})"
+                    r"\b(?: old)?"), lambda _: " past6months "),
+    )
+    for language, leave_out in _NOT_HERE.items()
 }
 
 # Phrases rewritten before splitting into words, because their words mean something else alone:
