@@ -942,3 +942,51 @@ def test_at_the_holding_question_a_doubt_or_a_no_beside_stops_by_itself_is_not_y
     parent.text(answer)
     assert session(redis)["step"] != "fever"
 
+
+
+@pytest.mark.parametrize("answer", ["no she's pink and feeding fine", "no shes feeding fine"])
+def test_a_no_then_a_reassurance_that_denies_poor_feeding_answers_the_red_flag_question(parent, redis, answer):
+    """"no she's pink and feeding fine" at the red-flag question is its "no": feeding fine denies poor feeding by
+    reassuring, not by naming another question's sign. The holding question comes next, and its "yes" is no 911."""
+    parent.conversation("I'm on zoloft and nursing, my 3 week old is really jittery in her legs")
+    parent.text(answer)
+    assert session(redis)["step"] == "held"
+    assert EMERGENCY not in parent.text("yes")
+
+
+def test_a_denied_fever_alone_at_the_red_flag_question_is_asked_again(parent, redis):
+    """"no fever" does not say the baby is breathing well, pink and awake: the red-flag question is asked again."""
+    parent.conversation("I'm on zoloft and nursing, my 3 week old is really jittery in her legs")
+    parent.text("no fever")
+    assert session(redis)["step"] == "danger"
+
+
+def test_a_first_message_that_denies_the_red_flags_is_not_asked_them_again(parent, redis):
+    """"no fever, she's awake and pink, breathing fine, no jerking" answers the red-flag question before it is
+    asked: the holding question comes next, and its "yes" (it stops) is no emergency."""
+    parent.conversation("5 wk old, her legs shake while she's eating. no fever, she's awake and pink, breathing fine, "
+                        "no jerking")
+    assert session(redis)["step"] == "held"
+    assert EMERGENCY not in parent.text("yes")
+
+
+@pytest.mark.parametrize("first", [
+    "5 wk old, her legs shake while she's eating. no fever, she's pink, not sure about her breathing, no jerking",
+    "his legs shake a lot, hes 1 month. no fever, pink, breathing fine, but he's been really quiet today"])
+def test_a_first_message_with_a_doubt_or_a_but_is_still_asked_the_red_flags(parent, redis, first):
+    parent.conversation(first)
+    assert session(redis)["step"] == "danger"
+
+
+def test_a_long_answer_at_the_holding_question_whose_first_clause_says_it_keeps_going(parent):
+    """"no se le quita, y ahora también le tiemblan los brazos": the first clause answers the holding question (it
+    keeps going), and arms now shaking with the legs is an emergency either way."""
+    parent.conversation("vomitó tres veces y le tiemblan las piernas, tiene 5 meses", "no, respira bien y está rosado")
+    assert "911" in parent.text("no se le quita, y ahora también le tiemblan los brazos a la vez")
+
+
+def test_a_yes_in_a_first_clause_about_yesterday_is_not_taken_over_what_follows(parent):
+    """"ayer sí, hoy no se le quita cuando la cargo": only the worse answer is taken from a first clause; what the
+    whole answer says (holding does not stop it today) is read, and that is an emergency."""
+    parent.conversation("vomitó tres veces y le tiemblan las piernas, tiene 5 meses", "no, respira bien y está rosado")
+    assert EMERGENCY_ES in parent.text("ayer sí, hoy no se le quita cuando la cargo, sigue temblando")

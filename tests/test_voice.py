@@ -311,6 +311,25 @@ def test_an_emergency_said_with_what_is_happening_is_recorded_as_by_text(call, r
     assert assessment["level"] == "emergency" and assessment["sections"], assessment
 
 
+@pytest.mark.parametrize(("language", "said", "asked_back"), [("en", "nine", "9 weeks or 9 months old?"),
+                                                              ("es", "nueve", "9 semanas o 9 meses?")])
+def test_nine_said_at_the_age_question_is_an_age_not_the_emergency_key(call, redis, language, said, asked_back):
+    in_language(call, language).say("my baby's legs shake sometimes" if language == "en" else
+                                    "a mi niño a veces le tiemblan las piernas")
+    heard = call.say(said)
+    assert asked_back in heard and "911 now" not in heard and "911 ahora" not in heard
+    entries = [json.loads(e) for e in redis.lrange(keys.transcript(PARENT), 0, -1)]
+    assert "emergency" not in [e["level"] for e in entries if e["dir"] == "assessment"]
+    assert call.press("9").startswith(EMERGENCY if language == "en" else EMERGENCY_ES)  # the key still is
+
+
+@pytest.mark.parametrize(("language", "said"), [("en", "press nine"), ("en", "option 9"), ("es", "oprima nueve")])
+def test_saying_press_nine_at_the_age_question_is_still_the_emergency_key(call, language, said):
+    in_language(call, language).say("my baby's legs shake sometimes" if language == "en" else
+                                    "a mi niño a veces le tiemblan las piernas")
+    assert call.say(said).startswith(EMERGENCY if language == "en" else EMERGENCY_ES)
+
+
 def test_nine_in_spanish_gives_the_instruction_in_spanish(call):
     heard = in_language(call, "es").press("9")
     assert heard.startswith(EMERGENCY_ES)

@@ -38,7 +38,16 @@ from hotline.engine.runner import (
     normalize,
 )
 from hotline.engine.safety import screen_for_red_flags
-from hotline.engine.speech import REPEAT_WORDS, hints, hints_for, option_sentences, says_any, speech_parts, spoken_key
+from hotline.engine.speech import (
+    NUMBER_WORDS,
+    REPEAT_WORDS,
+    hints,
+    hints_for,
+    option_sentences,
+    says_any,
+    speech_parts,
+    spoken_key,
+)
 
 MAX_STEPS = 40  # inputs per call; then a polite goodbye, so no call loops forever
 MAX_REPROMPTS = 2  # silence or an unclear answer is asked again at most twice
@@ -333,6 +342,11 @@ class _Step:
         if key == "*" or norm in REPEAT_WORDS:
             self.state = replace(self.state, misses=0)
             return self.repeat()
+        if key is not None and key != "0" and not digits and (norm in NUMBER_WORDS or norm == key) and \
+                self.asks_age(key):
+            # "nine", "nueve" said alone at the age question is 9 weeks or months, asked back as by text; not the
+            # emergency key (pressing 9, or saying "press nine", still is), nor a key no option has ("eight")
+            return self.run_engine(speech)
         if key == "9":
             return self.emergency_menu([], SAID_EMERGENCY)
         if says_any(norm, EMERGENCY_WORDS) and "emergency_said" in screen_for_red_flags(speech).flags:
@@ -354,6 +368,13 @@ class _Step:
             # On a call "stop" is not an opt-out from texts; it is not an answer either.
             return self.missed("not_understood")
         return self.run_engine(speech)
+
+    def asks_age(self, key: str) -> bool:
+        """Whether the flow's age question is asked now and has no option for this key."""
+        if self.state.mode != "flow":
+            return False
+        step = self.flow.steps.get(self.engine_state().step or self.flow.start)
+        return step is not None and step.skip_when_known == "age" and step.choice(key) is None
 
     def pressed(self, key: str, in_menu: bool) -> CallTurn:
         """A key no menu row took: 0 is the main menu anywhere; in the flow, a key of the current question."""

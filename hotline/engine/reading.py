@@ -421,7 +421,7 @@ class Reader:
         self.triggers: dict[str, _Trigger] = {}
         trigger_entries: list[tuple[str, str]] = []
         for name, spec in context.items():
-            if name in ("terminators", "negation_terminators", "historical_terminators"):
+            if name in ("terminators", "negation_terminators", "historical_terminators", "hypothetical_terminators"):
                 continue
             assertion = spec.get("assertion") or \
                 name.split("_after")[0].removesuffix("_opening").removesuffix("_correction").removesuffix("_me")
@@ -441,10 +441,12 @@ class Reader:
                     trigger_entries.append((name, str(pattern)))
         self.terminators = self._phrases(context.get("terminators") or {})
         self.negation_terminators = self._phrases(context.get("negation_terminators") or {})
-        # What closes scopes, by first word, each phrase with the mark it sets (0: closes, 1: negation, 2: past).
+        # What closes scopes, by first word, each phrase with the mark it sets (0: closes, 1: negation, 2: past,
+        # 3: a what-if).
         closers: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for mark, by_first in enumerate((self._by_first(self.terminators), self._by_first(self.negation_terminators),
-                                         self._by_first(self._phrases(context.get("historical_terminators") or {})))):
+                                         self._by_first(self._phrases(context.get("historical_terminators") or {})),
+                                         self._by_first(self._phrases(context.get("hypothetical_terminators") or {})))):
             for first, phrases in by_first.items():
                 closers.setdefault(first, []).extend((phrase, mark) for phrase in phrases)
         self._closers_by_first = {first: tuple(group) for first, group in closers.items()}
@@ -687,11 +689,12 @@ class Reader:
         return words[before]
 
     def _closers(self, words: tuple[str, ...]) -> tuple[list[bool], ...]:
-        """Per token: does it close every scope, a comma-breaking scope, a negation's scope, or the scope of
-        something said of the past (a verb in the present: "born last month and she has a fever")?"""
+        """Per token: does it close every scope, a comma-breaking scope, a negation's scope, the scope of
+        something said of the past (a verb in the present: "born last month and she has a fever"), or a what-if's
+        (what the parent observes now: "what if its a fever she feels hot to me", said on a call)?"""
         n = len(words)
-        closes, comma, negation, past = [False] * n, [False] * n, [False] * n, [False] * n
-        marks = (closes, negation, past)
+        closes, comma, negation, past, supposed = [False] * n, [False] * n, [False] * n, [False] * n, [False] * n
+        marks = (closes, negation, past, supposed)
         by_first = self._closers_by_first
         for i, word in enumerate(words):
             if word in BREAKS:
@@ -702,7 +705,7 @@ class Reader:
                 for phrase, mark in phrases:
                     if len(phrase) == 1 or tuple(words[i:i + len(phrase)]) == phrase:
                         marks[mark][i] = True
-        return closes, comma, negation, past
+        return closes, comma, negation, past, supposed
 
     def _assertion(self, hit: Hit, triggers: list[Hit], words: tuple[str, ...],
                    closers: tuple[list[bool], ...], negators: list[tuple[int, int]]) -> str:
@@ -760,13 +763,14 @@ class Reader:
         """Whether nothing between token start and end closes the trigger's scope."""
         if end - start > spec.scope:
             return False
-        closes, comma, negation, past = closers
+        closes, comma, negation, past, supposed = closers
         is_negation = spec.assertion == "negated"
         # (both ways: "only her left leg shakes sometimes the pediatrician saw her last month": the shaking is now)
         is_past = spec.assertion == "historical"
+        is_supposed = spec.assertion == "hypothetical"
         if not spec.crosses_breaks and any(closes[i] or (comma[i] and spec.breaks_at_comma)
                                            or (is_negation and negation[i]) or (is_past and past[i])
-                                           for i in range(start, end)):
+                                           or (is_supposed and supposed[i]) for i in range(start, end)):
             return False
         # A stop also ends the scope when the finding itself begins with it ("eso se hereda a los bebés": the
         # babies are not the husband).
@@ -837,6 +841,7 @@ class Reader:
             # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
                 _clean(words, first - 2) in ("is", "shes", "hes", "") or is_filler(_clean(words, first - 2)) or
+                (_clean(words, first - 2) == "tiene" and unit >= 30) or  # "tiene like seven months"
                 # "(corrected about 7 weeks)", "adjusted age around 2 months"
                 bool(_CORRECTED & {_clean(words, first - 2), _clean(words, first - 3)}) or
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))

@@ -541,9 +541,15 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
                            exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, language, exact_only=fresh, min_length=5)
+    if choice is None and step.asked & _HOLDING_FLAGS and not fresh and \
+            len(clause := _CLAUSE_END.split(text, maxsplit=1)[0].split()) >= 2 and len(clause) < len(text.split()):
+        # "no se le quita, y ahora también le tiemblan los brazos": a long answer whose first clause answers (more
+        # than a bare "no": "no, it stopped on its own" is asked again)
+        choice = _match_choice(step, " ".join(clause), language)
+        choice = choice if choice is not None and choice.flags else None  # (only the worse answer: "ayer sí, hoy no")
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
     if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
-            (_no_then_reassurance(step, screening) or _plain_no_said_apart(step, screening, text, language)):
+            (_no_then_reassurance(step, screening, norm) or _plain_no_said_apart(step, screening, text, language)):
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _reassuring_no(step, screening, language)
@@ -677,7 +683,7 @@ def _reports_nothing(screening: Screening, besides: frozenset[str] = frozenset()
                                    _EXPLAINING_FINDINGS - {"baby"} - besides)
 
 
-def _no_then_reassurance(step: Step, screening: Screening) -> bool:
+def _no_then_reassurance(step: Step, screening: Screening, norm: str) -> bool:
     """Whether what follows an answer's leading "no" only reassures: nothing reported but reassurance or what
     explains ordinary shaking, and what it denies is what this question asks about (its red flags), not another
     question's subject."""
@@ -685,6 +691,9 @@ def _no_then_reassurance(step: Step, screening: Screening) -> bool:
         return False
     if not screening.denied:
         return True
+    if _asks_for_emergencies(step) and not screening.reading.asserted("negated") - {"baby"} and \
+            not screening.reading.asserted("hypothetical") and not _DOUBT.search(norm) and not _UNSURE.search(norm):
+        return True  # it denies only by reassuring: "no she's pink and feeding fine" denies poor feeding
     return _asks_for_emergencies(step) and \
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
 
@@ -724,6 +733,7 @@ def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | 
 
 
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
+_BUT = re.compile(r"\b(but|pero|though|tho|although|aunque|except|excepto|menos)\b")
 
 # The signs the red-flag question names, by what a parent says of each: a message that names two or more of them
 # and reports no sign (nothing present beyond reassurance) is saying they are fine.
@@ -757,11 +767,12 @@ def _denies_the_red_flags(step: Step, screening: Screening, norm: str) -> bool:
     return len(norm.split()) <= 12 and _names_red_flag_areas(norm)
 
 
-def _answers_the_red_flags_too(screening: Screening, norm: str) -> bool:
+def _answers_the_red_flags_too(screening: Screening, norm: str, besides: frozenset[str] = frozenset()) -> bool:
     """Whether an answer to another question also says no to the red-flag question, as if asked: "4 months, and
-    no she's breathing fine, awake, good color" says no, names two or more of its signs and reports nothing."""
-    return screening.level is None and _NEGATION.search(norm) is not None and _reports_nothing(screening) and \
-        _names_red_flag_areas(norm)
+    no she's breathing fine, awake, good color" says no, names two or more of its signs and reports nothing (but
+    `besides`)."""
+    return screening.level is None and _NEGATION.search(norm) is not None and \
+        _reports_nothing(screening, besides) and _names_red_flag_areas(norm)
 
 
 def _denies_what_it_asks(step: Step, screening: Screening, norm: str) -> bool:
@@ -1124,6 +1135,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.guidance(passages)
         run.state = evolve(run.state, level=int(max(run.level(), Level(run.state.level or 0))))
         run.effects.append(RecordAssessment(Assessment(run.level(), run.state.flags, run.state.sections)))
+        # "her legs shake while she's eating. no fever, she's awake and pink, breathing fine, no jerking": the
+        # red-flag question is answered before it is asked
+        run.red_flags_answered = not step.is_question and screening.reading is not None and \
+            not _DOUBT.search(norm) and not _UNSURE.search(norm) and not _BUT.search(norm) and \
+            not screening.reading.asserted("hypothetical") and \
+            _answers_the_red_flags_too(screening, norm, screening.reading.shaking_findings)
         target = step.id if step.is_question else flow.check_start
         resolved = run._resolve(target)
         run.state = evolve(run.state, step=resolved.id)
