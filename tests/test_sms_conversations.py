@@ -990,3 +990,12 @@ def test_a_yes_in_a_first_clause_about_yesterday_is_not_taken_over_what_follows(
     whole answer says (holding does not stop it today) is read, and that is an emergency."""
     parent.conversation("vomitó tres veces y le tiemblan las piernas, tiene 5 meses", "no, respira bien y está rosado")
     assert EMERGENCY_ES in parent.text("ayer sí, hoy no se le quita cuando la cargo, sigue temblando")
+
+
+def test_a_first_clause_no_at_the_red_flag_question_answers_it_though_a_reading_follows(parent, redis):
+    """"no none of that. and no fever either, I checked, 98.6": the red flags are denied; the holding question is
+    next, and its "yes" (it stops) is no emergency."""
+    parent.conversation("my son is 4 months and his legs shake when he's falling asleep")
+    parent.text("no none of that. and no fever either, I checked, 98.6")
+    assert session(redis)["step"] == "held"
+    assert EMERGENCY not in parent.text("yes")

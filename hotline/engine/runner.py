@@ -546,7 +546,19 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         # "no se le quita, y ahora también le tiemblan los brazos": a long answer whose first clause answers (more
         # than a bare "no": "no, it stopped on its own" is asked again)
         choice = _match_choice(step, " ".join(clause), language)
-        choice = choice if choice is not None and choice.flags else None  # (only the worse answer: "ayer sí, hoy no")
+        # (only the worse answer, "ayer sí, hoy no", and only said of the shaking going on: "no her ribs aren't
+        # sucking in, no grunting" answers the red-flag question)
+        choice = choice if choice is not None and choice.flags and READER.read(" ".join(clause)).present & {
+            "persistent", "not_stopped_by_holding", "going_on_now"} else None
+    if choice is None and _asks_for_emergencies(step) and not step.asked & _HOLDING_FLAGS and not fresh and \
+            len(clause := _CLAUSE_END.split(text, maxsplit=1)[0].split()) >= 2 and len(clause) < len(text.split()) \
+            and screening.level is None and not _DOUBT.search(norm) and not _UNSURE.search(norm):
+        # "no none of that. and no fever either, I checked, 98.6": a first clause that says no to the red flags, and
+        # no sign or doubt after it
+        choice = _match_choice(step, " ".join(clause), language)
+        # (a clause that says nothing else: "no, no fever" denies the fever, not these signs)
+        choice = choice if choice is not None and not choice.flags and not READER.read(" ".join(clause)).findings \
+            else None
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
     if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
             (_no_then_reassurance(step, screening, norm) or _plain_no_said_apart(step, screening, text, language)):
