@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -30,7 +29,7 @@ from hotline.engine.safety import (
 from hotline.engine.safety import (
     FLAG_OF_FINDING as _FLAG_OF_FINDING,
 )
-from hotline.engine.text import AGE_UNITS, BREAKS, CharTable, is_filler, tokenize, without_marks
+from hotline.engine.text import AGE_UNITS, BREAKS, CharTable, alternation, is_filler, tokenize, without_marks
 
 # Keywords, matched against the whole message (normalized: lowercase, no accents, no punctuation).
 # Twilio's standard opt-out and opt-in words, plus their common Spanish forms.
@@ -552,7 +551,7 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
             "persistent", "not_stopped_by_holding", "going_on_now"} else None
     if choice is None and _asks_for_emergencies(step) and not step.asked & _HOLDING_FLAGS and not fresh and \
             len(clause := _CLAUSE_END.split(text, maxsplit=1)[0].split()) >= 2 and len(clause) < len(text.split()) \
-            and screening.level is None and not _DOUBT.search(norm) and not _UNSURE.search(norm):
+            and screening.level is None and not _doubts(norm):
         # "no none of that. and no fever either, I checked, 98.6": a first clause that says no to the red flags, and
         # no sign or doubt after it
         choice = _match_choice(step, " ".join(clause), language)
@@ -615,14 +614,10 @@ _PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorr
 _PREAMBLE_MAX_CLAUSES = 3
 
 
-def _alternation(words: Iterable[str]) -> str:
-    """A regular expression's alternation of plain words, the longest first."""
-    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-
 
 # A unit of days, weeks or months said without its number, first in the message ("months. she's acting normal",
 # "sorry, weeks"); not "yo" (Spanish "I"), nor a unit inside another answer ("not sure, for days").
-_UNIT_FIRST = re.compile(r"((sorry|perdon|oops|es|son|its) )?({})\b".format(_alternation(
+_UNIT_FIRST = re.compile(r"((sorry|perdon|oops|es|son|its) )?({})\b".format(alternation(
     unit for unit, days in AGE_UNITS.items() if len(unit) > 1 and days < 365 and unit != "yo")))
 
 
@@ -633,7 +628,7 @@ def _bare_number(text: str) -> int | None:
         return int(words[0])
     return None
 # "no meses": a "no" that corrects the unit of an age ("tiene 7 semanas, no meses").
-_NO_UNIT = re.compile(rf"(no|not) ({_alternation(unit for unit in AGE_UNITS if len(unit) > 2)})\b")
+_NO_UNIT = re.compile(rf"(no|not) ({alternation(unit for unit in AGE_UNITS if len(unit) > 2)})\b")
 
 
 def _answer_after_preamble(step: Step, text: str, language: str, age_days: int | None) -> Choice | None:
@@ -704,7 +699,7 @@ def _no_then_reassurance(step: Step, screening: Screening, norm: str) -> bool:
     if not screening.denied:
         return True
     if _asks_for_emergencies(step) and not screening.reading.asserted("negated") - {"baby"} and \
-            not screening.reading.asserted("hypothetical") and not _DOUBT.search(norm) and not _UNSURE.search(norm):
+            not screening.reading.asserted("hypothetical") and not _doubts(norm):
         return True  # it denies only by reassuring: "no she's pink and feeding fine" denies poor feeding
     return _asks_for_emergencies(step) and \
         any(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in screening.denied)
@@ -745,6 +740,13 @@ def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | 
 
 
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
+
+
+def _doubts(norm: str) -> bool:
+    """Whether an answer says the parent is unsure ("not sure about her breathing", "no sé si...")."""
+    return bool(_DOUBT.search(norm) or _UNSURE.search(norm))
+
+
 _BUT = re.compile(r"\b(but|pero|though|tho|although|aunque|except|excepto|menos)\b")
 
 # The signs the red-flag question names, by what a parent says of each: a message that names two or more of them
@@ -1150,7 +1152,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         # "her legs shake while she's eating. no fever, she's awake and pink, breathing fine, no jerking": the
         # red-flag question is answered before it is asked
         run.red_flags_answered = not step.is_question and screening.reading is not None and \
-            not _DOUBT.search(norm) and not _UNSURE.search(norm) and not _BUT.search(norm) and \
+            not _doubts(norm) and not _BUT.search(norm) and \
             not screening.reading.asserted("hypothetical") and \
             _answers_the_red_flags_too(screening, norm, screening.reading.shaking_findings)
         target = step.id if step.is_question else flow.check_start

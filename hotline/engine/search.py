@@ -29,7 +29,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from hotline.engine.guidance import LANGUAGES, Passage
-from hotline.engine.text import AGE_UNITS
+from hotline.engine.text import AGE_UNITS, alternation
 
 THRESHOLD: float = 0.4
 
@@ -129,9 +129,7 @@ def _age(unit_is_months: bool) -> Callable[[re.Match[str]], str]:
 
 def _units(days: Callable[[int], bool], *, leave_out: frozenset[str] = frozenset()) -> str:
     """An alternation of the age units (`text.AGE_UNITS`) whose length in days passes `days`, longest first."""
-    units = sorted((unit for unit, length in AGE_UNITS.items() if days(length) and unit not in leave_out),
-                   key=len, reverse=True)
-    return "|".join(re.escape(unit) for unit in units)
+    return alternation(unit for unit, length in AGE_UNITS.items() if days(length) and unit not in leave_out)
 
 
 # "y" is no unit here (Spanish "2 y 3"), nor Spanish "yo" ("tiene 3 yo creo").

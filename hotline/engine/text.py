@@ -245,6 +245,13 @@ AGE_UNITS: dict[str, int] = {
     "mes": 30, "meses": 30, "mese": 30, "mesecitos": 30, "monthes": 30, "mounths": 30, "monts": 30, "moth": 30,
     "year": 365, "years": 365, "yr": 365, "yrs": 365, "yo": 365, "y": 365, "ano": 365, "anos": 365, "anito": 365,
 }  # fmt: skip
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A regular expression's alternation of plain words, the longest first (the age units' patterns use it)."""
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
 # Units that run into the "old" after them ("3wksold"); not a single letter ("mold").
 _UNITS_BEFORE_OLD = frozenset(unit for unit in AGE_UNITS if len(unit) > 1 and " " not in unit)
 
