@@ -1152,3 +1152,39 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     """"Are you open on the weak end": a recogniser's weekend, not a very weak baby; "she is weak" still is."""
     assert screen_for_red_flags("what are your hours are you open on the weak end").level is None
     assert screen_for_red_flags("she is weak end of story").level is Level.EMERGENCY
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # After a shaking episode, a baby not back to normal is the emergency (Seizure-FA); back to normal, a doctor
+    # today; "not back to normal" with no episode at all is the baby unwell (today).
+    ("hes still not back to normal after the jerking", Level.EMERGENCY),
+    ("she had a jerking episode and she isnt back to normal", Level.EMERGENCY),
+    ("he had a seizure an hour ago and hes not acting right", Level.EMERGENCY),
+    ("tuvo como convulsión hace rato y no ha vuelto a la normalidad", Level.EMERGENCY),
+    ("anoche le temblaron las piernitas y desde entonces no está normal", Level.EMERGENCY),
+    ("she had a seizure last night and she's back to normal now", Level.URGENT),
+    ("she had a fever last week and still not back to normal, her legs shake when she cries", Level.URGENT),
+    # Arms and legs jerking together, and the whole body, in the Spanish a parent writes at 4 a.m.
+    ("le empezaron a brincar brazos y piernas a las 4 am y sigue", Level.EMERGENCY),
+    ("como a las 3 am empezó a temblar todo su cuerpo y no se le quita", Level.EMERGENCY),
+    # A parent's check is no what-if: what it found is now. A what-if elsewhere in the message stays one.
+    ("kept checking if he was breathing hes breathing really fast and grunting", Level.EMERGENCY),
+    ("what if he stops breathing, i keep checking if he is ok", None),
+    # A dream, a fear of what may come and a question about the rule are not what is happening; "when she was
+    # little" puts what comes before it in the past.
+    ("Anoche soñé que mi bebé convulsionaba y ya no pude dormir. Él está bien, solo le tiemblan las piernas cuando "
+     "se estira. 5 semanas", None),
+    ("I'm scared she's gonna stop breathing in her sleep. She hasn't, she breathes fine. 3 wks", None),
+    ("im scared shes gonna stop breathing, her lips are blue", Level.EMERGENCY),
+    ("how long a pause in breathing is too long for a baby? shes fine, breathing normal", None),
+    ("my daughter had seizures when she was little, she is twenty now. my grandson is one month old and his legs "
+     "shake when he cries", None),
+    # An episode told with the clock: hours ago and back to normal is a doctor today.
+    ("he had a stiff shaking episode at 3am, lasted maybe 30 sec. it's 8am now", Level.URGENT),
+    ("anoche tuvo temblores en brazos y piernas que no paraban cuando la cargaba, como 2 minutos. hoy amaneció "
+     "normal", Level.URGENT),
+    # A denial carried over "or"
+    ("she's breathing kind of fast, I counted 66 in a minute. no sucking in at the ribs or grunting", Level.URGENT),
+])
+def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

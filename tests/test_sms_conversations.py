@@ -999,3 +999,25 @@ def test_a_first_clause_no_at_the_red_flag_question_answers_it_though_a_reading_
     parent.text("no none of that. and no fever either, I checked, 98.6")
     assert session(redis)["step"] == "held"
     assert EMERGENCY not in parent.text("yes")
+
+
+@pytest.mark.parametrize("answer", ["no none of that. but i'm not sure about his breathing",
+                                    "nope. cant tell if hes really blue or its the light"])
+def test_a_no_with_a_doubt_about_a_red_flag_is_a_yes(parent, answer):
+    """Unsure of one of the red-flag question's signs is a yes to it (CLINICAL-RULES: unknown is the worse answer),
+    whatever "no" comes first."""
+    parent.conversation("my 5 week old's legs shake a lot")
+    assert EMERGENCY in parent.text(answer)
+
+
+def test_a_yes_that_names_which_red_flag_is_a_yes(parent):
+    """"sí, brazos y piernas, empezó hace 3 minutos y sigue" at the red-flag question: the yes, then which of its
+    signs (a yes that goes on to reassure, "yes she's breathing fine", is still asked again)."""
+    parent.conversation("mi bebé está temblando", "5 meses")
+    assert EMERGENCY_ES in parent.text("sí, brazos y piernas, empezó hace 3 minutos y sigue")
+
+
+def test_at_the_holding_question_nothing_shaking_is_not_it_keeps_going(parent, redis):
+    """"no le tiembla nada" at the holding question: there is nothing shaking for holding to fail to stop."""
+    parent.conversation("tiene fiebre de 38.4", "9 meses", "no")
+    assert EMERGENCY_ES not in parent.text("no le tiembla nada")

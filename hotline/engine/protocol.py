@@ -29,7 +29,7 @@ DERIVED = ("fever", "low_temperature", "shaking", "shaking_earlier", "long_episo
            "not_back_to_normal", "fast_breath_count")
 # Said now, or earlier in the conversation, beside a seizure-like episode that is over: the baby is not back to
 # normal (Seizure-FA: an ambulance). (Said before the episode it counts too: the safer reading.)
-NOT_BACK_TO_NORMAL = frozenset({"lethargy", "floppy", "unresponsive", "cyanosis", "pale"})
+NOT_BACK_TO_NORMAL = frozenset({"lethargy", "floppy", "unresponsive", "cyanosis", "pale", "not_recovered"})
 SEIZURE_FAMILY = ("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling", "one_side_arm_leg")
 _COMPARE = re.compile(r"^(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)$")
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -169,6 +169,12 @@ def episode_over(reading: Reading) -> frozenset[Found]:
     # Movements that holding did not stop are a seizure sign of their own (EpiFdn): said of earlier, they are
     # the episode ("this morning her leg shook and didn't stop when I held it, 2 min; fine since").
     episode = {f for f in over if f.finding in SEIZURE_FAMILY or f.finding == "not_stopped_by_holding"}
+    # ("anoche ... tuvo temblores en brazos y piernas que no paraban cuando la cargaba, como 2 minutos. hoy amaneció
+    # normal": shaking said of earlier, and holding that did not stop it, told in the past tense: that episode)
+    if names & reading.shaking_findings:
+        episode.update(f for f in reading.findings if f.finding == "not_stopped_by_holding" and f.assertion == "present"
+                       and PAST_TENSE & set(words[f.start:f.end])
+                       and not NOW_MARKS & set(words[max(0, f.start - 3):f.end + 3]))
     if any(f.finding in SEIZURE_FAMILY for f in episode):
         # The rest of that episode, told on in the past tense after it ("anoche tuvo como una convulsión, se puso
         # tiesa y le brincaban los brazos y las piernas... y hoy está normalita"): the same episode.
@@ -181,6 +187,10 @@ def episode_over(reading: Reading) -> frozenset[Found]:
     if unresponsive and all(f.assertion != "present" or PAST_TENSE & set(words[f.start:f.end]) for f in unresponsive):
         episode.update(unresponsive)
     return frozenset(episode)
+
+
+# Words that put an episode before what is said of the baby now ("not back to normal after the jerking").
+_AFTER = frozenset({"after", "since", "despues", "desde"})
 
 
 # Words that tell something in the past tense (an episode told as over): "he didn't respond", "it lasted".
@@ -254,12 +264,25 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
         present.add("seizure_earlier")
     # ("...since then she's been really sleepy", "y desde entonces no está normal")
     now = {f.finding for f in reading.findings if f.assertion == "present" and f not in episode}
+    # ("he had a seizure an hour ago and he's not acting right": what is said after the episode, in the reach of
+    # its "ago", is how the baby is since)
+    if episode:
+        end = max(f.end for f in episode)
+        now |= {f.finding for f in reading.findings if f.assertion == "earlier" and f.start >= end
+                and not PAST_TENSE & set(reading.tokens.words[max(0, f.start - 2):f.end])}  # ("he was dazed after")
     if "seizure_earlier" in present and NOT_BACK_TO_NORMAL & (now | set(known)):
         present.add("not_back_to_normal")
     # "like 3 min ago her whole body went stiff and shook for about a minute ... she's really out of it now": an
     # episode minutes ago, told without its end, and the baby not back to normal (whatever else set off a jerk)
     if "just_now" in present and present & set(SEIZURE_FAMILY) and NOT_BACK_TO_NORMAL & now:
         present.add("not_back_to_normal")
+    # "he's still not back to normal after the jerking": any shaking episode, and the baby not back to how they were
+    # ("his legs were shaking earlier and he hasn't been right since": told before it, or after an "after")
+    words = reading.tokens.words
+    for late in (f for f in reading.findings if f.finding == "not_recovered" and f.assertion in ("present", "earlier")):
+        if any(f.finding in reading.shaking_findings and f.assertion in ("present", "earlier", "resolved") and (
+                f.end <= late.start or _AFTER & set(words[max(0, f.start - 3):f.start])) for f in reading.findings):
+            present.add("not_back_to_normal")
     # What excuses a sign may be said of any time or as a question ("she startled earlier"), but not of someone
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).
     mentioned = frozenset(f.finding for f in reading.findings if f.assertion not in ("negated", "other_person"))

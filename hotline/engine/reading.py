@@ -136,6 +136,9 @@ class _Trigger:
     # not right after one of these words: "a few days ago" puts a fever in the past, "started 2 weeks ago" and
     # "born 5 weeks ago" do not
     not_after: frozenset[str] = frozenset()
+    # ConText's pseudo-triggers: words that take the trigger in and make it no trigger ("checking if he was"), only
+    # there (a void anywhere in the scope cancels; "what if he stops breathing, I keep checking if he is ok" is not)
+    pseudo: frozenset[tuple[str, ...]] = frozenset()
 
 
 # Words before "N weeks" that make it a duration or a time, not the baby's age.
@@ -342,6 +345,21 @@ def _list_commas(words: tuple[str, ...], hits: list[Hit], kinds: dict[str, str])
     return frozenset(listed)
 
 
+_OR = frozenset(("or", "nor", "o", "ni"))
+_DENYING_FIRST = frozenset(("no", "not", "without", "never", "sin", "nunca", "ni", "nor"))
+
+
+def _denied_in_turn(found: tuple[Found, ...], words: tuple[str, ...]) -> tuple[Found, ...]:
+    """A finding that follows "or" right after a denied one is denied too, however far the denial began: "no
+    sucking in at the ribs or grunting" (the "no" read inside a reassurance, or past a negation's reach)."""
+    denied_ends = {f.end for f in found if f.assertion == "negated" or (
+        f.assertion == "present" and words[f.start] in _DENYING_FIRST and f.end - f.start > 1)}
+    if not denied_ends:
+        return found
+    return tuple(Found(f.finding, "negated", f.start, f.end) if f.assertion == "present" and f.start >= 2 and
+                 words[f.start - 1] in _OR and f.start - 1 in denied_ends else f for f in found)
+
+
 def _same_subject(found: tuple[Found, ...], words: tuple[str, ...], kinds: Mapping[str, str]) -> tuple[Found, ...]:
     """A sign joined by "and" or a comma to a sign said of someone else, with no subject of its own between, is
     theirs too ("my 3 year old fell off the playground ladder, bumped his head and threw up once")."""
@@ -433,7 +451,8 @@ class Reader:
                                            self._phrases(spec.get("voids") or {}), frozenset(spec.get("only") or ()),
                                            bool(spec.get("at_end")), bool(spec.get("after_question")),
                                            bool(spec.get("unless_followed")),
-                                           frozenset(spec.get("not_after") or ()))
+                                           frozenset(spec.get("not_after") or ()),
+                                           pseudo=self._phrases(spec.get("pseudo") or {}))
             for finding in self.triggers[name].only - set(self.kinds) - {"reading"}:  # "reading": a temperature
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -548,6 +567,7 @@ class Reader:
             h, triggers[bisect_left(starts, h.start - _MAX_SCOPE):bisect_right(starts, h.end + _MAX_SCOPE)],
             words, in_list if self.kinds[h.label] == "context" else closers, negators), h.start, h.end) for h in hits)
         found = _same_subject(found, words, self.kinds)
+        found = _denied_in_turn(found, words)
         # "EMERGENCY" alone is the parent's word that it is one; in a longer message the word is usually
         # something else ("emergency diaper run"), unless the message says it plainly ("this is an emergency").
         # Said first, as a heading ("EMERGENCIA bebé temblando no para"), it is the parent's word too.
@@ -586,6 +606,10 @@ class Reader:
         """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
         is the baby in the parent's care), or take it in ("she's shaking in my arms" is not the parent's arms)."""
         spec = self.triggers[trigger.label]
+        for phrase in spec.pseudo:
+            for i in range(max(0, trigger.start - len(phrase) + 1), trigger.start + 1):
+                if tuple(words[i:i + len(phrase)]) == phrase:
+                    return True
         if not spec.voids:
             return False
         # (a void may also follow a backward trigger closely: "it happened an hour ago too")
@@ -863,8 +887,8 @@ class Reader:
                 continue
             if before in _DURATION_BEFORE and not like_age:
                 continue
-            if before == "son" and (_clean(words, first - 2) == "ya" or _clean(words, i + 1) == "que"):
-                continue  # "ya son 4 días que le tiemblan": how long (not "my son 4 weeks old")
+            if before in ("son", "es") and (_clean(words, first - 2) == "ya" or _clean(words, i + 1) == "que"):
+                continue  # "ya son 4 días que le tiemblan", "ya es una semana que": how long (not "my son 4 weeks old")
             if before in _HEDGES and _clean(words, first - 2) in ("hace", "desde", "for", "since", "lleva", "van") and \
                     not _BIRTH_WORDS & {_clean(words, first - 3), _clean(words, first - 4)}:
                 continue  # "hace como 10 días tuvo infección...": when, not the age ("nació hace..." is)

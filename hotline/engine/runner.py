@@ -416,6 +416,13 @@ _NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|a
 # away"). A Spanish "si" without its accent is "if" ("si le doy pecho se calma") unless a stop or "y" follows it.
 _LEADING_YES = re.compile(
     r"^\W*(yes|yeah|yep|yup|sip|claro|sí|si(?=\s*[,.!;:…]|\s+(y|pero|ya|señora|señor|s[ií])\b))\b", re.IGNORECASE)
+# What names one of the red-flag question's signs, after a yes: "both arms and legs", "brazos y piernas", "his lips",
+# "breathing", "won't wake".
+_NAMES_ITS_SIGN = re.compile(
+    r"\b(arms?|legs?|brazos?|piernas?|bracitos|piernitas) (and|n|y|e) "
+    r"(arms?|legs?|brazos?|piernas?|bracitos|piernitas)\b|"
+    r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*|brinc\w*|breath\w*|respir\w*|blue|grey|gray|purple|azul\w*|morad\w*|"
+    r"lips|labios|wake|wakes|waking|despierta)\b")
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
 # inside a sentence these words describe ("his legs are kind of shaky").
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
@@ -532,6 +539,10 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
                 not screening.level and not (
                     screening.reading and "not_stopped_by_holding" in screening.reading.present))):
         return step.plain_choice
+    reading = screening.reading
+    if step.asked & _HOLDING_FLAGS and not fresh and reading is not None and not reading.shaking and \
+            reading.asserted("negated") & reading.shaking_findings and not screening.level:
+        return step.plain_choice  # "no le tiembla nada": nothing shaking to hold, so nothing it fails to stop
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
     # But an answer in the choice's own words wins ("no, it keeps going" answers "does it stop when held?").
@@ -540,24 +551,25 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
                            exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, language, exact_only=fresh, min_length=5)
-    if choice is None and step.asked & _HOLDING_FLAGS and not fresh and \
-            len(clause := _CLAUSE_END.split(text, maxsplit=1)[0].split()) >= 2 and len(clause) < len(text.split()):
+    if choice is None and step.asked & _HOLDING_FLAGS and not fresh and (clause := _first_clause(text)):
         # "no se le quita, y ahora también le tiemblan los brazos": a long answer whose first clause answers (more
         # than a bare "no": "no, it stopped on its own" is asked again)
-        choice = _match_choice(step, " ".join(clause), language)
+        choice = _match_choice(step, clause, language)
         # (only the worse answer, "ayer sí, hoy no", and only said of the shaking going on: "no her ribs aren't
         # sucking in, no grunting" answers the red-flag question)
-        choice = choice if choice is not None and choice.flags and READER.read(" ".join(clause)).present & {
+        choice = choice if choice is not None and choice.flags and READER.read(clause).present & {
             "persistent", "not_stopped_by_holding", "going_on_now"} else None
     if choice is None and _asks_for_emergencies(step) and not step.asked & _HOLDING_FLAGS and not fresh and \
-            len(clause := _CLAUSE_END.split(text, maxsplit=1)[0].split()) >= 2 and len(clause) < len(text.split()) \
-            and screening.level is None and not _doubts(norm):
+            screening.level is None and not _doubts(norm) and (clause := _first_clause(text)):
         # "no none of that. and no fever either, I checked, 98.6": a first clause that says no to the red flags, and
         # no sign or doubt after it
-        choice = _match_choice(step, " ".join(clause), language)
+        choice = _match_choice(step, clause, language)
         # (a clause that says nothing else: "no, no fever" denies the fever, not these signs)
-        choice = choice if choice is not None and not choice.flags and not READER.read(" ".join(clause)).findings \
-            else None
+        choice = choice if choice is not None and not choice.flags and not READER.read(clause).findings else None
+    if choice is None and not fresh and _doubts_a_red_flag(step, norm) and screening.level is None:
+        # "no none of that. but i'm not sure about his breathing": unsure of a red flag is a yes (CLINICAL-RULES:
+        # unknown is the worse answer), as "not sure" alone is
+        choice = _match_choice(step, "not sure" if language == "en" else "no se", language, exact_only=True)
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
     if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
             (_no_then_reassurance(step, screening, norm) or _plain_no_said_apart(step, screening, text, language)):
@@ -574,7 +586,10 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         # a yes, then what the parent adds: the yes answers when it reports nothing itself ("yes, it stops"); what
         # follows is read as well. A long "yeah, that's why I'm calling..." at the red-flag question is no yes to it.
         choice = _match_choice(step, normalize(leading.group(1)), language, exact_only=True)
-        choice = None if choice is None or choice.flags else choice
+        # (but "sí, brazos y piernas, empezó hace 3 minutos y sigue" at the red-flag question: the yes, then which of
+        # its signs; a yes that goes on to reassure is still set aside below)
+        choice = None if choice is None or (choice.flags and not (
+            _asks_for_emergencies(step) and _NAMES_ITS_SIGN.search(norm[leading.end():]))) else choice
     if choice is None and step.is_question and not fresh and (
             _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
         choice = step.plain_choice
@@ -607,6 +622,13 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
 # (Not the point or comma of a number: "no fever, 37.1".)
 _CLAUSE_END = re.compile(r"(?:[!?;]|[.,](?!\d))+\s*")
 _PREAMBLE_MAX_WORDS = 30
+
+
+def _first_clause(text: str) -> str:
+    """The first clause of a longer answer, when it has two words or more ("no se le quita", "no none of that");
+    "" when the answer is one clause or the clause a single word."""
+    clause = _CLAUSE_END.split(text, maxsplit=1)[0].split()
+    return " ".join(clause) if len(clause) >= 2 and len(clause) < len(text.split()) else ""
 # How such a message opens: a greeting, an apology, thanks, a "good question".
 _PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorry|perdon|perdona|perdone|disculpe|"
                        r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
@@ -696,6 +718,8 @@ def _no_then_reassurance(step: Step, screening: Screening, norm: str) -> bool:
     question's subject."""
     if screening.reading is None or screening.level is not None or not _reports_nothing(screening):
         return False
+    if _doubts_a_red_flag(step, norm):
+        return False  # ("no none of that. but i'm not sure about his breathing": unsure of a red flag is a yes)
     if not screening.denied:
         return True
     if _asks_for_emergencies(step) and not screening.reading.asserted("negated") - {"baby"} and \
@@ -708,8 +732,11 @@ def _no_then_reassurance(step: Step, screening: Screening, norm: str) -> bool:
 # "no. ah y no tiene fiebre, le tomé la temp y tiene 36.9": a "no" that is a sentence of its own; on a call, where
 # a recogniser writes no points, a "no" joined to what follows by "and" ("no and she does not have a fever either")
 _NO_APART = re.compile(r"^\W*(no|nope|nah)(\s*[.!;]|\s+(and|y)\b)")
-_UNSURE = re.compile(r"\b(not sure|unsure|cant tell|can not tell|cannot tell|dont know|idk|no se si|no estoy segur[ao]|"
-                     r"no se (como|que))\b")
+# Words of doubt ("not sure", "no sé si..."); a "no sé" is doubt only with what doubt goes on with ("no, se despierta"
+# is no doubt)
+_UNSURE_WORDS = (r"not sure|unsure|cant tell|can not tell|cannot tell|dont know|idk|no estoy segur[ao]|"
+                 r"no se (si|como|que|de|sobre)")
+_UNSURE = re.compile(rf"\b({_UNSURE_WORDS})\b")
 
 
 def _plain_no_said_apart(step: Step, screening: Screening, text: str, language: str) -> bool:
@@ -718,7 +745,7 @@ def _plain_no_said_apart(step: Step, screening: Screening, text: str, language: 
     "no" that is a sign ("no, it keeps going" at the holding question) is never taken from a denial."""
     if not (apart := _NO_APART.match(text.lower())) or screening.level is not None or screening.reading is None:
         return False
-    if apart.group(3) and _UNSURE.search(normalize(text)):
+    if (apart.group(3) and _UNSURE.search(normalize(text))) or _doubts_a_red_flag(step, normalize(text)):
         return False  # ("no and no fever but i'm not sure about her breathing": the doubt is about a red flag)
     # (a temperature word with the fever denied reports nothing: "le tomé la temp y tiene 36.9")
     if not _reports_nothing(screening, frozenset({"fever_words"}) if "fever" in screening.denied else frozenset()):
@@ -740,6 +767,22 @@ def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | 
 
 
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
+
+
+# A doubt said of one of the red-flag question's signs: "not sure about his breathing", "no sé si respira bien",
+# "cant tell if hes blue" (not "not sure why, but he's breathing fine")
+_DOUBTED_SIGN = re.compile(
+    rf"\b({_UNSURE_WORDS})"
+    r"( (about|of|if|whether|how|si|de|sobre|como|his|her|he|she|hes|shes|he is|she is|is|its|the|baby|su|sus|la|el|"
+    r"le|lo|esta|is he|is she|really|really is|is really|hes really|shes really))*"
+    r" (breath\w*|respir\w*|colou?r|blue|grey|gray|purple|azul\w*|morad\w*|awake|wak\w*|despiert\w*|jerk\w*|"
+    r"seizure\w*|convuls\w*|sacud\w*)")
+
+
+def _doubts_a_red_flag(step: Step, norm: str) -> bool:
+    """Whether an answer to the red-flag question doubts one of the signs it names ("...but I'm not sure about his
+    breathing"): unsure of a red flag is a yes, so its "no" is not taken."""
+    return _asks_for_emergencies(step) and _DOUBTED_SIGN.search(norm) is not None
 
 
 def _doubts(norm: str) -> bool:
@@ -819,12 +862,17 @@ def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> b
     if any(re.search(rf"(?<!\w){re.escape(own)}(?!\w)", norm) for own in _own_words(choice)):
         return False  # said in the choice's own words: "no it keeps going" answers the holding question
     level = screening.level
-    if (level is None or level < Level.URGENT) and reading.present & (_REASSURING_FINDINGS | _EXPLAINING_FINDINGS):
+    if (level is None or level < Level.URGENT) and reading.present & _REASSURING_FINDINGS:
         return True
+    if (level is None or level < Level.URGENT) and reading.present & _EXPLAINING_FINDINGS and \
+            not (_NAMES_ITS_SIGN.search(norm) and not set(choice.flags) & _HOLDING_FLAGS):
+        return True  # (not "sí, brazos y piernas ... y sigue": the yes goes on to name which of its signs)
     if (level is None or level < Level.URGENT) and _IT_STOPS.search(norm):
         return True  # "yes it stops": the answer to whether holding stops it
-    # (shaking and jerking are what the red-flag question asks about: "yes she's jerking her arms too")
+    # (shaking and jerking are what the red-flag question asks about: "yes she's jerking her arms too"; and a yes
+    # that goes on to name which of its signs: "sí, brazos y piernas, empezó hace 3 minutos y sigue")
     return (level is None or level < Level.EMERGENCY) and \
+        not (_NAMES_ITS_SIGN.search(norm) and not set(choice.flags) & _HOLDING_FLAGS) and \
         all(FLAG_LEVELS.get(flag) is Level.EMERGENCY for flag in choice.flags) and \
         any(READER.kinds.get(f) == "sign" and _FLAG_OF_FINDING.get(f) not in choice.flags and f not in READER.shaking
             for f in reading.present)
@@ -840,8 +888,9 @@ def _no_to_something_else(choice: Choice, screening: Screening, norm: str) -> bo
     fever question). What follows the no reassures about breathing, waking or temperature and says nothing of
     holding; the question is asked again."""
     words = norm.split()
-    if not choice.flags or len(words) <= 1 or words[0] not in _LEADING_NO or screening.level is not None:
-        return False
+    if not choice.flags or len(words) <= 1 or words[0] not in _LEADING_NO or screening.level is not None or \
+            _DOUBTED_SIGN.search(norm):
+        return False  # (nor when it doubts a red flag: "no... but honestly I'm not sure about her breathing")
     rest = READER.read(" ".join(words[1:]))
     reassures = rest.present & (_RED_FLAG_REASSURANCE | {"temperature_normal"}) or (
         "fever_words" in rest.asserted("negated") and "fever" not in choice.flags)
