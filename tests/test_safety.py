@@ -1185,6 +1185,35 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
      "normal", Level.URGENT),
     # A denial carried over "or"
     ("she's breathing kind of fast, I counted 66 in a minute. no sucking in at the ribs or grunting", Level.URGENT),
+    # "rn" in a what-if is now; pauses in the breathing; on a call, "still blue his lips are pink" is the hands'
+    ("what if his lips look kinda grey rn?? hes shaky and breathing weird with little pauses", Level.EMERGENCY),
+    ("his hands and feet are bluish and i warmed him up for like half an hour and theyre still blue his lips are "
+     "pink hes six weeks", Level.URGENT),
+    # A fear, a dream or a question ends where what the parent sees now begins, commas or not (a call has none)
+    ("i'm scared he's gonna stop breathing his lips are blue", Level.EMERGENCY),
+    ("tengo miedo de que deje de respirar esta morado", Level.EMERGENCY),
+    ("i had a dream he was seizing and i woke up and hes actually doing it arms and legs", Level.EMERGENCY),
+    ("how long is too long hes been seizing for six minutes", Level.EMERGENCY),
+    ("cuanto tiempo puede durar una convulsion ya lleva siete minutos y no para", Level.EMERGENCY),
+    ("he's grunting with every breath just like when he was little in the nicu", Level.EMERGENCY),
+    # Not back to normal is said of the baby, after an episode, and not after a crying fit or of someone else
+    ("it's almost noon and she still won't wake up after the seizure this morning", Level.EMERGENCY),
+    ("hoy amaneció bien aguadito y no responde, anoche convulsionó", Level.EMERGENCY),
+    ("my sleep hasn't been back to normal since she was born lol, her legs shake when she cries", None),
+    ("mi esposo no ha vuelto a la normalidad desde el accidente, y al bebé le tiemblan las piernas cuando llora",
+     None),
+    # Whole-body trembling from cold, and happy kicking, are what explains them
+    ("temblaba todo su cuerpo porque tenía frío, ya está calientito y tranquilo", None),
+    ("le encanta brincar brazos y piernas cuando le canto", None),
+    ("lo encontré tieso y temblando", Level.EMERGENCY),
+    # Signs described rather than named, by a grandparent or in a second language
+    ("My daughter 6 weeks she breathe with her belly very hard and the skin between ribs go inside every breath",
+     Level.EMERGENCY),
+    ("my baby 1 month she stop to breathe long time, i count to 15, then she breathe again", Level.EMERGENCY),
+    ("Soy la abuela. Ahorita no la podemos despertar, la movemos y nada, tiene 6 semanas.", Level.EMERGENCY),
+    ("the baby 2 month he dont want take the bottle since morning, he push it away every time, and his leg shaking",
+     Level.URGENT),
+    ("my daughter had febrile seizures when she was 1. now my son is 6 weeks and his legs shake during feeds", None),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

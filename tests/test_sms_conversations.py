@@ -1021,3 +1021,12 @@ def test_at_the_holding_question_nothing_shaking_is_not_it_keeps_going(parent, r
     """"no le tiembla nada" at the holding question: there is nothing shaking for holding to fail to stop."""
     parent.conversation("tiene fiebre de 38.4", "9 meses", "no")
     assert EMERGENCY_ES not in parent.text("no le tiembla nada")
+
+
+@pytest.mark.parametrize("answer", ["no sé", "not sure"])
+def test_a_caller_who_does_not_know_the_age_goes_on_to_the_red_flags(parent, redis, answer):
+    """A grandparent or a babysitter who does not know the age is not asked it again and again: the age stays
+    unknown (the younger band) and the red-flag question comes next."""
+    parent.conversation("my baby's legs are shaking" if answer == "not sure" else "mi bebé tiembla")
+    parent.text(answer)
+    assert session(redis)["step"] == "danger"

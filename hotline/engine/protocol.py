@@ -182,8 +182,11 @@ def episode_over(reading: Reading) -> frozenset[Found]:
         episode.update(f for f in reading.findings if f.assertion == "present" and f.finding in SEIZURE_FAMILY
                        and f.start > first and PAST_TENSE & set(words[max(0, f.start - 2):f.end])
                        and not NOW_MARKS & set(words[max(0, f.start - 5):f.end + 3]))  # ("and now ... again")
+    # (not what is said since: "desde la convulsión de anoche está muy dormido y no despierta" is how the baby is now)
+    first = min((f.start for f in episode), default=len(words))
     unresponsive = [f for f in reading.findings if f.finding == "unresponsive" and f.assertion in (
-        "present", "earlier", "resolved")]
+        "present", "earlier", "resolved") and not _AFTER & set(words[first:f.start])
+        and not NOW_MARKS & set(words[max(0, f.start - 2):f.end])]  # ("she still won't wake up after the seizure")
     if unresponsive and all(f.assertion != "present" or PAST_TENSE & set(words[f.start:f.end]) for f in unresponsive):
         episode.update(unresponsive)
     return frozenset(episode)
@@ -250,8 +253,13 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # A seizure-like episode that is over (earlier today, last night) from which nothing says the baby is
     # still unwell: a doctor today, not 911. One just now ("5 minutes ago", "just had") stays an emergency.
     # (A seizure weeks or months ago, checked since, is history: no level of its own.)
-    present -= {f.finding for f in reading.findings
-                if f.assertion == "historical" and f.finding in SEIZURE_FAMILY} - set(reading.present)
+    # (but "...when she was 1 and now she's doing it again and won't stop": it is happening again now)
+    if "going_on_now" in reading.present:
+        present |= {f.finding for f in reading.findings if f.assertion in ("historical", "earlier", "resolved")
+                    and f.finding in SEIZURE_FAMILY}
+    else:
+        present -= {f.finding for f in reading.findings
+                    if f.assertion == "historical" and f.finding in SEIZURE_FAMILY} - set(reading.present)
     episode = episode_over(reading)
     if episode and not {f.finding for f in reading.findings if f.assertion == "present" and f not in episode} & set(
             SEIZURE_FAMILY):
@@ -266,9 +274,11 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     now = {f.finding for f in reading.findings if f.assertion == "present" and f not in episode}
     # ("he had a seizure an hour ago and he's not acting right": what is said after the episode, in the reach of
     # its "ago", is how the baby is since)
+    # (and "hoy amaneció bien aguadito y no responde, anoche convulsionó": how the baby is, said before the episode)
     if episode:
         end = max(f.end for f in episode)
-        now |= {f.finding for f in reading.findings if f.assertion == "earlier" and f.start >= end
+        now |= {f.finding for f in reading.findings if f.assertion == "earlier" and f not in episode and (
+            f.start >= end or f.finding in NOT_BACK_TO_NORMAL)
                 and not PAST_TENSE & set(reading.tokens.words[max(0, f.start - 2):f.end])}  # ("he was dazed after")
     if "seizure_earlier" in present and NOT_BACK_TO_NORMAL & (now | set(known)):
         present.add("not_back_to_normal")
@@ -279,7 +289,12 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # "he's still not back to normal after the jerking": any shaking episode, and the baby not back to how they were
     # ("his legs were shaking earlier and he hasn't been right since": told before it, or after an "after")
     words = reading.tokens.words
-    for late in (f for f in reading.findings if f.finding == "not_recovered" and f.assertion in ("present", "earlier")):
+    # (not after what explains ordinary shaking: "a big crying fit and his legs were shaking and he's still not back
+    # to normal", "shivering after the bath")
+    ordinary = {"crying", "tantrum", "shivering", "cold", "hiccups", "startle"} & {
+        f.finding for f in reading.findings if f.assertion not in ("negated", "other_person", "hypothetical")}
+    for late in (f for f in reading.findings if f.finding == "not_recovered" and f.assertion in ("present", "earlier")
+                 and not ordinary):
         if any(f.finding in reading.shaking_findings and f.assertion in ("present", "earlier", "resolved") and (
                 f.end <= late.start or _AFTER & set(words[max(0, f.start - 3):f.start])) for f in reading.findings):
             present.add("not_back_to_normal")

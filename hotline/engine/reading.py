@@ -543,8 +543,10 @@ class Reader:
         triggers = [t for t in triggers if not self._names_the_baby(t, words) and not self._voided(t, words)
                     and not self._names_an_infant(t, words)]
         # (past a hedge: "the trembling started about a week ago and hasn't let up" began then and goes on)
-        triggers = [t for t in triggers if not (t.start and self._word_before(words, t.start) in
-                                                self.triggers[t.label].not_after)]
+        # (the word itself too, where the one before skips a filler: "jerking arms and legs like when he was a baby")
+        triggers = [t for t in triggers if not (t.start and (
+            self._word_before(words, t.start) in self.triggers[t.label].not_after or
+            words[t.start - 1] in self.triggers[t.label].not_after))]
         if "í" in text or "Í" in text:
             # "sí" written with its accent is yes, never "if": "y sí se asusta muchísimo" is no what-if
             yes = _accented_si(text, words)

@@ -423,6 +423,13 @@ _NAMES_ITS_SIGN = re.compile(
     r"(arms?|legs?|brazos?|piernas?|bracitos|piernitas)\b|"
     r"\b(jerk\w*|seizure\w*|convuls\w*|sacud\w*|brinc\w*|breath\w*|respir\w*|blue|grey|gray|purple|azul\w*|morad\w*|"
     r"lips|labios|wake|wakes|waking|despierta)\b")
+# What puts a sign in the past, or says it is over: "an hour ago, fine now", "ya se le pasó", "anoche".
+_OVER = re.compile(r"\b(ago|earlier|last night|yesterday|this morning|fine now|ok now|okay now|normal now|was|were|"
+                   r"anoche|ayer|se le paso|ya paso|ya se le quito|ya esta|esta bien|"
+                   r"hace (una|un|dos|tres|\d+) horas?)\b")
+# ... but a sign just over is still the emergency: "yes he was jerking 5 min ago, he just stopped", "hace ratito".
+_MINUTES_AGO = re.compile(r"\b(min|mins|minute|minutes|minuto|minutos|ratito|momento|just stopped|just now|"
+                          r"acaba de|recien)\b")
 # A hedged answer counts as the answer only when it leads: "kinda?", "maybe a little", "not really it keeps going";
 # inside a sentence these words describe ("his legs are kind of shaky").
 _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so", "mas o menos", "puede ser", "tal vez",
@@ -588,8 +595,12 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         choice = _match_choice(step, normalize(leading.group(1)), language, exact_only=True)
         # (but "sí, brazos y piernas, empezó hace 3 minutos y sigue" at the red-flag question: the yes, then which of
         # its signs; a yes that goes on to reassure is still set aside below)
+        # (not when it puts the sign in the past: "yes, he was jerking arms and legs an hour ago, fine now")
         choice = None if choice is None or (choice.flags and not (
-            _asks_for_emergencies(step) and _NAMES_ITS_SIGN.search(norm[leading.end():]))) else choice
+            _asks_for_emergencies(step) and _NAMES_ITS_SIGN.search(norm[leading.end():]) and (
+                _MINUTES_AGO.search(norm) or not _OVER.search(norm) and not (screening.reading and (
+                    screening.reading.asserted("earlier") | screening.reading.asserted("resolved") |
+                    screening.reading.asserted("historical")))))) else choice
     if choice is None and step.is_question and not fresh and (
             _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
         choice = step.plain_choice
