@@ -1194,6 +1194,8 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     ("tengo miedo de que deje de respirar esta morado", Level.EMERGENCY),
     ("i had a dream he was seizing and i woke up and hes actually doing it arms and legs", Level.EMERGENCY),
     ("how long is too long hes been seizing for six minutes", Level.EMERGENCY),
+    ("i dreamed he was having a seizure and when i checked he was blue", Level.EMERGENCY),
+    ("scared she's gonna stop breathing now she keeps stopping for like 15 seconds", Level.EMERGENCY),
     ("cuanto tiempo puede durar una convulsion ya lleva siete minutos y no para", Level.EMERGENCY),
     ("he's grunting with every breath just like when he was little in the nicu", Level.EMERGENCY),
     # Not back to normal is said of the baby, after an episode, and not after a crying fit or of someone else

@@ -1017,6 +1017,17 @@ def test_a_yes_that_names_which_red_flag_is_a_yes(parent):
     assert EMERGENCY_ES in parent.text("sí, brazos y piernas, empezó hace 3 minutos y sigue")
 
 
+
+@pytest.mark.parametrize(("answer", "emergency"), [
+    ("yes he was jerking 5 min ago, he just stopped", True),  # just over: still the emergency
+    ("actually yes he is jerking now", True),
+    ("yes, he was jerking arms and legs an hour ago, fine now", False),  # hours ago: asked again, a doctor today
+])
+def test_a_yes_at_the_red_flag_question_and_when_its_sign_was(parent, answer, emergency):
+    parent.conversation("my baby's legs are shaking", "3 weeks")
+    assert (EMERGENCY in parent.text(answer)) is emergency
+
+
 def test_at_the_holding_question_nothing_shaking_is_not_it_keeps_going(parent, redis):
     """"no le tiembla nada" at the holding question: there is nothing shaking for holding to fail to stop."""
     parent.conversation("tiene fiebre de 38.4", "9 meses", "no")

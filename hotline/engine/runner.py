@@ -415,7 +415,8 @@ _NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|a
 # A yes that leads a longer answer ("sí y ya abrigadito se le pasa del todo", "yes and once hes bundled up it goes
 # away"). A Spanish "si" without its accent is "if" ("si le doy pecho se calma") unless a stop or "y" follows it.
 _LEADING_YES = re.compile(
-    r"^\W*(yes|yeah|yep|yup|sip|claro|sí|si(?=\s*[,.!;:…]|\s+(y|pero|ya|señora|señor|s[ií])\b))\b", re.IGNORECASE)
+    r"^\W*(?:(?:actually|well|um|uh|oh|so)\W+)?"  # ("actually yes he is jerking now")
+    r"(yes|yeah|yep|yup|sip|claro|sí|si(?=\s*[,.!;:…]|\s+(y|pero|ya|señora|señor|s[ií])\b))\b", re.IGNORECASE)
 # What names one of the red-flag question's signs, after a yes: "both arms and legs", "brazos y piernas", "his lips",
 # "breathing", "won't wake".
 _NAMES_ITS_SIGN = re.compile(
@@ -595,9 +596,11 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         choice = _match_choice(step, normalize(leading.group(1)), language, exact_only=True)
         # (but "sí, brazos y piernas, empezó hace 3 minutos y sigue" at the red-flag question: the yes, then which of
         # its signs; a yes that goes on to reassure is still set aside below)
-        # (not when it puts the sign in the past: "yes, he was jerking arms and legs an hour ago, fine now")
+        # (not when it puts the sign in the past: "yes, he was jerking arms and legs an hour ago, fine now"; nor when
+        # what it names is a lesser sign, read and kept: "sí algo, respira rapidito, pero no se le hunde nada")
         choice = None if choice is None or (choice.flags and not (
-            _asks_for_emergencies(step) and _NAMES_ITS_SIGN.search(norm[leading.end():]) and (
+            _asks_for_emergencies(step) and _NAMES_ITS_SIGN.search(normalize(text[leading.end():])) and
+            (screening.level is None or screening.level < Level.URGENT) and (
                 _MINUTES_AGO.search(norm) or not _OVER.search(norm) and not (screening.reading and (
                     screening.reading.asserted("earlier") | screening.reading.asserted("resolved") |
                     screening.reading.asserted("historical")))))) else choice
