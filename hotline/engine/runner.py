@@ -594,16 +594,9 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         # a yes, then what the parent adds: the yes answers when it reports nothing itself ("yes, it stops"); what
         # follows is read as well. A long "yeah, that's why I'm calling..." at the red-flag question is no yes to it.
         choice = _match_choice(step, normalize(leading.group(1)), language, exact_only=True)
-        # (but "sí, brazos y piernas, empezó hace 3 minutos y sigue" at the red-flag question: the yes, then which of
-        # its signs; a yes that goes on to reassure is still set aside below)
-        # (not when it puts the sign in the past: "yes, he was jerking arms and legs an hour ago, fine now"; nor when
-        # what it names is a lesser sign, read and kept: "sí algo, respira rapidito, pero no se le hunde nada")
-        choice = None if choice is None or (choice.flags and not (
-            _asks_for_emergencies(step) and _NAMES_ITS_SIGN.search(normalize(text[leading.end():])) and
-            (screening.level is None or screening.level < Level.URGENT) and (
-                _MINUTES_AGO.search(norm) or not _OVER.search(norm) and not (screening.reading and (
-                    screening.reading.asserted("earlier") | screening.reading.asserted("resolved") |
-                    screening.reading.asserted("historical")))))) else choice
+        choice = None if choice is None or (
+            choice.flags and not _yes_names_its_sign(step, screening, normalize(text[leading.end():]), norm)) \
+            else choice
     if choice is None and step.is_question and not fresh and (
             _denies_the_red_flags(step, screening, norm) or _denies_what_it_asks(step, screening, norm)):
         choice = step.plain_choice
@@ -636,6 +629,11 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
 # (Not the point or comma of a number: "no fever, 37.1".)
 _CLAUSE_END = re.compile(r"(?:[!?;]|[.,](?!\d))+\s*")
 _PREAMBLE_MAX_WORDS = 30
+# How such a message opens: a greeting, an apology, thanks, a "good question".
+_PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorry|perdon|perdona|perdone|disculpe|"
+                       r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
+                       r"buena pregunta|senorita|senora|senor)\b")
+_PREAMBLE_MAX_CLAUSES = 3
 
 
 def _first_clause(text: str) -> str:
@@ -643,11 +641,6 @@ def _first_clause(text: str) -> str:
     "" when the answer is one clause or the clause a single word."""
     clause = _CLAUSE_END.split(text, maxsplit=1)[0].split()
     return " ".join(clause) if len(clause) >= 2 and len(clause) < len(text.split()) else ""
-# How such a message opens: a greeting, an apology, thanks, a "good question".
-_PREAMBLE = re.compile(r"(hi|hello|hey|hola|buenas|buenos|buen dia|sorry|so sorry|perdon|perdona|perdone|disculpe|"
-                       r"disculpa|disculpen|thanks|thank you|gracias|ok|okay|oh|ah|ay|wait|good question|"
-                       r"buena pregunta|senorita|senora|senor)\b")
-_PREAMBLE_MAX_CLAUSES = 3
 
 
 
@@ -781,6 +774,22 @@ def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | 
 
 
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
+
+
+def _yes_names_its_sign(step: Step, screening: Screening, after: str, norm: str) -> bool:
+    """Whether a leading yes at the red-flag question answers it though more follows: what follows the yes names which
+    of its signs ("sí, brazos y piernas, empezó hace 3 minutos y sigue"). Not when it puts the sign in the past ("yes,
+    he was jerking arms and legs an hour ago, fine now"), unless minutes ago; nor when what it names is a lesser
+    sign, read and kept ("sí algo, respira rapidito, pero no se le hunde nada"). (A yes that goes on to reassure is
+    set aside later, by _yes_to_something_else.)"""
+    if not _asks_for_emergencies(step) or not _NAMES_ITS_SIGN.search(after) or (
+            screening.level is not None and screening.level >= Level.URGENT):
+        return False
+    if _MINUTES_AGO.search(norm):
+        return True
+    past = screening.reading is not None and any(
+        f.assertion in ("earlier", "resolved", "historical") for f in screening.reading.findings)
+    return not _OVER.search(norm) and not past
 
 
 # A doubt said of one of the red-flag question's signs: "not sure about his breathing", "no sé si respira bien",
