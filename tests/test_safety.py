@@ -1216,6 +1216,22 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     ("the baby 2 month he dont want take the bottle since morning, he push it away every time, and his leg shaking",
      Level.URGENT),
     ("my daughter had febrile seizures when she was 1. now my son is 6 weeks and his legs shake during feeds", None),
+    # After a fall or a bump on the head, jerking is an emergency where shaking is a doctor today; jerks that sleep
+    # explains are the ordinary kind
+    ("he hit his head and now he is jerking", Level.EMERGENCY),
+    ("se cayó de la cama y ahora tiene sacudidas", Level.EMERGENCY),
+    ("he hit his head and now his legs are shaking", Level.URGENT),
+    ("she fell off the couch yesterday, today her legs are twitching when she sleeps", Level.URGENT),
+    # How long, told by the clock with a bare hour: "at 7 ... it's 7:20 now", "a las 3 ... son las 3 y media"
+    ("he started jerking at 7 and it's 7:20 now and still going", Level.EMERGENCY),
+    ("empezó a temblar a las 3 y ya son las 3 y media y sigue", Level.EMERGENCY),
+    ("desde las 4 le tiemblan las piernitas y ya son las 4 y 10", Level.EMERGENCY),
+    ("started shaking at 2am, it's 8 am now and she's fine, it happens when she's cold", None),
+    # A fear in the subjunctive is a fear: answered with the rule, no level
+    ("tengo miedo de que deje de respirar", None),
+    ("me da miedo que pare de respirar mientras duerme", None),
+    ("me da miedo que se quede sin respirar", None),
+    ("tengo miedo de que pare de respirar, ya tiene los labios morados", Level.EMERGENCY),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

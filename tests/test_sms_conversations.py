@@ -633,6 +633,15 @@ def test_not_sure_at_the_red_flag_question_counts_as_yes(parent, first, doubt, e
     assert emergency in parent.text(doubt)
 
 
+@pytest.mark.parametrize("sure", ["no, estoy segura, nada de eso", "no. estoy seguro", "no, sé que no"])
+def test_a_no_said_with_certainty_is_not_taken_for_no_estoy_segura(parent, sure):
+    """ "no, estoy segura" is a no and "I'm sure": the stop after "no" keeps it from reading "no estoy segura" (not
+    sure, a yes). The holding question comes next, not 911."""
+    assert "?" in parent.text("a mi bebé de 2 meses le tiemblan las piernas cuando llora")
+    reply = parent.text(sure)
+    assert EMERGENCY_ES not in reply and "sujeta con suavidad la pierna" in reply
+
+
 def test_a_doubt_about_the_temperature_is_not_a_yes_to_the_red_flags(parent):
     """ "i dont know we dont have a thermometer" answers a fever question the parent imagined, not "is your baby
     struggling to breathe, blue, not waking or jerking all over?": no 911, and the question is asked again."""

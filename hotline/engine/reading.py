@@ -586,6 +586,8 @@ class Reader:
                                                         if self.triggers[t.label].assertion == "other_person"))
         if age is None and today is not None:
             age = _born_on(words, today)  # "DOB 4/18/2026", "nació el 3 de enero": the age on `today`
+        if age is not None:
+            found = _dated_younger(found, words, age)
         def near(i: int) -> list[Hit]:
             return triggers[bisect_left(starts, i - _MAX_SCOPE):bisect_right(starts, i + _MAX_SCOPE)]
 
@@ -636,7 +638,10 @@ class Reader:
             return False
         for i in range(trigger.start, min(trigger.end + 2, len(words) - 2)):
             # ("mi hermanita de 4 meses": an age said with "de" after the relative, too)
-            if (words[i] in _STATES_AGE or (words[i] == "de" and i > trigger.start)) and words[i + 1][:1].isdigit():
+            # ("my nephew 3 months is having like convulsiones": the age right after who it is)
+            if (words[i] in _STATES_AGE or (words[i] == "de" and i > trigger.start) or (
+                    words[i] in _INFANT_RELATIVES and i > 0 and words[i - 1] in ("my", "mi", "our"))) and \
+                    words[i + 1][:1].isdigit():
                 unit = _AGE_UNITS.get(words[i + 2])
                 if unit is not None and float(words[i + 1]) * unit < 365 and \
                         _clean(words, i + 3) not in _NOT_AN_INFANT_AGE:
@@ -1056,7 +1061,7 @@ class Reader:
             window = words[max(0, i - 4):i]
             thing = max((k for k, w in enumerate(window) if w in _NOT_BODY), default=-1)
             if (thing >= 0 and not any(w in _BODY_TEMP_WORDS for w in window[thing + 1:])) or \
-                    _clean(words, i + 1) in _NOT_BODY:
+                    _clean(words, i + 1) in _NOT_BODY or _weather(words, i):
                 continue
             unit = after if after in ("f", "c", "°") else ""
             if unit == "°":
@@ -1371,16 +1376,73 @@ _STARTED = frozenset(("started", "began", "start", "since", "empezo", "comenzo",
 _NOW = frozenset(("now", "its", "it is", "ahora", "son"))
 
 
+# Relatives who may be a baby, named with an age right after them ("my nephew 3 months").
+_INFANT_RELATIVES = frozenset(("nephew", "niece", "grandson", "granddaughter", "cousin", "brother", "sister",
+                               "sobrino", "sobrina", "nieto", "nieta", "primo", "prima", "hermanito", "hermanita"))
+
+
+# Signs an age can date: an episode or a fever "at 9 months" in a baby now 13 months old was then.
+_DATED_SIGNS = frozenset(("seizure", "limbs_together", "stiffening", "stiff_then_jerking", "eyes_rolling",
+                          "fever_words", "shaking"))
+
+
+def _dated_younger(found: tuple[Found, ...], words: tuple[str, ...], age: int) -> tuple[Found, ...]:
+    """ "He had a febrile seizure at 9 months ... He's 13 months now": a sign dated by an age at least four weeks
+    younger than the baby's age now is past ("a los 2 meses tuvo una convulsión, ya tiene 6"). An age said as "at
+    4 months" of a baby that age now is how old the baby is, and changes nothing."""
+    out = []
+    for f in found:
+        if f.assertion == "present" and f.finding in _DATED_SIGNS:
+            for k in range(f.end, min(f.end + 3, len(words) - 2)):
+                lead = words[k:k + 2] == ("a", "los") and 1
+                at = k + 1 + bool(lead)
+                if (words[k] == "at" or lead) and at + 1 < len(words) and words[at].isdigit() and \
+                        (unit := _AGE_UNITS.get(words[at + 1])) and int(words[at]) * unit + 28 <= age:
+                    f = Found(f.finding, "historical", f.start, f.end)
+                    break
+        out.append(f)
+    return tuple(out)
+
+
+_AT_HOUR = frozenset(("at", "las", "around", "about", "since"))
+_HALF_QUARTER = {"media": 30, "cuarto": 15}
+_MERIDIEM = frozenset(("am", "pm"))
+
+
+_DEGREE_WORDS = frozenset({"grados", "degrees", "degree", "f", "c", "°", "de", "como", "about", "like"})
+
+
+def _weather(words: tuple[str, ...], i: int) -> bool:
+    """Whether the number at words[i] is the weather's or a room's: "hace como 38 grados afuera", "it's 100 degrees
+    outside", "38 grados de calor" (a "hace" before it, or a place after its unit)."""
+    lead = _lead(words, i)
+    if _clean(words, lead) == "hace" and _clean(words, lead - 1) != "desde":
+        return True
+    k = i + 1
+    while k < len(words) and k <= i + 3 and words[k] in _DEGREE_WORDS:
+        k += 1
+    return k > i + 1 and (_clean(words, k) in _NOT_BODY or words[k - 1:k + 1] == ("de", "calor"))
+
+
 def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
-    """A clock time starting at word i and the index after it: "2:10", "2 10" (spoken "two ten"), "3 y 20"."""
+    """A clock time starting at word i and the index after it: "2:10", "2 10" (spoken "two ten"), "3 y 20",
+    "3 y media", and a bare hour where it reads as one ("at 7", "2 am", "a las 3")."""
     hour = words[i] if i < len(words) else ""
     if not (hour.isdigit() and 1 <= int(hour) <= 12):
         return None
     j = i + 1 + (i + 1 < len(words) and words[i + 1] in (":", "y"))
     minute = words[j] if j < len(words) else ""
-    if not (minute.isdigit() and len(minute) <= 2 and int(minute) < 60 and (len(minute) == 2 or j > i + 1)):
-        return None
-    return int(hour) * 60 + int(minute), j + 1
+    if minute.isdigit() and len(minute) <= 2 and int(minute) < 60 and (len(minute) == 2 or j > i + 1):
+        return int(hour) * 60 + int(minute), j + 1
+    if j > i + 1 and words[j - 1] == "y" and minute in _HALF_QUARTER:
+        return int(hour) * 60 + _HALF_QUARTER[minute], j + 1
+    after = words[i + 1] if i + 1 < len(words) else ""
+    if after in _MERIDIEM:
+        return int(hour) * 60, i + 2
+    if i and (words[i - 1] == "las" or words[i - 1] in _AT_HOUR and after not in _AGE_UNITS
+              and after not in _MINUTE_WORDS and after not in ("hours", "hrs", "times")):
+        return int(hour) * 60, i + 1  # ("a las 3 y ya son...": "las" is always the clock's)
+    return None
 
 
 def _elapsed_by_clock(words: tuple[str, ...]) -> int | None:
@@ -1389,11 +1451,11 @@ def _elapsed_by_clock(words: tuple[str, ...]) -> int | None:
     for i in range(len(words)):
         if words[i] not in _STARTED:
             continue
-        for k in range(i + 1, min(i + 4, len(words))):
+        for k in range(i + 1, min(i + 6, len(words))):  # "empezo a temblar a las 3"
             start = _clock(words, k)
             if start is None:
                 continue
-            for m in range(start[1], min(start[1] + 6, len(words))):
+            for m in range(start[1], min(start[1] + 10, len(words))):
                 if words[m] in _NOW or (m and words[m - 1] in _NOW):
                     now = _clock(words, m + 1) or (_clock(words, m + 2) if words[m + 1:m + 2] == ("las",) else None)
                     if now is not None:

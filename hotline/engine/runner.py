@@ -55,7 +55,14 @@ THANKS = re.compile(
     r"(?:thanks|thank you|thank u|thankyou|thanx|thx|ty|tysm|gracias|muchas gracias|mil gracias)"
     r"(?: (?:so much|very much|a lot|again|for (?:the|your) help|for helping|you|muchas|mil|por (?:la|su|tu) ayuda|"
     r"(?:that|this|it|you) (?:really )?help(?:s|ed)?(?: me)?(?: (?:a lot|so much|calm down|feel better|relax))?|"
-    r"muy amable|me ayudo|me sirvio|me calmo|me tranquilizo))*$"
+    r"muy amable|me ayudo|me sirvio|me calmo|me tranquilizo|"
+    # ("thank you so much, that really helps. she's asleep now", "thanks!! feeling calmer now")
+    r"(?:and )?(?:shes|hes|she is|he is|baby is|the baby is|(?:she|he|baby) finally) (?:fell )?"
+    r"(?:asleep|sleeping|calm|calmer|fine|ok|okay|better|settled)(?: now)?|"
+    r"(?:and )?(?:i am|im|i feel|feeling|i feel so much|i feel much|feel) (?:much |so much |a lot )?"
+    r"(?:better|calmer|relieved)(?: now)?|"
+    r"(?:y )?(?:ya )?(?:se durmio|esta dormid[oa]|se calmo|esta tranquil[oa]|me siento (?:mucho )?mejor|"
+    r"estoy (?:mas|mucho mas) tranquil[oa]|me quedo (?:mas )?tranquil[oa])))*$"
 )
 # An acknowledgement ("ok", "got it", a thumbs up) after advice gets a short "OK" instead of "I could not
 # find an answer"; to a question it is no answer, so the question is asked again.
@@ -498,11 +505,19 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 if contained and target == "no se" and not _NOT_SURE_ES.search(norm) and \
                         not _NOT_SURE_TYPED.search(text.lower()):
                     continue  # "no, no se ha caído ni se pegó": "se" is the verb's, not "sé" (I know)
+                if contained and target in _NO_DOUBTS and _NO_THEN_SURE.search(text.lower()) and \
+                        not re.search(rf"(?<!\w){re.escape(target)}(?!\w)", _NO_THEN_SURE.sub(" ", text.lower())):
+                    continue  # "no, estoy segura, nada de eso": a no, then "I'm sure", not "no estoy segura"
                 if (norm == target or contained) and len(target) >= min_length:
                     score = len(target) + (100 if norm == target else 0)
                     if best is None or score > best[0]:
                         best = (score, choice)
     return best[1] if best else None
+
+
+# A "no" set apart from "estoy segura" / "sé" by a stop: "no, estoy segura" is a no said with certainty.
+_NO_DOUBTS = frozenset({"no estoy segura", "no estoy seguro", "no se"})
+_NO_THEN_SURE = re.compile(r"(?<!\w)no\s*[,.;:!?]+\s*(?=(estoy segur|se |sé|se$))")
 
 
 # A "no" that opens a correction: "ah no perdón, tiene 10 semanas", "no sorry I meant 6 weeks".
@@ -932,9 +947,15 @@ def _answering_passages(flow: Flow, screening: Screening, language: str) -> list
     if reading is not None:
         for finding in sorted(reading.asserted("hypothetical")):
             flag = _FLAG_OF_FINDING.get(finding)
+            rule = bool(flag and FLAG_LEVELS.get(flag) is Level.EMERGENCY and _IF_EMERGENCY in flow.passages)
             if flag and flag in flow.red_flags:
-                chosen.insert(1 if chosen and not chosen[0].startswith("normal") else 0, flow.red_flags[flag])
-            if flag and FLAG_LEVELS.get(flag) is Level.EMERGENCY and _IF_EMERGENCY in flow.passages:
+                # (with the rule said first, what the parent sees now comes before the sign's own passage: "his mom
+                # said if he ever turns blue call 911, but he's fine, just hungry" is answered about hunger)
+                if rule and any(not p.startswith("normal") for p in chosen):
+                    chosen.append(flow.red_flags[flag])
+                else:
+                    chosen.insert(1 if chosen and not chosen[0].startswith("normal") else 0, flow.red_flags[flag])
+            if rule:
                 chosen.insert(0, _IF_EMERGENCY)  # "what if he turns blue?": the rule comes first
     chosen = list(dict.fromkeys(chosen))
     # A denied flag's passages, its kinds included ("no fever": nor the fever-with-shaking passage).
