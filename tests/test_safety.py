@@ -1232,6 +1232,72 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     ("me da miedo que pare de respirar mientras duerme", None),
     ("me da miedo que se quede sin respirar", None),
     ("tengo miedo de que pare de respirar, ya tiene los labios morados", Level.EMERGENCY),
+    # What was read, and someone else's opinion, are not findings; what someone sees of the baby is
+    ("read on a mom forum that leg shaking can mean seizures or low blood sugar and now im freaking out. shes 4 wks, "
+     "and it only happens when she startles at a noise", None),
+    ("lei en face que temblar es señal de convulsiones y me asuste, pero a mi niña le tiemblan las piernas solo "
+     "cuando la cambio y tiene frio", None),
+    ("my mom says the more oh reflex is a seizure but he only jumps when the door slams", None),
+    ("my husband says she is having a seizure right now", Level.EMERGENCY),
+    ("mi esposo dice que está convulsionando", Level.EMERGENCY),
+    ("bro my nephew 3 months is having like convulsiones, full body, my sister is holding him and it wont stop",
+     Level.EMERGENCY),
+    ("my cousin's baby tiene epilepsia and im scared. mi bebe solo tiembla cuando tiene hambre", None),
+    ("creo que no es convulsión, le tiemblan cuando llora", None),
+    # A sign dated by a younger age than the baby's now is past
+    ("He had a febrile seizure at 9 months, they said it was fine. He's 13 months now, no fever, and his legs shake "
+     "a bit when he's super tired at night.", None),
+    ("had a seizure at 2 months and is having one now, he's 6 months", Level.EMERGENCY),
+    # A new topic's situation does not excuse a sign in another ("also not sure if related but...")
+    ("Quick question about swaddling, he kicks out of them and his legs shake when he's unwrapped, should we go "
+     "tighter? Also not sure if related but about 5 minutes ago he went totally stiff and then both arms and legs "
+     "jerked for maybe 10 seconds. He's crying now.", Level.EMERGENCY),
+    ("her arms and legs jerk together. is that bad? it's when she's excited", None),
+    # The weather's temperature is not the baby's
+    ("aqui hace como 38 grados afuera pero el bebe esta adentro con el aire. le tiemblan las piernitas cuando llora. "
+     "tiene 2 meses", None),
+    ("tiene 38 grados y tiembla", Level.URGENT),
+    # Limbs moving on their own and not stopping; floppy but waking is a doctor today
+    ("ay espere, ahorita se le estan moviendo los brazos y las piernas solos y no para", Level.EMERGENCY),
+    ("esta muy aguadita y dormilona, se despierta y se vuelve a dormir luego luego. le tiemblan las piernas. tiene 7 "
+     "semanas", Level.URGENT),
+    # "empezaron ... hace unos días": began then and goes on
+    ("le empezaron a temblar las piernas hace unos dias sin razon, no es cuando llora ni cuando come, estoy "
+     "preocupada. 6 semanas", Level.SOON),
+    # Signs described, not named
+    ("9 day old. theres these long gaps between her breaths, like she forgets, and she looks pale and shaky",
+     Level.EMERGENCY),
+    ("My daughter she is 2 weeks, I touch her cheek, I call her, I put cold water on the feet, she is not open eyes",
+     Level.EMERGENCY),
+    ("the skin around his mouth is kind of the color of a bruise, blue-purple. legs shaking. hes 6 months.",
+     Level.EMERGENCY),
+    ("his belly is pumping really hard and there's a little dip at the bottom of his neck every breath",
+     Level.EMERGENCY),
+    ("grandma here she is shaking and her eyes look up and she dont see me", Level.EMERGENCY),
+    ("la abuela dice que no la puede despertar", Level.EMERGENCY),
+    # After a fall, the words for jerking; a fall said without "se"
+    ("la bebé se golpeó la cabeza con el barandal de la cuna y le están dando espasmos", Level.EMERGENCY),
+    ("cayó de la cama, ahora vomita y está muy dormido", Level.EMERGENCY),
+    ("se cayó de la cama y se le quita solito el temblor", Level.URGENT),
+    # The clock timing crying or a feed is no episode's length
+    ("empezo a llorar a las tres y ya son las tres y media y le tiemblan las piernas cuando llora", None),
+    ("la niña empezó con los temblores a las 2 y ya son las 2 y 40, la abrazo y nada", Level.EMERGENCY),
+    # An episode hours ago, whole body, back to normal: a doctor today
+    ("my son had a weird shaking spell this morning, whole body, like 40 seconds. he's been totally normal since, "
+     "eating and playing", Level.URGENT),
+    # Strong shaking past 6 months that comes even at play; a cluster of spasms on waking
+    ("9 months old and his legs still shake really hard a lot of the day, even when he's calm and playing.",
+     Level.SOON),
+    ("she does these jerks where her arms fly up over and over like ten in a row right when she wakes up",
+     Level.URGENT),
+    # A fear, what was read and a what-if end where what is seen now begins
+    ("i read that grunting with every breath is a sign of trouble and he is grunting with every breath right now",
+     Level.EMERGENCY),
+    ("what if she stops breathing, she's grunting with every breath", Level.EMERGENCY),
+    ("What if the shaking doesn't stop when I hold her? Like what do I do then? (It always does stop, she's 2 "
+     "months)", None),
+    ("me da pánico que se quede sin respirar mientras duerme, ¿cómo lo acuesto?", None),
+    ("i'm watching my sister's baby and he is turning blue", Level.EMERGENCY),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

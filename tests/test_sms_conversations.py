@@ -642,6 +642,24 @@ def test_a_no_said_with_certainty_is_not_taken_for_no_estoy_segura(parent, sure)
     assert EMERGENCY_ES not in reply and "sujeta con suavidad la pierna" in reply
 
 
+def test_a_question_back_about_the_red_flag_question_is_not_a_yes(parent):
+    """ "wdym hard to wake, hes awake rn screaming at me lol" asks what the question means and says he is awake: no
+    911. "hard to wake no hes crying his head off" (a call writes no question mark) says back a sign and answers no."""
+    parent.text("our 6 wk old keeps doing this lil shiver thing when i change him")
+    assert EMERGENCY not in parent.text("wdym hard to wake, hes awake rn screaming at me lol")
+    assert EMERGENCY not in parent.text("hard to wake no hes crying his head off")
+    assert EMERGENCY not in parent.text("nah nothing else, breathing fine not blue")
+
+
+def test_not_doing_it_now_at_the_holding_question_is_not_a_shaking_that_keeps_going(parent):
+    """ "no shes not doing it now" at "does it stop when you hold the leg?" leaves nothing to hold: the urgent level
+    earned (a cluster of spasms on waking) stands, and it is not raised to 911."""
+    assert URGENT in parent.text("my baby girl keeps doing these jerks when she wakes up her arms go up and her head "
+                                 "drops over and over")
+    parent.text("no")
+    assert EMERGENCY not in parent.text("no shes not doing it now")
+
+
 def test_a_doubt_about_the_temperature_is_not_a_yes_to_the_red_flags(parent):
     """ "i dont know we dont have a thermometer" answers a fever question the parent imagined, not "is your baby
     struggling to breathe, blue, not waking or jerking all over?": no 911, and the question is asked again."""

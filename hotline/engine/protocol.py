@@ -54,6 +54,11 @@ class Facts:
     # sign this message states is excused only by a situation this message states ("kicking on his play mat"
     # an hour ago does not explain "his arms and legs are jerking and it won't stop" now).
     here: frozenset[str] | None = None
+    # Where in this message each finding is said, by part: a new topic ("also not sure if related but...", "btw",
+    # "otra cosa") starts a part. A situation said only in another part than a sign does
+    # not excuse it ("...his legs shake when he's unwrapped, should we go tighter? Also ... about 5 minutes ago he
+    # went totally stiff and then both arms and legs jerked").
+    parts: Mapping[str, frozenset[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,12 @@ class Rule:
             return False
         said_now = facts.here is not None and bool((self.any | self.all) & facts.here)
         now = facts.here if said_now and facts.here is not None else present
-        if self.unless & (now | facts.mentioned) or self.unless_said & now:
+        excuses = self.unless & (now | facts.mentioned) | self.unless_said & now
+        if excuses and said_now and facts.parts:
+            signs = frozenset().union(*(facts.parts.get(f, frozenset()) for f in (self.any | self.all) & present))
+            excuses = frozenset(e for e in excuses
+                                if e not in SITUATIONS or not signs or facts.parts.get(e, signs) & signs)
+        if excuses:
             return False
         if self.age is not None and not self.age.holds(facts.age_days):
             return False
@@ -302,7 +312,31 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # else ("I'm kind of scared" is the parent's fear, not a frightened baby).
     mentioned = frozenset(f.finding for f in reading.findings if f.assertion not in ("negated", "other_person"))
     here = frozenset(reading.present) | resolved
-    return Facts(frozenset(present), age, temperature, mentioned, here)
+    return Facts(frozenset(present), age, temperature, mentioned, here, _parts(reading))
+
+
+# Situations that explain a look-alike (as against qualities of the shaking itself: brief, stops when held).
+SITUATIONS = frozenset(("crying", "excitement", "cold", "startle", "feeding", "hunger", "stretching", "red_face",
+                        "tantrum", "shivering"))
+_NEW_TOPIC = (("also", "not", "sure", "if", "related"), ("btw",), ("by", "the", "way"), ("another", "thing"),
+              ("on", "another", "note"), ("unrelated",), ("otra", "cosa"), ("aparte", "de", "eso"))
+
+
+def _parts(reading: Reading) -> Mapping[str, frozenset[int]] | None:
+    """Which parts of the message each finding is said in (see Facts.parts); None when it has one part."""
+    words = reading.tokens.words
+    part, starts = 0, [0] * len(words)
+    for i in range(len(words)):
+        if i and any(words[i:i + len(t)] == t for t in _NEW_TOPIC):
+            part += 1
+        starts[i] = part
+    if not part:
+        return None
+    out: dict[str, set[int]] = {}
+    for f in reading.findings:
+        if f.start < len(words):
+            out.setdefault(f.finding, set()).add(starts[f.start])
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _bound(value: Any, where: str) -> _Bound | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
@@ -139,6 +139,9 @@ class _Trigger:
     # ConText's pseudo-triggers: words that take the trigger in and make it no trigger ("checking if he was"), only
     # there (a void anywhere in the scope cancels; "what if he stops breathing, I keep checking if he is ok" is not)
     pseudo: frozenset[tuple[str, ...]] = frozenset()
+    # how many words before the trigger its voids are also looked for ("le empezaron a temblar las piernas hace unos
+    # días": "empezaron" before "hace" says when it began)
+    voids_before: int = 0
 
 
 # Words before "N weeks" that make it a duration or a time, not the baby's age.
@@ -303,6 +306,31 @@ def _no_then_breathes_well(tokens: Tokens) -> Tokens:
     return tokens
 
 
+# The red-flag question's own words, said back before the answer: "hard to wake no hes crying his head off" (a call
+# writes no question mark after the echo).
+_ECHOES = tuple(tuple(e.split()) for e in (
+    "very hard to wake", "hard to wake", "trouble breathing", "breathing trouble", "turning blue or grey",
+    "turning blue", "blue or grey", "blue or gray", "blue", "grey", "gray", "jerking arms and legs", "arms and legs",
+    "jerking", "respira con dificultad", "dificultad para respirar", "se pone morado", "morado", "morada",
+    "sacude brazos y piernas", "brazos y piernas"))
+_ECHO_ANSWERS = frozenset(("no", "nope", "nah"))
+_AFTER_ECHO_NO = frozenset(("hes", "shes", "he", "she", "its", "it", "not", "but", "pero", "esta", "el", "ella", "lo",
+                            "la", "nothing", "nada", "todo", "everything", ",", ".", "!", "?", "no", "nope"))
+
+
+def _echo_then_no(tokens: Tokens) -> Tokens:
+    """At the red-flag question, a sign's words said back and then "no" ("hard to wake no hes crying his head off",
+    "blue no shes pink"): the "no" answers the echo, so it is said first ("no hard to wake , hes crying...").
+    Not when what follows the "no" may be its own object ("blue no fever")."""
+    words = tokens.words
+    for echo in _ECHOES:
+        k = len(echo)
+        if words[:k] == echo and len(words) > k and words[k] in _ECHO_ANSWERS and (
+                len(words) == k + 1 or words[k + 1] in _AFTER_ECHO_NO):
+            return Tokens(("no", *echo, ",", *words[k + 1:]))
+    return tokens
+
+
 def _heard_age(tokens: Tokens) -> Tokens:
     """An answer to the age question as it was meant: "for months" (a recogniser's "four months"), "um to weeks".
     Only a word that opens the answer, or follows a filler or "she's", so "been like this for months" stays."""
@@ -452,7 +480,8 @@ class Reader:
                                            bool(spec.get("at_end")), bool(spec.get("after_question")),
                                            bool(spec.get("unless_followed")),
                                            frozenset(spec.get("not_after") or ()),
-                                           pseudo=self._phrases(spec.get("pseudo") or {}))
+                                           pseudo=self._phrases(spec.get("pseudo") or {}),
+                                           voids_before=int(spec.get("voids_before", 0)))
             for finding in self.triggers[name].only - set(self.kinds) - {"reading"}:  # "reading": a temperature
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -512,7 +541,7 @@ class Reader:
         if asks == "age":
             tokens = _heard_age(tokens)
         elif asks == "danger":
-            tokens = _no_then_breathes_well(tokens)
+            tokens = _echo_then_no(_no_then_breathes_well(tokens))
         words = tokens.words
         both = self.lexicon.find(words)
         not_across = self.not_across
@@ -619,7 +648,7 @@ class Reader:
         # (a void may also follow a backward trigger closely: "it happened an hour ago too")
         # (and, for someone else, just before it: "estoy cuidando al bebé de mi vecina y tiene 38,2", "im babysitting
         # my nephew and he has a fever": the baby in the writer's care)
-        before = 6 if spec.assertion == "other_person" else 0
+        before = 6 if spec.assertion == "other_person" else spec.voids_before
         start, end = (max(0, trigger.start - before), trigger.end + spec.scope) if spec.direction == "forward" else (
             max(0, trigger.start - spec.scope), trigger.end + 3)
         # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
@@ -1198,7 +1227,7 @@ class Reader:
                         _clean(words, i - 1)[:1].isdigit() and _clean(words, i + 1) not in ("ago", "later") and (
                         _LASTING_WORDS & set(words[:i]) or _clean(words, i + 1) in ("now", "already", "ya")):
                     return int(float(_clean(words, i - 1)))
-        return _elapsed_by_clock(words) if shaking_at else None
+        return _elapsed_by_clock(words, shaking_at) if shaking_at else None
 
 
 
@@ -1372,7 +1401,7 @@ def _dates_at(words: tuple[str, ...], j: int, today: date) -> list[date]:
     return out
 
 
-_STARTED = frozenset(("started", "began", "start", "since", "empezo", "comenzo", "desde"))
+_STARTED = frozenset(("started", "began", "start", "since", "empezo", "comenzo", "desde", "empezaron", "comenzaron"))
 _NOW = frozenset(("now", "its", "it is", "ahora", "son"))
 
 
@@ -1445,13 +1474,20 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
     return None
 
 
-def _elapsed_by_clock(words: tuple[str, ...]) -> int | None:
+# What else a clock may time: "empezó a llorar a las 3 y ya son las 3 y media", "since 2 she's been crying".
+_TIMED_ACTIVITIES = frozenset(("llorar", "llorando", "llora", "lloro", "crying", "cry", "cried", "comer", "comiendo",
+                               "eat", "eating", "feed", "feeding", "nursing", "mamar", "mamando", "dormir",
+                               "durmiendo", "sleep", "sleeping", "nap", "napping", "bath", "bano", "fussing"))
+
+
+def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) -> int | None:
     """Minutes between a start time and the time now, both said by the clock ("it started at 2:10 and it's
-    2:17 now", "empezó a las 3 y 5 y ya son las 3 y 20"): how long an episode has gone on."""
+    2:17 now", "empezó a las 3 y 5 y ya son las 3 y 20"): how long an episode has gone on. Not when the clock
+    times something else and no shaking is said between ("empezó a llorar a las 3 y ya son las 3 y media")."""
     for i in range(len(words)):
         if words[i] not in _STARTED:
             continue
-        for k in range(i + 1, min(i + 6, len(words))):  # "empezo a temblar a las 3"
+        for k in range(i + 1, min(i + 7, len(words))):  # "empezo con los temblores a las 2"
             start = _clock(words, k)
             if start is None:
                 continue
@@ -1459,6 +1495,9 @@ def _elapsed_by_clock(words: tuple[str, ...]) -> int | None:
                 if words[m] in _NOW or (m and words[m - 1] in _NOW):
                     now = _clock(words, m + 1) or (_clock(words, m + 2) if words[m + 1:m + 2] == ("las",) else None)
                     if now is not None:
+                        if _TIMED_ACTIVITIES.intersection(words[i:now[1]]) and \
+                                not any(i <= at < now[1] for at in shaking_at):
+                            return None
                         elapsed = (now[0] - start[0]) % 720
                         return elapsed if 0 < elapsed <= 180 else None
             break

@@ -444,7 +444,8 @@ _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so",
                            "creo que si", "dont think so", "i dont think so", "not really", "creo que no", "no creo",
                            "pues no", "know"})
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
-_DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy segur[oa]|i dont know|idk|maybe|cant tell|"
+_DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy (?:muy |tan )?segur[oa]|i dont know|idk|maybe|"
+                    r"cant tell|"
                     r"quien sabe|no idea|know idea|ni idea)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 # "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
@@ -526,8 +527,8 @@ _NO_SORRY = re.compile(r"^((ah|oh|um|uh|ay) )?(no|nope|nah)( no)? (perdon|perdon
 # "it's not shaking now so i can't tell", "ya no tiembla": at the holding question, a shaking that has stopped by
 # itself leaves nothing to hold. Only as the whole answer: "no it doesnt, its stopped now" is still a "no".
 _SHAKING_OVER = re.compile(
-    r"((its|it is|shes|she is|hes|he is|they are|theyre|the shaking is) )?"
-    r"(not shaking|no longer shaking|stopped|already stopped|(it )?(has|already) stopped)"
+    r"((no|nope|nah) )?((its|it is|shes|she is|hes|he is|they are|theyre|the shaking is) )?"
+    r"(not shaking|no longer shaking|stopped|already stopped|(it )?(has|already) stopped|not doing (it|that|them))"
     r"( (now|right now|anymore|by itself|on its own|already))*"
     r"( so i (cant|can not|cannot) tell| so i dont know| so idk)?"
     r"|(ahorita |ahora |ya )*"
@@ -756,7 +757,8 @@ def _no_then_reassurance(step: Step, screening: Screening, norm: str) -> bool:
 _NO_APART = re.compile(r"^\W*(no|nope|nah)(\s*[.!;]|\s+(and|y)\b)")
 # Words of doubt ("not sure", "no sé si..."); a "no sé" is doubt only with what doubt goes on with ("no, se despierta"
 # is no doubt)
-_UNSURE_WORDS = (r"not sure|unsure|cant tell|can not tell|cannot tell|dont know|idk|no estoy segur[ao]|"
+_UNSURE_WORDS = (r"not sure|unsure|cant tell|can not tell|cannot tell|dont know|idk|"
+                 r"no estoy (?:muy |tan )?segur[ao]|"
                  r"no se (si|como|que|de|sobre)")
 _UNSURE = re.compile(rf"\b({_UNSURE_WORDS})\b")
 
