@@ -1298,6 +1298,21 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
      "months)", None),
     ("me da pánico que se quede sin respirar mientras duerme, ¿cómo lo acuesto?", None),
     ("i'm watching my sister's baby and he is turning blue", Level.EMERGENCY),
+    # Spanish and Spanglish on a call
+    ("mire este mi bebé tiene como dos meses y se le están moviendo los brazos y las piernas así como brincando los "
+     "dos al mismo tiempo y no para no para qué hago", Level.EMERGENCY),
+    ("este mi baby tiene seven weeks y se le pusieron blue los labios ahorita cuando estaba temblando",
+     Level.EMERGENCY),
+    ("mire la mojera la tiene como hinchada como abultada y está temblorosa", Level.URGENT),
+    ("no sé si es normal no sé este le empezó ayer el temblor en las piernitas y hoy otra vez y no sé de dónde viene",
+     Level.SOON),
+    ("what if hes shaking like his arms and legs both and he wont look at me because thats whats happening right now",
+     Level.EMERGENCY),
+    # Someone else's fall, and a dropped bottle, are not the baby's
+    ("se cayó el biberón al piso y el bebé se asustó y tembló", None),
+    ("mi mamá se cayó y se pegó en la cabeza, el bebé tiembla cuando llora", None),
+    ("se le calló a mi suegra y se pegó en la cabeza y ahorita le están temblando las piernas tiene seis meses",
+     Level.URGENT),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

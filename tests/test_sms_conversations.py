@@ -660,6 +660,21 @@ def test_not_doing_it_now_at_the_holding_question_is_not_a_shaking_that_keeps_go
     assert EMERGENCY not in parent.text("no shes not doing it now")
 
 
+def test_no_para_nada_at_the_red_flag_question_is_a_no(parent):
+    """ "no para nada" (no, not at all) answers the red-flag question: the holding question comes next, with no
+    level raised for a shaking that "does not stop"."""
+    parent.text("a mi bebé de 3 meses le brincan las piernas cuando se asusta con los ruidos")
+    reply = parent.text("no para nada")
+    assert "sujeta con suavidad la pierna" in reply and "pediatra" not in reply
+
+
+def test_a_doubt_about_waking_beside_a_lesser_sign_is_a_yes(parent):
+    """ "no sé, está muy dormida, no sé si se despierta" at the red-flag question: unsure whether she wakes is a
+    yes (CLINICAL-RULES: not sure = yes), though "muy dormida" alone is a doctor today."""
+    parent.text("tiene tres semanas y aguanta mucho entre tomas y tiembla antes de comer")
+    assert EMERGENCY_ES in parent.text("este pues no sé está muy dormida no sé si se despierta")
+
+
 def test_a_doubt_about_the_temperature_is_not_a_yes_to_the_red_flags(parent):
     """ "i dont know we dont have a thermometer" answers a fever question the parent imagined, not "is your baby
     struggling to breathe, blue, not waking or jerking all over?": no 911, and the question is asked again."""

@@ -142,6 +142,9 @@ class _Trigger:
     # how many words before the trigger its voids are also looked for ("le empezaron a temblar las piernas hace unos
     # días": "empezaron" before "hace" says when it began)
     voids_before: int = 0
+    # words that cancel it even said a little past its scope's end ("what if hes shaking like his arms and legs
+    # both and he wont look at me because thats whats happening right now")
+    far_voids: frozenset[tuple[str, ...]] = frozenset()
 
 
 # Words before "N weeks" that make it a duration or a time, not the baby's age.
@@ -321,8 +324,11 @@ _AFTER_ECHO_NO = frozenset(("hes", "shes", "he", "she", "its", "it", "not", "but
 def _echo_then_no(tokens: Tokens) -> Tokens:
     """At the red-flag question, a sign's words said back and then "no" ("hard to wake no hes crying his head off",
     "blue no shes pink"): the "no" answers the echo, so it is said first ("no hard to wake , hes crying...").
-    Not when what follows the "no" may be its own object ("blue no fever")."""
+    Not when what follows the "no" may be its own object ("blue no fever"). And "no para nada" is "no, not at
+    all", not "it does not stop"."""
     words = tokens.words
+    if words[:3] == ("no", "para", "nada"):  # "no para nada": no, not at all (not "it does not stop")
+        return Tokens(("no", ",", *words[1:]))
     for echo in _ECHOES:
         k = len(echo)
         if words[:k] == echo and len(words) > k and words[k] in _ECHO_ANSWERS and (
@@ -419,6 +425,9 @@ def _lead(words: tuple[str, ...], i: int) -> int:
     return i - 2 if _clean(words, i - 1) in _HEDGES else i - 1
 
 
+_FAR = 12  # how far past a trigger's scope its far voids reach
+
+
 def _start(hit: Hit) -> int:
     return hit.start
 
@@ -481,7 +490,8 @@ class Reader:
                                            bool(spec.get("unless_followed")),
                                            frozenset(spec.get("not_after") or ()),
                                            pseudo=self._phrases(spec.get("pseudo") or {}),
-                                           voids_before=int(spec.get("voids_before", 0)))
+                                           voids_before=int(spec.get("voids_before", 0)),
+                                           far_voids=self._phrases(spec.get("far_voids") or {}))
             for finding in self.triggers[name].only - set(self.kinds) - {"reading"}:  # "reading": a temperature
                 raise VocabularyError(f"{source}: context {name!r}: only: unknown finding {finding!r}")
             for language in ("en", "es"):
@@ -643,7 +653,7 @@ class Reader:
             for i in range(max(0, trigger.start - len(phrase) + 1), trigger.start + 1):
                 if tuple(words[i:i + len(phrase)]) == phrase:
                     return True
-        if not spec.voids:
+        if not spec.voids and not spec.far_voids:
             return False
         # (a void may also follow a backward trigger closely: "it happened an hour ago too")
         # (and, for someone else, just before it: "estoy cuidando al bebé de mi vecina y tiene 38,2", "im babysitting
@@ -651,6 +661,10 @@ class Reader:
         before = 6 if spec.assertion == "other_person" else spec.voids_before
         start, end = (max(0, trigger.start - before), trigger.end + spec.scope) if spec.direction == "forward" else (
             max(0, trigger.start - spec.scope), trigger.end + 3)
+        for phrase in spec.far_voids:
+            for i in range(trigger.end, min(end + _FAR, len(words))):
+                if tuple(words[i:i + len(phrase)]) == phrase:
+                    return True
         # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
         by_first = _by_first_word(spec.voids)
         longest = max(len(p) for p in spec.voids)

@@ -590,9 +590,11 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         choice = _match_choice(step, clause, language)
         # (a clause that says nothing else: "no, no fever" denies the fever, not these signs)
         choice = choice if choice is not None and not choice.flags and not READER.read(clause).findings else None
-    if choice is None and not fresh and _doubts_a_red_flag(step, norm) and screening.level is None:
+    if choice is None and not fresh and _doubts_a_red_flag(step, norm) and (
+            screening.level is None or screening.level < Level.EMERGENCY):
         # "no none of that. but i'm not sure about his breathing": unsure of a red flag is a yes (CLINICAL-RULES:
-        # unknown is the worse answer), as "not sure" alone is
+        # unknown is the worse answer), as "not sure" alone is; beside a lesser sign too ("no sé, está muy dormida,
+        # no sé si se despierta")
         choice = _match_choice(step, "not sure" if language == "en" else "no se", language, exact_only=True)
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
     if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
@@ -814,7 +816,7 @@ def _yes_names_its_sign(step: Step, screening: Screening, after: str, norm: str)
 _DOUBTED_SIGN = re.compile(
     rf"\b({_UNSURE_WORDS})"
     r"( (about|of|if|whether|how|si|de|sobre|como|his|her|he|she|hes|shes|he is|she is|is|its|the|baby|su|sus|la|el|"
-    r"le|lo|esta|is he|is she|really|really is|is really|hes really|shes really))*"
+    r"le|lo|se|esta|is he|is she|really|really is|is really|hes really|shes really))*"
     r" (breath\w*|respir\w*|colou?r|blue|grey|gray|purple|azul\w*|morad\w*|awake|wak\w*|despiert\w*|jerk\w*|"
     r"seizure\w*|convuls\w*|sacud\w*)")
 
