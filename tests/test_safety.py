@@ -1313,6 +1313,20 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     ("mi mamá se cayó y se pegó en la cabeza, el bebé tiembla cuando llora", None),
     ("se le calló a mi suegra y se pegó en la cabeza y ahorita le están temblando las piernas tiene seis meses",
      Level.URGENT),
+    # Last review's findings: signs in broken English and Spanish, and their look-alikes
+    ("no blue, but breath is stop and start", Level.EMERGENCY),
+    ("i had to shake him to get him to open his eyes and he closed them again, his legs are twitching",
+     Level.EMERGENCY),
+    ("no me ve tiene la mirada perdida y le brincan las piernas", Level.EMERGENCY),
+    ("she dont see me when i am behind her she is fine she kick the legs happy", None),
+    ("his eyes look up at the ceiling fan and he kicks his legs when he's excited", None),
+    ("empezó a temblar a la 1 y ya es la 1 y cuarto y no se le quita ni cargándolo", Level.EMERGENCY),
+    ("she's been feeding since 1:15 and it's 1:45, little leg shakes while she nurses", None),
+    ("tengo miedo de que le dé fiebre, tiembla cuando llora", None),
+    ("se cayó el biberón de la mesa y el bebé se asustó y brincó, ya está tranquilo", None),
+    ("se le cayó a la abuela y ahora le dan espasmos", Level.EMERGENCY),
+    ("mi bebé de 3 semanas rechaza todo, el pecho y el biberón", Level.URGENT),
+    ("tiene la boca morada del puré de moras que comió, tiene 9 meses, patalea cuando está contento", None),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

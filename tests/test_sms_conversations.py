@@ -675,6 +675,16 @@ def test_a_doubt_about_waking_beside_a_lesser_sign_is_a_yes(parent):
     assert EMERGENCY_ES in parent.text("este pues no sé está muy dormida no sé si se despierta")
 
 
+def test_it_only_lasts_a_second_at_the_holding_question_is_no_shaking_that_keeps_going(parent):
+    """ "it only lasts a second" at "does the shaking stop when you hold the leg?" is over before there is anything
+    to hold: a later bare "no" answers the next question, not this one, and nothing says 911."""
+    parent.text("my baby still jumps and throws her arms out every time the dog barks and her legs shake for a sec")
+    parent.text("8 months")
+    parent.text("no")
+    assert EMERGENCY not in parent.text("it only lasts a second")
+    assert EMERGENCY not in parent.text("no")
+
+
 def test_a_doubt_about_the_temperature_is_not_a_yes_to_the_red_flags(parent):
     """ "i dont know we dont have a thermometer" answers a fever question the parent imagined, not "is your baby
     struggling to breathe, blue, not waking or jerking all over?": no 911, and the question is asked again."""

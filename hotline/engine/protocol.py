@@ -322,12 +322,17 @@ _NEW_TOPIC = (("also", "not", "sure", "if", "related"), ("btw",), ("by", "the", 
               ("on", "another", "note"), ("unrelated",), ("otra", "cosa"), ("aparte", "de", "eso"))
 
 
+_NEW_TOPIC_FIRST = frozenset(t[0] for t in _NEW_TOPIC)
+
+
 def _parts(reading: Reading) -> Mapping[str, frozenset[int]] | None:
     """Which parts of the message each finding is said in (see Facts.parts); None when it has one part."""
     words = reading.tokens.words
+    if _NEW_TOPIC_FIRST.isdisjoint(words):
+        return None
     part, starts = 0, [0] * len(words)
-    for i in range(len(words)):
-        if i and any(words[i:i + len(t)] == t for t in _NEW_TOPIC):
+    for i, word in enumerate(words):
+        if i and word in _NEW_TOPIC_FIRST and any(words[i:i + len(t)] == t for t in _NEW_TOPIC):
             part += 1
         starts[i] = part
     if not part:

@@ -665,6 +665,8 @@ class Reader:
             for i in range(trigger.end, min(end + _FAR, len(words))):
                 if tuple(words[i:i + len(phrase)]) == phrase:
                     return True
+        if not spec.voids:
+            return False
         # A void may begin before the trigger and take it in ("in my arms" voids "my arms").
         by_first = _by_first_word(spec.voids)
         longest = max(len(p) for p in spec.voids)
@@ -1416,7 +1418,7 @@ def _dates_at(words: tuple[str, ...], j: int, today: date) -> list[date]:
 
 
 _STARTED = frozenset(("started", "began", "start", "since", "empezo", "comenzo", "desde", "empezaron", "comenzaron"))
-_NOW = frozenset(("now", "its", "it is", "ahora", "son"))
+_NOW = frozenset(("now", "its", "it is", "ahora", "son", "es"))
 
 
 # Relatives who may be a baby, named with an age right after them ("my nephew 3 months").
@@ -1482,7 +1484,8 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
     after = words[i + 1] if i + 1 < len(words) else ""
     if after in _MERIDIEM:
         return int(hour) * 60, i + 2
-    if i and (words[i - 1] == "las" or words[i - 1] in _AT_HOUR and after not in _AGE_UNITS
+    if i and (words[i - 1] == "las" or words[i - 1] == "la" and hour == "1" or words[i - 1] in _AT_HOUR
+              and after not in _AGE_UNITS
               and after not in _MINUTE_WORDS and after not in ("hours", "hrs", "times")):
         return int(hour) * 60, i + 1  # ("a las 3 y ya son...": "las" is always the clock's)
     return None
@@ -1507,9 +1510,10 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
                 continue
             for m in range(start[1], min(start[1] + 10, len(words))):
                 if words[m] in _NOW or (m and words[m - 1] in _NOW):
-                    now = _clock(words, m + 1) or (_clock(words, m + 2) if words[m + 1:m + 2] == ("las",) else None)
+                    now = _clock(words, m + 1) or (
+                        _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
                     if now is not None:
-                        if _TIMED_ACTIVITIES.intersection(words[i:now[1]]) and \
+                        if _TIMED_ACTIVITIES.intersection(words[max(0, i - 4):now[1]]) and \
                                 not any(i <= at < now[1] for at in shaking_at):
                             return None
                         elapsed = (now[0] - start[0]) % 720

@@ -506,6 +506,8 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 if contained and target == "no se" and not _NOT_SURE_ES.search(norm) and \
                         not _NOT_SURE_TYPED.search(text.lower()):
                     continue  # "no, no se ha caído ni se pegó": "se" is the verb's, not "sé" (I know)
+                if contained and target in _DOUBT_WORDS and _ASKS_MEANING.search(norm):
+                    continue  # "idk what you mean by jerking", "no sé qué quiere decir con eso": a question back
                 if contained and target in _NO_DOUBTS and _NO_THEN_SURE.search(text.lower()) and \
                         not re.search(rf"(?<!\w){re.escape(target)}(?!\w)", _NO_THEN_SURE.sub(" ", text.lower())):
                     continue  # "no, estoy segura, nada de eso": a no, then "I'm sure", not "no estoy segura"
@@ -514,6 +516,13 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                     if best is None or score > best[0]:
                         best = (score, choice)
     return best[1] if best else None
+
+
+# "idk what you mean by jerking", "no sé qué quiere decir": the question not understood, no doubt about a sign.
+_ASKS_MEANING = re.compile(r"\b(what (you|u) mean|what does that mean|que quiere decir|que significa|"
+                           r"lo que quiere decir)\b")
+_DOUBT_WORDS = frozenset({"idk", "i dont know", "dont know", "don't know", "i don't know", "no se", "no sé",
+                          "not sure"})
 
 
 # A "no" set apart from "estoy segura" / "sé" by a stop: "no, estoy segura" is a no said with certainty.
@@ -526,13 +535,14 @@ _NO_SORRY = re.compile(r"^((ah|oh|um|uh|ay) )?(no|nope|nah)( no)? (perdon|perdon
                        r"disculpa|disculpe|i mean|i meant|quise decir|me equivoque|oops)\b")
 # "it's not shaking now so i can't tell", "ya no tiembla": at the holding question, a shaking that has stopped by
 # itself leaves nothing to hold. Only as the whole answer: "no it doesnt, its stopped now" is still a "no".
+_OVER_ES = (r"(no (esta|estan) temblando|no (le )?tiembla(n)?|(se )?(le )?(paro|quito|calmo)( solo| sola)?|"
+            r"no lo (esta|estan) haciendo|no (esta|estan) haciendo nada|se (le )?paso)")
 _SHAKING_OVER = re.compile(
     r"((no|nope|nah) )?((its|it is|shes|she is|hes|he is|they are|theyre|the shaking is) )?"
     r"(not shaking|no longer shaking|stopped|already stopped|(it )?(has|already) stopped|not doing (it|that|them))"
     r"( (now|right now|anymore|by itself|on its own|already))*"
     r"( so i (cant|can not|cannot) tell| so i dont know| so idk)?"
-    r"|(ahorita |ahora |ya )*"
-    r"(no (esta|estan) temblando|no (le )?tiembla(n)?|(se )?(le )?(paro|quito|calmo)( solo| sola)?)"
+    r"|(ahorita |ahora |ya )*" + _OVER_ES + r"(( y| pero)? (ahorita |ahora |ya )*" + _OVER_ES + r")*"
     r"( (ahorita|ahora|ya))*( (asi que|entonces) no se)?")
 
 
@@ -551,7 +561,10 @@ _NOT_BY_ITSELF = re.compile(r"\b(no|not|never|nunca|jamas|tampoco|nope|nah|doesn
 _STOPS_BY_ITSELF = re.compile(
     r"(?<!not )(?<!doesnt )(?<!dont )(?<!didnt )(?<!wont )(?<!never )"
     r"\b(stops|stopped|goes away|went away|quits|settles|calms down|passes)( (on )?(its|it's) own| by itself)\b"
-    r"|(?<!no )\b(se )?(le )?(quita|quito|pasa|paso|para|paro|calma|calmo) (solo|solito|sola|solita|por si sol[oa])\b")
+    r"|(?<!no )\b(se )?(le )?(quita|quito|pasa|paso|para|paro|calma|calmo) (solo|solito|sola|solita|por si sol[oa])\b"
+    # ("it only lasts a second", "solo le dura un segundito": over before there is anything to hold)
+    r"|\b(only|just) (lasts?|takes) (a|one) (second|sec|moment)\b"
+    r"|\b(solo|nomas|nada mas) (le )?dura (un|una) (segundo|segundito|momento|momentito)\b")
 
 
 def _answer(step: Step, screening: Screening, text: str, norm: str, language: str, fresh: bool) -> Choice | None:
@@ -818,7 +831,9 @@ _DOUBTED_SIGN = re.compile(
     r"( (about|of|if|whether|how|si|de|sobre|como|his|her|he|she|hes|shes|he is|she is|is|its|the|baby|su|sus|la|el|"
     r"le|lo|se|esta|is he|is she|really|really is|is really|hes really|shes really))*"
     r" (breath\w*|respir\w*|colou?r|blue|grey|gray|purple|azul\w*|morad\w*|awake|wak\w*|despiert\w*|jerk\w*|"
-    r"seizure\w*|convuls\w*|sacud\w*)")
+    r"seizure\w*|convuls\w*|sacud\w*)"
+    # (the sign first, the doubt at the end: "no se, a veces como que respira raro, no estoy segura")
+    r"|\b(breath\w*|respir\w*|azul\w*|morad\w*|despiert\w*)( \w+){0,3} (no estoy (muy )?segur[ao]|not sure)$")
 
 
 def _doubts_a_red_flag(step: Step, norm: str) -> bool:
@@ -829,7 +844,7 @@ def _doubts_a_red_flag(step: Step, norm: str) -> bool:
 
 def _doubts(norm: str) -> bool:
     """Whether an answer says the parent is unsure ("not sure about her breathing", "no sé si...")."""
-    return bool(_DOUBT.search(norm) or _UNSURE.search(norm))
+    return bool(_DOUBT.search(norm) or _UNSURE.search(norm)) and not _ASKS_MEANING.search(norm)
 
 
 _BUT = re.compile(r"\b(but|pero|though|tho|although|aunque|except|excepto|menos)\b")
