@@ -1327,6 +1327,8 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     ("se le cayó a la abuela y ahora le dan espasmos", Level.EMERGENCY),
     ("mi bebé de 3 semanas rechaza todo, el pecho y el biberón", Level.URGENT),
     ("tiene la boca morada del puré de moras que comió, tiene 9 meses, patalea cuando está contento", None),
+    ("vi un video de convulsiones y mi bebé está haciendo lo mismo ahorita", Level.EMERGENCY),
+    ("vi un video de convulsiones y me asusté, mi bebé solo tiembla cuando le cambio el pañal", None),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
