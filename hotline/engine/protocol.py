@@ -55,9 +55,9 @@ class Facts:
     # an hour ago does not explain "his arms and legs are jerking and it won't stop" now).
     here: frozenset[str] | None = None
     # Where in this message each finding is said, by part: a new topic ("also not sure if related but...", "btw",
-    # "otra cosa") starts a part. A situation said only in another part than a sign does
-    # not excuse it ("...his legs shake when he's unwrapped, should we go tighter? Also ... about 5 minutes ago he
-    # went totally stiff and then both arms and legs jerked").
+    # "otra cosa") starts a part. A situation said only in another part than a sign does not excuse it ("...his
+    # legs shake when he's unwrapped, should we go tighter? Also ... about 5 minutes ago he went totally stiff and
+    # then both arms and legs jerked").
     parts: Mapping[str, frozenset[int]] | None = None
 
 
@@ -320,8 +320,6 @@ SITUATIONS = frozenset(("crying", "excitement", "cold", "startle", "feeding", "h
                         "tantrum", "shivering"))
 _NEW_TOPIC = (("also", "not", "sure", "if", "related"), ("btw",), ("by", "the", "way"), ("another", "thing"),
               ("on", "another", "note"), ("unrelated",), ("otra", "cosa"), ("aparte", "de", "eso"))
-
-
 _NEW_TOPIC_FIRST = frozenset(t[0] for t in _NEW_TOPIC)
 
 

@@ -445,8 +445,7 @@ _HEDGES_FIRST = frozenset({"kinda", "kind of", "sort of", "maybe", "i think so",
                            "pues no", "know"})
 # Doubt at the red-flag question is a yes, whatever else is said ("not sure honestly, she's been really sleepy").
 _DOUBT = re.compile(r"\b(not sure|no se|dont know|unsure|no estoy (?:muy |tan )?segur[oa]|i dont know|idk|maybe|"
-                    r"cant tell|"
-                    r"quien sabe|no idea|know idea|ni idea)\b")
+                    r"cant tell|quien sabe|no idea|know idea|ni idea)\b")
 # "no sé" said as doubt: alone, or followed by what doubt goes on with ("no sé si...", "no sé, creo que no").
 # "No sé, está bien dormida...": typed with its accent, or with a stop after it, "sé" is "I know".
 # "solo le pasa cuando está parado, sentado no": a clause of one word and a "no" after a comma says when it does not
@@ -521,8 +520,7 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
 # "idk what you mean by jerking", "no sé qué quiere decir": the question not understood, no doubt about a sign.
 _ASKS_MEANING = re.compile(r"\b(what (you|u) mean|what does that mean|que quiere decir|que significa|"
                            r"lo que quiere decir)\b")
-_DOUBT_WORDS = frozenset({"idk", "i dont know", "dont know", "don't know", "i don't know", "no se", "no sé",
-                          "not sure"})
+_DOUBT_WORDS = frozenset({"idk", "i dont know", "dont know", "no se", "not sure"})  # (normalized, as targets are)
 
 
 # A "no" set apart from "estoy segura" / "sé" by a stop: "no, estoy segura" is a no said with certainty.
