@@ -109,6 +109,8 @@ FLAG_EXAMPLES = [
     ("fever_with_shaking", "tiene fiebre y le tiemblan las piernas", "es"),
     ("fever_high", "temp 40.2", "en"),
     ("fever_high", "tiene 40 de fiebre", "es"),
+    ("fever_high_young", "my 4 month old has 39.3", "en"),
+    ("fever_high_young", "tiene 39,6 de temperatura", "es"),
     ("low_temp", "her temperature is 35.4 in a 2 week old", "en"),
     ("low_temp", "temperatura de 35.5, tiene 10 días", "es"),
     ("seizure_earlier", "last night he had a seizure, he is fine now", "en"),
@@ -1331,4 +1333,42 @@ def test_a_weekend_heard_as_weak_end_is_no_weak_baby() -> None:
     ("vi un video de convulsiones y me asusté, mi bebé solo tiembla cuando le cambio el pañal", None),
 ])
 def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None) -> None:
+    assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    # Clock times said every way: the episode has gone on 15 to 20 minutes
+    ("she started shaking at quarter to 4 and its 4:05 now and it wont stop", Level.EMERGENCY),
+    ("he started jerking at midnight and it's 12:20 now", Level.EMERGENCY),
+    ("empezó a temblar a las once y cuarto y ya son las once y media", Level.EMERGENCY),
+    ("empezó a temblar a las 4 menos cuarto y ya son las 4 y 5", Level.EMERGENCY),
+    ("started crying at midnight and its 12:30 now, her legs shake when she cries", None),
+    # A gap in a phrase does not reach back past its own first word; what is seen now ends the what-if
+    ("they said watch for blue lips and his lips are blue now", Level.EMERGENCY),
+    ("what if her lips turn blue? they look fine now", None),
+    # A colour seen and doubted against the light is a colour unsure of: the worse answer
+    ("is it jus the nightlite or r his lips blueish?? idk hes 2wks n legs shakey", Level.EMERGENCY),
+    ("is it a seizure or a startle? she flings her arms out when the door slams", None),
+    # Someone else's baby, the mother's own fever, feared things said on in the subjunctive
+    ("mi prima tuvo un bebé que se puso morado, el mío tiembla cuando llora", None),
+    ("mi prima tuvo un bebe que se puso morado y el mio esta morado ahorita", Level.EMERGENCY),
+    ("I'm the mom, I have 38.8 and body aches, can I take tylenol?", None),
+    ("tengo miedo de que se caiga de la cama y le den convulsiones", None),
+    ("what if she gets a fever? its been a long week", None),
+    ("q ago si un dia le da una convulsion? aorita esta bien", None),
+    # A reading said after "no fever" or beside legs that are fine is still the reading
+    ("grandaughter 10 months thermometer says 104.1 legs are fine just wanted to ask what to do", Level.URGENT),
+    ("no fever its actually low 95.8 and she still feels cold after an hour under the blanket, 5 days old",
+     Level.URGENT),
+    # Spelled by ear and text-speak
+    ("haller en la noche le dio un ataque de temblor de todo el cuerpo como 1 minuto y ahorita esta bien jugando, "
+     "10 meses", Level.URGENT),
+    ("i drink like 5 monsters a day n nurse, baby jittery allll the time 6wk", Level.SOON),
+    ("wats a fever for a newborn like what number", None),
+    ("my 8 month old still gets these strong shakey legs pretty much everyday, honestly more then when he was little",
+     Level.SOON),
+    ("no, esta normal de temperatura y tiembla cuando le cambio el pañal", None),
+    ("tiene temperatura y le tiemblan las piernas", Level.URGENT),
+])
+def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -1093,3 +1093,59 @@ def test_a_caller_who_does_not_know_the_age_goes_on_to_the_red_flags(parent, red
     parent.conversation("my baby's legs are shaking" if answer == "not sure" else "mi bebé tiembla")
     parent.text(answer)
     assert session(redis)["step"] == "danger"
+
+
+@pytest.mark.parametrize(("first", "question_back", "meaning"), [
+    ("my 2 month old's legs shake and it doesn't stop", "i dont understand", "ribs pulling in"),
+    ("my 2 month old's legs shake and it doesn't stop", "wdym hard to wake", "will not stay awake"),
+    ("a mi bebé de 2 meses le tiemblan las piernas y no para", "no sé qué quiere decir con eso",
+     "se le hunden las costillas"),
+    ("a mi bebé de 2 meses le tiemblan las piernas y no para", "no entiendo la pregunta", "pausas largas"),
+])
+def test_a_question_back_at_the_red_flag_question_gets_what_it_means_and_the_question_again(
+        parent, redis, first, question_back, meaning):
+    """A parent who does not understand the red-flag question is told what each sign looks like and asked again:
+    neither a yes (911) nor a no (the holding question), and no unrelated advice."""
+    parent.text(first)
+    reply = parent.text(question_back)
+    assert meaning in reply and EMERGENCY not in reply and EMERGENCY_ES not in reply
+    assert session(redis)["step"] == "danger"
+
+
+def test_what_counts_as_a_fever_at_the_fever_question_gets_the_line(parent, redis):
+    parent.conversation("my 5 month old's legs shake sometimes", "no", "yes it stops")
+    reply = parent.text("what counts as a fever?")
+    assert "100.4 F (38 C) or more" in reply and session(redis)["step"] == "fever"
+
+
+def test_an_age_said_with_doubt_at_the_red_flag_question_is_the_age_not_a_doubt_about_the_signs(parent, redis):
+    """ "idk like 2 months i think" at the red-flag question answers the age: no 911, the age kept, the red-flag
+    question asked again; a sign said next still calls 911."""
+    assert URGENT in parent.text("babysittin my niece she feels hot n her legs r shakin")
+    reply = parent.text("idk like 2 months i think")
+    assert EMERGENCY not in reply and session(redis)["age_days"] == 60 and session(redis)["step"] == "danger"
+    assert EMERGENCY in parent.text("shes rly sleepy n hard to wake up")
+
+
+def test_a_fever_read_at_an_unknown_age_is_regraded_when_the_age_is_given(parent, redis):
+    """39.6 at an unknown age is read in the younger band (a doctor today); at almost 8 months, with no shaking and
+    no red flag, it is for the pediatrician in a day or two. Neither the holding question (nothing shakes) nor the
+    fever question (the reading said it) is asked."""
+    assert URGENT_ES in parent.text("tiene 39,6 de temperatura y no tiembla")
+    assert SOON_ES in parent.text("ya va a cumplir 8 meses")
+    reply = parent.text("no")
+    assert "sujeta con suavidad la pierna" not in reply and "¿Tiene fiebre" not in reply
+    assert session(redis)["level"] == 1  # soon
+
+
+def test_at_the_holding_question_it_does_not_stop_for_six_minutes_calls_911(parent):
+    parent.conversation("my baby is ten weeks and his legs shake when he is crying", "no")
+    assert EMERGENCY in parent.text(
+        "no it does not stop it has been going for like six minutes now and he stopped crying")
+
+
+def test_a_low_reading_after_no_fever_at_the_fever_question_is_the_reading(parent):
+    """ "no fever its actually low 95.8": the denial is corrected by the reading, too low at 5 days old."""
+    parent.conversation("my baby is five days old and shes shivering her legs are shaking", "no", "yes")
+    assert URGENT in parent.text(
+        "no fever its actually low ninety five point eight and she still feels cold after an hour under the blanket")

@@ -64,6 +64,7 @@ class Step:
     only_if_age_over: int | None = None
     enroll: str | None = None  # arriving here enrolls the parent in this reminder schedule (with consent)
     asks: tuple[str, ...] = ()  # the red flags the question names, when not just what its answers report
+    explain: Localized | None = None  # what the question means, said when a parent asks ("wdym hard to wake?")
 
     @cached_property  # (a step is read many times a conversation step and never changes)
     def asked(self) -> frozenset[str]:
@@ -209,7 +210,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
         if not isinstance(raw, dict):
             raise read.fail(where, "expected a mapping with text and choices")
         unknown = set(raw) - {"text", "choices", "guidance", "outcome", "skip_when_known", "only_if_age_over",
-                              "enroll", "asks"}
+                              "enroll", "asks", "explain"}
         if unknown:
             raise read.fail(where, f"unknown key(s) {', '.join(sorted(unknown))}")
         choices = []
@@ -250,6 +251,7 @@ def parse_flow(data: Any, source: str, passages: Mapping[str, Passage], known_fl
             only_if_age_over=raw.get("only_if_age_over"),
             enroll=str(raw["enroll"]) if raw.get("enroll") else None,
             asks=asks,
+            explain=read.localized(raw["explain"], f"{where} explain") if raw.get("explain") else None,
         )
 
     for step in steps.values():

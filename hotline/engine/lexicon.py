@@ -157,9 +157,10 @@ def _match_gap(plan: _GapPlan, words: tuple[str, ...], i: int) -> int | None:
             return None
         at += 1
     size = len(after)
+    anchor = words[i]
     for skip in range(gap + 1):
-        if skip and (at + skip - 1 >= count or words[at + skip - 1] in _GAP_STOPS):
-            return None
+        if skip and (at + skip - 1 >= count or words[at + skip - 1] in _GAP_STOPS or words[at + skip - 1] == anchor):
+            return None  # (nor a repeat of the word the match starts at: "blue lips and his lips are blue")
         start = at + skip
         if start + size > count:
             return None
@@ -182,25 +183,27 @@ def _gap_plan(tests: tuple[_Test, ...]) -> _GapPlan | None:
     return rest[:at], rest[at].gap, rest[at + 1:]
 
 
-def _match(tests: tuple[_Test, ...], words: tuple[str, ...], i: int, t: int) -> int | None:
-    """The end of the shortest match of tests[t:] at words[i:], or None."""
+def _match(tests: tuple[_Test, ...], words: tuple[str, ...], i: int, t: int, anchor: str = "") -> int | None:
+    """The end of the shortest match of tests[t:] at words[i:], or None (`anchor`: the word the match starts at,
+    which a gap does not cross)."""
     if t == len(tests):
         return i
     test = tests[t]
     if test.gap:
         for skip in range(test.gap + 1):
-            if skip and (i + skip - 1 >= len(words) or words[i + skip - 1] in _GAP_STOPS):
+            if skip and (i + skip - 1 >= len(words) or words[i + skip - 1] in _GAP_STOPS
+                         or words[i + skip - 1] == anchor):
                 break
-            end = _match(tests, words, i + skip, t + 1)
+            end = _match(tests, words, i + skip, t + 1, anchor)
             if end is not None:
                 return end
         return None
     if i < len(words) and test.accepts(words[i]):
-        end = _match(tests, words, i + 1, t + 1)
+        end = _match(tests, words, i + 1, t + 1, anchor)
         if end is not None:
             return end
     if test.optional:
-        return _match(tests, words, i, t + 1)
+        return _match(tests, words, i, t + 1, anchor)
     return None
 
 
@@ -393,7 +396,7 @@ class Lexicon:
                 if gapped is False:
                     end = _match_simple(tests, words, i)
                 elif gapped is True:
-                    end = _match(tests, words, i + 1, 1)
+                    end = _match(tests, words, i + 1, 1, words[i])
                 else:
                     end = _match_gap(gapped, words, i)
                 if end is not None:

@@ -434,7 +434,9 @@ are defined in `flows/findings.yaml`.
 3. **Rules.** The highest level any rule gives wins, in every state of the conversation. **Unknown is the worse
    answer:** an unknown age satisfies "under" conditions; "not sure" to a red-flag question counts as yes.
    Findings accumulate over a conversation; a later denial removes one; a later reassurance never lowers a level.
-4. The `fever` flag alone is urgent under 90 days or at an unknown age and *soon* from 90 days (AAP-fever).
+4. The `fever` flag alone is urgent under 90 days or at an unknown age and *soon* from 90 days (AAP-fever). A fever
+   of 39 C or more read at an unknown age is urgent (3-6 months, Mayo-fever) until the age is known: past 6 months
+   it is *soon* (below 40 C, with no shaking).
 
 Levels: **emergency** = call the emergency number now; **urgent** = a doctor today (fever under 3 months: now);
 **soon** = the pediatrician within a day or two; **home** = normal shaking (no rule fired).

@@ -420,6 +420,13 @@ def _done_before(words: tuple[str, ...], lead: int, i: int, shaking_at: list[int
     return bool(done) and not any(done[-1] < at < i for at in shaking_at)
 
 
+def _says(words: tuple[str, ...], i: int, phrase: tuple[str, ...]) -> bool:
+    """Whether the words at i are the plain phrase, where "#" stands for a number ("its been # minutes")."""
+    if i + len(phrase) > len(words):
+        return False
+    return all(w == p or p == "#" and w[:1].isdigit() for w, p in zip(words[i:i + len(phrase)], phrase, strict=False))
+
+
 def _lead(words: tuple[str, ...], i: int) -> int:
     """Where the word before words[i] is, passing over one hedge: "tiene como 101", "hace como 20 minutos"."""
     return i - 2 if _clean(words, i - 1) in _HEDGES else i - 1
@@ -663,7 +670,7 @@ class Reader:
             max(0, trigger.start - spec.scope), trigger.end + 3)
         for phrase in spec.far_voids:
             for i in range(trigger.end, min(end + _FAR, len(words))):
-                if tuple(words[i:i + len(phrase)]) == phrase:
+                if _says(words, i, phrase):
                     return True
         if not spec.voids:
             return False
@@ -672,7 +679,7 @@ class Reader:
         longest = max(len(p) for p in spec.voids)
         for i in range(max(0, start - longest + 1), min(end, len(words))):
             for phrase in by_first.get(words[i], ()):
-                if i >= start - len(phrase) + 1 and tuple(words[i:i + len(phrase)]) == phrase:
+                if i >= start - len(phrase) + 1 and _says(words, i, phrase):
                     return True
         return False
 
@@ -916,7 +923,8 @@ class Reader:
                 continue
             # "she's like 6 weeks", "her corrected age is about 6 weeks": a hedged age, not a duration.
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
-                _clean(words, first - 2) in ("is", "shes", "hes", "") or is_filler(_clean(words, first - 2)) or
+                _clean(words, first - 2) in ("is", "shes", "hes", "", "idk", "sure", "know", "think", "maybe") or
+                is_filler(_clean(words, first - 2)) or  # ("idk like 2 months i think": a doubted age)
                 (_clean(words, first - 2) == "tiene" and unit >= 30) or  # "tiene like seven months"
                 # "(corrected about 7 weeks)", "adjusted age around 2 months"
                 bool(_CORRECTED & {_clean(words, first - 2), _clean(words, first - 3)}) or
@@ -1452,6 +1460,8 @@ def _dated_younger(found: tuple[Found, ...], words: tuple[str, ...], age: int) -
 _AT_HOUR = frozenset(("at", "las", "around", "about", "since"))
 _HALF_QUARTER = {"media": 30, "cuarto": 15}
 _MERIDIEM = frozenset(("am", "pm"))
+_NOON = frozenset(("midnight", "noon", "medianoche", "mediodia"))
+_PART_OF_HOUR = {"quarter": 15, "half": 30}
 
 
 _DEGREE_WORDS = frozenset({"grados", "degrees", "degree", "f", "c", "°", "de", "como", "about", "like"})
@@ -1473,6 +1483,12 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
     """A clock time starting at word i and the index after it: "2:10", "2 10" (spoken "two ten"), "3 y 20",
     "3 y media", and a bare hour where it reads as one ("at 7", "2 am", "a las 3")."""
     hour = words[i] if i < len(words) else ""
+    if hour in _NOON:
+        return 12 * 60, i + 1
+    if hour in _PART_OF_HOUR and words[i + 1:i + 2] in (("to",), ("past",), ("after",)) and \
+            words[i + 2:i + 3] and words[i + 2].isdigit() and 1 <= int(words[i + 2]) <= 12:
+        part = _PART_OF_HOUR[hour]  # "quarter to 4", "half past 3"
+        return int(words[i + 2]) * 60 + (part if words[i + 1] != "to" else -part), i + 3
     if not (hour.isdigit() and 1 <= int(hour) <= 12):
         return None
     j = i + 1 + (i + 1 < len(words) and words[i + 1] in (":", "y"))
@@ -1481,6 +1497,13 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
         return int(hour) * 60 + int(minute), j + 1
     if j > i + 1 and words[j - 1] == "y" and minute in _HALF_QUARTER:
         return int(hour) * 60 + _HALF_QUARTER[minute], j + 1
+    if words[i + 1:i + 2] == ("menos",) and i + 2 < len(words):  # "las 4 menos cuarto", "las 4 menos 10"
+        less = words[i + 2]
+        part = _HALF_QUARTER.get(less) or (int(less) if less.isdigit() and int(less) < 30 else 0)
+        if part:
+            return int(hour) * 60 - part, i + 3
+    if words[i + 1:i + 3] == ("and", "half") or words[i + 1:i + 4] == ("and", "a", "half"):
+        return int(hour) * 60 + 30, i + 3 + (words[i + 2] == "a")  # "at 8 and a half"
     after = words[i + 1] if i + 1 < len(words) else ""
     if after in _MERIDIEM:
         return int(hour) * 60, i + 2

@@ -345,8 +345,8 @@ class _Run:
             self.state.age_days is not None and self.state.age_days > step.only_if_age_over
         ):
             return True
-        if step.is_question and step.asked and step.asked <= set(self.state.denied):
-            return True  # already answered by a denial ("no fever" before the fever question)
+        if step.is_question and step.asked and step.asked <= set(self.state.denied) | set(self.state.flags):
+            return True  # already answered: by a denial ("no fever" before the fever question), or so ("39,6")
         if self.red_flags_answered and _asks_for_emergencies(step) and not step.asked & _HOLDING_FLAGS:
             return True  # (the holding question asks about an emergency too, but not the red flags)
         if step.is_question and not any(c.age_days is not None for c in step.choices):
@@ -505,7 +505,8 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
                 if contained and target == "no se" and not _NOT_SURE_ES.search(norm) and \
                         not _NOT_SURE_TYPED.search(text.lower()):
                     continue  # "no, no se ha caído ni se pegó": "se" is the verb's, not "sé" (I know)
-                if contained and target in _DOUBT_WORDS and _ASKS_MEANING.search(norm):
+                if contained and (target in _DOUBT_WORDS or target == "no" and _NO_UNDERSTOOD.match(norm)) and \
+                        _ASKS_MEANING.search(norm):
                     continue  # "idk what you mean by jerking", "no sé qué quiere decir con eso": a question back
                 if contained and target in _NO_DOUBTS and _NO_THEN_SURE.search(text.lower()) and \
                         not re.search(rf"(?<!\w){re.escape(target)}(?!\w)", _NO_THEN_SURE.sub(" ", text.lower())):
@@ -519,8 +520,13 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
 
 # "idk what you mean by jerking", "no sé qué quiere decir": the question not understood, no doubt about a sign.
 _ASKS_MEANING = re.compile(r"\b(what (you|u) mean|what does that mean|que quiere decir|que significa|"
-                           r"lo que quiere decir)\b")
+                           r"lo que quiere decir|no (le )?(entiendo|entendi|comprendo)|(i )?(dont|didnt) understand)\b")
+# A question back at any question: the same, and what a word of the question means ("what counts as a fever?").
+_ASKS_BACK = re.compile(_ASKS_MEANING.pattern + r"|\b(wdym|wym|what do (you|u) mean|what counts|what does .{1,40} mean|"
+                        r"what is (that|this|a fever)|whats (that|this|a fever)|a que se refiere|que es (eso|esto)|"
+                        r"que significa|que seria|que cuenta como|no (le )?entend)")
 _DOUBT_WORDS = frozenset({"idk", "i dont know", "dont know", "no se", "not sure"})  # (normalized, as targets are)
+_NO_UNDERSTOOD = re.compile(r"no (se|le entiendo|entiendo|entendi|comprendo)\b")  # (its "no" is no answer)
 
 
 # A "no" set apart from "estoy segura" / "sé" by a stop: "no, estoy segura" is a no said with certainty.
@@ -609,7 +615,8 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
         choice = _match_choice(step, "not sure" if language == "en" else "no se", language, exact_only=True)
     first_word = norm.split()[0] if norm.split() else ""  # ("" for a message of emoji or punctuation only)
     if choice is None and step.is_question and not fresh and (first_word in _LEADING_NO or _NOW_NO.match(norm)) and \
-            (_no_then_reassurance(step, screening, norm) or _plain_no_said_apart(step, screening, text, language)):
+            not (_NO_UNDERSTOOD.match(norm) and _ASKS_MEANING.search(norm)) and (
+            _no_then_reassurance(step, screening, norm) or _plain_no_said_apart(step, screening, text, language)):
         # "no no he's fine, he's looking right at me", "no, he's pink and breathing fine and wakes up easy": the
         # answer's no, then words that report nothing or deny what the question asks
         choice = _reassuring_no(step, screening, language)
@@ -632,7 +639,8 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
     if choice is None and step.skip_when_known == "age" and screening.age_days is not None:
         choice = step.choices[0]  # "6 weeks" answers the age question; the age itself is already kept
     if choice is not None and (_yes_to_something_else(choice, screening, norm) or
-                               _no_to_something_else(choice, screening, norm)):
+                               _no_to_something_else(choice, screening, norm) or
+                               _doubts_the_age(choice, screening, norm)):
         choice = None
     if choice is not None and choice.flags and set(choice.flags) & step.asked <= set(screening.denied):
         # "no she feels normal, not hot": the message denies what the choice reports (the fever question's "hot")
@@ -906,6 +914,14 @@ def _own_words(choice: Choice) -> tuple[str, ...]:
                  if len(own := normalize(word)) > 4 and own not in _HEDGES_FIRST and not _DOUBT.search(own))
 
 
+def _doubts_the_age(choice: Choice, screening: Screening, norm: str) -> bool:
+    """Whether the doubt in a short answer that gives an age and no sign is about the age ("idk like 2 months i
+    think" at the red-flag question): kept as the age, and the question asked again."""
+    reading = screening.reading
+    return bool(choice.flags) and screening.age_days is not None and reading is not None and \
+        not reading.present - {"baby"} and len(norm.split()) <= 8 and bool(_DOUBT.search(norm))
+
+
 def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
     """Whether a yes to a question that names signs belongs to what follows it, the parent answering what they
     thought was asked: "sí, come bien y moja pañales" or "yes, it stops when I hold her" (what explains ordinary
@@ -1115,8 +1131,14 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
     if corrected_fever:
         run.state = evolve(run.state, flags=tuple(f for f in run.state.flags if not f.startswith("fever")),
                             findings=tuple(f for f in run.state.findings if f != "fever_words"))
-    if screening.denied:
-        run.state = evolve(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *screening.denied))))
+    denied = screening.denied
+    reading = screening.reading
+    if reading is not None and "shaking" in reading.asserted("negated") and not any(
+            f.finding in READER.shaking and f.assertion != "negated" for f in reading.findings) and \
+            not READER.shaking & set(run.state.findings):
+        denied = (*denied, "not_stopping_when_held")  # "tiene 39,6 y no tiembla": nothing shakes, nothing to hold
+    if denied:
+        run.state = evolve(run.state, denied=tuple(dict.fromkeys((*run.state.denied, *denied))))
     if screening.level is Level.EMERGENCY:
         run.add_flags(screening.flags)
         run.state = evolve(run.state, step=flow.start, level=int(Level.EMERGENCY))
@@ -1239,6 +1261,14 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.state = evolve(run.state, step=resolved.id)
         run.prompt(resolved)
         run.answer_first()
+        return run.turn(screening)
+
+    # 6b. A question back ("wdym hard to wake?", "no entiendo la pregunta", "what counts as a fever?"): what the
+    #     question means, then the question again (no sign reported, so nothing to assess).
+    if step.is_question and step.explain and not fresh and _ASKS_BACK.search(norm) and not (
+            screening.reading and screening.reading.asserted("present") - _QUESTION_ONLY):
+        run.replies.append(Reply(step.explain[run.language], kind="info", message="explain"))
+        run.prompt(step)
         return run.turn(screening)
 
     # 7. A message about the baby with no red flag: it is assessed (home, unless the conversation has

@@ -54,6 +54,7 @@ FLAGS: tuple[str, ...] = tuple(FLAG_LEVELS)
 FLAG_OF_FINDING: Mapping[str, str] = MappingProxyType(
     {finding: rule.flag for rule in reversed(PROTOCOL.rules) if not rule.all and rule.age is None
      and rule.temperature is None for finding in rule.any} | {"fever_words": "fever"})
+_SIX_MONTHS_DAYS = 183  # (the age bound of flows/protocol.yaml's fever-high-3-to-6-months)
 # Findings that make a message about the baby (rather than a greeting or an off-topic question).
 _CLINICAL_KINDS = ("sign", "context", "question")
 # Words that say nothing clinical on their own ("thank you so much", "a little", "he is fine").
@@ -62,8 +63,12 @@ _NOT_CLINICAL_ALONE = frozenset({"baby", "frequent", "occasional", "well", "awak
 
 
 def flag_level(flag: str, age_days: int | None) -> Level:
-    """The level a flag stands for at this age."""
+    """The level a flag stands for at this age. A fever read while the age was unknown was read in the younger
+    band (unknown is the worse answer): once the age is known, 38 C from 3 months, and 39 C past 6 months, is
+    a fever for the pediatrician soon (protocol rules fever and fever-high-3-to-6-months)."""
     if flag == "fever" and age_days is not None and age_days >= YOUNG_INFANT_DAYS:
+        return Level.SOON
+    if flag == "fever_high_young" and age_days is not None and age_days >= _SIX_MONTHS_DAYS:
         return Level.SOON
     return FLAG_LEVELS[flag]
 

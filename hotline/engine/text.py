@@ -142,7 +142,8 @@ def _number_at(words: list[str], i: int) -> tuple[str, int] | None:
     elif j < len(words) and words[j] in _UNITS:
         if not seen and words[j] not in _ALONE_OK and not (
                 j + 1 < len(words) and (words[j + 1] in _POINT
-                                        or words[j] == "once" and words[j + 1] in _AGE_UNIT_WORDS)):
+                                        or words[j] == "once" and words[j + 1] in _AGE_UNIT_WORDS)
+                                   or words[j] in ("once", "una") and j and words[j - 1] in ("las", "la", "son")):
             return None
         value, j, seen = value + _UNITS[words[j]], j + 1, True
     if not seen:
