@@ -1369,6 +1369,39 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
      Level.SOON),
     ("no, esta normal de temperatura y tiembla cuando le cambio el pañal", None),
     ("tiene temperatura y le tiemblan las piernas", Level.URGENT),
+    # A reading a question got is the reading; a thought that keeps coming, or a relative's opinion the parent
+    # disagrees with, is no sign; what is seen in the next clause is
+    ("cuántos grados es fiebre mi niña tiene cinco semanas y le salió treinta y ocho punto dos en la axila",
+     Level.URGENT),
+    ("q hago si se le ponen moraditos los labios? porque ahorita mismo los tiene asi y le tiemblan las piernas",
+     Level.EMERGENCY),
+    ("I keep thinking it's a seizure but it's just her legs trembling for a second when she stretches after naps",
+     None),
+    ("i keep thinking its a seizure, his arms and legs are jerking and he wont stop", Level.EMERGENCY),
+    ("mi primo dice que mi bebé tiene convulsiones porque tiembla cuando llora pero yo lo veo bien tiene un mes",
+     None),
+    ("im scared my baby will stop breathing in her sleep", None),
+    ("im scared my baby is gonna stop breathing, her lips are blue", Level.EMERGENCY),
+    # Sleep in slang, a change up to now, one side said by a recogniser, few wet diapers, a drowsy baby who wakes
+    ("he passed out and now hes not responding", Level.EMERGENCY),
+    ("the shaking episodes are happening more and more, like 2-3 a day last week and now maybe 10 a day. 4 months",
+     Level.SOON),
+    ("my daughter is seven months her write leg does this little shake only the write one and if i hold it it stops",
+     Level.SOON),
+    ("Mine has had only 1 wet one in the last 12 hours and hes shakey and cranky, 1 month", Level.URGENT),
+    ("He slept through 2 feeds. I can wake him but he's super drowsy and floppy-ish, 6 wks", Level.URGENT),
+    ("por qué le tiembla solo el brazo derecho? nada más ese, y cuando se lo agarro se le para. 6 semanas",
+     Level.SOON),
+    ("Last week she had a fever, it's gone now. Her legs shake when she's tired. Is that left over from the fever?",
+     None),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))
+
+
+@pytest.mark.parametrize("said", ["cuándo tengo que llamar al nueve uno uno", "when do i call nine one one"])
+def test_the_emergency_number_said_digit_by_digit_is_911(said: str) -> None:
+    """A caller says 911 digit by digit; the recogniser writes the digits as words: it is the number a parent types,
+    so the question about when to call it is read as one (answered with the rule)."""
+    reading = READER.read(said)
+    assert "911" in reading.tokens.words and "ask_warning" in {f.finding for f in reading.findings}

@@ -703,7 +703,8 @@ class Reader:
     def _names_the_baby(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether a trigger that stops at the baby holds "my baby" ("my baby's arms" read by "my ~1 arms"):
         then it is about the baby. "her dad" or "my niece's baby" are still someone else."""
-        return bool(self.triggers[trigger.label].stops) and any(
+        spec = self.triggers[trigger.label]
+        return spec.assertion == "other_person" and bool(spec.stops) and any(
             words[i] in _BABY_WORDS and words[i - 1] in _MY for i in range(max(trigger.start, 1), trigger.end))
 
     @staticmethod

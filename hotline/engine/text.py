@@ -194,7 +194,23 @@ def _numbers_in_words(words: list[str]) -> list[str]:
         else:
             out.append(words[i])
             i += 1
-    return _said_decimals(out)
+    return _said_decimals(_emergency_number_said(out))
+
+
+def _emergency_number_said(words: list[str]) -> list[str]:
+    """ "nueve uno uno", "nine one one" said digit by digit: the number 911, as a parent types it."""
+    if "9" not in words:
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i] == "9" and i + 2 < len(words) and words[i + 1] in ("1", "one") and words[i + 2] in ("1", "one"):
+            out.append("911")
+            i += 3
+        else:
+            out.append(words[i])
+            i += 1
+    return out
 
 
 _AFTER_NOT_DECIMAL = frozenset((
