@@ -1394,6 +1394,43 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
      Level.SOON),
     ("Last week she had a fever, it's gone now. Her legs shake when she's tired. Is that left over from the fever?",
      None),
+    # An episode of shaking minutes ago, named as one, and the baby sleepy since: not back to normal (Seizure-FA)
+    ("shaking spell 5 min ago and now really sleepy", Level.EMERGENCY),
+    ("tuvo un episodio de temblor hace 5 minutos y ahora está muy dormida", Level.EMERGENCY),
+    ("she had a crying fit 5 min ago, legs shook, now sleepy", None),
+    ("she had a shaking episode yesterday and now she's fine", None),
+    # One side only tells what the shaking was like, over or not (Article: one leg and not the other)
+    ("tonight only her left arm was shaking for a while, it stopped when I held it. should she see someone?",
+     Level.SOON),
+    ("he had a seizure in one arm last month, the doctor checked him, now he shakes when he cries", None),
+    # The last reviews' lost emergencies: another seizure now, a pause in breathing told as a gap, a baby who does not
+    # wake told in broken English, help asked for in Spanish, a colour doubted or seen after a what-if or a rule read
+    ("yesterday he had a seizure and now hes having another one", Level.EMERGENCY),
+    ("ayer tuvo una convulsión y ahorita le está dando otra", Level.EMERGENCY),
+    ("he is breathing but theres long gaps like 15 seconds where he doesnt breathe at all", Level.EMERGENCY),
+    ("baby not wake, i touch, i call name, nothing, only sleep sleep", Level.EMERGENCY),
+    ("ayuda rápido mi bebé", Level.EMERGENCY),
+    ("es la luz o tiene los labios morados? no distingo bien", Level.EMERGENCY),
+    ("is it the light in here or are her lips grey", Level.EMERGENCY),
+    ("n nurse said call if he turns grey and he is grey", Level.EMERGENCY),
+    ("i read blue lips is bad and his lips do look bluish", Level.EMERGENCY),
+    ("si se pone gris que hago, ya se puso gris", Level.EMERGENCY),
+    ("what if he turns blue, he isnt blue now, just shaking a bit when hungry", None),
+    ("que quiere decir con sacudir brazos y piernas a la vez? porque asi esta ahorita y no para", Level.EMERGENCY),
+    ("mi comadre dice que son convulsiones y creo que sí, tiene los ojos en blanco y se sacude", Level.EMERGENCY),
+    ("its been going for like eight and a half minutes her arms and legs", Level.EMERGENCY),
+    ("las 3 y 20 empezó y son las 3 y media y sigue sacudiéndose toda", Level.EMERGENCY),
+    ("right leg and right arm jerking together and not stopping", Level.EMERGENCY),
+    ("I'm the mom, I have 38.8 and body aches, and my 3 week old is jerking his arms and legs and wont stop",
+     Level.EMERGENCY),
+    ("me preocupa que le vaya a dar fiebre y convulsione", None),
+    ("what does fever mean for a baby", None),
+    ("what does fever mean, she feels hot and her legs shake", Level.URGENT),
+    # Readings and a niece in the parent's care
+    ("my temp gun says 100.9 on her forehead and she is 3 weeks old", Level.URGENT),
+    ("le salió 39 y tiene 5 meses, no tiembla", Level.URGENT),
+    ("no sé cuántos meses tiene, es mi sobrina, la siento muy caliente", Level.URGENT),
+    ("my grandson 6 weeks, he sleep and sleep, we cannot make him eat, and shaky", Level.URGENT),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -63,7 +63,11 @@ def two_instances(redis_server):
     finally:
         for process in processes:
             process.terminate()
-            process.wait(timeout=10)
+            try:  # (gunicorn's graceful shutdown may take up to its 30 s graceful timeout on a loaded machine)
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def test_a_conversation_alternating_between_two_instances_keeps_its_state(two_instances, redis):

@@ -1149,3 +1149,23 @@ def test_a_low_reading_after_no_fever_at_the_fever_question_is_the_reading(paren
     parent.conversation("my baby is five days old and shes shivering her legs are shaking", "no", "yes")
     assert URGENT in parent.text(
         "no fever its actually low ninety five point eight and she still feels cold after an hour under the blanket")
+
+
+def test_a_yes_at_the_holding_question_says_the_baby_with_a_fever_shakes(parent, redis):
+    """ "she's hot 38.9", an age past 3 months, then "yes it stops when I hold her": the baby shakes, and a fever with
+    shaking is urgent at any age (Article: shaking with a fever)."""
+    parent.conversation("she's hot 38.9", "5 months", "no")
+    assert URGENT in parent.text("yes it stops when i hold her")
+
+
+def test_what_a_word_of_the_fever_question_means_is_explained_not_taken_for_yes(parent, redis):
+    parent.conversation("my 5 month old legs shake sometimes", "no", "yes it stops")
+    reply = parent.text("wdym feel hot?")
+    assert URGENT not in reply and "100.4 F (38 C) or more" in reply and session(redis)["step"] == "fever"
+
+
+def test_not_knowing_the_age_at_the_red_flag_question_is_no_doubt_about_the_signs(parent, redis):
+    """A babysitter's "i dont know her age" at the red-flag question is about the age: no 911."""
+    parent.text("babysitter here, she feels hot and her legs shake")
+    assert EMERGENCY not in parent.text("i dont know her age")
+    assert session(redis)["step"] == "danger"

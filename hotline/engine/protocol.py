@@ -85,6 +85,9 @@ class Rule:
     source: str
     # Excuses that count only when said of the baby, not guessed or asked about ("is that just from crying?")
     unless_said: frozenset[str] = frozenset()
+    # Its findings count when said to be over: they tell what the shaking was like ("only her left arm was shaking
+    # for a while, it stopped when I held it")
+    when_over: bool = False
 
     def fires(self, facts: Facts) -> bool:
         present = facts.present
@@ -126,7 +129,8 @@ class Protocol:
         # finding such a rule needs only together with another (vomiting after a head injury) counts when over
         # only beside it: "threw up over the weekend, but that's been over for 3 days" is history.
         emergency = [r for r in self.rules if r.level is Level.EMERGENCY]
-        self.lasting = frozenset(f for r in emergency for f in (r.all or r.any))
+        self.lasting = frozenset(f for r in emergency for f in (r.all or r.any)) | frozenset(
+            f for r in self.rules if r.when_over for f in r.any | r.all)
         together: dict[str, set[str]] = {}
         for r in emergency:
             for f in r.any - self.lasting if r.all else ():
@@ -204,6 +208,8 @@ def episode_over(reading: Reading) -> frozenset[Found]:
 
 # Words that put an episode before what is said of the baby now ("not back to normal after the jerking").
 _AFTER = frozenset({"after", "since", "despues", "desde"})
+# What names a shaking as an episode of its own ("a shaking spell", "un episodio de temblor").
+_EPISODE_WORDS = frozenset({"spell", "spells", "episode", "episodes", "episodio", "episodios", "attack", "ataque"})
 
 
 # Words that tell something in the past tense (an episode told as over): "he didn't respond", "it lasted".
@@ -303,6 +309,12 @@ def facts_of(reading: Reading, age_days: int | None = None, temperature_c: float
     # to normal", "shivering after the bath")
     ordinary = {"crying", "tantrum", "shivering", "cold", "hiccups", "startle"} & {
         f.finding for f in reading.findings if f.assertion not in ("negated", "other_person", "hypothetical")}
+    # ("shaking spell 5 min ago and now really sleepy", "tuvo un episodio de temblor hace un ratito y ahora está
+    # muy dormido": an episode of shaking minutes ago, named as one, and the baby sleepy or floppy since)
+    if "just_now" in present and not ordinary and NOT_BACK_TO_NORMAL & now and _EPISODE_WORDS & set(words) and any(
+            f.finding in reading.shaking_findings and f.assertion in ("present", "earlier", "resolved")
+            for f in reading.findings):
+        present.add("not_back_to_normal")
     for late in (f for f in reading.findings if f.finding == "not_recovered" and f.assertion in ("present", "earlier")
                  and not ordinary):
         if any(f.finding in reading.shaking_findings and f.assertion in ("present", "earlier", "resolved") and (
@@ -367,7 +379,7 @@ def parse_protocol(data: Any, source: str, known_findings: Mapping[str, str]) ->
             raise ProtocolError(f"{where}: duplicate id")
         seen.add(rule_id)
         unknown_keys = set(raw) - {"id", "flag", "level", "any", "all", "unless", "unless_said", "age_days",
-                                   "temperature_c", "source"}
+                                   "temperature_c", "source", "when_over"}
         if unknown_keys:
             raise ProtocolError(f"{where}: unknown key(s) {', '.join(sorted(unknown_keys))}")
         try:
@@ -393,7 +405,7 @@ def parse_protocol(data: Any, source: str, known_findings: Mapping[str, str]) ->
         rules.append(Rule(rule_id, str(raw.get("flag") or rule_id.replace("-", "_")), level, sets["any"],
                           sets["all"], sets["unless"], _bound(raw.get("age_days"), f"{where}: age_days"),
                           _bound(raw.get("temperature_c"), f"{where}: temperature_c"), str(raw["source"]),
-                          sets["unless_said"]))
+                          sets["unless_said"], bool(raw.get("when_over", False))))
     return Protocol(rules)
 
 
@@ -472,6 +484,8 @@ def rules_page(data: Any) -> str:
                 when.append(f"age (days) {raw['age_days']}")
             if raw.get("temperature_c"):
                 when.append(f"temperature (C) {raw['temperature_c']}")
+            if raw.get("when_over"):
+                when.append("also when said to be over")
             lines.append(f"| `{raw['id']}` | {'; '.join(when)} | {raw['source']} |")
         lines.append("")
     lines.append(_RULES_PAGE_TAIL)

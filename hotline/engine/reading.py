@@ -222,7 +222,7 @@ _SITES = {"rectal": "rectal", "rectally": "rectal", "bottom": "rectal", "butt": 
 _SITES_NAMED = frozenset(_SITES) - {"arm", "brazo", "bottom", "butt", "mouth", "ear"}
 _NOW_AFTER = frozenset({"now", "rn", "ahora", "ahorita", "currently"})
 _READING_LEADS = frozenset({"had", "has", "got", "running", "hit", "reached", "spiked", "tiene", "tenia", "marca",
-                            "marco", "llego", "subio"})
+                            "marco", "llego", "subio", "salio"})  # ("le salió 39": what the thermometer gave)
 _DEVICE_SAYS = frozenset({"says", "said", "reads", "read", "shows", "showed", "gave", "registered", "dice", "marca",
                           "marco", "salio", "dio", "registro"})
 _OWN_TEMPERATURE = frozenset({"my", "mine", "myself", "own", "mi", "mia", "propia", "yo"})
@@ -858,7 +858,7 @@ class Reader:
             return False
         # A stop also ends the scope when the finding itself begins with it ("eso se hereda a los bebés": the
         # babies are not the husband).
-        return not (spec.stops and any(tuple(words[i:i + len(p)]) == p for i in range(start, min(end + 1, len(words)))
+        return not (spec.stops and any(_says(words, i, p) for i in range(start, min(end + 1, len(words)))
                                        for p in spec.stops))
 
     # --- Age ---------------------------------------------------------------------------------------------
@@ -1528,9 +1528,10 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
     for i in range(len(words)):
         if words[i] not in _STARTED:
             continue
-        for k in range(i + 1, min(i + 7, len(words))):  # "empezo con los temblores a las 2"
+        # "empezo con los temblores a las 2", and "a las 3 y 20 empezó" (said before)
+        for k in (*range(i + 1, min(i + 7, len(words))), *range(max(0, i - 5), i)):
             start = _clock(words, k)
-            if start is None:
+            if start is None or start[1] > i and k < i:
                 continue
             for m in range(start[1], min(start[1] + 10, len(words))):
                 if words[m] in _NOW or (m and words[m - 1] in _NOW):
@@ -1542,7 +1543,6 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
                             return None
                         elapsed = (now[0] - start[0]) % 720
                         return elapsed if 0 < elapsed <= 180 else None
-            break
     return None
 
 

@@ -521,6 +521,8 @@ def _match_choice(step: Step, text: str, language: str, exact_only: bool = False
 # "idk what you mean by jerking", "no sé qué quiere decir": the question not understood, no doubt about a sign.
 _ASKS_MEANING = re.compile(r"\b(what (you|u) mean|what does that mean|que quiere decir|que significa|"
                            r"lo que quiere decir|no (le )?(entiendo|entendi|comprendo)|(i )?(dont|didnt) understand)\b")
+# A question back that goes on to answer ("what do you mean? yes she's hot", "wdym... no she isn't"): the answer counts.
+_ANSWER_WITH_IT = re.compile(r"\b(yes|yeah|yep|no|nope|nah|si)\b")
 # A question back at any question: the same, and what a word of the question means ("what counts as a fever?").
 _ASKS_BACK = re.compile(_ASKS_MEANING.pattern + r"|\b(wdym|wym|what do (you|u) mean|what counts|what does .{1,40} mean|"
                         r"what is (that|this|a fever)|whats (that|this|a fever)|a que se refiere|que es (eso|esto)|"
@@ -574,6 +576,9 @@ _STOPS_BY_ITSELF = re.compile(
 def _answer(step: Step, screening: Screening, text: str, norm: str, language: str, fresh: bool) -> Choice | None:
     """The choice a message gives at this step, if any: its words, a leading no or yes with what follows, or what
     it denies; None when it answers nothing here."""
+    if step.explain and not fresh and _ASKS_BACK.search(norm) and not _ANSWER_WITH_IT.search(norm) and \
+            screening.reading is not None and not screening.reading.asserted("present") - _QUESTION_ONLY:
+        return None  # "wdym feel hot?", "qué quiere decir con caliente?": a question back, told what it means
     if step.asked & _HOLDING_FLAGS and not fresh and (
             _SHAKING_OVER.fullmatch(_without_fillers(norm)) or (
                 _STOPS_BY_ITSELF.search(norm) and not _MINUTES.search(norm) and not _NOT_BY_ITSELF.search(norm) and
@@ -918,8 +923,12 @@ def _doubts_the_age(choice: Choice, screening: Screening, norm: str) -> bool:
     """Whether the doubt in a short answer that gives an age and no sign is about the age ("idk like 2 months i
     think" at the red-flag question): kept as the age, and the question asked again."""
     reading = screening.reading
-    return bool(choice.flags) and screening.age_days is not None and reading is not None and \
-        not reading.present - {"baby"} and len(norm.split()) <= 8 and bool(_DOUBT.search(norm))
+    return bool(choice.flags) and (screening.age_days is not None or bool(_ABOUT_AGE.search(norm))) and \
+        reading is not None and not reading.present - {"baby"} and len(norm.split()) <= 8 and bool(_DOUBT.search(norm))
+
+
+# "i dont know her age", "no sé cuántos meses tiene": a doubt about the age
+_ABOUT_AGE = re.compile(r"\b(age|how old|edad|cuantos meses|cuantas semanas|que edad)\b")
 
 
 def _yes_to_something_else(choice: Choice, screening: Screening, norm: str) -> bool:
@@ -1243,6 +1252,12 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
             run.regrade_for_age(before_age)
         run.clean_slate_for(choice.next)
         run.add_flags((*choice.flags, *screening.flags))
+        if step.asked & _HOLDING_FLAGS and "fever" in run.state.flags and not (
+                screening.reading and not screening.reading.shaking and
+                screening.reading.asserted("negated") & screening.reading.shaking_findings):
+            # "she's hot 38.9" ... "yes it stops when I hold her": whichever the answer, the baby with the fever shakes
+            # (Article: shaking with a fever, at any age); not "she's not shaking at all, just fussy"
+            run.add_flags(("fever_with_shaking",))
         run.red_flags_answered = step.is_question and not _asks_for_emergencies(step) and \
             _answers_the_red_flags_too(screening, norm)
         if screening.level is not None and not run._resolve(choice.next).outcome:

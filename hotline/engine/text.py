@@ -176,7 +176,7 @@ def _heard_numbers(words: list[str]) -> list[str]:
 def _numbers_in_words(words: list[str]) -> list[str]:
     words = _heard_numbers(words)
     if _NUMBER_WORDS.isdisjoint(words):  # ("a" starts a number only before "hundred", which is in the set)
-        return _said_decimals(words)
+        return _said_decimals(_and_a_half(words) if "half" in words else words)
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -194,7 +194,8 @@ def _numbers_in_words(words: list[str]) -> list[str]:
         else:
             out.append(words[i])
             i += 1
-    return _said_decimals(_emergency_number_said(out))
+    out = _emergency_number_said(out)
+    return _said_decimals(_and_a_half(out) if "half" in out else out)
 
 
 def _emergency_number_said(words: list[str]) -> list[str]:
@@ -216,6 +217,27 @@ def _emergency_number_said(words: list[str]) -> list[str]:
 _AFTER_NOT_DECIMAL = frozenset((
     "days", "day", "weeks", "week", "wks", "months", "month", "mo", "mos", "years", "dias", "dia", "semanas", "semana",
     "meses", "mes", "anos", "ano", "min", "minutes", "minutos", "hours", "horas", "times", "veces", "oz", "ml"))
+
+
+_DURATION_UNITS = frozenset({"min", "mins", "minute", "minutes", "hour", "hours", "hr", "hrs"})
+
+
+def _and_a_half(words: list[str]) -> list[str]:
+    """ "8 and a half minutes", "eight and half minutes": a duration of 8.5 (how long an episode has gone on)."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in (4, 3):  # "8 and a half minutes", "8 and half minutes"
+            part = words[i:i + size + 1]
+            if len(part) == size + 1 and part[0].isdigit() and part[1] == "and" and part[-2] == "half" and \
+                    (size == 3 or part[2] == "a") and part[-1] in _DURATION_UNITS:
+                out += [f"{part[0]}.5", part[-1]]
+                i += size + 1
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
 
 
 def _said_decimals(words: list[str]) -> list[str]:
