@@ -1431,6 +1431,22 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
     ("le salió 39 y tiene 5 meses, no tiembla", Level.URGENT),
     ("no sé cuántos meses tiene, es mi sobrina, la siento muy caliente", Level.URGENT),
     ("my grandson 6 weeks, he sleep and sleep, we cannot make him eat, and shaky", Level.URGENT),
+    # "ain't" is "isn't" (or "hasn't"): a sign it goes with is there, a sign it denies is not
+    ("she aint breathing", Level.EMERGENCY),
+    ("he aint waking up", Level.EMERGENCY),
+    ("she aint had a wet diaper since last night, 3 weeks", Level.URGENT),
+    ("my son fell off the couch an hour ago n hit his head, now his legs keep shakin. hes 10 months. he aint throwin "
+     "up or nothin", Level.URGENT),
+    # One side with the eyes pulled to it; a question about when to call; milestones met
+    ("his right arm does it too sometimes, same side. and his eyes kind of drift to the right when it happens",
+     Level.EMERGENCY),
+    ("my sisters baby had seizures and now im scared what signs should make me call nine one one for my son hes fine "
+     "right now", None),
+    ("11 month old, legs shake once in a while when shes really excited. she's crawling and pulling up", None),
+    ("what do you mean by breathing trouble his ribs are sucking in every time he breathes is that it",
+     Level.EMERGENCY),
+    ("she started shaking at quarter to four and its five past four now and she still wont stop", Level.EMERGENCY),
+    ("shaking for 5 to 10 seconds when she cries", None),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

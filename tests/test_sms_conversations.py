@@ -1169,3 +1169,9 @@ def test_not_knowing_the_age_at_the_red_flag_question_is_no_doubt_about_the_sign
     parent.text("babysitter here, she feels hot and her legs shake")
     assert EMERGENCY not in parent.text("i dont know her age")
     assert session(redis)["step"] == "danger"
+
+
+def test_at_the_holding_question_a_start_and_a_time_now_by_the_clock_are_how_long_it_has_gone_on(parent):
+    """ "empezó a las once y cuarto y ya son las once y media, no se detiene": 15 minutes, holding does not stop it."""
+    parent.conversation("mi hijo de 5 semanas tiembla", "no")
+    assert EMERGENCY_ES in parent.text("empezó a las once y cuarto y ya son las once y media, no se detiene")

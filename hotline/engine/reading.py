@@ -1252,6 +1252,8 @@ class Reader:
                         _clean(words, i - 1)[:1].isdigit() and _clean(words, i + 1) not in ("ago", "later") and (
                         _LASTING_WORDS & set(words[:i]) or _clean(words, i + 1) in ("now", "already", "ya")):
                     return int(float(_clean(words, i - 1)))
+            # ("no, no se detiene, empezó a las once y cuarto y ya son las once y media": by the clock)
+            return _elapsed_by_clock(words)
         return _elapsed_by_clock(words, shaking_at) if shaking_at else None
 
 
@@ -1482,7 +1484,8 @@ def _weather(words: tuple[str, ...], i: int) -> bool:
 
 def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
     """A clock time starting at word i and the index after it: "2:10", "2 10" (spoken "two ten"), "3 y 20",
-    "3 y media", and a bare hour where it reads as one ("at 7", "2 am", "a las 3")."""
+    "3 y media", "4 menos cuarto", "quarter to 4", "ten past 4", "8 and a half", "midnight", and a bare hour where it
+    reads as one ("at 7", "2 am", "a las 3")."""
     hour = words[i] if i < len(words) else ""
     if hour in _NOON:
         return 12 * 60, i + 1
@@ -1492,6 +1495,9 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
         return int(words[i + 2]) * 60 + (part if words[i + 1] != "to" else -part), i + 3
     if not (hour.isdigit() and 1 <= int(hour) <= 12):
         return None
+    if hour in ("5", "10", "20", "25") and words[i + 1:i + 2] in (("past",), ("to",), ("after",)) and \
+            words[i + 2:i + 3] and words[i + 2].isdigit() and 1 <= int(words[i + 2]) <= 12:
+        return int(words[i + 2]) * 60 + (int(hour) if words[i + 1] != "to" else -int(hour)), i + 3  # "ten to four"
     j = i + 1 + (i + 1 < len(words) and words[i + 1] in (":", "y"))
     minute = words[j] if j < len(words) else ""
     if minute.isdigit() and len(minute) <= 2 and int(minute) < 60 and (len(minute) == 2 or j > i + 1):
