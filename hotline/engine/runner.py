@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from hotline.engine.flow import Choice, Flow, Step
 from hotline.engine.levels import Level
-from hotline.engine.reading import fever_line
+from hotline.engine.reading import Reading, fever_line
 from hotline.engine.records import JsonRecord, evolve
 from hotline.engine.safety import (
     FLAG_LEVELS,
@@ -526,7 +526,7 @@ _ANSWER_WITH_IT = re.compile(r"\b(yes|yeah|yep|no|nope|nah|si)\b")
 # A question back at any question: the same, and what a word of the question means ("what counts as a fever?").
 _ASKS_BACK = re.compile(_ASKS_MEANING.pattern + r"|\b(wdym|wym|what do (you|u) mean|what counts|what does .{1,40} mean|"
                         r"what is (that|this|a fever)|whats (that|this|a fever)|a que se refiere|que es (eso|esto)|"
-                        r"que significa|que seria|que cuenta como|no (le )?entend)")
+                        r"que seria|que cuenta como)")
 _DOUBT_WORDS = frozenset({"idk", "i dont know", "dont know", "no se", "not sure"})  # (normalized, as targets are)
 _NO_UNDERSTOOD = re.compile(r"no (se|le entiendo|entiendo|entendi|comprendo)\b")  # (its "no" is no answer)
 
@@ -586,8 +586,7 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
                     screening.reading and "not_stopped_by_holding" in screening.reading.present))):
         return step.plain_choice
     reading = screening.reading
-    if step.asked & _HOLDING_FLAGS and not fresh and reading is not None and not reading.shaking and \
-            reading.asserted("negated") & reading.shaking_findings and not screening.level:
+    if step.asked & _HOLDING_FLAGS and not fresh and _nothing_shakes(reading) and not screening.level:
         return step.plain_choice  # "no le tiembla nada": nothing shaking to hold, so nothing it fails to stop
     # A fresh conversation has shown no menu yet: only a key or an exact menu word counts as an answer.
     # A denial is not a "no" to another question: "no fever" does not say the shaking keeps going.
@@ -817,6 +816,11 @@ def _reassuring_no(step: Step, screening: Screening, language: str) -> Choice | 
 
 
 _HOLDING_FLAGS = frozenset({"not_stopping_when_held"})
+
+
+def _nothing_shakes(reading: Reading | None) -> bool:
+    """The message says nothing shakes ("no le tiembla nada", "she's not shaking at all"): nothing to hold."""
+    return bool(reading is not None and not reading.shaking and reading.asserted("negated") & reading.shaking_findings)
 
 
 def _yes_names_its_sign(step: Step, screening: Screening, after: str, norm: str) -> bool:
@@ -1252,9 +1256,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
             run.regrade_for_age(before_age)
         run.clean_slate_for(choice.next)
         run.add_flags((*choice.flags, *screening.flags))
-        if step.asked & _HOLDING_FLAGS and "fever" in run.state.flags and not (
-                screening.reading and not screening.reading.shaking and
-                screening.reading.asserted("negated") & screening.reading.shaking_findings):
+        if step.asked & _HOLDING_FLAGS and "fever" in run.state.flags and not _nothing_shakes(screening.reading):
             # "she's hot 38.9" ... "yes it stops when I hold her": whichever the answer, the baby with the fever shakes
             # (Article: shaking with a fever, at any age); not "she's not shaking at all, just fussy"
             run.add_flags(("fever_with_shaking",))
