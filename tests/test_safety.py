@@ -1447,6 +1447,26 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
      Level.EMERGENCY),
     ("she started shaking at quarter to four and its five past four now and she still wont stop", Level.EMERGENCY),
     ("shaking for 5 to 10 seconds when she cries", None),
+    # A time now said without its hour, after a start said with one; a colour said of the baby after "and"; a
+    # colour hedged; a what-if, then what the parent sees
+    ("since ten to four, now it is quarter past, his arms and legs shaking", Level.EMERGENCY),
+    ("legs shaking since 3:50 its quarter past now", Level.EMERGENCY),
+    ("legs shaking since 3:50 its 3:52 now", None),
+    ("baby shaking legs and blue now", Level.EMERGENCY),
+    ("she's limp and grey", Level.EMERGENCY),
+    ("kinda dusky around the mouth and shaking", Level.EMERGENCY),
+    ("her legs are shaking and bluish after her bath", None),
+    ("his lips are pink, his legs shaking and grey from the cold", None),
+    ("im feeling kinda blue today, baby legs shake when she cries", None),
+    ("dicen que si se pone gris es grave, y se ve grisáceo", Level.EMERGENCY),
+    ("dicen que si se pone gris es grave, y se ve bien", None),
+    ("worried shes gonna stop breathing and then she did for 20 seconds", Level.EMERGENCY),
+    ("worried shes gonna stop breathing and now she is asleep", None),
+    # A startle that comes whenever a noise does, past 6 months; vomiting spelled short; longer than it used to be
+    ("my 9 month old throws her arms out and her legs shake whenever the dog barks. is that normal", Level.SOON),
+    ("my 3 mo has thrwn up 4 times since dinner n now his legs r doing this shaky thing", Level.URGENT),
+    ("The shaking used to last a few seconds. Now it goes on for a minute or two and happens more. She's 3 months.",
+     Level.SOON),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

@@ -1175,3 +1175,41 @@ def test_at_the_holding_question_a_start_and_a_time_now_by_the_clock_are_how_lon
     """ "empezó a las once y cuarto y ya son las once y media, no se detiene": 15 minutes, holding does not stop it."""
     parent.conversation("mi hijo de 5 semanas tiembla", "no")
     assert EMERGENCY_ES in parent.text("empezó a las once y cuarto y ya son las once y media, no se detiene")
+
+
+def test_a_start_by_the_clock_then_the_time_now_in_the_next_text_is_how_long_it_has_gone_on(parent):
+    """ "she started shaking at quarter to 4", then "its 4:05 and shes still shaking": 20 minutes (Seizure-FA: 5
+    minutes or more), 911."""
+    assert EMERGENCY not in parent.text("my 2 month old started shaking at quarter to 4")
+    assert EMERGENCY in parent.text("its 4:05 and shes still shaking")
+
+
+def test_a_start_by_the_clock_of_crying_times_no_shaking(parent):
+    """ "he started crying at 3": the clock times the crying, so "its 3:30 now" is no half hour of shaking."""
+    assert EMERGENCY not in parent.text("he started crying at 3 and his legs shake, hes 2 months")
+    assert EMERGENCY not in parent.text("its 3:30 now")
+
+
+def test_a_colour_said_alone_at_the_red_flag_question_is_the_baby_turning_that_colour(parent):
+    parent.text("my 5 week old's legs are shaking")
+    assert EMERGENCY in parent.text("no not blue, more like grey")
+
+
+def test_un_color_dicho_solo_a_la_pregunta_de_las_senales_es_el_del_bebe(parent):
+    parent.text("a mi bebé de 5 semanas le tiemblan las piernas")
+    assert EMERGENCY_ES in parent.text("medio morado")
+
+
+def test_an_answer_after_a_question_back_at_the_holding_question_counts(parent):
+    """ "how do i hold it? i tried and its still going": the question, then the answer, holding does not stop it."""
+    parent.conversation("my 5 week old's legs are shaking", "no")
+    assert EMERGENCY in parent.text("how do i hold it? i tried and its still going")
+
+
+def test_no_then_hes_awake_at_the_red_flag_question_is_no_not_hard_to_wake(parent):
+    """ "no hes awake, breathing ok" after a floppy but awake baby: the "no" answers the question; "hes awake" is
+    not "he is not awake" (a doctor today, no 911). "no he is not waking up" still calls 911."""
+    assert URGENT in parent.text(
+        "3 month old seems kind of floppy today, awake but his arms just flop, and his legs are shaky")
+    assert EMERGENCY not in parent.text("no hes awake, breathing ok")
+    assert EMERGENCY in parent.text("no he is not waking up now")

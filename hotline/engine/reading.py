@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -94,6 +94,10 @@ class Reading:
     # age the conversation already knows is corrected by it (the younger age is the safer one).
     early_days: int = 0
     breaths_per_minute: int | None = None  # a breath count ("I counted 72 a minute"): the last one said
+    # A start by the clock with no time now ("it started at quarter to 4"), and a time now with no start ("it's
+    # 4:05 now"): the conversation keeps the first to time the second.
+    clock_start: int | None = None
+    clock_now: int | None = None
 
     @cached_property  # (a frozen dataclass still has a __dict__, where this is kept after the first look)
     def present(self) -> frozenset[str]:
@@ -106,6 +110,23 @@ class Reading:
     @property
     def shaking(self) -> bool:
         return bool(self.present & self.shaking_findings)
+
+    @property
+    def shaking_started_at(self) -> int | None:
+        """The clock the shaking started at, said with no time now ("she started shaking at quarter to 4")."""
+        if self.clock_start is None or not self.shaking or _TIMED_ACTIVITIES.intersection(self.tokens.words):
+            return None
+        return self.clock_start
+
+    def timed_from(self, started_at: int | None) -> Reading:
+        """This message, with a time now it says ("it's 4:05 and she's still shaking") timed from a start said
+        earlier: how long the shaking has gone on, unless this message says nothing shakes or it stopped."""
+        if started_at is None or self.clock_now is None or self.minutes is not None or self.clock_start is not None \
+                or any(f.finding in self.shaking_findings and f.assertion in ("negated", "resolved")
+                       for f in self.findings):
+            return self
+        elapsed = elapsed_since(started_at, self.clock_now)
+        return self if elapsed is None else replace(self, minutes=elapsed)
 
     def without_negated(self) -> str:
         """The message's words, without those of negated findings (for the free-text search)."""
@@ -306,7 +327,15 @@ def _no_then_breathes_well(tokens: Tokens) -> Tokens:
     if len(words) > 3 and words[:3] == ("no", "respira", "bien") and (
             words[3] == "pero" or not _NOT_THE_OTHER_SIGNS.isdisjoint(words[3:])):
         return Tokens(("no", ",", *words[1:]))
+    # ("no hes awake, breathing ok": the answer's no, then he is awake; not "he is not awake")
+    if len(words) > 2 and words[0] in _ECHO_ANSWERS and words[1] in _HE_IS and \
+            _NOT_AFTER_NO.isdisjoint(words[2:4]):
+        return Tokens((words[0], ",", *words[1:]))
     return tokens
+
+
+_HE_IS = frozenset(("hes", "shes", "he", "she"))
+_NOT_AFTER_NO = frozenset(("not", "isnt", "cant", "wont", "doesnt", "aint", "hasnt", "never", "no"))
 
 
 # The red-flag question's own words, said back before the answer: "hard to wake no hes crying his head off" (a call
@@ -334,6 +363,26 @@ def _echo_then_no(tokens: Tokens) -> Tokens:
         if words[:k] == echo and len(words) > k and words[k] in _ECHO_ANSWERS and (
                 len(words) == k + 1 or words[k + 1] in _AFTER_ECHO_NO):
             return Tokens(("no", *echo, ",", *words[k + 1:]))
+    return tokens
+
+
+_COLOURS = frozenset(("blue", "bluish", "blueish", "grey", "gray", "greyish", "grayish", "purple", "purplish", "dusky",
+                      "ashen", "azul", "azulado", "azulada", "gris", "grisaceo", "grisacea", "morado", "morada",
+                      "moradito", "moradita", "amoratado", "amoratada"))
+_COLOURS_ES = frozenset(("azul", "azulado", "azulada", "gris", "grisaceo", "grisacea", "morado", "morada", "moradito",
+                         "moradita", "amoratado", "amoratada"))
+_AROUND_A_COLOUR = frozenset(("yes", "yeah", "si", "kinda", "kind", "of", "sort", "sorta", "a", "bit", "little", "like",
+                              "more", "maybe", "medio", "como", "un", "poco", "algo", "ish", "tipo", "and", "or", "y",
+                              "o", "hes", "shes", "esta", "se", "ve", "looks", "look", "lil"))
+
+
+def _colour_alone(tokens: Tokens) -> Tokens:
+    """At the red-flag question, a colour said alone ("grey", "yes kinda bluish", "medio morado") is the baby's:
+    said as "turning" it, so it reads as the colour sign it answers."""
+    words = [w for w in tokens.words if w not in BREAKS and not is_filler(w)]
+    if words and set(words) & _COLOURS and all(w in _COLOURS or w in _AROUND_A_COLOUR for w in words):
+        spanish = bool(set(words) & _COLOURS_ES)
+        return Tokens((*(("se", "puso") if spanish else ("turning",)), *tokens.words))
     return tokens
 
 
@@ -558,7 +607,7 @@ class Reader:
         if asks == "age":
             tokens = _heard_age(tokens)
         elif asks == "danger":
-            tokens = _echo_then_no(_no_then_breathes_well(tokens))
+            tokens = _colour_alone(_echo_then_no(_no_then_breathes_well(tokens)))
         words = tokens.words
         both = self.lexicon.find(words)
         not_across = self.not_across
@@ -648,9 +697,11 @@ class Reader:
         shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
+        clock_start, clock_now = clocks_told(words) if digits or _NOON.intersection(words) else (None, None)
         return Reading(tokens, found, age, temperature, site,
                        self._minutes(words, shaking_at, episode) if digits else None, self.shaking,
-                       tuple(sorted(set(negators))), early_days, _breath_count(words) if digits else None)
+                       tuple(sorted(set(negators))), early_days, _breath_count(words) if digits else None,
+                       clock_start, clock_now)
 
     def _voided(self, trigger: Hit, words: tuple[str, ...]) -> bool:
         """Whether words that cancel the trigger are in it or in its scope ("my sister's baby (I look after her)"
@@ -1521,6 +1572,52 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
     return None
 
 
+_PAST_TO = {"past": 1, "after": 1, "to": -1}
+
+
+def _hourless(words: tuple[str, ...], i: int, start: int) -> tuple[int, int] | None:
+    """A time now said without its hour, after a start said with one ("since ten to four, now it is quarter past"):
+    the first such time after the start."""
+    part = words[i] if i < len(words) else ""
+    side = _PAST_TO.get(words[i + 1]) if i + 1 < len(words) else None
+    if side is None or words[i + 2:i + 3] and words[i + 2].isdigit():
+        return None
+    offset = _PART_OF_HOUR.get(part) or (int(part) if part in ("5", "10", "20", "25") else 0)
+    if not offset:
+        return None
+    for hour in range(start // 60, start // 60 + 3):
+        now = hour * 60 + side * offset
+        if now > start:
+            return now, i + 2
+    return None
+
+
+def clocks_told(words: tuple[str, ...]) -> tuple[int | None, int | None]:
+    """A start said by the clock with no time now after it ("it started at quarter to 4"), and a time now said with
+    no start ("it's 4:05 and she's still shaking"): each half of an episode's length, told in two messages."""
+    start = now = None
+    for i, word in enumerate(words):
+        if word in _STARTED and start is None:
+            for k in (*range(i + 1, min(i + 7, len(words))), *range(max(0, i - 5), i)):
+                clock = _clock(words, k)
+                if clock is not None and not (clock[1] > i and k < i):
+                    start = clock[0]
+                    break
+        elif (word in _NOW or words[i - 1:i + 1] == ("it", "is")) and now is None:
+            now_at = _clock(words, i + 1) or (
+                _clock(words, i + 2) if words[i + 1:i + 2] in (("las",), ("la",)) else None)
+            now = now_at[0] if now_at is not None else None
+    if start is not None and now is not None:
+        return None, None  # (both in one message: its own length)
+    return start, now
+
+
+def elapsed_since(start: int, now: int) -> int | None:
+    """Minutes from a start to a time now said in a later message (within three hours)."""
+    elapsed = (now - start) % 720
+    return elapsed if 0 < elapsed <= 180 else None
+
+
 # What else a clock may time: "empezó a llorar a las 3 y ya son las 3 y media", "since 2 she's been crying".
 _TIMED_ACTIVITIES = frozenset(("llorar", "llorando", "llora", "lloro", "crying", "cry", "cried", "comer", "comiendo",
                                "eat", "eating", "feed", "feeding", "nursing", "mamar", "mamando", "dormir",
@@ -1540,9 +1637,10 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
             if start is None or start[1] > i and k < i:
                 continue
             for m in range(start[1], min(start[1] + 10, len(words))):
-                if words[m] in _NOW or (m and words[m - 1] in _NOW):
+                if words[m] in _NOW or (m and words[m - 1] in _NOW) or words[m - 1:m + 1] == ("it", "is"):
                     now = _clock(words, m + 1) or (
-                        _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+                        _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None) or \
+                        _hourless(words, m + 1, start[0])
                     if now is not None:
                         if _TIMED_ACTIVITIES.intersection(words[max(0, i - 4):now[1]]) and \
                                 not any(i <= at < now[1] for at in shaking_at):

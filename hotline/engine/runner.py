@@ -169,6 +169,8 @@ class State(JsonRecord):
     temperature_c: float | None = None  # the last thermometer reading given
     temperature_site: str | None = None  # where it was taken ("armpit": a lower fever line under 1 month)
     age_number: int | None = None  # a bare number said at the age question ("8"), waiting for its unit
+    # The clock a shaking started at, said with no time now ("she started shaking at quarter to 4"), minutes past 12
+    shaking_started_at: int | None = None
 
 
 
@@ -596,14 +598,18 @@ def _answer(step: Step, screening: Screening, text: str, norm: str, language: st
                            exact_only=fresh or (describes and not step.is_question))
     if choice is None and screening.denied:
         choice = _match_choice(step, text, language, exact_only=fresh, min_length=5)
-    if choice is None and step.asked & _HOLDING_FLAGS and not fresh and (clause := _first_clause(text)):
+    for clause in (_first_clause(text), _after_question(text)) if choice is None and step.asked & _HOLDING_FLAGS \
+            and not fresh else ():
         # "no se le quita, y ahora también le tiemblan los brazos": a long answer whose first clause answers (more
-        # than a bare "no": "no, it stopped on its own" is asked again)
-        choice = _match_choice(step, clause, language)
+        # than a bare "no": "no, it stopped on its own" is asked again), or the answer after a question back ("how
+        # do i hold it? i tried and its still going")
+        choice = _match_choice(step, clause, language) if clause else None
         # (only the worse answer, "ayer sí, hoy no", and only said of the shaking going on: "no her ribs aren't
         # sucking in, no grunting" answers the red-flag question)
         choice = choice if choice is not None and choice.flags and READER.read(clause).present & {
             "persistent", "not_stopped_by_holding", "going_on_now"} else None
+        if choice is not None:
+            break
     if choice is None and _asks_for_emergencies(step) and not step.asked & _HOLDING_FLAGS and not fresh and \
             screening.level is None and not _doubts(norm) and (clause := _first_clause(text)):
         # "no none of that. and no fever either, I checked, 98.6": a first clause that says no to the red flags, and
@@ -683,6 +689,12 @@ def _first_clause(text: str) -> str:
     clause = _CLAUSE_END.split(text, maxsplit=1)[0].split()
     return " ".join(clause) if len(clause) >= 2 and len(clause) < len(text.split()) else ""
 
+
+def _after_question(text: str) -> str:
+    """What follows a question the parent asks first ("how do i hold it? i tried and its still going"), when it
+    is two words or more; "" otherwise."""
+    rest = text.split("?", 1)[1].split() if "?" in text else []
+    return " ".join(rest) if len(rest) >= 2 else ""
 
 
 # A unit of days, weeks or months said without its number, first in the message ("months. she's acting normal",
@@ -1109,6 +1121,7 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
                                      temperature_c=run.state.temperature_c,
                                      temperature_site=run.state.temperature_site, today=context.today,
                                      known=run.state.findings, already=run.state.flags,
+                                     shaking_started_at=run.state.shaking_started_at,
                                      asks=None if asking is None else "temperature" if "fever" in asking.asked
                                      else "age" if asking.skip_when_known == "age"
                                      else "danger" if "breathing" in asking.asked else None)
@@ -1125,7 +1138,8 @@ def _advance(flow: Flow, state: State | None, text: str, context: Context) -> Tu
         run.state = evolve(run.state, findings=remembered(run.state.findings, screening),
                             temperature_c=screening.temperature_c if new_reading else run.state.temperature_c,
                             temperature_site=screening.reading.temperature_site if new_reading
-                            else run.state.temperature_site)
+                            else run.state.temperature_site,
+                            shaking_started_at=screening.reading.shaking_started_at or run.state.shaking_started_at)
     before_age = run.state.age_days
     if screening.age_days is not None:
         run.state = evolve(run.state, age_days=screening.age_days)

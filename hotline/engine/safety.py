@@ -192,14 +192,16 @@ def remembered(known: tuple[str, ...], screening: Screening) -> tuple[str, ...]:
 def screen_for_red_flags(text: str, *, age_days: int | None = None, temperature_c: float | None = None,
                          temperature_site: str | None = None, today: date | None = None,
                          known: tuple[str, ...] = (), already: tuple[str, ...] = (), asks: str | None = None,
-                         reader: Reader | None = None, protocol: Protocol | None = None) -> Screening:
+                         reader: Reader | None = None, protocol: Protocol | None = None,
+                         shaking_started_at: int | None = None) -> Screening:
     """Screen one message. `age_days`, `temperature_c` and `known` (findings said earlier): what the
     conversation already knows; the message may state a new age, which wins, or deny a known finding.
     Flags in `already` (raised earlier in the conversation) are not reported again unless a new age raises them.
-    `Screening.age_days` reports only what this message says."""
+    `Screening.age_days` reports only what this message says. `shaking_started_at`: the clock (minutes past 12) a
+    shaking said earlier started at, which times a time now this message says."""
     reader = reader or READER
     protocol = protocol or PROTOCOL
-    reading = reader.read((text or "")[:MAX_READ_CHARS], today, asks)
+    reading = reader.read((text or "")[:MAX_READ_CHARS], today, asks).timed_from(shaking_started_at)
     gone = _no_longer(reading, reader)
     still = tuple(f for f in known if f not in gone)
     if EPISODE_TOLD_EARLIER in still or "seizure_earlier" in still:
