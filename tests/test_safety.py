@@ -1467,6 +1467,38 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
     ("my 3 mo has thrwn up 4 times since dinner n now his legs r doing this shaky thing", Level.URGENT),
     ("The shaking used to last a few seconds. Now it goes on for a minute or two and happens more. She's 3 months.",
      Level.SOON),
+    # How warm in a number; a colour said rather than the one denied; someone else's baby; an episode by the clock
+    ("hi my baby is warm like a hundred and one and shes got these shaky legs", Level.URGENT),
+    ("not blue exactly more like greyish around his lips?? hes 6 wks", Level.EMERGENCY),
+    ("my sister had a baby with seizures and now i am scared my son has the same thing his legs just shake when he "
+     "is crying he is ten weeks", None),
+    ("at two forty both his arms and legs were jerking for like a minute its two fifty now and he seems okay",
+     Level.EMERGENCY),
+    ("last night around two in the morning he had this shaking thing both arms both legs for a minute maybe and then "
+     "he went back to sleep and today hes totally himself again playing eating hes eleven months", Level.URGENT),
+    ("anoche le dio una cosa que se le movían las piernas y los brazos como un minuto y ahorita ya está bien "
+     "normalito", Level.URGENT),
+    # The lines people give are no reading; a thermometer's is
+    ("what temp is a fever in a baby? grandma says anything over 37 and my husband says 39. shes 1 month, no fever "
+     "right now", None),
+    ("not sure if this even counts as a fever, the forehead one says 38.2 on my 10 day old", Level.URGENT),
+    ("If the fever comes back, at what temp do I call? He's 2 months.", None),
+    # Begun last week and going on; not with crying; someone's opinion that plays it down; a drug heard by ear
+    ("last week she started shaking and it doesnt go away, more often every day, 3 months", Level.SOON),
+    ("la semana pasada empezó a temblar y no se le quita, tiene 3 meses", Level.SOON),
+    ("la semana pasada tuvo fiebre y desde entonces esta bien, tiene 5 meses", None),
+    ("the leg shaking is new this week. It isn't with crying or feeding or being cold, it just happens randomly. She's "
+     "2 months", Level.SOON),
+    ("his legs shake whenever i stand him on my lap, he takes the weight then starts trembling. 8 months. my husband "
+     "says hes just weak", Level.SOON),
+    ("my doctor put me on pred a zone for my back and im breastfeeding my baby shes seven weeks and her legs are all "
+     "trembly", Level.SOON),
+    ("mi bby tiene like 2 weeks y sus manitas y patitas se ven moradas aunq lo tengo bien calientito desde hace rato, "
+     "la boca si esta rosada", Level.URGENT),
+    # The last feed by the clock: five and a half hours under 3 months (Schmitt-subtle: sleeping through feeds)
+    ("4 week old, shaky legs. last fed at 10 and its 3:30 now, she just keeps sleeping", Level.URGENT),
+    ("4 week old, shaky legs. last fed at 2 and its 3:30 now, she is sleeping", None),
+    ("8 month old, shaky legs. last fed at 10 and its 3:30 now, she is sleeping", None),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

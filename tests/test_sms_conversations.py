@@ -1213,3 +1213,19 @@ def test_no_then_hes_awake_at_the_red_flag_question_is_no_not_hard_to_wake(paren
         "3 month old seems kind of floppy today, awake but his arms just flop, and his legs are shaky")
     assert EMERGENCY not in parent.text("no hes awake, breathing ok")
     assert EMERGENCY in parent.text("no he is not waking up now")
+
+
+def test_a_reading_taken_just_in_case_after_a_no_fever_is_the_reading(parent):
+    """ "no tiene fiebre" at 2 months, then "le puse el termometro por si acaso y marca 38.3": done just in case, and
+    found (AAP-fever: 38.0 C or more under 3 months, a doctor now)."""
+    parent.conversation("tiene 2 meses, le tiemblan las piernas cuando tiene hambre, no tiene fiebre", "no",
+                        "sí, se le quita")
+    assert URGENT_ES in parent.text("ay espere, le puse el termometro por si acaso y marca 38.3")
+
+
+def test_a_corrected_holding_answer_with_a_start_and_a_time_now_calls_911(parent):
+    """ "sí, se le quita", then "perdón, no se le quita ... la estoy agarrando y sigue, empezó a las 11:50 y ya son las
+    12": holding does not stop it, ten minutes (Seizure-FA)."""
+    parent.conversation("mi bebe de 2 meses le tiemblan las piernas", "no", "si, al agarrarla se le quita")
+    assert EMERGENCY_ES in parent.text(
+        "perdón, no se le quita, me confundí. la estoy agarrando y sigue, empezó a las 11:50 y ya son las 12")

@@ -694,10 +694,18 @@ class Reader:
 
         answered = asks == "temperature" and _a_number_alone(words)
         temperature, site = self._temperature(words, told, age, asks_rule, answered)
-        shaking_at = [f.start for f in found if f.finding in self.shaking and f.assertion in ("present", "earlier")]
+        # (holding that does not stop it says the shaking goes on: "la estoy agarrando y sigue, empezó a las 11:50")
+        shaking_at = [f.start for f in found if (f.finding in self.shaking or f.finding == "not_stopped_by_holding")
+                      and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
         digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
         clock_start, clock_now = clocks_told(words) if digits or _NOON.intersection(words) else (None, None)
+        if digits and (age is None or age < 90) and (unfed := _unfed_by_clock(words)) is not None and \
+                not any(f.finding == "poor_feeding" for f in found):
+            found = (*found, Found("poor_feeding", "present", *unfed))  # "last fed at 10 and its 3:30 now"
+        if digits and (ago := _minutes_ago_by_clock(words)) is not None and \
+                not any(f.finding == "just_now" for f in found):
+            found = (*found, Found("just_now", "present", *ago))  # "at 2:40 ... its 2:50 now": minutes ago
         return Reading(tokens, found, age, temperature, site,
                        self._minutes(words, shaking_at, episode) if digits else None, self.shaking,
                        tuple(sorted(set(negators))), early_days, _breath_count(words) if digits else None,
@@ -977,7 +985,7 @@ class Reader:
             like_age = before in ("like", "about", "around") and (  # "born on the 3rd so like 2 weeks"
                 _clean(words, first - 2) in ("is", "shes", "hes", "", "idk", "sure", "know", "think", "maybe") or
                 is_filler(_clean(words, first - 2)) or  # ("idk like 2 months i think": a doubted age)
-                (_clean(words, first - 2) == "tiene" and unit >= 30) or  # "tiene like seven months"
+                (_clean(words, first - 2) == "tiene" and unit >= 7) or  # "tiene like seven months", "like 2 weeks"
                 # "(corrected about 7 weeks)", "adjusted age around 2 months"
                 bool(_CORRECTED & {_clean(words, first - 2), _clean(words, first - 3)}) or
                 (_clean(words, first - 2) == "so" and bool(_BIRTH_WORDS & set(words[:first]))))
@@ -1139,6 +1147,7 @@ class Reader:
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
         site: str | None = None
+        lines_said = _lines_people_give(words) if asks_rule else ()
         for i, word in enumerate(words):
             if word in _SITES and site is None and self._near_temperature(words, i):
                 site = _SITES[word]
@@ -1149,7 +1158,9 @@ class Reader:
                 continue  # a time, "10:38"
             # "¿cuánto es fiebre? ¿38 o 37,5?": the lines a question about the fever rule offers, not a reading
             if asks_rule and ((_clean(words, i + 1) in ("or", "o") and _clean(words, i + 2)[:1].isdigit()) or (
-                    _clean(words, i - 1) in ("or", "o") and _clean(words, i - 2)[:1].isdigit())):
+                    _clean(words, i - 1) in ("or", "o") and _clean(words, i - 2)[:1].isdigit()) or (
+                    # ("grandma says anything over 37 and my husband says 39": the lines two people give)
+                    len(lines_said) > 1 and i in lines_said)):
                 continue
             value = float(word)
             after = _clean(words, i + 1)
@@ -1184,6 +1195,8 @@ class Reader:
                     34.0 <= value <= 38.0 or 93.0 <= value <= 100.5))
             # "11 monts, 102 tonigt": a fever's number said with when it was
             led = led or (_clean(words, i + 1) in _WHEN_AFTER and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0))
+            # "my baby is warm like a hundred and one", "está caliente como 38.5": how warm, in a number
+            led = led or (lead in _FELT_HOT and (37.5 <= value <= 42.0 or 99.5 <= value <= 107.0))
             near = bool(set(words[max(0, i - 3):i + 3]) & _STRONG_TEMP_WORDS) or decimal or has_context or led or (
                 site_after) or (
                 _clean(words, i - 1) == "at" and _clean(words, i - 2) in ("shes", "hes", "its", "is", "was"))
@@ -1573,6 +1586,25 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
 
 
 _PAST_TO = {"past": 1, "after": 1, "to": -1}
+_FELT_HOT = frozenset(("warm", "hot", "caliente", "calientito", "calientita", "burning", "warmer", "hotter"))
+_SAYS_A_LINE = frozenset(("says", "said", "say", "thinks", "dice", "dicen", "dijo"))
+_PEOPLE = frozenset(("mom", "mother", "grandma", "grandmother", "husband", "wife", "partner", "dad", "father", "sister",
+                     "brother", "friend", "aunt", "nurse", "doctor", "pediatrician", "mil", "abuela", "mama", "esposo",
+                     "suegra", "hermana", "tia", "papa", "marido", "amiga", "enfermera", "doctora", "doctor"))
+
+
+def _lines_people_give(words: tuple[str, ...]) -> tuple[int, ...]:
+    """Where numbers are that people name as the fever line ("grandma says anything over 37 and my husband says 39"):
+    a number said after a person says, or after "anything over"."""
+    out = []
+    for i, word in enumerate(words):
+        if not word[:1].isdigit():
+            continue
+        lead = _lead(words, i)
+        if words[max(0, i - 2):i] in (("anything", "over"), ("anything", "above")) or (
+                _clean(words, lead) in _SAYS_A_LINE and _PEOPLE.intersection(words[max(0, lead - 2):lead])):
+            out.append(i)
+    return tuple(out)
 
 
 def _hourless(words: tuple[str, ...], i: int, start: int) -> tuple[int, int] | None:
@@ -1610,6 +1642,53 @@ def clocks_told(words: tuple[str, ...]) -> tuple[int | None, int | None]:
     if start is not None and now is not None:
         return None, None  # (both in one message: its own length)
     return start, now
+
+
+_AT_A_TIME = frozenset(("at", "around", "las", "la"))
+
+
+def _minutes_ago_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where a time said by the clock is, when the time now said after it is within the hour ("at two forty both
+    his arms and legs were jerking for like a minute its two fifty now"): what happened then, minutes ago. Not a
+    start ("started at 2:40 ... its 2:50": how long it has gone on)."""
+    for i, word in enumerate(words):
+        if word not in _AT_A_TIME or _STARTED.intersection(words[max(0, i - 3):i + 1]):
+            continue
+        at = _clock(words, i + 1)
+        if at is None:
+            continue
+        for m in range(at[1], min(at[1] + 25, len(words) - 1)):
+            if words[m] in _NOW or words[m - 1:m + 1] == ("it", "is"):
+                now = _clock(words, m + 1) or (
+                    _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+                if now is not None and not _STARTED.intersection(words[at[1]:m]):
+                    elapsed = (now[0] - at[0]) % 720
+                    return (i, at[1]) if 0 < elapsed <= 60 else None
+        return None
+    return None
+
+
+_FED = frozenset(("fed", "ate", "eaten", "feed", "nursed", "bottle", "feeding", "comio", "mamo", "tomo", "pecho"))
+_UNFED_MINUTES = 4 * 60
+
+
+def _unfed_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
+    """Where the last feed's time is, when the time now said after it is four hours later or more ("last fed at 10
+    and its 3:30 now, she just keeps sleeping", "comió por última vez a las 10 y ya son las 3"): a long time
+    without a feed."""
+    for i, word in enumerate(words):
+        if word not in _FED or not {"last", "ultima"}.intersection(words[max(0, i - 4):i + 4]):
+            continue
+        for k in range(i + 1, min(i + 6, len(words))):
+            if words[k] in _AT_A_TIME and (fed := _clock(words, k + 1)) is not None:
+                for m in range(fed[1], min(fed[1] + 12, len(words) - 1)):
+                    if words[m] in _NOW or words[m - 1:m + 1] == ("it", "is"):
+                        now = _clock(words, m + 1) or (
+                            _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+                        if now is not None:
+                            return (k, fed[1]) if (now[0] - fed[0]) % 720 >= _UNFED_MINUTES else None
+                return None
+    return None
 
 
 def elapsed_since(start: int, now: int) -> int | None:
