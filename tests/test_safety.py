@@ -1452,6 +1452,7 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
     ("since ten to four, now it is quarter past, his arms and legs shaking", Level.EMERGENCY),
     ("legs shaking since 3:50 its quarter past now", Level.EMERGENCY),
     ("legs shaking since 3:50 its 3:52 now", None),
+    ("my baby's legs shaking since quarter past and its 4:05 now", Level.EMERGENCY),
     ("baby shaking legs and blue now", Level.EMERGENCY),
     ("she's limp and grey", Level.EMERGENCY),
     ("kinda dusky around the mouth and shaking", Level.EMERGENCY),
@@ -1499,6 +1500,44 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
     ("4 week old, shaky legs. last fed at 10 and its 3:30 now, she just keeps sleeping", Level.URGENT),
     ("4 week old, shaky legs. last fed at 2 and its 3:30 now, she is sleeping", None),
     ("8 month old, shaky legs. last fed at 10 and its 3:30 now, she is sleeping", None),
+    # Grunts with each breath in Spanish; a what-if about "mi bebé"; a wife's medicine while nursing; a question about
+    # the line
+    ("no despierta, casi no abre los ojos", Level.EMERGENCY),
+    ("está haciendo como pujidos con cada respiración", Level.EMERGENCY),
+    ("hace pujidos cuando hace popo", None),
+    ("Si mi bebé se pone morado mientras tiembla, llamo al 911? Ahorita no, está bien rosadito, solo pregunto. 2 meses",
+     None),
+    ("Wife is on Zoloft and nurses. Our 5 week old's legs shake a fair bit. Should we be worried about the meds",
+     Level.SOON),
+    ("what number is this? who runs this service", None),
+    # From review 25a: clocks said every way, colours named by things, a new subject, a parent's lines, non-native
+    # English
+    ("she been shaking since like twenty to three and its three now and she aint stopping", Level.EMERGENCY),
+    ("been shaking since 2:40 and its 3 now, her legs wont stop", Level.EMERGENCY),
+    ("he has been up since 5:15 and its almost 7 now, legs twitch cause hes overtired", None),
+    ("seizure at 2 this afternoon, arms and legs, about a minute, now its 8 pm and hes back to himself",
+     Level.URGENT),
+    ("a las seis de la mañana le dio como convulsión brazos y piernas un minuto, ya son las tres de la tarde y está "
+     "normalito", Level.URGENT),
+    ("started at quarter past 2, its half past now and her legs and arms are still going", Level.EMERGENCY),
+    ("i read that grey lips mean emergency and hers look grey right now", Level.EMERGENCY),
+    ("mi suegra dice que si se pone morado es grave y ya se está poniendo morado", Level.EMERGENCY),
+    ("no está azul, más bien como gris, y tiembla", Level.EMERGENCY),
+    ("the skin around her mouth looks kind of ash colored and she is trembling", Level.EMERGENCY),
+    ("la piel alrededor de la boca se ve como ceniza y está temblando", Level.EMERGENCY),
+    ("got her the purple blanket from grandma and she loves it, legs wiggle a lot when shes happy", None),
+    ("he got a bluish bruise on his thigh from the shot and that leg shakes a bit when he cries", None),
+    ("my husbands lips go blue when he swims lol, baby legs shake when shes hungry", None),
+    ("my grandson no respond when i call him, eyes open but no see me, and the arm jump", Level.EMERGENCY),
+    ("his chest go in under the ribs very deep each breath", Level.EMERGENCY),
+    ("hace 5 minutos se le movían brazos y piernas sin parar, ya paró", Level.EMERGENCY),
+    ("las piernitas se le ven moradas y le tiemblan, ya la tapé y siguen moradas", Level.URGENT),
+    ("she is 5 weeks and feeds only for like a minute then falls asleep and wont take more all day", Level.URGENT),
+    ("my 5 month old has a fever of 100 and a half. no shaking, just cranky", Level.SOON),
+    ("grandma says anything over 37 is a fever and my husband says 39, she is 5 months, i checked and its 36.9, legs "
+     "just shake when she cries", None),
+    ("antes le duraba unos segundos y ahora como un minuto, tiene 4 meses", Level.SOON),
+    ("it isnt with crying or feeding, her legs just shake randomly, 2 months", Level.SOON),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

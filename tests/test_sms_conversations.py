@@ -1229,3 +1229,25 @@ def test_a_corrected_holding_answer_with_a_start_and_a_time_now_calls_911(parent
     parent.conversation("mi bebe de 2 meses le tiemblan las piernas", "no", "si, al agarrarla se le quita")
     assert EMERGENCY_ES in parent.text(
         "perdón, no se le quita, me confundí. la estoy agarrando y sigue, empezó a las 11:50 y ya son las 12")
+
+
+def test_not_really_but_a_lesser_sign_at_the_red_flag_question_is_a_no_and_that_sign(parent):
+    """ "not really, but she's a lot sleepier than usual today": no to the red flags, and a sleepier baby (a doctor
+    today); the holding question comes next, and its "yes" is no 911."""
+    parent.text("baby 6 weeks, legs shaky when she cries")
+    assert URGENT in parent.text(
+        "not really, but she's a lot sleepier than usual today. she does wake up and look around when i change her")
+    assert EMERGENCY not in parent.text("yes")
+
+
+def test_a_start_by_the_clock_then_a_time_now_with_nothing_going_on_is_no_episode(parent):
+    """ "she started shaking at quarter to 4", then "it stopped after a few seconds, its 4:05 now and shes asleep":
+    nothing has gone on for twenty minutes, no 911."""
+    parent.text("she started shaking at quarter to 4")
+    assert EMERGENCY not in parent.text("it stopped after a few seconds, its 4:05 now and shes asleep")
+
+
+def test_no_then_breathing_is_fine_at_the_red_flag_question_is_a_no(parent):
+    """ "no breathing is fine": the answer's no, and the breathing is fine (not "no breathing")."""
+    parent.text("my son was born at 32 weeks, he's 4 months now, 2 months adjusted. temp 100.5 and legs shaky")
+    assert EMERGENCY not in parent.text("no breathing is fine")

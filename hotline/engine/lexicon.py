@@ -26,7 +26,9 @@ from hotline.engine.text import BREAKS
 # "hands a little purple but his lips were pink" is not "purple ~3 lips".
 _GAP_STOPS = BREAKS | frozenset(
     "no not never nor neither without isnt arent wasnt werent doesnt dont didnt wont cant hasnt havent "
-    "sin nunca ni tampoco but pero though although aunque however".split())
+    "sin nunca ni tampoco but pero though although aunque however "
+    # ("i read that grey lips mean emergency and hers look grey": a new subject)
+    "hers mine theirs".split())
 
 
 class PatternError(ValueError):

@@ -123,8 +123,8 @@ class Reading:
         earlier: how long the shaking has gone on, unless this message says nothing shakes or it stopped."""
         if started_at is None or self.clock_now is None or self.minutes is not None or self.clock_start is not None \
                 or any(f.finding in self.shaking_findings and f.assertion in ("negated", "resolved")
-                       for f in self.findings):
-            return self
+                       for f in self.findings) or not (self.shaking or self.present & _STILL_GOING):
+            return self  # ("it stopped after a few seconds, its 4:05 now and shes asleep": nothing goes on)
         elapsed = elapsed_since(started_at, self.clock_now)
         return self if elapsed is None else replace(self, minutes=elapsed)
 
@@ -328,13 +328,15 @@ def _no_then_breathes_well(tokens: Tokens) -> Tokens:
             words[3] == "pero" or not _NOT_THE_OTHER_SIGNS.isdisjoint(words[3:])):
         return Tokens(("no", ",", *words[1:]))
     # ("no hes awake, breathing ok": the answer's no, then he is awake; not "he is not awake")
-    if len(words) > 2 and words[0] in _ECHO_ANSWERS and words[1] in _HE_IS and \
-            _NOT_AFTER_NO.isdisjoint(words[2:4]):
-        return Tokens((words[0], ",", *words[1:]))
+    if len(words) > 2 and words[0] in _ECHO_ANSWERS and (words[1] in _HE_IS or (
+            words[1] in _BREATHING and words[2] in _IS_FINE)) and _NOT_AFTER_NO.isdisjoint(words[2:4]):
+        return Tokens((words[0], ",", *words[1:]))  # ("no breathing is fine": no, and the breathing is fine)
     return tokens
 
 
 _HE_IS = frozenset(("hes", "shes", "he", "she"))
+_BREATHING = frozenset(("breathing", "breathin", "breath", "breathes"))
+_IS_FINE = frozenset(("is", "fine", "ok", "okay", "good", "normal", "seems", "looks", "sounds", "normally", "well"))
 _NOT_AFTER_NO = frozenset(("not", "isnt", "cant", "wont", "doesnt", "aint", "hasnt", "never", "no"))
 
 
@@ -653,6 +655,9 @@ class Reader:
         # A trigger inside a longer one of another kind is part of it ("isnt" in "isnt blue anymore").
         triggers = [t for t in triggers if not any(
             o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start for o in triggers)]
+        if any(w[:1].isdigit() for w in words) and (hours := _hours_ago_by_clock(words)) is not None:
+            # ("seizure at 2 this afternoon, ... now its 8 pm": then, earlier today, as "6 hours ago" would say)
+            triggers = sorted((*triggers, Hit("earlier", *hours), Hit("earlier_after", *hours)), key=_start)
         starts = [t.start for t in triggers]
         closers = self._closers(words)
         # "she isn't cold, hungry, crying or tired": a list's commas do not end the scope before a situation in it
@@ -1147,7 +1152,7 @@ class Reader:
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
         site: str | None = None
-        lines_said = _lines_people_give(words) if asks_rule else ()
+        lines_said = _lines_people_give(words) if "says" in words or "dice" in words or "over" in words else ()
         for i, word in enumerate(words):
             if word in _SITES and site is None and self._near_temperature(words, i):
                 site = _SITES[word]
@@ -1158,9 +1163,9 @@ class Reader:
                 continue  # a time, "10:38"
             # "¿cuánto es fiebre? ¿38 o 37,5?": the lines a question about the fever rule offers, not a reading
             if asks_rule and ((_clean(words, i + 1) in ("or", "o") and _clean(words, i + 2)[:1].isdigit()) or (
-                    _clean(words, i - 1) in ("or", "o") and _clean(words, i - 2)[:1].isdigit()) or (
+                    _clean(words, i - 1) in ("or", "o") and _clean(words, i - 2)[:1].isdigit())) or (
                     # ("grandma says anything over 37 and my husband says 39": the lines two people give)
-                    len(lines_said) > 1 and i in lines_said)):
+                    len(lines_said) > 1 and i in lines_said):
                 continue
             value = float(word)
             after = _clean(words, i + 1)
@@ -1557,11 +1562,11 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
             words[i + 2:i + 3] and words[i + 2].isdigit() and 1 <= int(words[i + 2]) <= 12:
         part = _PART_OF_HOUR[hour]  # "quarter to 4", "half past 3"
         return int(words[i + 2]) * 60 + (part if words[i + 1] != "to" else -part), i + 3
-    if not (hour.isdigit() and 1 <= int(hour) <= 12):
-        return None
     if hour in ("5", "10", "20", "25") and words[i + 1:i + 2] in (("past",), ("to",), ("after",)) and \
             words[i + 2:i + 3] and words[i + 2].isdigit() and 1 <= int(words[i + 2]) <= 12:
         return int(words[i + 2]) * 60 + (int(hour) if words[i + 1] != "to" else -int(hour)), i + 3  # "ten to four"
+    if not (hour.isdigit() and 1 <= int(hour) <= 12):
+        return None
     j = i + 1 + (i + 1 < len(words) and words[i + 1] in (":", "y"))
     minute = words[j] if j < len(words) else ""
     if minute.isdigit() and len(minute) <= 2 and int(minute) < 60 and (len(minute) == 2 or j > i + 1):
@@ -1586,6 +1591,7 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
 
 
 _PAST_TO = {"past": 1, "after": 1, "to": -1}
+_STILL_GOING = frozenset(("going_on_now", "persistent", "not_stopped_by_holding", "frequent"))  # ("sigue", "still")
 _FELT_HOT = frozenset(("warm", "hot", "caliente", "calientito", "calientita", "burning", "warmer", "hotter"))
 _SAYS_A_LINE = frozenset(("says", "said", "say", "thinks", "dice", "dicen", "dijo"))
 _PEOPLE = frozenset(("mom", "mother", "grandma", "grandmother", "husband", "wife", "partner", "dad", "father", "sister",
@@ -1607,18 +1613,52 @@ def _lines_people_give(words: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _hourless(words: tuple[str, ...], i: int, start: int) -> tuple[int, int] | None:
-    """A time now said without its hour, after a start said with one ("since ten to four, now it is quarter past"):
-    the first such time after the start."""
+def _part_of_an_hour(words: tuple[str, ...], i: int) -> int | None:
+    """Minutes from the hour of a time said without its hour ("quarter past": 15, "ten to": -10), or None."""
     part = words[i] if i < len(words) else ""
     side = _PAST_TO.get(words[i + 1]) if i + 1 < len(words) else None
     if side is None or words[i + 2:i + 3] and words[i + 2].isdigit():
         return None
     offset = _PART_OF_HOUR.get(part) or (int(part) if part in ("5", "10", "20", "25") else 0)
-    if not offset:
+    return side * offset if offset else None
+
+
+def _hourless_start(words: tuple[str, ...], i: int) -> int | None:
+    """A start said without its hour, then a time now with one ("shaking since quarter past and its 4:05 now"): the
+    minutes between, the start being the last such time before now."""
+    part = _part_of_an_hour(words, i)
+    if part is None:
+        return None
+    for m in range(i + 2, min(i + 12, len(words))):
+        if words[m] in _NOW or (m and words[m - 1] in _NOW) or words[m - 1:m + 1] == ("it", "is"):
+            now = _clock(words, m + 1) or (
+                _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+            if now is not None:
+                start = now[0] // 60 * 60 + part
+                start -= 60 if start >= now[0] else 0
+                return now[0] - start
+    return None
+
+
+def _bare_hour(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
+    """The time now said as a bare hour after a start by the clock ("since ten to three, now it is three", "since 2:40
+    and its 3 now"): an hour from 1 to 12 that nothing after makes an age, a count or a duration."""
+    hour = words[i] if i < len(words) else ""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    if hour.isdigit() and 1 <= int(hour) <= 12 and (after in BREAKS or after in ("now", "and", "y", "already", "ya", "")
+                                                    or after in _MERIDIEM):
+        return int(hour) * 60, i + 1
+    return None
+
+
+def _hourless(words: tuple[str, ...], i: int, start: int) -> tuple[int, int] | None:
+    """A time now said without its hour, after a start said with one ("since ten to four, now it is quarter past"):
+    the first such time after the start."""
+    part = _part_of_an_hour(words, i)
+    if part is None:
         return None
     for hour in range(start // 60, start // 60 + 3):
-        now = hour * 60 + side * offset
+        now = hour * 60 + part
         if now > start:
             return now, i + 2
     return None
@@ -1651,6 +1691,19 @@ def _minutes_ago_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
     """Where a time said by the clock is, when the time now said after it is within the hour ("at two forty both
     his arms and legs were jerking for like a minute its two fifty now"): what happened then, minutes ago. Not a
     start ("started at 2:40 ... its 2:50": how long it has gone on)."""
+    ago = _ago_by_clock(words)
+    return ago[:2] if ago is not None and ago[2] <= 60 else None
+
+
+def _hours_ago_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
+    """The same, when the time now is more than an hour later ("seizure at 2 this afternoon ... now its 8 pm"): what
+    happened then, earlier today."""
+    ago = _ago_by_clock(words)
+    return ago[:2] if ago is not None and ago[2] > 60 else None
+
+
+def _ago_by_clock(words: tuple[str, ...]) -> tuple[int, int, int] | None:
+    """Where a time said by the clock is and how many minutes before the time now said after it."""
     for i, word in enumerate(words):
         if word not in _AT_A_TIME or _STARTED.intersection(words[max(0, i - 3):i + 1]):
             continue
@@ -1663,7 +1716,7 @@ def _minutes_ago_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
                     _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
                 if now is not None and not _STARTED.intersection(words[at[1]:m]):
                     elapsed = (now[0] - at[0]) % 720
-                    return (i, at[1]) if 0 < elapsed <= 60 else None
+                    return (i, at[1], elapsed) if elapsed > 0 else None
         return None
     return None
 
@@ -1701,6 +1754,8 @@ def elapsed_since(start: int, now: int) -> int | None:
 _TIMED_ACTIVITIES = frozenset(("llorar", "llorando", "llora", "lloro", "crying", "cry", "cried", "comer", "comiendo",
                                "eat", "eating", "feed", "feeding", "nursing", "mamar", "mamando", "dormir",
                                "durmiendo", "sleep", "sleeping", "nap", "napping", "bath", "bano", "fussing"))
+# ("he has been up since 5:15 and its almost 7 now, legs twitch cause hes overtired": said next to the start)
+_AWAKE_SINCE = frozenset(("up", "awake", "despierto", "despierta", "playing", "jugando"))
 
 
 def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) -> int | None:
@@ -1713,15 +1768,17 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
         # "empezo con los temblores a las 2", and "a las 3 y 20 empezó" (said before)
         for k in (*range(i + 1, min(i + 7, len(words))), *range(max(0, i - 5), i)):
             start = _clock(words, k)
+            if start is None and k > i and (since := _hourless_start(words, k)) is not None:
+                return since if 0 < since <= 180 else None  # "since quarter past, its 4:05 now"
             if start is None or start[1] > i and k < i:
                 continue
             for m in range(start[1], min(start[1] + 10, len(words))):
                 if words[m] in _NOW or (m and words[m - 1] in _NOW) or words[m - 1:m + 1] == ("it", "is"):
                     now = _clock(words, m + 1) or (
                         _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None) or \
-                        _hourless(words, m + 1, start[0])
+                        _hourless(words, m + 1, start[0]) or _bare_hour(words, m + 1)
                     if now is not None:
-                        if _TIMED_ACTIVITIES.intersection(words[max(0, i - 4):now[1]]) and \
+                        if (_TIMED_ACTIVITIES | _AWAKE_SINCE).intersection(words[max(0, i - 4):now[1]]) and \
                                 not any(i <= at < now[1] for at in shaking_at):
                             return None
                         elapsed = (now[0] - start[0]) % 720

@@ -417,7 +417,8 @@ _IT_STOPS = re.compile(r"\b(it|they|that|the shaking|it all) "
                        r"^\w+ (stops|stopped|se detiene|se le quita)$")  # "yes, stops"
 _LEADING_NO = frozenset({"no", "nope", "nah"})
 # ("no. he's pretty yellow though", "ahorita no, pero en la madrugada se puso tiesa")
-_NO_BUT = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) )?(no|nope|nah)( no)? "
+_NO_BUT = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) )?"
+                     r"(no|nope|nah|not really|not exactly|no mucho|no tanto|la verdad no)( no)? "
                      r"((but|pero|aunque)\b|.*\b(though|tho)\b)|^not (right )?now (but|though)\b")
 # "ahorita no, ya se durmió tranquilito", "not right now, she's asleep": a no about now, then what follows
 _NOW_NO = re.compile(r"^((ahorita|ahora|ahoritita|en este momento|right now|rn|at the moment) no|not (right )?now)\b")

@@ -258,6 +258,11 @@ def _said_decimals(words: list[str]) -> list[str]:
             out.append(f"{word}.5")  # "treinta y siete y medio": 37.5
             i += 3
             continue
+        if word.isdigit() and (34 <= int(word) <= 42 or 95 <= int(word) <= 106) and \
+                words[i + 1:i + 4] == ["and", "a", "half"]:
+            out.append(f"{word}.5")  # "a fever of 100 and a half": 100.5
+            i += 4
+            continue
         out.append(word)
         i += 1
     return out
