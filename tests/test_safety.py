@@ -1538,6 +1538,25 @@ def test_after_an_episode_and_what_a_check_found(text: str, level: Level | None)
      "just shake when she cries", None),
     ("antes le duraba unos segundos y ahora como un minuto, tiene 4 meses", Level.SOON),
     ("it isnt with crying or feeding, her legs just shake randomly, 2 months", Level.SOON),
+    # From review 25b and devset206-207: clocks that time something else, minutes ago with a bare hour, words read
+    # and what-ifs that end in a report, ash, retractions in Spanglish, short feeds, stiff shaking spells
+    ("my shift started at 7 and its 9 now, the baby i watch shakes her legs when she kicks and giggles", None),
+    ("since twenty past two im rocking her, now its twenty to three, her legs shake when she fusses", None),
+    ("my baby had a seizure at 2:50 and its 3 now, she is acting like herself", Level.EMERGENCY),
+    ("the nurse said call if over 100.4, its 99.1, she's 6 weeks, legs shake when she cries", None),
+    ("dicen que si no despierta hay que llamar al 911, y no lo puedo despertar", Level.EMERGENCY),
+    ("leí que los pujidos con cada respiración son peligrosos y está pujando con cada respiración", Level.EMERGENCY),
+    ("is it bad if his lips are grey? because they are", Level.EMERGENCY),
+    ("my daughter is ash grey and wont stop shaking", Level.EMERGENCY),
+    ("her chest se hunde cada vez que respira", Level.EMERGENCY),
+    ("her feet look grey-ish and stay that way even warm, lips fine, she's shaking a bit", Level.URGENT),
+    ("come como un minuto y se queda dormida, tiene 4 semanas", Level.URGENT),
+    ("i watch my granddaughter, she eat one minute only and sleep, she is 1 month", Level.URGENT),
+    ("hes 2 months, he had a shaking spell with stiff arms at 9 am, its 4 pm now and hes been normal all day",
+     Level.URGENT),
+    ("mi esposo se pone morado cuando tose fuerte, el bebe tiembla cuando llora", None),
+    ("Baby 6 week. Leg is shake and I hold, not stop. Already 10 minute. Arm also shake now.", Level.EMERGENCY),
+    ("my 10 week old doesn't follow faces or smile yet and his legs shake a lot", Level.SOON),
 ])
 def test_clock_times_doubted_colours_and_words_spelled_by_ear(text: str, level: Level | None) -> None:
     assert screen_for_red_flags(text).level is level, describe(text, screen_for_red_flags(text))

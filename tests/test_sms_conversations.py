@@ -1251,3 +1251,8 @@ def test_no_then_breathing_is_fine_at_the_red_flag_question_is_a_no(parent):
     """ "no breathing is fine": the answer's no, and the breathing is fine (not "no breathing")."""
     parent.text("my son was born at 32 weeks, he's 4 months now, 2 months adjusted. temp 100.5 and legs shaky")
     assert EMERGENCY not in parent.text("no breathing is fine")
+
+
+def test_more_like_ash_at_the_red_flag_question_is_grey(parent):
+    parent.conversation("legs shaking", "2 months")
+    assert EMERGENCY in parent.text("no not blue, more like ash")

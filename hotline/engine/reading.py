@@ -369,10 +369,10 @@ def _echo_then_no(tokens: Tokens) -> Tokens:
 
 
 _COLOURS = frozenset(("blue", "bluish", "blueish", "grey", "gray", "greyish", "grayish", "purple", "purplish", "dusky",
-                      "ashen", "azul", "azulado", "azulada", "gris", "grisaceo", "grisacea", "morado", "morada",
-                      "moradito", "moradita", "amoratado", "amoratada"))
+                      "ashen", "ash", "ashy", "ceniza", "azul", "azulado", "azulada", "gris", "grisaceo", "grisacea",
+                      "morado", "morada", "moradito", "moradita", "amoratado", "amoratada"))
 _COLOURS_ES = frozenset(("azul", "azulado", "azulada", "gris", "grisaceo", "grisacea", "morado", "morada", "moradito",
-                         "moradita", "amoratado", "amoratada"))
+                         "ceniza", "moradita", "amoratado", "amoratada"))
 _AROUND_A_COLOUR = frozenset(("yes", "yeah", "si", "kinda", "kind", "of", "sort", "sorta", "a", "bit", "little", "like",
                               "more", "maybe", "medio", "como", "un", "poco", "algo", "ish", "tipo", "and", "or", "y",
                               "o", "hes", "shes", "esta", "se", "ve", "looks", "look", "lil"))
@@ -1152,7 +1152,7 @@ class Reader:
         readings: list[tuple[float, str | None]] = []
         now: list[tuple[float, str | None]] = []
         site: str | None = None
-        lines_said = _lines_people_give(words) if "says" in words or "dice" in words or "over" in words else ()
+        lines_said = _lines_people_give(words) if {"says", "dice", "over", "above"}.intersection(words) else ()
         for i, word in enumerate(words):
             if word in _SITES and site is None and self._near_temperature(words, i):
                 site = _SITES[word]
@@ -1165,7 +1165,7 @@ class Reader:
             if asks_rule and ((_clean(words, i + 1) in ("or", "o") and _clean(words, i + 2)[:1].isdigit()) or (
                     _clean(words, i - 1) in ("or", "o") and _clean(words, i - 2)[:1].isdigit())) or (
                     # ("grandma says anything over 37 and my husband says 39": the lines two people give)
-                    len(lines_said) > 1 and i in lines_said):
+                    i in lines_said and (len(lines_said) > 1 or words[i - 2:i] in _IF_OVER)):
                 continue
             value = float(word)
             after = _clean(words, i + 1)
@@ -1590,9 +1590,22 @@ def _clock(words: tuple[str, ...], i: int) -> tuple[int, int] | None:
     return None
 
 
+def _says_now(words: tuple[str, ...], m: int) -> bool:
+    """Whether words[m] says "now" before a time ("its", "now", "son", "it is")."""
+    return words[m] in _NOW or words[m - 1:m + 1] == ("it", "is")
+
+
+def _clock_after(words: tuple[str, ...], m: int) -> tuple[int, int] | None:
+    """The clock time said right after words[m] ("its 4:05"), or after "las"/"la" ("ya son las 3 y 20")."""
+    return _clock(words, m + 1) or (_clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+
+
 _PAST_TO = {"past": 1, "after": 1, "to": -1}
 _STILL_GOING = frozenset(("going_on_now", "persistent", "not_stopped_by_holding", "frequent"))  # ("sigue", "still")
 _FELT_HOT = frozenset(("warm", "hot", "caliente", "calientito", "calientita", "burning", "warmer", "hotter"))
+# ("anything over 37", "call if over 100.4": a line, whoever says it)
+_LINE_LEADS = (("anything", "over"), ("anything", "above"), ("if", "over"), ("if", "above"))
+_IF_OVER = _LINE_LEADS[2:]
 _SAYS_A_LINE = frozenset(("says", "said", "say", "thinks", "dice", "dicen", "dijo"))
 _PEOPLE = frozenset(("mom", "mother", "grandma", "grandmother", "husband", "wife", "partner", "dad", "father", "sister",
                      "brother", "friend", "aunt", "nurse", "doctor", "pediatrician", "mil", "abuela", "mama", "esposo",
@@ -1607,7 +1620,7 @@ def _lines_people_give(words: tuple[str, ...]) -> tuple[int, ...]:
         if not word[:1].isdigit():
             continue
         lead = _lead(words, i)
-        if words[max(0, i - 2):i] in (("anything", "over"), ("anything", "above")) or (
+        if words[max(0, i - 2):i] in _LINE_LEADS or (
                 _clean(words, lead) in _SAYS_A_LINE and _PEOPLE.intersection(words[max(0, lead - 2):lead])):
             out.append(i)
     return tuple(out)
@@ -1630,9 +1643,8 @@ def _hourless_start(words: tuple[str, ...], i: int) -> int | None:
     if part is None:
         return None
     for m in range(i + 2, min(i + 12, len(words))):
-        if words[m] in _NOW or (m and words[m - 1] in _NOW) or words[m - 1:m + 1] == ("it", "is"):
-            now = _clock(words, m + 1) or (
-                _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+        if _says_now(words, m) or (m and words[m - 1] in _NOW):
+            now = _clock_after(words, m)
             if now is not None:
                 start = now[0] // 60 * 60 + part
                 start -= 60 if start >= now[0] else 0
@@ -1675,9 +1687,8 @@ def clocks_told(words: tuple[str, ...]) -> tuple[int | None, int | None]:
                 if clock is not None and not (clock[1] > i and k < i):
                     start = clock[0]
                     break
-        elif (word in _NOW or words[i - 1:i + 1] == ("it", "is")) and now is None:
-            now_at = _clock(words, i + 1) or (
-                _clock(words, i + 2) if words[i + 1:i + 2] in (("las",), ("la",)) else None)
+        elif _says_now(words, i) and now is None:
+            now_at = _clock_after(words, i)
             now = now_at[0] if now_at is not None else None
     if start is not None and now is not None:
         return None, None  # (both in one message: its own length)
@@ -1711,9 +1722,9 @@ def _ago_by_clock(words: tuple[str, ...]) -> tuple[int, int, int] | None:
         if at is None:
             continue
         for m in range(at[1], min(at[1] + 25, len(words) - 1)):
-            if words[m] in _NOW or words[m - 1:m + 1] == ("it", "is"):
-                now = _clock(words, m + 1) or (
-                    _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+            if _says_now(words, m):
+                now = _clock_after(words, m) or \
+                    _bare_hour(words, m + 1)  # ("a seizure at 2:50 and its 3 now")
                 if now is not None and not _STARTED.intersection(words[at[1]:m]):
                     elapsed = (now[0] - at[0]) % 720
                     return (i, at[1], elapsed) if elapsed > 0 else None
@@ -1735,9 +1746,8 @@ def _unfed_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
         for k in range(i + 1, min(i + 6, len(words))):
             if words[k] in _AT_A_TIME and (fed := _clock(words, k + 1)) is not None:
                 for m in range(fed[1], min(fed[1] + 12, len(words) - 1)):
-                    if words[m] in _NOW or words[m - 1:m + 1] == ("it", "is"):
-                        now = _clock(words, m + 1) or (
-                            _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None)
+                    if _says_now(words, m):
+                        now = _clock_after(words, m)
                         if now is not None:
                             return (k, fed[1]) if (now[0] - fed[0]) % 720 >= _UNFED_MINUTES else None
                 return None
@@ -1753,7 +1763,9 @@ def elapsed_since(start: int, now: int) -> int | None:
 # What else a clock may time: "empezó a llorar a las 3 y ya son las 3 y media", "since 2 she's been crying".
 _TIMED_ACTIVITIES = frozenset(("llorar", "llorando", "llora", "lloro", "crying", "cry", "cried", "comer", "comiendo",
                                "eat", "eating", "feed", "feeding", "nursing", "mamar", "mamando", "dormir",
-                               "durmiendo", "sleep", "sleeping", "nap", "napping", "bath", "bano", "fussing"))
+                               "durmiendo", "sleep", "sleeping", "nap", "napping", "bath", "bano", "fussing",
+                               # ("my shift started at 7 and its 9 now", "since twenty past two im rocking her")
+                               "shift", "turno", "rocking", "arrullando", "arrullo", "meciendo", "biberon", "bottle"))
 # ("he has been up since 5:15 and its almost 7 now, legs twitch cause hes overtired": said next to the start)
 _AWAKE_SINCE = frozenset(("up", "awake", "despierto", "despierta", "playing", "jugando"))
 
@@ -1773,9 +1785,8 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
             if start is None or start[1] > i and k < i:
                 continue
             for m in range(start[1], min(start[1] + 10, len(words))):
-                if words[m] in _NOW or (m and words[m - 1] in _NOW) or words[m - 1:m + 1] == ("it", "is"):
-                    now = _clock(words, m + 1) or (
-                        _clock(words, m + 2) if words[m + 1:m + 2] in (("las",), ("la",)) else None) or \
+                if _says_now(words, m) or (m and words[m - 1] in _NOW):
+                    now = _clock_after(words, m) or \
                         _hourless(words, m + 1, start[0]) or _bare_hour(words, m + 1)
                     if now is not None:
                         if (_TIMED_ACTIVITIES | _AWAKE_SINCE).intersection(words[max(0, i - 4):now[1]]) and \
