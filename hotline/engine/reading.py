@@ -655,9 +655,12 @@ class Reader:
         # A trigger inside a longer one of another kind is part of it ("isnt" in "isnt blue anymore").
         triggers = [t for t in triggers if not any(
             o.start <= t.start and t.end <= o.end and o.end - o.start > t.end - t.start for o in triggers)]
-        if any(w[:1].isdigit() for w in words) and (hours := _hours_ago_by_clock(words)) is not None:
-            # ("seizure at 2 this afternoon, ... now its 8 pm": then, earlier today, as "6 hours ago" would say)
-            triggers = sorted((*triggers, Hit("earlier", *hours), Hit("earlier_after", *hours)), key=_start)
+        digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
+        # A time by the clock before the time now: within the hour, minutes ago ("at 2:40 ... its 2:50 now"); more,
+        # earlier today ("seizure at 2 this afternoon, ... now its 8 pm", as "6 hours ago" would say)
+        ago = _ago_by_clock(words) if digits else None
+        if ago is not None and ago[2] > _WITHIN_THE_HOUR:
+            triggers = sorted((*triggers, Hit("earlier", *ago[:2]), Hit("earlier_after", *ago[:2])), key=_start)
         starts = [t.start for t in triggers]
         closers = self._closers(words)
         # "she isn't cold, hungry, crying or tired": a list's commas do not end the scope before a situation in it
@@ -703,14 +706,12 @@ class Reader:
         shaking_at = [f.start for f in found if (f.finding in self.shaking or f.finding == "not_stopped_by_holding")
                       and f.assertion in ("present", "earlier")]
         episode = any(f.finding in _EPISODE_SIGNS and f.assertion == "present" for f in found)
-        digits = any(word[:1].isdigit() for word in words)  # (durations and breath counts are numbers)
         clock_start, clock_now = clocks_told(words) if digits or _NOON.intersection(words) else (None, None)
         if digits and (age is None or age < 90) and (unfed := _unfed_by_clock(words)) is not None and \
                 not any(f.finding == "poor_feeding" for f in found):
             found = (*found, Found("poor_feeding", "present", *unfed))  # "last fed at 10 and its 3:30 now"
-        if digits and (ago := _minutes_ago_by_clock(words)) is not None and \
-                not any(f.finding == "just_now" for f in found):
-            found = (*found, Found("just_now", "present", *ago))  # "at 2:40 ... its 2:50 now": minutes ago
+        if ago is not None and ago[2] <= _WITHIN_THE_HOUR and not any(f.finding == "just_now" for f in found):
+            found = (*found, Found("just_now", "present", *ago[:2]))
         return Reading(tokens, found, age, temperature, site,
                        self._minutes(words, shaking_at, episode) if digits else None, self.shaking,
                        tuple(sorted(set(negators))), early_days, _breath_count(words) if digits else None,
@@ -1676,15 +1677,27 @@ def _hourless(words: tuple[str, ...], i: int, start: int) -> tuple[int, int] | N
     return None
 
 
+def _around_a_start(words: tuple[str, ...], i: int) -> tuple[int, ...]:
+    """Where the clock of a start word at i may be: after it, then before it ("empezo con los temblores a las 2", "a
+    las 3 y 20 empezó")."""
+    return (*range(i + 1, min(i + 7, len(words))), *range(max(0, i - 5), i))
+
+
+def _start_clock(words: tuple[str, ...], i: int, k: int) -> tuple[int, int] | None:
+    """The clock at k of the start word at i; one said before the word must end before it."""
+    clock = _clock(words, k)
+    return None if clock is None or clock[1] > i and k < i else clock
+
+
 def clocks_told(words: tuple[str, ...]) -> tuple[int | None, int | None]:
     """A start said by the clock with no time now after it ("it started at quarter to 4"), and a time now said with
     no start ("it's 4:05 and she's still shaking"): each half of an episode's length, told in two messages."""
     start = now = None
     for i, word in enumerate(words):
         if word in _STARTED and start is None:
-            for k in (*range(i + 1, min(i + 7, len(words))), *range(max(0, i - 5), i)):
-                clock = _clock(words, k)
-                if clock is not None and not (clock[1] > i and k < i):
+            for k in _around_a_start(words, i):
+                clock = _start_clock(words, i, k)
+                if clock is not None:
                     start = clock[0]
                     break
         elif _says_now(words, i) and now is None:
@@ -1698,23 +1711,13 @@ def clocks_told(words: tuple[str, ...]) -> tuple[int | None, int | None]:
 _AT_A_TIME = frozenset(("at", "around", "las", "la"))
 
 
-def _minutes_ago_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
-    """Where a time said by the clock is, when the time now said after it is within the hour ("at two forty both
-    his arms and legs were jerking for like a minute its two fifty now"): what happened then, minutes ago. Not a
-    start ("started at 2:40 ... its 2:50": how long it has gone on)."""
-    ago = _ago_by_clock(words)
-    return ago[:2] if ago is not None and ago[2] <= 60 else None
-
-
-def _hours_ago_by_clock(words: tuple[str, ...]) -> tuple[int, int] | None:
-    """The same, when the time now is more than an hour later ("seizure at 2 this afternoon ... now its 8 pm"): what
-    happened then, earlier today."""
-    ago = _ago_by_clock(words)
-    return ago[:2] if ago is not None and ago[2] > 60 else None
+_WITHIN_THE_HOUR = 60
 
 
 def _ago_by_clock(words: tuple[str, ...]) -> tuple[int, int, int] | None:
-    """Where a time said by the clock is and how many minutes before the time now said after it."""
+    """Where a time said by the clock is, and how many minutes before the time now said after it ("at two forty both
+    his arms and legs were jerking for like a minute its two fifty now"): when what happened then happened. Not a
+    start ("started at 2:40 ... its 2:50": how long it has gone on)."""
     for i, word in enumerate(words):
         if word not in _AT_A_TIME or _STARTED.intersection(words[max(0, i - 3):i + 1]):
             continue
@@ -1777,12 +1780,11 @@ def _elapsed_by_clock(words: tuple[str, ...], shaking_at: Sequence[int] = ()) ->
     for i in range(len(words)):
         if words[i] not in _STARTED:
             continue
-        # "empezo con los temblores a las 2", and "a las 3 y 20 empezó" (said before)
-        for k in (*range(i + 1, min(i + 7, len(words))), *range(max(0, i - 5), i)):
-            start = _clock(words, k)
+        for k in _around_a_start(words, i):
+            start = _start_clock(words, i, k)
             if start is None and k > i and (since := _hourless_start(words, k)) is not None:
                 return since if 0 < since <= 180 else None  # "since quarter past, its 4:05 now"
-            if start is None or start[1] > i and k < i:
+            if start is None:
                 continue
             for m in range(start[1], min(start[1] + 10, len(words))):
                 if _says_now(words, m) or (m and words[m - 1] in _NOW):
